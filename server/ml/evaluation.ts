@@ -1,0 +1,111 @@
+/** Accuracy, per-class accuracy, confusion matrix and throughput of a digit model on a labelled set. */
+import * as tf from '@tensorflow/tfjs';
+import { digitPixels, type DigitSet } from './mnist.js';
+import { normalizeDigit, MODEL_INPUT_SIZE } from './normalize.js';
+import { NUM_CLASSES } from './model.js';
+
+const INPUT_VALUES = MODEL_INPUT_SIZE * MODEL_INPUT_SIZE;
+
+/** Every digit of the set through the one normalisation, as model input [count, 28, 28, 1]. */
+export function normalizedInputs(set: DigitSet): Float32Array {
+  const { width, height, count } = set.images;
+  const out = new Float32Array(count * INPUT_VALUES);
+  for (let i = 0; i < count; i++) {
+    out.set(normalizeDigit({ width, height, data: digitPixels(set, i) }, 'light-on-dark'), i * INPUT_VALUES);
+  }
+  return out;
+}
+
+/** Class probabilities for `inputs` ([n*784] normalised values), predicted in batches. */
+export function predictProbabilities(model: tf.LayersModel, inputs: Float32Array, batchSize = 256): Float32Array {
+  const count = inputs.length / INPUT_VALUES;
+  const out = new Float32Array(count * NUM_CLASSES);
+  for (let start = 0; start < count; start += batchSize) {
+    const end = Math.min(count, start + batchSize);
+    const probabilities = tf.tidy(() => {
+      const batch = tf.tensor4d(inputs.subarray(start * INPUT_VALUES, end * INPUT_VALUES), [end - start, MODEL_INPUT_SIZE, MODEL_INPUT_SIZE, 1]);
+      return model.predict(batch) as tf.Tensor;
+    });
+    out.set(probabilities.dataSync(), start * NUM_CLASSES);
+    probabilities.dispose();
+  }
+  return out;
+}
+
+export interface ConfusedPair {
+  label: number;
+  predicted: number;
+  count: number;
+}
+
+export interface EvaluationReport {
+  count: number;
+  accuracy: number;
+  perClassAccuracy: number[];
+  /** confusion[label][predicted] */
+  confusion: number[][];
+  mostConfused: ConfusedPair[];
+  /** Indices of misclassified samples. */
+  errors: number[];
+}
+
+export function scorePredictions(probabilities: Float32Array, labels: Uint8Array): EvaluationReport {
+  const confusion = Array.from({ length: NUM_CLASSES }, () => new Array<number>(NUM_CLASSES).fill(0));
+  const errors: number[] = [];
+  for (let i = 0; i < labels.length; i++) {
+    let best = 0;
+    for (let c = 1; c < NUM_CLASSES; c++) {
+      if (probabilities[i * NUM_CLASSES + c] > probabilities[i * NUM_CLASSES + best]) best = c;
+    }
+    confusion[labels[i]][best]++;
+    if (best !== labels[i]) errors.push(i);
+  }
+  const perClassAccuracy = confusion.map((row, c) => row[c] / Math.max(1, row.reduce((a, b) => a + b, 0)));
+  const mostConfused: ConfusedPair[] = [];
+  confusion.forEach((row, label) => row.forEach((count, predicted) => {
+    if (label !== predicted && count > 0) mostConfused.push({ label, predicted, count });
+  }));
+  mostConfused.sort((a, b) => b.count - a.count);
+  return {
+    count: labels.length,
+    accuracy: (labels.length - errors.length) / labels.length,
+    perClassAccuracy,
+    confusion,
+    mostConfused: mostConfused.slice(0, 10),
+    errors,
+  };
+}
+
+export function evaluateModel(model: tf.LayersModel, set: DigitSet, inputs = normalizedInputs(set)): EvaluationReport {
+  return scorePredictions(predictProbabilities(model, inputs), set.labels);
+}
+
+export interface Throughput {
+  batchDigitsPerSecond: number;
+  batchSize: number;
+  singleDigitsPerSecond: number;
+  singleMsP50: number;
+}
+
+/** Digits per second in batches and one at a time (the live pen case). A benchmark, not a test. */
+export function measureThroughput(model: tf.LayersModel, inputs: Float32Array, batchSize = 64, singles = 300): Throughput {
+  const count = inputs.length / INPUT_VALUES;
+  predictProbabilities(model, inputs.subarray(0, Math.min(count, batchSize) * INPUT_VALUES), batchSize);
+  const batchStart = performance.now();
+  predictProbabilities(model, inputs, batchSize);
+  const batchSeconds = (performance.now() - batchStart) / 1000;
+  const times: number[] = [];
+  for (let i = 0; i < Math.min(singles, count); i++) {
+    const start = performance.now();
+    predictProbabilities(model, inputs.subarray(i * INPUT_VALUES, (i + 1) * INPUT_VALUES), 1);
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  const total = times.reduce((a, b) => a + b, 0);
+  return {
+    batchDigitsPerSecond: count / batchSeconds,
+    batchSize,
+    singleDigitsPerSecond: times.length / (total / 1000),
+    singleMsP50: times[Math.floor(times.length / 2)],
+  };
+}

