@@ -5,7 +5,7 @@
  * Work happens at twice MNIST's resolution so that thickening and thinning can change a stroke by
  * half an MNIST pixel rather than a whole one.
  */
-import { cv, withMats } from './opencv.js';
+import { cv, withMats, type Mat } from './opencv.js';
 import { normalizeDigit, MODEL_INPUT_SIZE } from './normalize.js';
 import { gaussian, uniform, type Random } from './random.js';
 
@@ -110,7 +110,7 @@ export function augmentDigit(pixels: Uint8Array, random: Random, options: Augmen
   return shiftX === 0 && shiftY === 0 ? normalized : shift(normalized, shiftX, shiftY);
 }
 
-function morph(operation: number, image: InstanceType<typeof cv.Mat>, scratch: InstanceType<typeof cv.Mat>, radius: number): void {
+function morph(operation: number, image: Mat, scratch: Mat, radius: number): void {
   const kernel = cv.getStructuringElement(cv.MORPH_ELLIPSE, new cv.Size(2 * radius + 1, 2 * radius + 1));
   cv.morphologyEx(image, scratch, operation, kernel);
   kernel.delete();

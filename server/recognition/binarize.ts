@@ -1,0 +1,160 @@
+/**
+ * From a grey image to an ink mask: decide the polarity, compensate uneven light where there is
+ * any, threshold with Otsu, and tidy the mask with light morphology.
+ */
+import { cv, withMats, type Mat } from '../ml/opencv.js';
+
+export interface GrayImage8 {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+export type BinarizeMethod = 'otsu' | 'adaptive';
+
+export interface InkImage {
+  width: number;
+  height: number;
+  /** 255 where there is ink, 0 elsewhere. */
+  mask: Uint8Array;
+  /** Ink brightness with the background at about 0: what digit crops are cut from (keeps anti-aliasing). */
+  intensity: Uint8Array;
+  polarity: 'dark-on-light' | 'light-on-dark';
+  method: BinarizeMethod;
+  threshold: number;
+}
+
+/** Background brightness that varies more than this across the image (in grey levels) is uneven light. */
+const UNEVEN_LIGHT_LEVELS = 24;
+/** Ink must stand out from the background by at least this many grey levels. */
+const MIN_INK_CONTRAST = 28;
+/** Hysteresis: ink connected to strong ink counts down to this fraction of the threshold. */
+const HYSTERESIS_LOW = 0.5;
+
+function percentile(histogram: Float64Array | number[], total: number, fraction: number): number {
+  let seen = 0;
+  for (let level = 0; level < 256; level++) {
+    seen += histogram[level];
+    if (seen >= fraction * total) return level;
+  }
+  return 255;
+}
+
+function histogramOf(data: Uint8Array): Float64Array {
+  const histogram = new Float64Array(256);
+  for (let i = 0; i < data.length; i++) histogram[data[i]]++;
+  return histogram;
+}
+
+/** Otsu's threshold over a histogram: the level that best separates two classes of grey. */
+function otsuLevel(histogram: Float64Array, total: number): number {
+  let sumAll = 0;
+  for (let level = 0; level < 256; level++) sumAll += level * histogram[level];
+  let weightBackground = 0, sumBackground = 0, best = 0, bestVariance = -1;
+  for (let level = 0; level < 256; level++) {
+    weightBackground += histogram[level];
+    if (weightBackground === 0) continue;
+    const weightForeground = total - weightBackground;
+    if (weightForeground === 0) break;
+    sumBackground += level * histogram[level];
+    const meanBackground = sumBackground / weightBackground;
+    const meanForeground = (sumAll - sumBackground) / weightForeground;
+    const variance = weightBackground * weightForeground * (meanBackground - meanForeground) ** 2;
+    if (variance > bestVariance) {
+      bestVariance = variance;
+      best = level;
+    }
+  }
+  return best;
+}
+
+function odd(value: number): number {
+  const rounded = Math.max(3, Math.round(value));
+  return rounded % 2 === 0 ? rounded + 1 : rounded;
+}
+
+export function binarize(image: GrayImage8): InkImage {
+  const { width, height } = image;
+  const total = width * height;
+  // Most of a page or canvas is background, so the median grey says which side the paper is on.
+  const polarity = percentile(histogramOf(image.data), total, 0.5) >= 128 ? 'dark-on-light' : 'light-on-dark';
+
+  return withMats(4, (inkBright, background, flattened, kernelScratch) => {
+    const source = cv.matFromArray(height, width, cv.CV_8U, image.data);
+    if (polarity === 'dark-on-light') {
+      // Work on ink-bright values (255 - grey) from here on, whatever the paper.
+      const inverted = new Uint8Array(total);
+      for (let i = 0; i < total; i++) inverted[i] = 255 - image.data[i];
+      const invertedMat = cv.matFromArray(height, width, cv.CV_8U, inverted);
+      invertedMat.copyTo(inkBright);
+      invertedMat.delete();
+    } else {
+      source.copyTo(inkBright);
+    }
+    source.delete();
+
+    // The background is what an opening with a window wider than any stroke leaves behind.
+    // Estimated at quarter resolution: light varies slowly, and a big window is costly.
+    const small = new cv.Mat();
+    const factor = Math.max(1, Math.floor(Math.min(width, height) / 120));
+    cv.resize(inkBright, small, new cv.Size(Math.max(1, Math.round(width / factor)), Math.max(1, Math.round(height / factor))), 0, 0, cv.INTER_AREA);
+    // A third of the short side: wider than any stroke of digits that fit in the image.
+    const window = odd(Math.min(small.cols, small.rows) / 3);
+    const kernel = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(window, window));
+    cv.morphologyEx(small, kernelScratch, cv.MORPH_OPEN, kernel);
+    kernel.delete();
+    small.delete();
+    cv.resize(kernelScratch, background, new cv.Size(width, height), 0, 0, cv.INTER_LINEAR);
+    const backgroundHistogram = histogramOf(background.data);
+    const unevenness = percentile(backgroundHistogram, total, 0.98) - percentile(backgroundHistogram, total, 0.02);
+    const method: BinarizeMethod = unevenness > UNEVEN_LIGHT_LEVELS ? 'adaptive' : 'otsu';
+
+    let intensity: Uint8Array;
+    if (method === 'adaptive') {
+      cv.subtract(inkBright, background, flattened);
+      intensity = Uint8Array.from(flattened.data);
+    } else {
+      // Even light: subtract the single background level so faint paper does not read as ink.
+      const level = percentile(backgroundHistogram, total, 0.5);
+      intensity = Uint8Array.from(inkBright.data, (v) => (v > level ? v - level : 0));
+    }
+    const histogram = histogramOf(intensity);
+    const strongest = percentile(histogram, total, 0.999);
+    const threshold = Math.max(MIN_INK_CONTRAST, otsuLevel(histogram, total), Math.round(strongest * 0.25));
+    const mask = new Uint8Array(total);
+    if (strongest >= MIN_INK_CONTRAST) hysteresis(intensity, width, height, threshold, Math.max(MIN_INK_CONTRAST * 0.6, threshold * HYSTERESIS_LOW), mask);
+    if (method === 'adaptive') closeSmallGaps(mask, width, height);
+    return { width, height, mask, intensity, polarity, method, threshold };
+  });
+}
+
+/**
+ * Hysteresis thresholding: pixels above `low` are ink when they connect to a pixel above `high`.
+ * Thin or faint joins inside a digit (pencil, fast pen strokes, MNIST's own faint pixels) stay
+ * joined, while faint marks with no strong ink in them stay out.
+ */
+function hysteresis(intensity: Uint8Array, width: number, height: number, high: number, low: number, mask: Uint8Array): void {
+  const weak = new Uint8Array(intensity.length);
+  for (let i = 0; i < intensity.length; i++) weak[i] = intensity[i] > low ? 255 : 0;
+  withMats(3, (labels, stats, centroids) => {
+    const weakMat = cv.matFromArray(height, width, cv.CV_8U, weak);
+    const count = cv.connectedComponentsWithStats(weakMat, labels, stats, centroids, 8, cv.CV_32S);
+    weakMat.delete();
+    const label = labels.data32S;
+    const strong = new Uint8Array(count);
+    for (let i = 0; i < intensity.length; i++) if (intensity[i] > high) strong[label[i]] = 1;
+    for (let i = 0; i < intensity.length; i++) mask[i] = label[i] > 0 && strong[label[i]] ? 255 : 0;
+  });
+}
+
+/** A photo's threshold breaks thin strokes into pieces; a 3x3 closing joins gaps of a pixel or two. */
+function closeSmallGaps(mask: Uint8Array, width: number, height: number): void {
+  withMats(1, (closed: Mat) => {
+    const maskMat = cv.matFromArray(height, width, cv.CV_8U, mask);
+    const kernel = cv.getStructuringElement(cv.MORPH_ELLIPSE, new cv.Size(3, 3));
+    cv.morphologyEx(maskMat, closed, cv.MORPH_CLOSE, kernel);
+    mask.set(closed.data);
+    kernel.delete();
+    maskMat.delete();
+  });
+}

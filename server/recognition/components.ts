@@ -1,0 +1,159 @@
+/**
+ * From an ink mask to candidate digits: OpenCV connected components, then geometry that drops what
+ * cannot be a digit (specks, ruled lines, frames, blobs) and merges the parts of one digit.
+ */
+import { cv, withMats } from '../ml/opencv.js';
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface InkComponent extends Box {
+  /** Labels in the label image that make up this piece of ink (several once parts are merged). */
+  labels: number[];
+  area: number;
+}
+
+export interface ComponentImage {
+  width: number;
+  height: number;
+  /** Label of each pixel's component (0 = background). */
+  labels: Int32Array;
+  components: InkComponent[];
+}
+
+export function findComponents(mask: Uint8Array, width: number, height: number): ComponentImage {
+  return withMats(3, (labelMat, stats, centroids) => {
+    const maskMat = cv.matFromArray(height, width, cv.CV_8U, mask);
+    try {
+      const count = cv.connectedComponentsWithStats(maskMat, labelMat, stats, centroids, 8, cv.CV_32S);
+      const s = stats.data32S;
+      const components: InkComponent[] = [];
+      // OpenCV's stats rows: left, top, width, height, area; row 0 is the background.
+      for (let label = 1; label < count; label++) {
+        const row = label * 5;
+        components.push({ x: s[row], y: s[row + 1], width: s[row + 2], height: s[row + 3], area: s[row + 4], labels: [label] });
+      }
+      return { width, height, labels: Int32Array.from(labelMat.data32S), components };
+    } finally {
+      maskMat.delete();
+    }
+  });
+}
+
+export function union(a: Box, b: Box): Box {
+  const x = Math.min(a.x, b.x), y = Math.min(a.y, b.y);
+  return { x, y, width: Math.max(a.x + a.width, b.x + b.width) - x, height: Math.max(a.y + a.height, b.y + b.height) - y };
+}
+
+function horizontalOverlap(a: Box, b: Box): number {
+  return Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x));
+}
+
+function verticalGap(a: Box, b: Box): number {
+  return Math.max(0, Math.max(a.y, b.y) - Math.min(a.y + a.height, b.y + b.height));
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/**
+ * The writing's scale: the median height of the substantial pieces of ink (ignoring specks and
+ * the small parts of broken digits), from which every other threshold is derived.
+ */
+export function typicalDigitHeight(components: InkComponent[]): number {
+  if (components.length === 0) return 0;
+  const largest = Math.max(...components.map((c) => c.height));
+  return median(components.filter((c) => c.height >= 0.4 * largest).map((c) => c.height));
+}
+
+export interface FilterResult {
+  kept: InkComponent[];
+  dropped: { component: InkComponent; reason: 'speck' | 'line' | 'frame' | 'blob' }[];
+}
+
+/** Drops ink that is not part of a digit: specks, ruled lines, frames and boxes, solid blobs. */
+export function dropNonDigits(components: InkComponent[]): FilterResult {
+  const dropped: FilterResult['dropped'] = [];
+  const lines = components.filter((c) => c.width >= 8 * c.height && c.width >= 24);
+  const rest = components.filter((c) => !lines.includes(c));
+  for (const component of lines) dropped.push({ component, reason: 'line' });
+  const height = typicalDigitHeight(rest);
+  const kept: InkComponent[] = [];
+  for (const c of rest) {
+    const fill = c.area / (c.width * c.height);
+    if (Math.max(c.width, c.height) < Math.max(3, 0.12 * height)) {
+      dropped.push({ component: c, reason: 'speck' });
+    } else if (c.height > 2.5 * height && c.width > 2.5 * height && fill < 0.15) {
+      dropped.push({ component: c, reason: 'frame' });
+    } else if (fill > 0.85 && c.width > 0.8 * height && c.height > 0.8 * height && c.area > 0.5 * height * height) {
+      dropped.push({ component: c, reason: 'blob' });
+    } else {
+      kept.push(c);
+    }
+  }
+  return { kept, dropped };
+}
+
+function merge(a: InkComponent, b: InkComponent): InkComponent {
+  return { ...union(a, b), labels: [...a.labels, ...b.labels], area: a.area + b.area };
+}
+
+function horizontalGap(a: Box, b: Box): number {
+  return Math.max(a.x, b.x) - Math.min(a.x + a.width, b.x + b.width);
+}
+
+/** A piece this much shorter than the writing is a fragment of a digit, never a digit by itself. */
+const FRAGMENT_HEIGHT_RATIO = 0.55;
+
+/**
+ * Joins pieces of ink that belong to one digit: a 5 whose top bar is apart, a 4 written in two
+ * strokes, a photo's broken stroke. Two pieces join when they are close, the joined box is still
+ * digit-sized, and either one sits over the other (most of the narrower one's width is shared,
+ * and one of them is not a whole digit by itself), or one is a fragment (too short to be a digit)
+ * right beside the other. `belongTogether` can add evidence the geometry lacks, such as strokes
+ * drawn one after another.
+ */
+export function mergeParts(
+  components: InkComponent[],
+  digitHeight: number,
+  belongTogether: (a: InkComponent, b: InkComponent) => boolean = () => false,
+): InkComponent[] {
+  const pieces = [...components];
+  const joinable = (a: InkComponent, b: InkComponent): number => {
+    const joined = union(a, b);
+    if (verticalGap(a, b) > 0.35 * digitHeight || joined.height > 1.45 * digitHeight || joined.width > 1.3 * digitHeight) return Infinity;
+    const gap = horizontalGap(a, b);
+    const overlap = horizontalOverlap(a, b);
+    const shorter = Math.min(a.height, b.height);
+    if (overlap >= 0.5 * Math.min(a.width, b.width) && shorter < 0.75 * digitHeight) return gap;
+    if (shorter < FRAGMENT_HEIGHT_RATIO * digitHeight && gap <= 0.25 * digitHeight) return gap;
+    if (overlap > 0 && belongTogether(a, b)) return gap;
+    return Infinity;
+  };
+  // Closest pairs first, so a fragment joins the digit it touches rather than the next one.
+  for (;;) {
+    let best: [number, number] | null = null;
+    let bestGap = Infinity;
+    for (let i = 0; i < pieces.length; i++) {
+      for (let j = i + 1; j < pieces.length; j++) {
+        const gap = joinable(pieces[i], pieces[j]);
+        if (gap < bestGap) {
+          bestGap = gap;
+          best = [i, j];
+        }
+      }
+    }
+    if (!best) return pieces;
+    const [i, j] = best;
+    const joined = merge(pieces[i], pieces[j]);
+    pieces.splice(j, 1);
+    pieces.splice(i, 1, joined);
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Image decoding with sharp: any format sharp reads, EXIF orientation applied, transparency
+ * flattened onto white paper, bounded in pixels, downscaled to a working size, grey.
+ */
+import sharp from 'sharp';
+import { RecognitionError, RecognitionErrorCode } from './errors.js';
+
+export interface DecodeLimits {
+  /** Images with more pixels than this are refused before decoding (decompression bombs). */
+  maxInputPixels: number;
+  /** The longer side is scaled down to this; digits need far fewer pixels than cameras give. */
+  maxWorkingSide: number;
+}
+
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = {
+  maxInputPixels: 40_000_000,
+  maxWorkingSide: 1600,
+};
+
+export interface DecodedImage {
+  /** Grey levels, row-major, 0 black .. 255 white. */
+  data: Uint8Array;
+  width: number;
+  height: number;
+  /** Input pixels per working pixel, to map boxes back to the image as the user sees it. */
+  scale: number;
+  /** Size of the input after EXIF orientation. */
+  inputWidth: number;
+  inputHeight: number;
+  format: string;
+}
+
+function classify(error: unknown): RecognitionError {
+  const message = (error as Error)?.message ?? String(error);
+  if (/pixel limit/i.test(message)) {
+    return new RecognitionError(RecognitionErrorCode.ImageTooLarge, `image is too large: ${message}`, { cause: error });
+  }
+  if (/unsupported image format|Input buffer is empty|bad seek|Input file is missing/i.test(message)) {
+    return new RecognitionError(RecognitionErrorCode.UnsupportedImage, 'not an image in a supported format (PNG, JPEG, WebP, GIF, TIFF, AVIF, BMP)', { cause: error });
+  }
+  return new RecognitionError(RecognitionErrorCode.CorruptImage, `the image could not be decoded: ${message}`, { cause: error });
+}
+
+export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<DecodedImage> {
+  if (bytes.byteLength === 0) throw new RecognitionError(RecognitionErrorCode.UnsupportedImage, 'empty file: not an image');
+  try {
+    // failOn 'truncated' rejects cut-off files; sharp's default 'warning' would also reject some
+    // harmless JPEGs with trailing junk that cameras and scanners do produce.
+    const options = { limitInputPixels: limits.maxInputPixels, failOn: 'truncated' as const, animated: false };
+    const metadata = await sharp(bytes, options).metadata();
+    const rotated = (metadata.orientation ?? 1) >= 5;
+    const inputWidth = (rotated ? metadata.height : metadata.width) ?? 0;
+    const inputHeight = (rotated ? metadata.width : metadata.height) ?? 0;
+    const { data, info } = await sharp(bytes, options)
+      .rotate()
+      .flatten({ background: '#ffffff' })
+      .resize({ width: limits.maxWorkingSide, height: limits.maxWorkingSide, fit: 'inside', withoutEnlargement: true })
+      .grayscale()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 1) throw new Error(`expected one grey channel, got ${info.channels}`);
+    return {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      width: info.width,
+      height: info.height,
+      scale: inputWidth > 0 ? inputWidth / info.width : 1,
+      inputWidth,
+      inputHeight,
+      format: metadata.format ?? 'unknown',
+    };
+  } catch (error) {
+    throw error instanceof RecognitionError ? error : classify(error);
+  }
+}

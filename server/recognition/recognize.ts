@@ -1,0 +1,122 @@
+/** The recognition pipeline: ink → digits → lines of text, each digit with box, confidence and alternatives. */
+import { binarize, type GrayImage8, type InkImage } from './binarize.js';
+import type { Alternative, DigitClassifier, DigitPrediction } from './classifier.js';
+import { dropNonDigits, findComponents, mergeParts, typicalDigitHeight, type Box, type InkComponent } from './components.js';
+import { digitInput } from './crops.js';
+import { decodeImage, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode.js';
+import { groupLines } from './lines.js';
+import { chooseSplit, needsSplitCheck, splitCandidates, type Segment, type SplitCandidates } from './split.js';
+
+/** Digits read with less confidence than this are flagged as uncertain rather than passed off as read. */
+export const UNCERTAIN_BELOW = 0.7;
+
+/** [x, y, width, height] in the input's pixels. */
+export type BoxTuple = [number, number, number, number];
+
+export interface RecognizedDigit {
+  digit: number;
+  confidence: number;
+  box: BoxTuple;
+  alternatives: Alternative[];
+  uncertain: boolean;
+}
+
+export interface RecognizedLine {
+  text: string;
+  box: BoxTuple;
+  digits: RecognizedDigit[];
+}
+
+export interface RecognitionResult {
+  /** Lines joined with "\n". */
+  text: string;
+  lines: RecognizedLine[];
+  /** The digits of all lines, in reading order. */
+  digits: RecognizedDigit[];
+  /** Size of the input in its own pixels. */
+  width: number;
+  height: number;
+  polarity: InkImage['polarity'];
+  binarization: InkImage['method'];
+}
+
+export interface InkOptions {
+  /** Input pixels per pixel of the ink image. */
+  scale?: number;
+  /** Extra evidence that two pieces of ink are one digit (strokes drawn one after the other). */
+  belongTogether?: (a: InkComponent, b: InkComponent) => boolean;
+}
+
+function toTuple(box: Box, scale: number): BoxTuple {
+  return [Math.round(box.x * scale), Math.round(box.y * scale), Math.round(box.width * scale), Math.round(box.height * scale)];
+}
+
+interface Located {
+  box: Box;
+  prediction: DigitPrediction;
+}
+
+export function recognizeInk(ink: InkImage, classifier: DigitClassifier, options: InkOptions = {}): RecognitionResult {
+  const scale = options.scale ?? 1;
+  const componentImage = findComponents(ink.mask, ink.width, ink.height);
+  const { kept } = dropNonDigits(componentImage.components);
+  const digitHeight = typicalDigitHeight(kept);
+  // Pieces still small or flat once parts are joined are punctuation, dashes or dirt, not digits.
+  const pieces = mergeParts(kept, digitHeight, options.belongTogether)
+    .filter((p) => Math.max(p.width, p.height) >= 0.35 * digitHeight && p.height >= 0.3 * digitHeight);
+
+  const singles: Segment[] = [];
+  const splits: SplitCandidates[] = [];
+  for (const piece of pieces) {
+    if (needsSplitCheck(piece, digitHeight)) {
+      splits.push(splitCandidates(ink, componentImage, piece, digitHeight));
+    } else {
+      singles.push({ box: piece, labels: piece.labels, input: digitInput(ink, componentImage, piece.labels, piece) });
+    }
+  }
+  // Everything to classify goes to the network in one batch.
+  const splitSegments = splits.flatMap((s) => [...s.segments.entries()]);
+  const predictions = classifier.classify([...singles.map((s) => s.input), ...splitSegments.map(([, s]) => s.input)]);
+  const located: Located[] = singles.map((s, i) => ({ box: s.box, prediction: predictions[i] }));
+  let offset = singles.length;
+  for (const candidates of splits) {
+    const byKey = new Map<string, DigitPrediction>();
+    for (const key of candidates.segments.keys()) byKey.set(key, predictions[offset++]);
+    for (const chosen of chooseSplit(candidates, byKey, digitHeight)) located.push({ box: chosen.segment.box, prediction: chosen.prediction });
+  }
+
+  const lines = groupLines(located).map((items): RecognizedLine => {
+    const digits = items.map(({ box, prediction }) => ({
+      digit: prediction.digit,
+      confidence: Math.round(prediction.confidence * 1e4) / 1e4,
+      box: toTuple(box, scale),
+      alternatives: prediction.alternatives,
+      uncertain: prediction.confidence < UNCERTAIN_BELOW,
+    }));
+    const extent = items.map((i) => i.box).reduce((a, b) => ({
+      x: Math.min(a.x, b.x), y: Math.min(a.y, b.y),
+      width: Math.max(a.x + a.width, b.x + b.width) - Math.min(a.x, b.x),
+      height: Math.max(a.y + a.height, b.y + b.height) - Math.min(a.y, b.y),
+    }));
+    return { text: digits.map((d) => d.digit).join(''), box: toTuple(extent, scale), digits };
+  });
+  return {
+    text: lines.map((l) => l.text).join('\n'),
+    lines,
+    digits: lines.flatMap((l) => l.digits),
+    width: Math.round(ink.width * scale),
+    height: Math.round(ink.height * scale),
+    polarity: ink.polarity,
+    binarization: ink.method,
+  };
+}
+
+export function recognizeGray(image: GrayImage8, classifier: DigitClassifier, scale = 1): RecognitionResult {
+  return recognizeInk(binarize(image), classifier, { scale });
+}
+
+export async function recognizeImage(bytes: Uint8Array, classifier: DigitClassifier, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<RecognitionResult> {
+  const decoded = await decodeImage(bytes, limits);
+  const result = recognizeGray(decoded, classifier, decoded.scale);
+  return { ...result, width: decoded.inputWidth, height: decoded.inputHeight };
+}

@@ -1,0 +1,148 @@
+/**
+ * Splitting touching digits: a piece of ink wider than one digit is cut at columns where little ink
+ * crosses, and the cutting whose pieces the classifier reads most confidently wins.
+ */
+import type { InkImage } from './binarize.js';
+import type { Box, ComponentImage, InkComponent } from './components.js';
+import { digitInput, inkBox } from './crops.js';
+import type { DigitPrediction } from './classifier.js';
+
+/** Ink wider than this many digit heights may hold more than one digit. */
+const SPLIT_WIDTH_RATIO = 1.05;
+/**
+ * A digit's width in digit heights for the count prior: on the wide side of MNIST's average
+ * (about 0.6), so that a broad single digit is not expected to be two.
+ */
+const EXPECTED_WIDTH_RATIO = 0.75;
+/** Every piece of a cut must be about as tall as a digit: slivers of one digit are not digits. */
+const MIN_SEGMENT_HEIGHT_RATIO = 0.55;
+/**
+ * Score lost per digit of difference from the count the width suggests (in mean log-probability),
+ * beyond half a digit either way: widths only roughly say how many digits there are.
+ */
+const COUNT_PRIOR = 0.35;
+const COUNT_TOLERANCE = 0.5;
+/**
+ * A piece no wider than this (in digit heights) that reads as one digit with at least
+ * SINGLE_CONFIDENCE stays whole: the network also reads pieces of a digit confidently (half a 0 is
+ * a fine 6 or 1), so a confident whole reading outweighs a confident cutting.
+ */
+const SINGLE_MAX_WIDTH_RATIO = 1.45;
+const SINGLE_CONFIDENCE = 0.9;
+const MIN_SEGMENT_RATIO = 0.12;
+const MAX_SEGMENT_RATIO = 1.25;
+const MAX_CANDIDATE_CUTS = 10;
+const MAX_DIGITS_PER_PIECE = 6;
+
+export interface Segment {
+  box: Box;
+  labels: number[];
+  input: Float32Array;
+}
+
+export interface SplitCandidates {
+  component: InkComponent;
+  /** Cut columns, ascending, first = left edge, last = right edge. */
+  cuts: number[];
+  /** segments.get(`${i},${j}`) is the ink between cuts i and j. */
+  segments: Map<string, Segment>;
+}
+
+export function needsSplitCheck(component: InkComponent, digitHeight: number): boolean {
+  return component.width > SPLIT_WIDTH_RATIO * digitHeight;
+}
+
+function columnProfile(components: ComponentImage, component: InkComponent): number[] {
+  const own = new Set(component.labels);
+  const profile = new Array<number>(component.width).fill(0);
+  for (let y = component.y; y < component.y + component.height; y++) {
+    for (let x = 0; x < component.width; x++) {
+      if (own.has(components.labels[y * components.width + component.x + x])) profile[x]++;
+    }
+  }
+  return profile.map((_, i) => (profile[i - 1] ?? profile[i]) + profile[i] + (profile[i + 1] ?? profile[i]));
+}
+
+export function splitCandidates(ink: InkImage, components: ComponentImage, component: InkComponent, digitHeight: number): SplitCandidates {
+  const { x, width } = component;
+  const minimum = Math.max(2, Math.round(MIN_SEGMENT_RATIO * digitHeight));
+  const profile = columnProfile(components, component);
+  const minima: { column: number; ink: number }[] = [];
+  for (let i = minimum; i < width - minimum; i++) {
+    if (profile[i] <= profile[i - 1] && profile[i] <= profile[i + 1]) minima.push({ column: i, ink: profile[i] });
+  }
+  minima.sort((a, b) => a.ink - b.ink);
+  const interior = minima.slice(0, MAX_CANDIDATE_CUTS).map((m) => m.column);
+  const expected = Math.max(2, Math.round(width / (EXPECTED_WIDTH_RATIO * digitHeight)));
+  for (let k = 2; k <= Math.min(MAX_DIGITS_PER_PIECE, expected + 1); k++) {
+    for (let i = 1; i < k; i++) interior.push(Math.round((width * i) / k));
+  }
+  const columns = [...new Set(interior)].sort((a, b) => a - b).filter((c, i, all) => i === 0 || c - all[i - 1] > 2);
+  const cuts = [x, ...columns.map((c) => x + c), x + width];
+  const segments = new Map<string, Segment>();
+  for (let i = 0; i < cuts.length - 1; i++) {
+    for (let j = i + 1; j < cuts.length; j++) {
+      const span = cuts[j] - cuts[i];
+      if (span > MAX_SEGMENT_RATIO * digitHeight) break;
+      if (span < minimum) continue;
+      const box = inkBox(ink, components, component.labels, component, cuts[i], cuts[j]);
+      if (!box || box.height < MIN_SEGMENT_HEIGHT_RATIO * digitHeight) continue;
+      segments.set(`${i},${j}`, { box, labels: component.labels, input: digitInput(ink, components, component.labels, box) });
+    }
+  }
+  return { component, cuts, segments };
+}
+
+export interface ChosenSegment {
+  segment: Segment;
+  prediction: DigitPrediction;
+}
+
+/**
+ * The best way to read the piece: for each number of digits k, the cutting that maximises the sum
+ * of log-confidences (dynamic programming over cut columns); across k, the best mean
+ * log-confidence less a prior for straying from the count the piece's width suggests.
+ */
+export function chooseSplit(candidates: SplitCandidates, predictions: Map<string, DigitPrediction>, digitHeight: number): ChosenSegment[] {
+  const { cuts, segments, component } = candidates;
+  const n = cuts.length;
+  const expected = Math.max(1, component.width / (EXPECTED_WIDTH_RATIO * digitHeight));
+  // best[k][j]: best sum of log-confidence covering cuts 0..j with k segments; from[k][j] its last cut.
+  const best = Array.from({ length: MAX_DIGITS_PER_PIECE + 1 }, () => new Array<number>(n).fill(-Infinity));
+  const from = Array.from({ length: MAX_DIGITS_PER_PIECE + 1 }, () => new Array<number>(n).fill(-1));
+  best[0][0] = 0;
+  for (let k = 1; k <= MAX_DIGITS_PER_PIECE; k++) {
+    for (let j = 1; j < n; j++) {
+      for (let i = 0; i < j; i++) {
+        if (best[k - 1][i] === -Infinity) continue;
+        const prediction = predictions.get(`${i},${j}`);
+        if (!prediction) continue;
+        const score = best[k - 1][i] + Math.log(Math.max(prediction.confidence, 1e-6));
+        if (score > best[k][j]) {
+          best[k][j] = score;
+          from[k][j] = i;
+        }
+      }
+    }
+  }
+  let chosenK = 0, chosenScore = -Infinity;
+  for (let k = 1; k <= MAX_DIGITS_PER_PIECE; k++) {
+    if (best[k][n - 1] === -Infinity) continue;
+    const score = best[k][n - 1] / k - COUNT_PRIOR * Math.max(0, Math.abs(k - expected) - COUNT_TOLERANCE);
+    if (score > chosenScore) {
+      chosenScore = score;
+      chosenK = k;
+    }
+  }
+  const whole = predictions.get(`0,${n - 1}`);
+  if (whole && whole.confidence >= SINGLE_CONFIDENCE && component.width <= SINGLE_MAX_WIDTH_RATIO * digitHeight) chosenK = 1;
+  if (chosenK === 0) return [];
+  const chosen: ChosenSegment[] = [];
+  for (let k = chosenK, j = n - 1; k > 0; k--) {
+    const i = from[k][j];
+    const key = `${i},${j}`;
+    chosen.unshift({ segment: segments.get(key)!, prediction: predictions.get(key)! });
+    j = i;
+  }
+  return chosen;
+}
