@@ -21,7 +21,9 @@ export interface DigitPrediction {
   alternatives: Alternative[];
 }
 
-export const DEFAULT_MODEL_DIR = 'models/digit-cnn';
+export const MODEL_DIR_ENV = 'DIGIT_STREAM_MODEL';
+/** The committed model, unless DIGIT_STREAM_MODEL names another folder. */
+export const DEFAULT_MODEL_DIR = process.env[MODEL_DIR_ENV] || 'models/digit-cnn';
 const ALTERNATIVES = 3;
 
 /** FNV-1a over the input quantised to bytes, twice with different seeds: a 64-bit key. */

@@ -1,7 +1,7 @@
 /** The recognition pipeline: ink → digits → lines of text, each digit with box, confidence and alternatives. */
 import { binarize, type GrayImage8, type InkImage } from './binarize.js';
 import type { Alternative, DigitClassifier, DigitPrediction } from './classifier.js';
-import { dropNonDigits, findComponents, mergeParts, typicalDigitHeight, type Box, type InkComponent } from './components.js';
+import { dropNonDigits, findComponents, mergeParts, typicalDigitHeight, type Box, type ComponentImage, type InkComponent } from './components.js';
 import { digitInput } from './crops.js';
 import { decodeImage, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode.js';
 import { groupLines } from './lines.js';
@@ -43,12 +43,20 @@ export interface RecognitionResult {
 export interface InkOptions {
   /** Input pixels per pixel of the ink image. */
   scale?: number;
-  /** Extra evidence that two pieces of ink are one digit (strokes drawn one after the other). */
-  belongTogether?: (a: InkComponent, b: InkComponent) => boolean;
+  /** Where the ink image's origin lies in the input, in input pixels. */
+  offset?: { x: number; y: number };
+  /**
+   * Extra evidence that two pieces of ink are one digit, given the labelled ink (pen strokes drawn
+   * one after the other).
+   */
+  relatedInk?: (components: ComponentImage) => (a: InkComponent, b: InkComponent) => boolean;
 }
 
-function toTuple(box: Box, scale: number): BoxTuple {
-  return [Math.round(box.x * scale), Math.round(box.y * scale), Math.round(box.width * scale), Math.round(box.height * scale)];
+function toTuple(box: Box, scale: number, offset = { x: 0, y: 0 }): BoxTuple {
+  return [
+    Math.round(offset.x + box.x * scale), Math.round(offset.y + box.y * scale),
+    Math.round(box.width * scale), Math.round(box.height * scale),
+  ];
 }
 
 interface Located {
@@ -62,7 +70,7 @@ export function recognizeInk(ink: InkImage, classifier: DigitClassifier, options
   const { kept } = dropNonDigits(componentImage.components);
   const digitHeight = typicalDigitHeight(kept);
   // Pieces still small or flat once parts are joined are punctuation, dashes or dirt, not digits.
-  const pieces = mergeParts(kept, digitHeight, options.belongTogether)
+  const pieces = mergeParts(kept, digitHeight, options.relatedInk?.(componentImage))
     .filter((p) => Math.max(p.width, p.height) >= 0.35 * digitHeight && p.height >= 0.3 * digitHeight);
 
   const singles: Segment[] = [];
@@ -89,7 +97,7 @@ export function recognizeInk(ink: InkImage, classifier: DigitClassifier, options
     const digits = items.map(({ box, prediction }) => ({
       digit: prediction.digit,
       confidence: Math.round(prediction.confidence * 1e4) / 1e4,
-      box: toTuple(box, scale),
+      box: toTuple(box, scale, options.offset),
       alternatives: prediction.alternatives,
       uncertain: prediction.confidence < UNCERTAIN_BELOW,
     }));
@@ -98,7 +106,7 @@ export function recognizeInk(ink: InkImage, classifier: DigitClassifier, options
       width: Math.max(a.x + a.width, b.x + b.width) - Math.min(a.x, b.x),
       height: Math.max(a.y + a.height, b.y + b.height) - Math.min(a.y, b.y),
     }));
-    return { text: digits.map((d) => d.digit).join(''), box: toTuple(extent, scale), digits };
+    return { text: digits.map((d) => d.digit).join(''), box: toTuple(extent, scale, options.offset), digits };
   });
   return {
     text: lines.map((l) => l.text).join('\n'),

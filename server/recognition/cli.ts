@@ -1,0 +1,81 @@
+/**
+ * npm run recognize -- [--json] FILE...              read numbers from image files
+ * npm run recognize -- [--json] --strokes FILE.json  read stroke sets: [{id, width, height, strokes}]
+ * With --json, one JSON object per input per line. A bad input gives an error object and the rest
+ * still run; the exit code is 1 if any input failed.
+ */
+import { readFile } from 'node:fs/promises';
+import { initBackend } from '../ml/backend.js';
+import { parseCli } from '../ml/cli-args.js';
+import { DigitClassifier, DEFAULT_MODEL_DIR } from './classifier.js';
+import { RecognitionError } from './errors.js';
+import { recognizeImage, type RecognitionResult } from './recognize.js';
+import { parseStrokeSet, recognizeStrokes } from './strokes.js';
+
+const USAGE = `Usage: npm run recognize -- [--json] [--model DIR] FILE...
+       npm run recognize -- [--json] [--model DIR] --strokes FILE.json
+  --json      one JSON object per input per line: {file|id, text, digits: [{digit, confidence, box, alternatives, uncertain}], ms}
+  --strokes   FILE.json holds a JSON array of {id, width, height, strokes: [[[x, y, tMs], ...], ...]}
+  --model     model folder (default ${DEFAULT_MODEL_DIR})`;
+
+const { values, positionals } = parseCli({
+  json: { type: 'boolean' }, strokes: { type: 'string' }, model: { type: 'string' }, help: { type: 'boolean' },
+}, USAGE);
+if (values.help || (positionals.length === 0 && !values.strokes)) {
+  console.log(USAGE);
+  process.exit(values.help ? 0 : 2);
+}
+
+await initBackend(undefined, () => {});
+const classifier = await DigitClassifier.load(values.model ?? DEFAULT_MODEL_DIR);
+let failures = 0;
+
+function report(source: Record<string, string>, outcome: { result: RecognitionResult; ms: number } | { error: unknown }): void {
+  if ('error' in outcome) {
+    failures++;
+    const { error } = outcome;
+    const code = error instanceof RecognitionError ? error.code : (error as NodeJS.ErrnoException).code ?? 'error';
+    const message = (error as Error).message ?? String(error);
+    if (values.json) console.log(JSON.stringify({ ...source, error: { code, message } }));
+    else console.error(`${Object.values(source)[0]}: error (${code}): ${message}`);
+    return;
+  }
+  const { result, ms } = outcome;
+  const digits = result.digits.map(({ digit, confidence, box, alternatives, uncertain }) => ({ digit, confidence, box, alternatives, uncertain }));
+  if (values.json) {
+    console.log(JSON.stringify({ ...source, text: result.text, digits, ms: Math.round(ms * 10) / 10 }));
+  } else {
+    const uncertain = digits.filter((d) => d.uncertain).length;
+    console.log(`${Object.values(source)[0]}: ${result.text.replace(/\n/g, ' / ') || '(no digits)'}  ` +
+      `[${digits.length} digits${uncertain ? `, ${uncertain} uncertain` : ''}, ${ms.toFixed(0)} ms]`);
+  }
+}
+
+async function timed(work: () => Promise<RecognitionResult> | RecognitionResult) {
+  const start = performance.now();
+  try {
+    const result = await work();
+    return { result, ms: performance.now() - start };
+  } catch (error) {
+    return { error };
+  }
+}
+
+if (values.strokes) {
+  let sets: unknown;
+  try {
+    sets = JSON.parse(await readFile(values.strokes, 'utf8'));
+    if (!Array.isArray(sets)) throw new Error('expected a JSON array of stroke sets');
+  } catch (error) {
+    report({ file: values.strokes }, { error });
+    process.exit(1);
+  }
+  for (const [index, set] of (sets as unknown[]).entries()) {
+    const id = typeof (set as { id?: unknown })?.id === 'string' ? (set as { id: string }).id : String(index);
+    report({ id }, await timed(() => recognizeStrokes(parseStrokeSet(set), classifier)));
+  }
+}
+for (const file of positionals) {
+  report({ file }, await timed(async () => recognizeImage(await readFile(file), classifier)));
+}
+process.exit(failures > 0 ? 1 : 0);

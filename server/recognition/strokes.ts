@@ -1,0 +1,183 @@
+/**
+ * Pen strokes to digits: validated stroke sets are drawn with OpenCV's anti-aliased lines and read
+ * by the same pipeline as images, with the order of strokes as extra evidence of which ink belongs
+ * together.
+ */
+import { cv } from '../ml/opencv.js';
+import type { InkImage } from './binarize.js';
+import type { DigitClassifier } from './classifier.js';
+import type { ComponentImage, InkComponent } from './components.js';
+import { RecognitionError, RecognitionErrorCode } from './errors.js';
+import { recognizeInk, type RecognitionResult } from './recognize.js';
+
+/** [x, y, milliseconds since some origin]; the time may be left out. */
+export type StrokePoint = [number, number, number?];
+
+export interface StrokeSet {
+  id?: string;
+  /** Size of the canvas the strokes were drawn on, in its own units (CSS pixels). */
+  width: number;
+  height: number;
+  strokes: StrokePoint[][];
+}
+
+export interface StrokeLimits {
+  maxCanvasSide: number;
+  maxStrokes: number;
+  maxPointsPerStroke: number;
+}
+
+export const DEFAULT_STROKE_LIMITS: StrokeLimits = { maxCanvasSide: 16384, maxStrokes: 1000, maxPointsPerStroke: 4000 };
+
+/** Writing is drawn so that a digit is about this many pixels tall: plenty for a 20 px model box. */
+const RASTER_DIGIT_HEIGHT = 48;
+/** Pen width in raster pixels: MNIST's strokes are about a ninth of a digit's height. */
+const RASTER_PEN_WIDTH = Math.round(RASTER_DIGIT_HEIGHT / 9);
+/** The raster's area never exceeds this, whatever the canvas and writing sizes. */
+const MAX_RASTER_PIXELS = 4_000_000;
+/** Strokes drawn within this long of each other may be parts of one digit. */
+const SAME_DIGIT_PAUSE_MS = 1500;
+
+function invalid(message: string): never {
+  throw new RecognitionError(RecognitionErrorCode.InvalidStrokes, message);
+}
+
+function finite(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** Checks untrusted input against the stroke format; returns it typed, or throws a clear error. */
+export function parseStrokeSet(value: unknown, limits: StrokeLimits = DEFAULT_STROKE_LIMITS): StrokeSet {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid('a stroke set must be an object {width, height, strokes}');
+  const { id, width, height, strokes } = value as Record<string, unknown>;
+  if (id !== undefined && typeof id !== 'string') invalid('id must be a string');
+  for (const [name, side] of [['width', width], ['height', height]] as const) {
+    if (!finite(side) || side <= 0 || side > limits.maxCanvasSide) invalid(`${name} must be a number between 0 and ${limits.maxCanvasSide}`);
+  }
+  if (!Array.isArray(strokes)) invalid('strokes must be an array of strokes');
+  if (strokes.length > limits.maxStrokes) invalid(`${strokes.length} strokes: at most ${limits.maxStrokes}`);
+  const w = width as number, h = height as number;
+  strokes.forEach((stroke, s) => {
+    if (!Array.isArray(stroke) || stroke.length === 0) invalid(`stroke ${s} must be a non-empty array of points`);
+    if (stroke.length > limits.maxPointsPerStroke) invalid(`stroke ${s} has ${stroke.length} points: at most ${limits.maxPointsPerStroke}`);
+    stroke.forEach((point: unknown, p) => {
+      if (!Array.isArray(point) || point.length < 2 || point.length > 3 || !point.every(finite)) {
+        invalid(`stroke ${s} point ${p} must be [x, y] or [x, y, tMs] with finite numbers`);
+      }
+      // A pen may leave the canvas a little while drawing; far outside it is not writing.
+      if (point[0] < -w || point[0] > 2 * w || point[1] < -h || point[1] > 2 * h) {
+        invalid(`stroke ${s} point ${p} (${point[0]}, ${point[1]}) is far outside the ${w}x${h} canvas`);
+      }
+    });
+  });
+  return { id: id as string | undefined, width: w, height: h, strokes: strokes as StrokePoint[][] };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+/**
+ * The writing's height: the median height of the taller strokes (bars and dots are shorter than a
+ * digit). Rounded to steps of about 19 % so that one more stroke seldom changes the drawing scale,
+ * which would change every digit's pixels and defeat the classifier's cache.
+ */
+export function writingHeight(strokes: StrokePoint[][]): number {
+  const heights = strokes.map((stroke) => {
+    let top = Infinity, bottom = -Infinity, left = Infinity, right = -Infinity;
+    for (const [x, y] of stroke) {
+      top = Math.min(top, y); bottom = Math.max(bottom, y); left = Math.min(left, x); right = Math.max(right, x);
+    }
+    return Math.max(bottom - top, 0.5 * (right - left));
+  });
+  const tallest = Math.max(...heights, 0);
+  if (tallest <= 0) return 0;
+  const estimate = median(heights.filter((h) => h >= 0.4 * tallest));
+  return 2 ** (Math.round(4 * Math.log2(Math.max(1, estimate))) / 4);
+}
+
+export interface StrokeRaster {
+  ink: InkImage;
+  /** Canvas units per raster pixel. */
+  scale: number;
+  /** Canvas position of the raster's top-left corner. */
+  origin: { x: number; y: number };
+  /** Each stroke's position on the raster, to find which piece of ink it became. */
+  anchors: { x: number; y: number; start: number; end: number }[];
+}
+
+/**
+ * Draws the strokes over their own extent (not the whole canvas, so that a dot on a huge canvas
+ * costs a dot), at a scale that makes the writing about RASTER_DIGIT_HEIGHT pixels tall.
+ */
+export function rasterizeStrokes(set: StrokeSet): StrokeRaster {
+  const height = writingHeight(set.strokes);
+  const points = set.strokes.flat();
+  const margin = Math.max(height, 1) * 0.25;
+  const left = Math.min(...points.map((p) => p[0])) - margin;
+  const top = Math.min(...points.map((p) => p[1])) - margin;
+  const extentWidth = Math.max(...points.map((p) => p[0])) + margin - left;
+  const extentHeight = Math.max(...points.map((p) => p[1])) + margin - top;
+  // Dots and lines without height are drawn at canvas scale.
+  const pixelsPerUnit = Math.min(
+    height > 0 ? Math.min(8, RASTER_DIGIT_HEIGHT / height) : 1,
+    Math.sqrt(MAX_RASTER_PIXELS / (extentWidth * extentHeight)),
+  );
+  const rasterWidth = Math.max(1, Math.ceil(extentWidth * pixelsPerUnit));
+  const rasterHeight = Math.max(1, Math.ceil(extentHeight * pixelsPerUnit));
+  const toRaster = ([x, y]: StrokePoint): [number, number] => [(x - left) * pixelsPerUnit, (y - top) * pixelsPerUnit];
+  const anchors: StrokeRaster['anchors'] = [];
+  const canvas = new cv.Mat(rasterHeight, rasterWidth, cv.CV_8U, new cv.Scalar(0));
+  let intensity: Uint8Array;
+  try {
+    const white = new cv.Scalar(255);
+    for (const stroke of set.strokes) {
+      const drawn = stroke.map((p) => new cv.Point(...toRaster(p)));
+      if (drawn.length === 1) cv.circle(canvas, drawn[0], RASTER_PEN_WIDTH / 2, white, -1, cv.LINE_AA);
+      for (let i = 1; i < drawn.length; i++) cv.line(canvas, drawn[i - 1], drawn[i], white, RASTER_PEN_WIDTH, cv.LINE_AA);
+      const [x, y] = toRaster(stroke[0]);
+      anchors.push({
+        x: Math.min(rasterWidth - 1, Math.max(0, Math.round(x))),
+        y: Math.min(rasterHeight - 1, Math.max(0, Math.round(y))),
+        start: stroke[0][2] ?? 0,
+        end: stroke[stroke.length - 1][2] ?? 0,
+      });
+    }
+    intensity = Uint8Array.from(canvas.data);
+  } finally {
+    canvas.delete();
+  }
+  const mask = Uint8Array.from(intensity, (v) => (v >= 96 ? 255 : 0));
+  return {
+    ink: { width: rasterWidth, height: rasterHeight, mask, intensity, polarity: 'light-on-dark', method: 'otsu', threshold: 96 },
+    scale: 1 / pixelsPerUnit,
+    origin: { x: left, y: top },
+    anchors,
+  };
+}
+
+/** Pieces of ink are one digit's when one holds a stroke and the other the stroke drawn right after it. */
+function strokesDrawnTogether(raster: StrokeRaster) {
+  return (components: ComponentImage) => {
+    const labelOf = raster.anchors.map((a) => components.labels[a.y * components.width + a.x]);
+    return (a: InkComponent, b: InkComponent): boolean => {
+      for (let s = 1; s < labelOf.length; s++) {
+        const pause = raster.anchors[s].start - raster.anchors[s - 1].end;
+        if (pause > SAME_DIGIT_PAUSE_MS) continue;
+        const [first, second] = [labelOf[s - 1], labelOf[s]];
+        if ((a.labels.includes(first) && b.labels.includes(second)) || (a.labels.includes(second) && b.labels.includes(first))) return true;
+      }
+      return false;
+    };
+  };
+}
+
+export function recognizeStrokes(set: StrokeSet, classifier: DigitClassifier): RecognitionResult {
+  if (set.strokes.length === 0) {
+    return { text: '', lines: [], digits: [], width: set.width, height: set.height, polarity: 'light-on-dark', binarization: 'otsu' };
+  }
+  const raster = rasterizeStrokes(set);
+  const result = recognizeInk(raster.ink, classifier, { scale: raster.scale, offset: raster.origin, relatedInk: strokesDrawnTogether(raster) });
+  return { ...result, width: set.width, height: set.height };
+}

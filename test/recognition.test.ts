@@ -1,0 +1,222 @@
+import sharp from 'sharp';
+import zlib from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../server/ml/backend.js';
+import { loadMnist, type DigitSet } from '../server/ml/mnist.js';
+import { seededRandom } from '../server/ml/random.js';
+import { DigitClassifier } from '../server/recognition/classifier.js';
+import { decodeImage } from '../server/recognition/decode.js';
+import { RecognitionError } from '../server/recognition/errors.js';
+import { recognizeGray, recognizeImage } from '../server/recognition/recognize.js';
+import { parseStrokeSet, recognizeStrokes, type StrokePoint } from '../server/recognition/strokes.js';
+import { composeNumber, encodePng, SETS, type ComposedImage } from './support/compose.js';
+
+let classifier: DigitClassifier;
+let mnistTest: DigitSet;
+
+beforeAll(async () => {
+  await initBackend(undefined, () => {});
+  classifier = await DigitClassifier.load();
+  mnistTest = await loadMnist('test');
+});
+
+async function composed(seed: number, set = SETS.clean): Promise<ComposedImage> {
+  return composeNumber(mnistTest, seededRandom(seed), set);
+}
+
+function expectCode(error: unknown, code: string): void {
+  expect(error).toBeInstanceOf(RecognitionError);
+  expect((error as RecognitionError).code).toBe(code);
+}
+
+describe('reading numbers from images', () => {
+  it('reads most clean multi-digit numbers exactly, with a box, confidence and alternatives per digit', async () => {
+    let exact = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const image = await composed(seed);
+      const result = await recognizeImage(await encodePng(image), classifier);
+      if (result.text === image.text) exact++;
+      for (const digit of result.digits) {
+        expect(digit.box[2]).toBeGreaterThan(0);
+        expect(digit.box[0] + digit.box[2]).toBeLessThanOrEqual(image.width);
+        expect(digit.alternatives).toHaveLength(3);
+        expect(digit.alternatives[0]).toEqual({ digit: digit.digit, p: expect.closeTo(digit.confidence, 3) });
+        expect(digit.uncertain).toBe(digit.confidence < 0.7);
+      }
+    }
+    expect(exact).toBeGreaterThanOrEqual(16);
+  });
+
+  it('puts each line of a two-line image on its own line of text', async () => {
+    let exact = 0;
+    for (let seed = 1; seed <= 10; seed++) {
+      const image = await composed(seed, SETS['two-line']);
+      const result = recognizeGray({ data: image.gray, width: image.width, height: image.height }, classifier);
+      expect(result.lines.length).toBe(2);
+      if (result.text === image.text) exact++;
+    }
+    expect(exact).toBeGreaterThanOrEqual(7);
+  });
+
+  it('reads light ink on a dark background the same as dark ink on paper', async () => {
+    const image = await composed(3);
+    const inverted = { data: image.gray.map((v) => 255 - v), width: image.width, height: image.height };
+    const normal = recognizeGray({ data: image.gray, width: image.width, height: image.height }, classifier);
+    const dark = recognizeGray(inverted, classifier);
+    expect(dark.polarity).toBe('light-on-dark');
+    expect(normal.polarity).toBe('dark-on-light');
+    expect(dark.text).toBe(normal.text);
+  });
+
+  it('applies EXIF orientation and reports boxes in the upright image', async () => {
+    const image = await composed(4);
+    const png = await encodePng(image);
+    // Stored rotated a quarter turn, with the EXIF tag that tells viewers to turn it back.
+    const stored = await sharp(png).rotate(-90).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toBuffer();
+    const upright = await recognizeImage(png, classifier);
+    const fromExif = await recognizeImage(stored, classifier);
+    expect(fromExif.width).toBe(image.width);
+    expect(fromExif.height).toBe(image.height);
+    expect(fromExif.text).toBe(upright.text);
+    fromExif.digits.forEach((d, i) => d.box.forEach((v, j) => expect(Math.abs(v - upright.digits[i].box[j])).toBeLessThanOrEqual(3)));
+  });
+
+  it('flattens transparency onto white paper', async () => {
+    const image = await composed(5);
+    // Black ink whose alpha is the ink, on a fully transparent background.
+    const rgba = Buffer.alloc(image.width * image.height * 4);
+    for (let i = 0; i < image.gray.length; i++) rgba[i * 4 + 3] = 255 - image.gray[i];
+    const png = await sharp(rgba, { raw: { width: image.width, height: image.height, channels: 4 } }).png().toBuffer();
+    const result = await recognizeImage(png, classifier);
+    expect(result.text).toBe((await recognizeImage(await encodePng(image), classifier)).text);
+    expect(result.text.length).toBeGreaterThan(0);
+  });
+
+  it('ignores ruled lines and specks', async () => {
+    const image = await composed(6);
+    const { width, height } = image;
+    const gray = Uint8Array.from(image.gray);
+    const ruleY = height - Math.round(height * 0.15);
+    for (let x = 0; x < width; x++) gray[ruleY * width + x] = 40;
+    const random = seededRandom(9);
+    for (let i = 0; i < 40; i++) gray[Math.floor(random() * gray.length)] = 0;
+    const clean = recognizeGray({ data: image.gray, width, height }, classifier);
+    const marked = recognizeGray({ data: gray, width, height }, classifier);
+    expect(marked.text).toBe(clean.text);
+  });
+
+  it('returns no digits for a blank page', () => {
+    const blank = { data: new Uint8Array(300 * 200).fill(235), width: 300, height: 200 };
+    expect(recognizeGray(blank, classifier).digits).toEqual([]);
+  });
+});
+
+describe('bad images get clear errors', () => {
+  it('refuses bytes that are not an image', async () => {
+    await decodeImage(new Uint8Array(Buffer.from('%PDF-1.4 not an image'))).then(() => expect.unreachable(), (e) => expectCode(e, 'unsupported-image'));
+    await decodeImage(new Uint8Array(0)).then(() => expect.unreachable(), (e) => expectCode(e, 'unsupported-image'));
+  });
+
+  it('refuses a truncated image', async () => {
+    const png = await encodePng(await composed(7));
+    await decodeImage(png.subarray(0, Math.floor(png.length / 2))).then(() => expect.unreachable(), (e) => expectCode(e, 'corrupt-image'));
+  });
+
+  it('refuses an image over the pixel limit before decoding it', async () => {
+    // A tiny PNG whose header claims 100000 x 100000 pixels: a decompression bomb's calling card.
+    const png = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const bomb = Buffer.from(png);
+    const header = 8 + 4 + 4; // signature, IHDR length, IHDR type
+    bomb.writeUInt32BE(100_000, header);
+    bomb.writeUInt32BE(100_000, header + 4);
+    bomb.writeUInt32BE(zlib.crc32(bomb.subarray(header - 4, header + 13)), header + 13);
+    await decodeImage(bomb).then(() => expect.unreachable(), (e) => expectCode(e, 'image-too-large'));
+  });
+
+  it('scales big images down to the working size and reports boxes in input pixels', async () => {
+    const image = await composed(8);
+    const big = await sharp(await encodePng(image)).resize({ width: image.width * 5 }).png().toBuffer();
+    const decoded = await decodeImage(big, { maxInputPixels: 40_000_000, maxWorkingSide: 800 });
+    expect(Math.max(decoded.width, decoded.height)).toBe(800);
+    const result = await recognizeImage(big, classifier, { maxInputPixels: 40_000_000, maxWorkingSide: 800 });
+    const small = await recognizeImage(await encodePng(image), classifier);
+    expect(result.width).toBe(image.width * 5);
+    expect(result.text).toBe(small.text);
+    result.digits.forEach((d, i) => expect(Math.abs(d.box[0] - 5 * small.digits[i].box[0])).toBeLessThanOrEqual(12));
+  });
+});
+
+/** Strokes as a person draws them, in canvas units, with times. */
+function drawn(strokes: [number, number][][], startMs = 0): StrokePoint[][] {
+  let t = startMs;
+  return strokes.map((stroke) => stroke.map(([x, y]) => [x, y, (t += 16)] as StrokePoint));
+}
+
+const ellipse = (cx: number, cy: number, rx: number, ry: number): [number, number][] =>
+  Array.from({ length: 33 }, (_, i) => [cx + rx * Math.sin((i / 32) * 2 * Math.PI), cy - ry * Math.cos((i / 32) * 2 * Math.PI)]);
+const one = (x: number): [number, number][][] => [[[x, 60], [x + 2, 150], [x + 4, 240]]];
+const zero = (x: number): [number, number][][] => [ellipse(x, 150, 45, 90)];
+const seven = (x: number): [number, number][][] => [[[x - 45, 65], [x + 45, 62], [x + 15, 150], [x - 5, 240]]];
+/** A 4 in two strokes, as most people write it. */
+const four = (x: number): [number, number][][] => [[[x - 10, 60], [x - 45, 175], [x + 45, 175]], [[x + 20, 100], [x + 20, 245]]];
+
+describe('reading pen strokes', () => {
+  it('reads a number written stroke by stroke, joining a digit drawn in two strokes', () => {
+    const strokes = drawn([...one(80), ...zero(200), ...seven(330), ...four(460)]);
+    const result = recognizeStrokes({ width: 800, height: 300, strokes }, classifier);
+    expect(result.text).toBe('1074');
+    // The 0 spans x 155..245 and y 60..240, drawn with a pen about a ninth of its height wide.
+    const [x, y, w, h] = result.digits[1].box;
+    expect(x).toBeGreaterThanOrEqual(135);
+    expect(x + w).toBeLessThanOrEqual(265);
+    expect(y).toBeLessThan(70);
+    expect(y + h).toBeGreaterThan(230);
+  });
+
+  it('reads the same writing the same on a canvas of any size', () => {
+    const strokes = drawn([...one(80), ...zero(200), ...seven(330)]);
+    const scaled = strokes.map((s) => s.map(([x, y, t]) => [x * 3, y * 3, t] as StrokePoint));
+    const small = recognizeStrokes({ width: 800, height: 300, strokes }, classifier);
+    const big = recognizeStrokes({ width: 2400, height: 900, strokes: scaled }, classifier);
+    expect(big.text).toBe(small.text);
+    // The drawing scale is rounded to steps, so boxes agree to a few canvas units.
+    big.digits.forEach((d, i) => d.box.forEach((v, j) => expect(Math.abs(v / 3 - small.digits[i].box[j])).toBeLessThanOrEqual(4)));
+  });
+
+  it('does not re-read digits whose ink did not change when a stroke is added', async () => {
+    const fresh = await DigitClassifier.load();
+    const first = drawn([...one(80), ...zero(200)]);
+    recognizeStrokes({ width: 800, height: 300, strokes: first }, fresh);
+    const before = fresh.stats.inferred;
+    const more = [...first, ...drawn(seven(330), 5000)];
+    const result = recognizeStrokes({ width: 800, height: 300, strokes: more }, fresh);
+    expect(result.text).toBe('107');
+    expect(fresh.stats.inferred - before).toBe(1);
+    fresh.dispose();
+  });
+
+  it('refuses malformed and absurd stroke sets with a clear error', () => {
+    const bad: unknown[] = [
+      null, [], { width: 800, height: 300 }, { width: -1, height: 300, strokes: [] },
+      { width: 800, height: 300, strokes: [[]] },
+      { width: 800, height: 300, strokes: [[[1, Number.NaN]]] },
+      { width: 800, height: 300, strokes: [[[1e9, 5]]] },
+      { width: 800, height: 300, strokes: [[['1', 2]]] },
+      { width: 800, height: 300, strokes: [Array.from({ length: 5000 }, () => [1, 2])] },
+    ];
+    for (const value of bad) {
+      try {
+        parseStrokeSet(value);
+        expect.unreachable(`accepted ${JSON.stringify(value)?.slice(0, 80)}`);
+      } catch (error) {
+        expectCode(error, 'invalid-strokes');
+      }
+    }
+  });
+
+  it('handles tiny writing on a huge canvas without a huge raster', () => {
+    const strokes = drawn([[[10, 10], [10.5, 12]]]);
+    const result = recognizeStrokes(parseStrokeSet({ width: 16000, height: 16000, strokes }), classifier);
+    expect(result.digits.length).toBeLessThanOrEqual(1);
+  });
+});
