@@ -40,16 +40,20 @@ export interface RecognitionResult {
   binarization: InkImage['method'];
 }
 
+export interface InkEvidence {
+  /** Two pieces of ink are one digit's (strokes drawn one right after the other). */
+  belongTogether(a: InkComponent, b: InkComponent): boolean;
+  /** A piece of ink may hold more than one digit (false for a single pen stroke). */
+  maySpanDigits(piece: InkComponent): boolean;
+}
+
 export interface InkOptions {
   /** Input pixels per pixel of the ink image. */
   scale?: number;
   /** Where the ink image's origin lies in the input, in input pixels. */
   offset?: { x: number; y: number };
-  /**
-   * Extra evidence that two pieces of ink are one digit, given the labelled ink (pen strokes drawn
-   * one after the other).
-   */
-  relatedInk?: (components: ComponentImage) => (a: InkComponent, b: InkComponent) => boolean;
+  /** What the source knows about its ink beyond pixels (pen strokes), given the labelled ink. */
+  inkEvidence?: (components: ComponentImage) => InkEvidence;
 }
 
 function toTuple(box: Box, scale: number, offset = { x: 0, y: 0 }): BoxTuple {
@@ -69,14 +73,15 @@ export function recognizeInk(ink: InkImage, classifier: DigitClassifier, options
   const componentImage = findComponents(ink.mask, ink.width, ink.height);
   const { kept } = dropNonDigits(componentImage.components);
   const digitHeight = typicalDigitHeight(kept);
+  const evidence = options.inkEvidence?.(componentImage);
   // Pieces still small or flat once parts are joined are punctuation, dashes or dirt, not digits.
-  const pieces = mergeParts(kept, digitHeight, options.relatedInk?.(componentImage))
+  const pieces = mergeParts(kept, digitHeight, evidence?.belongTogether.bind(evidence))
     .filter((p) => Math.max(p.width, p.height) >= 0.35 * digitHeight && p.height >= 0.3 * digitHeight);
 
   const singles: Segment[] = [];
   const splits: SplitCandidates[] = [];
   for (const piece of pieces) {
-    if (needsSplitCheck(piece, digitHeight)) {
+    if (needsSplitCheck(piece, digitHeight) && (evidence?.maySpanDigits(piece) ?? true)) {
       splits.push(splitCandidates(ink, componentImage, piece, digitHeight));
     } else {
       singles.push({ box: piece, labels: piece.labels, input: digitInput(ink, componentImage, piece.labels, piece) });

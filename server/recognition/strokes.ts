@@ -8,7 +8,7 @@ import type { InkImage } from './binarize.js';
 import type { DigitClassifier } from './classifier.js';
 import type { ComponentImage, InkComponent } from './components.js';
 import { RecognitionError, RecognitionErrorCode } from './errors.js';
-import { recognizeInk, type RecognitionResult } from './recognize.js';
+import { recognizeInk, type InkEvidence, type RecognitionResult } from './recognize.js';
 
 /** [x, y, milliseconds since some origin]; the time may be left out. */
 export type StrokePoint = [number, number, number?];
@@ -103,8 +103,8 @@ export interface StrokeRaster {
   scale: number;
   /** Canvas position of the raster's top-left corner. */
   origin: { x: number; y: number };
-  /** Each stroke's position on the raster, to find which piece of ink it became. */
-  anchors: { x: number; y: number; start: number; end: number }[];
+  /** Each stroke's position on the raster (a point on it, its column range) and its times. */
+  anchors: { x: number; y: number; left: number; right: number; start: number; end: number }[];
 }
 
 /**
@@ -137,7 +137,10 @@ export function rasterizeStrokes(set: StrokeSet): StrokeRaster {
       if (drawn.length === 1) cv.circle(canvas, drawn[0], RASTER_PEN_WIDTH / 2, white, -1, cv.LINE_AA);
       for (let i = 1; i < drawn.length; i++) cv.line(canvas, drawn[i - 1], drawn[i], white, RASTER_PEN_WIDTH, cv.LINE_AA);
       const [x, y] = toRaster(stroke[0]);
+      const columns = stroke.map((p) => toRaster(p)[0]);
       anchors.push({
+        left: Math.min(...columns),
+        right: Math.max(...columns),
         x: Math.min(rasterWidth - 1, Math.max(0, Math.round(x))),
         y: Math.min(rasterHeight - 1, Math.max(0, Math.round(y))),
         start: stroke[0][2] ?? 0,
@@ -157,18 +160,49 @@ export function rasterizeStrokes(set: StrokeSet): StrokeRaster {
   };
 }
 
-/** Pieces of ink are one digit's when one holds a stroke and the other the stroke drawn right after it. */
-function strokesDrawnTogether(raster: StrokeRaster) {
-  return (components: ComponentImage) => {
+/** Strokes sharing at least this fraction of the narrower one's width belong to one digit. */
+const SAME_DIGIT_OVERLAP = 0.3;
+
+/** How many side-by-side groups `strokes` form when strokes that overlap in x are grouped. */
+function horizontalGroups(strokes: StrokeRaster['anchors']): number {
+  const sorted = [...strokes].sort((a, b) => a.left - b.left);
+  let groups = 0;
+  let right = -Infinity, width = 0;
+  for (const s of sorted) {
+    const overlap = right - s.left;
+    if (groups === 0 || overlap < SAME_DIGIT_OVERLAP * Math.min(width, s.right - s.left)) {
+      groups++;
+      right = s.right;
+      width = s.right - s.left;
+    } else {
+      right = Math.max(right, s.right);
+      width = Math.max(width, s.right - s.left);
+    }
+  }
+  return groups;
+}
+
+/**
+ * What strokes say about the ink: pieces are one digit's when one holds a stroke and the other the
+ * stroke drawn right after it; and a piece may hold several digits only if its strokes stand side
+ * by side (the strokes of one digit overlap: a 4's two strokes, a 5's bar, the two arcs of a 3).
+ */
+function strokeEvidence(raster: StrokeRaster) {
+  return (components: ComponentImage): InkEvidence => {
     const labelOf = raster.anchors.map((a) => components.labels[a.y * components.width + a.x]);
-    return (a: InkComponent, b: InkComponent): boolean => {
-      for (let s = 1; s < labelOf.length; s++) {
-        const pause = raster.anchors[s].start - raster.anchors[s - 1].end;
-        if (pause > SAME_DIGIT_PAUSE_MS) continue;
-        const [first, second] = [labelOf[s - 1], labelOf[s]];
-        if ((a.labels.includes(first) && b.labels.includes(second)) || (a.labels.includes(second) && b.labels.includes(first))) return true;
-      }
-      return false;
+    return {
+      belongTogether(a: InkComponent, b: InkComponent): boolean {
+        for (let s = 1; s < labelOf.length; s++) {
+          const pause = raster.anchors[s].start - raster.anchors[s - 1].end;
+          if (pause > SAME_DIGIT_PAUSE_MS) continue;
+          const [first, second] = [labelOf[s - 1], labelOf[s]];
+          if ((a.labels.includes(first) && b.labels.includes(second)) || (a.labels.includes(second) && b.labels.includes(first))) return true;
+        }
+        return false;
+      },
+      maySpanDigits(piece: InkComponent): boolean {
+        return horizontalGroups(raster.anchors.filter((_, s) => piece.labels.includes(labelOf[s]))) > 1;
+      },
     };
   };
 }
@@ -178,6 +212,6 @@ export function recognizeStrokes(set: StrokeSet, classifier: DigitClassifier): R
     return { text: '', lines: [], digits: [], width: set.width, height: set.height, polarity: 'light-on-dark', binarization: 'otsu' };
   }
   const raster = rasterizeStrokes(set);
-  const result = recognizeInk(raster.ink, classifier, { scale: raster.scale, offset: raster.origin, relatedInk: strokesDrawnTogether(raster) });
+  const result = recognizeInk(raster.ink, classifier, { scale: raster.scale, offset: raster.origin, inkEvidence: strokeEvidence(raster) });
   return { ...result, width: set.width, height: set.height };
 }
