@@ -116,7 +116,9 @@ export function binarize(image: GrayImage8): InkImage {
     } else {
       // Even light: subtract the single background level so faint paper does not read as ink.
       const level = percentile(backgroundHistogram, total, 0.5);
-      intensity = Uint8Array.from(inkBright.data, (v) => (v > level ? v - level : 0));
+      const bright = inkBright.data;
+      intensity = new Uint8Array(total);
+      for (let i = 0; i < total; i++) intensity[i] = bright[i] > level ? bright[i] - level : 0;
     }
     const histogram = histogramOf(intensity);
     const strongest = percentile(histogram, total, 0.999);

@@ -151,7 +151,8 @@ export function rasterizeStrokes(set: StrokeSet): StrokeRaster {
   } finally {
     canvas.delete();
   }
-  const mask = Uint8Array.from(intensity, (v) => (v >= 96 ? 255 : 0));
+  const mask = new Uint8Array(intensity.length);
+  for (let i = 0; i < intensity.length; i++) mask[i] = intensity[i] >= 96 ? 255 : 0;
   return {
     ink: { width: rasterWidth, height: rasterHeight, mask, intensity, polarity: 'light-on-dark', method: 'otsu', threshold: 96 },
     scale: 1 / pixelsPerUnit,

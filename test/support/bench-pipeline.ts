@@ -1,0 +1,105 @@
+/**
+ * npm run bench -- [--frames N] [--model DIR] [--json]
+ * Per-frame latency of the recognition pipeline on this machine: an 800x300 canvas of pen strokes
+ * (every frame new, and live: one stroke more each frame), the same canvas as a PNG, a 640x480
+ * JPEG photo; and the classifier's digits per second. A benchmark: it reports, it asserts nothing.
+ */
+import os from 'node:os';
+import sharp from 'sharp';
+import { initBackend } from '../../server/ml/backend.js';
+import { parseCli, positiveInteger } from '../../server/ml/cli-args.js';
+import { measureThroughput } from '../../server/ml/evaluation.js';
+import { loadMnist } from '../../server/ml/mnist.js';
+import { loadModel } from '../../server/ml/model-files.js';
+import { seededRandom } from '../../server/ml/random.js';
+import { DigitClassifier, DEFAULT_MODEL_DIR } from '../../server/recognition/classifier.js';
+import { recognizeImage } from '../../server/recognition/recognize.js';
+import { rasterizeStrokes, recognizeStrokes, type StrokeSet } from '../../server/recognition/strokes.js';
+import { composeNumber, SETS } from './compose.js';
+import { writeNumber } from './strokes-from-mnist.js';
+
+const USAGE = 'Usage: npm run bench -- [--frames N] [--model DIR] [--json]';
+const { values } = parseCli({ frames: { type: 'string' }, model: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } }, USAGE);
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const frames = positiveInteger(values.frames, 'frames', 100);
+const modelDir = values.model ?? DEFAULT_MODEL_DIR;
+const backend = await initBackend(undefined, () => {});
+const digits = await loadMnist('test');
+const random = seededRandom(7);
+
+function summary(times: number[]) {
+  const sorted = [...times].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { frames: times.length, p50: at(0.5), p95: at(0.95), mean: times.reduce((a, b) => a + b, 0) / times.length };
+}
+
+async function time(work: () => unknown): Promise<number> {
+  const start = performance.now();
+  await work();
+  return performance.now() - start;
+}
+
+/** A person's canvas: 800x300 with a 4 to 8 digit number, digits 90 to 150 px tall. */
+const canvases: StrokeSet[] = Array.from({ length: frames }, () =>
+  writeNumber(digits, random, { length: 4 + Math.floor(random() * 5), width: 800, height: 300, digitHeight: 90 + random() * 60 }).set);
+
+// Every frame a new number and no cache: the cost of reading a canvas from scratch.
+const cold = new DigitClassifier(await loadModel(modelDir), 0);
+recognizeStrokes(canvases[0], cold);
+const strokesCold: number[] = [];
+for (const set of canvases) strokesCold.push(await time(() => recognizeStrokes(set, cold)));
+
+// Live: the same canvases written stroke by stroke, read after every stroke, as the server does.
+const live = new DigitClassifier(await loadModel(modelDir));
+const strokesLive: number[] = [];
+for (const set of canvases.slice(0, Math.max(1, Math.round(frames / 5)))) {
+  for (let n = 1; n <= set.strokes.length; n++) {
+    const partial = { ...set, strokes: set.strokes.slice(0, n) };
+    strokesLive.push(await time(() => recognizeStrokes(partial, live)));
+  }
+}
+
+const canvasPngs = await Promise.all(canvases.map((set) => {
+  const { ink } = rasterizeStrokes(set);
+  return sharp(Uint8Array.from(ink.intensity, (v) => 255 - v), { raw: { width: ink.width, height: ink.height, channels: 1 } })
+    .resize({ width: 800, height: 300, fit: 'contain', background: '#ffffff' }).png().toBuffer();
+}));
+const canvasImage: number[] = [];
+for (const png of canvasPngs) canvasImage.push(await time(() => recognizeImage(png, cold)));
+
+const photos: Buffer[] = [];
+for (let i = 0; i < frames; i++) {
+  const image = await composeNumber(digits, random, SETS.photo);
+  photos.push(await sharp(image.gray, { raw: { width: image.width, height: image.height, channels: 1 } })
+    .resize({ width: 640, height: 480, fit: 'contain', background: '#b4b4b4' }).jpeg({ quality: 80 }).toBuffer());
+}
+const photo: number[] = [];
+for (const jpeg of photos) photo.push(await time(() => recognizeImage(jpeg, cold)));
+
+const inputs = new Float32Array(2048 * 784);
+for (let i = 0; i < 2048; i++) for (let j = 0; j < 784; j++) inputs[i * 784 + j] = digits.images.pixels[i * 784 + j] / 255;
+const throughput = measureThroughput(await loadModel(modelDir), inputs);
+
+const results = {
+  machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, tfjs backend ${backend.name}`,
+  canvasStrokesNewFrame: summary(strokesCold),
+  canvasStrokesLivePerStroke: summary(strokesLive),
+  canvasPng800x300: summary(canvasImage),
+  photoJpeg640x480: summary(photo),
+  digitsPerSecond: { batch64: throughput.batchDigitsPerSecond, single: throughput.singleDigitsPerSecond },
+};
+if (values.json) {
+  console.log(JSON.stringify(results));
+} else {
+  console.log(results.machine);
+  const row = (name: string, s: ReturnType<typeof summary>) =>
+    console.log(`${name.padEnd(44)} p50 ${s.p50.toFixed(1).padStart(6)} ms  p95 ${s.p95.toFixed(1).padStart(6)} ms  mean ${s.mean.toFixed(1).padStart(6)} ms  (${s.frames} frames)`);
+  row('800x300 canvas, strokes, every frame new', results.canvasStrokesNewFrame);
+  row('800x300 canvas, strokes, live (+1 stroke)', results.canvasStrokesLivePerStroke);
+  row('800x300 canvas as PNG (decode included)', results.canvasPng800x300);
+  row('640x480 photo as JPEG (decode included)', results.photoJpeg640x480);
+  console.log(`classifier: ${throughput.batchDigitsPerSecond.toFixed(0)} digits/s in batches of 64, ${throughput.singleDigitsPerSecond.toFixed(0)} digits/s one at a time`);
+}
