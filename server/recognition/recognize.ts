@@ -5,7 +5,7 @@ import { dropNonDigits, findComponents, mergeParts, typicalDigitHeight, type Box
 import { digitInput } from './crops.js';
 import { decodeImage, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode.js';
 import { groupLines } from './lines.js';
-import { chooseSplit, needsSplitCheck, splitCandidates, type Segment, type SplitCandidates } from './split.js';
+import { chooseSplit, needsSplitCheck, splitCandidates, typicalDigitWidth, type Segment, type SplitCandidates } from './split.js';
 
 /** Digits read with less confidence than this are flagged as uncertain rather than passed off as read. */
 export const UNCERTAIN_BELOW = 0.7;
@@ -78,10 +78,13 @@ export function recognizeInk(ink: InkImage, classifier: DigitClassifier, options
   const pieces = mergeParts(kept, digitHeight, evidence?.belongTogether.bind(evidence))
     .filter((p) => Math.max(p.width, p.height) >= 0.35 * digitHeight && p.height >= 0.3 * digitHeight);
 
+  const digitWidth = typicalDigitWidth(pieces, digitHeight);
   const singles: Segment[] = [];
   const splits: SplitCandidates[] = [];
   for (const piece of pieces) {
-    if (needsSplitCheck(piece, digitHeight) && (evidence?.maySpanDigits(piece) ?? true)) {
+    // Pieces joined from parts above are one digit by that evidence; only whole ink is cut.
+    const joinedFromParts = piece.labels.length > 1;
+    if (!joinedFromParts && needsSplitCheck(piece, digitHeight, digitWidth) && (evidence?.maySpanDigits(piece) ?? true)) {
       splits.push(splitCandidates(ink, componentImage, piece, digitHeight));
     } else {
       singles.push({ box: piece, labels: piece.labels, input: digitInput(ink, componentImage, piece.labels, piece) });
@@ -95,7 +98,7 @@ export function recognizeInk(ink: InkImage, classifier: DigitClassifier, options
   for (const candidates of splits) {
     const byKey = new Map<string, DigitPrediction>();
     for (const key of candidates.segments.keys()) byKey.set(key, predictions[offset++]);
-    for (const chosen of chooseSplit(candidates, byKey, digitHeight)) located.push({ box: chosen.segment.box, prediction: chosen.prediction });
+    for (const chosen of chooseSplit(candidates, byKey, digitHeight, digitWidth)) located.push({ box: chosen.segment.box, prediction: chosen.prediction });
   }
 
   const lines = groupLines(located).map((items): RecognizedLine => {

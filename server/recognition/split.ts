@@ -7,13 +7,17 @@ import type { Box, ComponentImage, InkComponent } from './components.js';
 import { digitInput, inkBox } from './crops.js';
 import type { DigitPrediction } from './classifier.js';
 
-/** Ink wider than this many digit heights may hold more than one digit. */
+/** Ink wider than this many digit heights may hold more than one digit... */
 const SPLIT_WIDTH_RATIO = 1.05;
+/** ...and only if it is also this many times as wide as a single digit of the same writing. */
+const SPLIT_DIGIT_WIDTHS = 1.4;
 /**
- * A digit's width in digit heights for the count prior: on the wide side of MNIST's average
- * (about 0.6), so that a broad single digit is not expected to be two.
+ * A digit's width in digit heights when the writing does not show it: on the wide side of MNIST's
+ * average (about 0.6), so that a broad single digit is not expected to be two.
  */
 const EXPECTED_WIDTH_RATIO = 0.75;
+/** Pieces narrower than this many digit heights are taken as single digits when measuring the writing. */
+const CLEARLY_SINGLE_RATIO = 0.9;
 /** Every piece of a cut must be about as tall as a digit: slivers of one digit are not digits. */
 const MIN_SEGMENT_HEIGHT_RATIO = 0.55;
 /**
@@ -48,8 +52,18 @@ export interface SplitCandidates {
   segments: Map<string, Segment>;
 }
 
-export function needsSplitCheck(component: InkComponent, digitHeight: number): boolean {
-  return component.width > SPLIT_WIDTH_RATIO * digitHeight;
+/**
+ * How wide one digit is in this writing: the median width of the pieces that are clearly single
+ * digits, when there are enough of them; else a width from the height.
+ */
+export function typicalDigitWidth(pieces: InkComponent[], digitHeight: number): number {
+  const singles = pieces.filter((p) => p.width <= CLEARLY_SINGLE_RATIO * digitHeight && p.height >= 0.6 * digitHeight).map((p) => p.width).sort((a, b) => a - b);
+  const fallback = EXPECTED_WIDTH_RATIO * digitHeight;
+  return singles.length >= 3 ? Math.max(singles[Math.floor(singles.length / 2)], 0.5 * fallback) : fallback;
+}
+
+export function needsSplitCheck(component: InkComponent, digitHeight: number, digitWidth: number): boolean {
+  return component.width > SPLIT_WIDTH_RATIO * digitHeight && component.width > SPLIT_DIGIT_WIDTHS * digitWidth;
 }
 
 function columnProfile(components: ComponentImage, component: InkComponent): number[] {
@@ -103,10 +117,10 @@ export interface ChosenSegment {
  * of log-confidences (dynamic programming over cut columns); across k, the best mean
  * log-confidence less a prior for straying from the count the piece's width suggests.
  */
-export function chooseSplit(candidates: SplitCandidates, predictions: Map<string, DigitPrediction>, digitHeight: number): ChosenSegment[] {
+export function chooseSplit(candidates: SplitCandidates, predictions: Map<string, DigitPrediction>, digitHeight: number, digitWidth: number): ChosenSegment[] {
   const { cuts, segments, component } = candidates;
   const n = cuts.length;
-  const expected = Math.max(1, component.width / (EXPECTED_WIDTH_RATIO * digitHeight));
+  const expected = Math.max(1, component.width / digitWidth);
   // best[k][j]: best sum of log-confidence covering cuts 0..j with k segments; from[k][j] its last cut.
   const best = Array.from({ length: MAX_DIGITS_PER_PIECE + 1 }, () => new Array<number>(n).fill(-Infinity));
   const from = Array.from({ length: MAX_DIGITS_PER_PIECE + 1 }, () => new Array<number>(n).fill(-1));
