@@ -1,3 +1,4 @@
+import { encode as encodeBmp } from 'fast-bmp';
 import sharp from 'sharp';
 import zlib from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -79,6 +80,17 @@ describe('reading numbers from images', () => {
     expect(fromExif.height).toBe(image.height);
     expect(fromExif.text).toBe(upright.text);
     fromExif.digits.forEach((d, i) => d.box.forEach((v, j) => expect(Math.abs(v - upright.digits[i].box[j])).toBeLessThanOrEqual(3)));
+  });
+
+  it('reads BMP files, which sharp itself cannot', async () => {
+    const image = await composed(9);
+    const rgb = new Uint8Array(image.gray.length * 3);
+    image.gray.forEach((v, i) => rgb.fill(v, i * 3, i * 3 + 3));
+    const bmp = encodeBmp({ width: image.width, height: image.height, data: rgb, channels: 3, components: 3, bitsPerPixel: 24 });
+    const fromBmp = await recognizeImage(bmp, classifier);
+    expect(fromBmp.text).toBe((await recognizeImage(await encodePng(image), classifier)).text);
+    expect((await decodeImage(bmp)).format).toBe('bmp');
+    await decodeImage(bmp.subarray(0, 200)).then(() => expect.unreachable(), (e) => expectCode(e, 'corrupt-image'));
   });
 
   it('flattens transparency onto white paper', async () => {

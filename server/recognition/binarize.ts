@@ -73,11 +73,38 @@ function odd(value: number): number {
   return rounded % 2 === 0 ? rounded + 1 : rounded;
 }
 
+/**
+ * Which way ink deviates from its surroundings. Ink is the minority of pixels that stand out from
+ * the local background, so the residuals (grey minus a wide local mean) have a long tail on the
+ * ink's side: negative for dark ink, positive for light ink. Their skew's sign says which, whatever
+ * the exposure (an underexposed photo of white paper is mostly dark grey, yet its ink is darker).
+ */
+export function inkPolarity(image: GrayImage8): InkImage['polarity'] {
+  const { width, height } = image;
+  return withMats(2, (small, localMean) => {
+    const source = cv.matFromArray(height, width, cv.CV_8U, image.data);
+    const factor = Math.max(1, Math.floor(Math.min(width, height) / 120));
+    cv.resize(source, small, new cv.Size(Math.max(1, Math.round(width / factor)), Math.max(1, Math.round(height / factor))), 0, 0, cv.INTER_AREA);
+    source.delete();
+    const window = odd(Math.min(small.cols, small.rows) / 3);
+    cv.blur(small, localMean, new cv.Size(window, window), new cv.Point(-1, -1), cv.BORDER_REPLICATE);
+    const values = small.data, means = localMean.data;
+    let second = 0, third = 0;
+    for (let i = 0; i < values.length; i++) {
+      const residual = values[i] - means[i];
+      second += residual * residual;
+      third += residual * residual * residual;
+    }
+    const n = values.length;
+    const skew = third / n / Math.max(1e-9, (second / n) ** 1.5);
+    return skew <= 0 ? 'dark-on-light' : 'light-on-dark';
+  });
+}
+
 export function binarize(image: GrayImage8): InkImage {
   const { width, height } = image;
   const total = width * height;
-  // Most of a page or canvas is background, so the median grey says which side the paper is on.
-  const polarity = percentile(histogramOf(image.data), total, 0.5) >= 128 ? 'dark-on-light' : 'light-on-dark';
+  const polarity = inkPolarity(image);
 
   return withMats(4, (inkBright, background, flattened, kernelScratch) => {
     const source = cv.matFromArray(height, width, cv.CV_8U, image.data);

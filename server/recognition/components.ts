@@ -110,7 +110,7 @@ function horizontalGap(a: Box, b: Box): number {
 }
 
 /** A piece this much shorter than the writing is a fragment of a digit, never a digit by itself. */
-const FRAGMENT_HEIGHT_RATIO = 0.55;
+const FRAGMENT_HEIGHT_RATIO = 0.6;
 
 /**
  * Joins pieces of ink that belong to one digit: a 5 whose top bar is apart, a 4 written in two
@@ -133,7 +133,7 @@ export function mergeParts(
     const overlap = horizontalOverlap(a, b);
     const shorter = Math.min(a.height, b.height);
     if (overlap >= 0.5 * Math.min(a.width, b.width) && shorter < 0.75 * digitHeight) return gap;
-    if (shorter < FRAGMENT_HEIGHT_RATIO * digitHeight && gap <= 0.25 * digitHeight) return gap;
+    if (shorter < FRAGMENT_HEIGHT_RATIO * digitHeight && gap <= 0.3 * digitHeight) return gap;
     if (overlap > 0 && belongTogether(a, b)) return gap;
     return Infinity;
   };

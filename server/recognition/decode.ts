@@ -2,6 +2,7 @@
  * Image decoding with sharp: any format sharp reads, EXIF orientation applied, transparency
  * flattened onto white paper, bounded in pixels, downscaled to a working size, grey.
  */
+import { decode as decodeBmp } from 'fast-bmp';
 import sharp from 'sharp';
 import { RecognitionError, RecognitionErrorCode } from './errors.js';
 
@@ -41,17 +42,43 @@ function classify(error: unknown): RecognitionError {
   return new RecognitionError(RecognitionErrorCode.CorruptImage, `the image could not be decoded: ${message}`, { cause: error });
 }
 
+const BMP_HEADER_BYTES = 26;
+
+function isBmp(bytes: Uint8Array): boolean {
+  return bytes.byteLength >= BMP_HEADER_BYTES && bytes[0] === 0x42 && bytes[1] === 0x4d; // "BM"
+}
+
+/**
+ * sharp (libvips) reads no BMP, so fast-bmp decodes it and sharp takes the raw pixels. The size
+ * is checked from the header first, so a BMP bomb is refused before any pixel is allocated.
+ */
+function bmpInput(bytes: Uint8Array, limits: DecodeLimits): { input: Buffer; raw: { width: number; height: number; channels: 1 | 2 | 3 | 4 } } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const width = Math.abs(view.getInt32(18, true));
+  const height = Math.abs(view.getInt32(22, true));
+  if (width * height > limits.maxInputPixels) throw new Error(`Input image exceeds pixel limit (${width}x${height})`);
+  const bmp = decodeBmp(bytes);
+  const channels = bmp.channels as 1 | 2 | 3 | 4;
+  const pixels = bmp.data;
+  if (!(pixels instanceof Uint8Array) || bmp.bitsPerPixel === 1 || pixels.length !== bmp.width * bmp.height * channels) {
+    throw new Error(`unsupported BMP layout (${bmp.bitsPerPixel} bits per pixel)`);
+  }
+  return { input: Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength), raw: { width: bmp.width, height: bmp.height, channels } };
+}
+
 export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<DecodedImage> {
   if (bytes.byteLength === 0) throw new RecognitionError(RecognitionErrorCode.UnsupportedImage, 'empty file: not an image');
   try {
     // failOn 'truncated' rejects cut-off files; sharp's default 'warning' would also reject some
     // harmless JPEGs with trailing junk that cameras and scanners do produce.
-    const options = { limitInputPixels: limits.maxInputPixels, failOn: 'truncated' as const, animated: false };
-    const metadata = await sharp(bytes, options).metadata();
+    const sharpOptions = { limitInputPixels: limits.maxInputPixels, failOn: 'truncated' as const, animated: false };
+    const bmp = isBmp(bytes) ? bmpInput(bytes, limits) : null;
+    const open = () => (bmp ? sharp(bmp.input, { ...sharpOptions, raw: bmp.raw }) : sharp(bytes, sharpOptions));
+    const metadata = await open().metadata();
     const rotated = (metadata.orientation ?? 1) >= 5;
     const inputWidth = (rotated ? metadata.height : metadata.width) ?? 0;
     const inputHeight = (rotated ? metadata.width : metadata.height) ?? 0;
-    const { data, info } = await sharp(bytes, options)
+    const { data, info } = await open()
       .rotate()
       .flatten({ background: '#ffffff' })
       .resize({ width: limits.maxWorkingSide, height: limits.maxWorkingSide, fit: 'inside', withoutEnlargement: true })
@@ -66,7 +93,7 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFA
       scale: inputWidth > 0 ? inputWidth / info.width : 1,
       inputWidth,
       inputHeight,
-      format: metadata.format ?? 'unknown',
+      format: bmp ? 'bmp' : metadata.format ?? 'unknown',
     };
   } catch (error) {
     throw error instanceof RecognitionError ? error : classify(error);
