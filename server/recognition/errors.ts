@@ -9,6 +9,10 @@ export const RecognitionErrorCode = {
   ImageTooLarge: 'image-too-large',
   /** Strokes that are not what the stroke format says. */
   InvalidStrokes: 'invalid-strokes',
+  /** Every recognition worker is busy and the queue is full: try again shortly (503, close 1013). */
+  Busy: 'busy',
+  /** The recognition service failed or is shutting down (500, close 1011). */
+  Internal: 'internal',
 } as const;
 export type RecognitionErrorCode = (typeof RecognitionErrorCode)[keyof typeof RecognitionErrorCode];
 

@@ -1,0 +1,110 @@
+/**
+ * A pool of recognition worker threads (piscina), sized to the machine's cores, with a bounded
+ * queue: when every worker is busy and the queue is full, a task is refused at once with a `busy`
+ * error instead of waiting without limit.
+ */
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { DEFAULT_MODEL_DIR } from './classifier.js';
+import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode.js';
+import { RecognitionError, RecognitionErrorCode } from './errors.js';
+import type { RecognitionResult } from './recognize.js';
+import type { StrokeSet } from './strokes.js';
+import type { RecognitionTask, TaskOutcome, WorkerSettings } from './worker.js';
+import type { BackendChoice } from '../ml/backend.js';
+
+export interface RecognitionPoolOptions {
+  /** Worker threads; default: one per core. */
+  threads: number;
+  /** Tasks that may wait for a worker; more are refused as `busy`. */
+  maxQueue: number;
+  modelDir: string;
+  backend?: BackendChoice;
+  decodeLimits: DecodeLimits;
+}
+
+export const DEFAULT_POOL_OPTIONS: RecognitionPoolOptions = {
+  threads: availableParallelism(),
+  maxQueue: 64,
+  modelDir: DEFAULT_MODEL_DIR,
+  decodeLimits: DEFAULT_DECODE_LIMITS,
+};
+
+export interface TimedResult {
+  result: RecognitionResult;
+  /** Time the worker spent, without queueing. */
+  ms: number;
+}
+
+export class RecognitionPool {
+  private readonly piscina: Piscina;
+
+  private constructor(options: RecognitionPoolOptions) {
+    const workerData: WorkerSettings = { modelDir: options.modelDir, backend: options.backend, decodeLimits: options.decodeLimits };
+    const filename = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
+    this.piscina = new Piscina({
+      filename,
+      workerData,
+      minThreads: options.threads,
+      maxThreads: options.threads,
+      maxQueue: options.maxQueue,
+      // Worker threads do not inherit the TypeScript loader of the thread that starts them.
+      execArgv: filename.endsWith('.ts') ? [...process.execArgv.filter((a) => a !== '--import' && a !== 'tsx'), '--import', 'tsx'] : process.execArgv,
+    });
+  }
+
+  /** Starts the workers and waits until each has loaded its backend and model. */
+  static async start(options: Partial<RecognitionPoolOptions> = {}): Promise<RecognitionPool> {
+    const merged = { ...DEFAULT_POOL_OPTIONS, ...options };
+    const pool = new RecognitionPool(merged);
+    const warmups = Array.from({ length: merged.threads }, () => pool.submit({ kind: 'ready' }));
+    try {
+      await Promise.all(warmups);
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  get threads(): number {
+    return this.piscina.threads.length;
+  }
+
+  /** Tasks waiting for a worker right now. */
+  get queued(): number {
+    return this.piscina.queueSize;
+  }
+
+  private async submit(task: RecognitionTask, transfer?: ArrayBuffer[]): Promise<TaskOutcome & { ok: true }> {
+    let outcome: TaskOutcome;
+    try {
+      outcome = (await this.piscina.run(task, { transferList: transfer })) as TaskOutcome;
+    } catch (error) {
+      const message = (error as Error)?.message ?? String(error);
+      if (/queue is at limit/i.test(message)) {
+        throw new RecognitionError(RecognitionErrorCode.Busy, 'every recognition worker is busy; try again shortly', { cause: error });
+      }
+      throw new RecognitionError(RecognitionErrorCode.Internal, `recognition worker failed: ${message}`, { cause: error });
+    }
+    if (!outcome.ok) throw new RecognitionError(outcome.error.code, outcome.error.message);
+    return outcome;
+  }
+
+  /** Reads an image's bytes in a worker. The bytes are moved to the worker, not copied. */
+  async recognizeImage(bytes: Uint8Array): Promise<TimedResult> {
+    const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes : bytes.slice();
+    const { result, ms } = await this.submit({ kind: 'image', bytes: owned }, [owned.buffer as ArrayBuffer]);
+    return { result: result!, ms };
+  }
+
+  async recognizeStrokes(set: StrokeSet): Promise<TimedResult> {
+    const { result, ms } = await this.submit({ kind: 'strokes', set });
+    return { result: result!, ms };
+  }
+
+  /** Finishes the tasks in flight and stops the workers. */
+  async close(): Promise<void> {
+    await this.piscina.close();
+  }
+}

@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../server/ml/backend.js';
+import { loadMnist, type DigitSet } from '../server/ml/mnist.js';
+import { seededRandom } from '../server/ml/random.js';
+import { DigitClassifier } from '../server/recognition/classifier.js';
+import { RecognitionError } from '../server/recognition/errors.js';
+import { RecognitionPool } from '../server/recognition/pool.js';
+import { recognizeImage } from '../server/recognition/recognize.js';
+import { composeNumber, encodePng, SETS } from './support/compose.js';
+import { writeNumber } from './support/strokes-from-mnist.js';
+
+let pool: RecognitionPool;
+let digits: DigitSet;
+
+beforeAll(async () => {
+  pool = await RecognitionPool.start({ threads: 2, maxQueue: 8 });
+  digits = await loadMnist('test');
+});
+
+afterAll(async () => {
+  await pool.close();
+});
+
+describe('recognition worker pool', () => {
+  it('reads images and strokes in worker threads with the same results as in-process', async () => {
+    await initBackend(undefined, () => {});
+    const local = await DigitClassifier.load();
+    const random = seededRandom(21);
+    const images = await Promise.all(Array.from({ length: 6 }, () => composeNumber(digits, random, SETS.clean).then(encodePng)));
+    const expected = await Promise.all(images.map((png) => recognizeImage(png, local).then((r) => r.text)));
+    const fromPool = await Promise.all(images.map((png) => pool.recognizeImage(Uint8Array.from(png))));
+    expect(fromPool.map((r) => r.result.text)).toEqual(expected);
+    expect(pool.threads).toBe(2);
+
+    const written = writeNumber(digits, random, { length: 5, width: 800, height: 300, digitHeight: 120 });
+    const { result, ms } = await pool.recognizeStrokes(written.set);
+    expect(result.digits.length).toBeGreaterThan(0);
+    expect(ms).toBeGreaterThanOrEqual(0);
+    local.dispose();
+  });
+
+  it('passes the pipeline errors through with their codes', async () => {
+    const error = await pool.recognizeImage(new Uint8Array(Buffer.from('not an image at all'))).catch((e) => e);
+    expect(error).toBeInstanceOf(RecognitionError);
+    expect(error.code).toBe('unsupported-image');
+    const strokes = await pool.recognizeStrokes({ width: 10, height: 10, strokes: [[[Number.NaN, 1, 0]]] } as never).catch((e) => e);
+    expect(strokes.code).toBe('invalid-strokes');
+  });
+
+  it('refuses work as busy when the queue is full, and keeps working afterwards', async () => {
+    const small = await RecognitionPool.start({ threads: 1, maxQueue: 1 });
+    try {
+      const png = await encodePng(await composeNumber(digits, seededRandom(3), SETS.clean));
+      const outcomes = await Promise.allSettled(Array.from({ length: 6 }, () => small.recognizeImage(Uint8Array.from(png))));
+      const busy = outcomes.filter((o) => o.status === 'rejected' && (o.reason as RecognitionError).code === 'busy');
+      const done = outcomes.filter((o) => o.status === 'fulfilled');
+      expect(busy.length).toBeGreaterThanOrEqual(3);
+      expect(done.length).toBeGreaterThanOrEqual(1);
+      expect(busy.length + done.length).toBe(6);
+      await expect(small.recognizeImage(Uint8Array.from(png))).resolves.toHaveProperty('result.text');
+    } finally {
+      await small.close();
+    }
+  });
+});
