@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../server/ml/backend.js';
 import { normalizedInputs, predictProbabilities, scorePredictions } from '../server/ml/evaluation.js';
 import { loadMnist, splitTrainValidation, subset } from '../server/ml/mnist.js';
-import { buildDigitModel, NUM_CLASSES } from '../server/ml/model.js';
+import { buildDigitModel, DIGIT_CLASSES as NUM_CLASSES } from '../server/ml/model.js';
 import { loadModel, saveModel } from '../server/ml/model-files.js';
 import { DEFAULT_AUGMENT_OPTIONS, trainDigitModel } from '../server/ml/training.js';
 import { ProgressLine } from '../server/ml/progress.js';
@@ -107,5 +107,37 @@ describe('scoring', () => {
     const test = await loadMnist('test');
     const few = subset(test, [0, 1, 2]);
     expect(normalizedInputs(few).length).toBe(3 * 784);
+  });
+});
+
+describe('reject class', () => {
+  it('adds a "not one digit" output that starts as the base model for the ten digits', async () => {
+    const { withRejectClass } = await import('../server/ml/model.js');
+    const base = buildDigitModel({ seed: 5 });
+    const extended = withRejectClass(base);
+    expect(extended.outputs[0].shape).toEqual([null, 11]);
+    const inputs = Float32Array.from({ length: 3 * 784 }, (_, i) => ((i * 7) % 11) / 11);
+    const before = predictProbabilities(base, inputs);
+    const after = predictProbabilities(extended, inputs);
+    for (let row = 0; row < 3; row++) {
+      // Same logits for the digits; the new output (bias 0) only takes its share of the softmax.
+      const ratio = after[row * 11] / before[row * 10];
+      for (let d = 1; d < 10; d++) expect(after[row * 11 + d] / before[row * 10 + d]).toBeCloseTo(ratio, 4);
+    }
+    base.dispose();
+    extended.dispose();
+  });
+
+  it('draws "not one digit" samples that are valid model input', async () => {
+    const { notOneDigit } = await import('../server/ml/augment.js');
+    const { seededRandom } = await import('../server/ml/random.js');
+    const test = await loadMnist('test');
+    const random = seededRandom(4);
+    for (let i = 0; i < 50; i++) {
+      const input = notOneDigit(test, random);
+      expect(input.length).toBe(784);
+      expect(Math.max(...input)).toBeGreaterThan(0.5);
+      expect(Math.min(...input)).toBeGreaterThanOrEqual(0);
+    }
   });
 });

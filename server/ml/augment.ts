@@ -8,6 +8,7 @@
 import { cv, withMats, type Mat } from './opencv.js';
 import { normalizeDigit, MODEL_INPUT_SIZE } from './normalize.js';
 import { gaussian, uniform, type Random } from './random.js';
+import { digitPixels, type DigitSet } from './mnist.js';
 
 export interface AugmentOptions {
   /** Largest rotation either way, degrees. */
@@ -129,4 +130,59 @@ function shift(input: Float32Array, dx: number, dy: number): Float32Array {
     }
   }
   return output;
+}
+
+/** An MNIST digit cut to its ink: width x height values in 0..1. */
+function inkCrop(pixels: Uint8Array): { values: Float32Array; width: number; height: number } {
+  let top = MODEL_INPUT_SIZE, bottom = -1, left = MODEL_INPUT_SIZE, right = -1;
+  for (let y = 0; y < MODEL_INPUT_SIZE; y++) {
+    for (let x = 0; x < MODEL_INPUT_SIZE; x++) {
+      if (pixels[y * MODEL_INPUT_SIZE + x] > 30) {
+        top = Math.min(top, y); bottom = Math.max(bottom, y); left = Math.min(left, x); right = Math.max(right, x);
+      }
+    }
+  }
+  const width = right - left + 1, height = bottom - top + 1;
+  const values = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) values[y * width + x] = pixels[(top + y) * MODEL_INPUT_SIZE + left + x] / 255;
+  return { values, width, height };
+}
+
+/**
+ * A training sample of the reject class, "not one digit": what a wrong cut hands the classifier.
+ * Half are two digits touching or overlapping (an uncut pair), half a digit cut off at a column
+ * between a quarter and three quarters of its width (a piece of a digit).
+ */
+export function notOneDigit(set: DigitSet, random: Random): Float32Array {
+  const pick = () => inkCrop(digitPixels(set, Math.floor(random() * set.labels.length)));
+  if (random() < 0.5) {
+    const a = pick(), b = pick();
+    const gap = Math.round(uniform(random, -0.25, 0.05) * Math.max(a.height, b.height));
+    const width = Math.max(a.width, a.width + gap + b.width, 1);
+    const height = Math.max(a.height, b.height);
+    const canvas = new Float32Array(width * height);
+    const place = (crop: typeof a, left: number) => {
+      const top = Math.floor((height - crop.height) / 2 + uniform(random, -0.1, 0.1) * (height - crop.height));
+      for (let y = 0; y < crop.height; y++) {
+        for (let x = 0; x < crop.width; x++) {
+          const tx = left + x, ty = top + y;
+          if (tx >= 0 && tx < width && ty >= 0 && ty < height) canvas[ty * width + tx] = Math.max(canvas[ty * width + tx], crop.values[y * crop.width + x]);
+        }
+      }
+    };
+    place(a, 0);
+    place(b, Math.max(0, a.width + gap));
+    return normalizeDigit({ width, height, data: canvas }, 'light-on-dark');
+  }
+  for (;;) {
+    const digit = pick();
+    const cut = Math.round(uniform(random, 0.25, 0.75) * digit.width);
+    const keepLeft = random() < 0.5;
+    const from = keepLeft ? 0 : cut, to = keepLeft ? cut : digit.width;
+    if (to - from < 2) continue;
+    const piece = new Float32Array((to - from) * digit.height);
+    for (let y = 0; y < digit.height; y++) for (let x = from; x < to; x++) piece[y * (to - from) + x - from] = digit.values[y * digit.width + x];
+    const input = normalizeDigit({ width: to - from, height: digit.height, data: piece }, 'light-on-dark');
+    if (input.some((v) => v > 0.5)) return input;
+  }
 }

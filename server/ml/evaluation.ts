@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { digitPixels, type DigitSet } from './mnist.js';
 import { normalizeDigit, MODEL_INPUT_SIZE } from './normalize.js';
-import { NUM_CLASSES } from './model.js';
+import { DIGIT_CLASSES, outputClasses } from './model.js';
 
 const INPUT_VALUES = MODEL_INPUT_SIZE * MODEL_INPUT_SIZE;
 
@@ -16,17 +16,21 @@ export function normalizedInputs(set: DigitSet): Float32Array {
   return out;
 }
 
-/** Class probabilities for `inputs` ([n*784] normalised values), predicted in batches. */
+/**
+ * Class probabilities for `inputs` ([n*784] normalised values), predicted in batches: n rows of
+ * the model's outputs (10, or 11 with a reject class).
+ */
 export function predictProbabilities(model: tf.LayersModel, inputs: Float32Array, batchSize = 256): Float32Array {
   const count = inputs.length / INPUT_VALUES;
-  const out = new Float32Array(count * NUM_CLASSES);
+  const classes = outputClasses(model);
+  const out = new Float32Array(count * classes);
   for (let start = 0; start < count; start += batchSize) {
     const end = Math.min(count, start + batchSize);
     const probabilities = tf.tidy(() => {
       const batch = tf.tensor4d(inputs.subarray(start * INPUT_VALUES, end * INPUT_VALUES), [end - start, MODEL_INPUT_SIZE, MODEL_INPUT_SIZE, 1]);
       return model.predict(batch) as tf.Tensor;
     });
-    out.set(probabilities.dataSync(), start * NUM_CLASSES);
+    out.set(probabilities.dataSync(), start * classes);
     probabilities.dispose();
   }
   return out;
@@ -49,13 +53,17 @@ export interface EvaluationReport {
   errors: number[];
 }
 
-export function scorePredictions(probabilities: Float32Array, labels: Uint8Array): EvaluationReport {
-  const confusion = Array.from({ length: NUM_CLASSES }, () => new Array<number>(NUM_CLASSES).fill(0));
+/**
+ * Scores digit predictions. `classes` is the width of a probability row; with a reject class the
+ * digit read is still the likeliest of the ten digits, as the pipeline reads it.
+ */
+export function scorePredictions(probabilities: Float32Array, labels: Uint8Array, classes = DIGIT_CLASSES): EvaluationReport {
+  const confusion = Array.from({ length: DIGIT_CLASSES }, () => new Array<number>(DIGIT_CLASSES).fill(0));
   const errors: number[] = [];
   for (let i = 0; i < labels.length; i++) {
     let best = 0;
-    for (let c = 1; c < NUM_CLASSES; c++) {
-      if (probabilities[i * NUM_CLASSES + c] > probabilities[i * NUM_CLASSES + best]) best = c;
+    for (let c = 1; c < DIGIT_CLASSES; c++) {
+      if (probabilities[i * classes + c] > probabilities[i * classes + best]) best = c;
     }
     confusion[labels[i]][best]++;
     if (best !== labels[i]) errors.push(i);
@@ -77,7 +85,7 @@ export function scorePredictions(probabilities: Float32Array, labels: Uint8Array
 }
 
 export function evaluateModel(model: tf.LayersModel, set: DigitSet, inputs = normalizedInputs(set)): EvaluationReport {
-  return scorePredictions(predictProbabilities(model, inputs), set.labels);
+  return scorePredictions(predictProbabilities(model, inputs), set.labels, outputClasses(model));
 }
 
 export interface Throughput {

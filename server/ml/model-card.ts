@@ -22,6 +22,10 @@ export interface ModelCard {
     optimizer: string;
     learningRate: string;
     augmentation: AugmentOptions | null;
+    /** Share of each batch from the "not one digit" class; 0 for a ten-output model. */
+    rejectFraction?: number;
+    /** The model this one was fine-tuned from. */
+    initFrom?: { model: string; command?: string; testAccuracy?: number; epochs?: number };
     backend: string;
     seconds: number;
     imagesPerSecond: number;
@@ -66,9 +70,13 @@ the 60k training split (seed ${card.data.splitSeed}). The ${card.data.testImages
 above, never to choose epochs or settings.
 
 ## Training
-${t.epochs} epochs, batch ${t.batchSize}, ${t.optimizer}, learning rate ${t.learningRate}; the checkpoint kept is the one
+${t.initFrom ? `Fine-tuned from \`${t.initFrom.model}\` (${t.initFrom.epochs ?? '?'} epochs, test accuracy ${t.initFrom.testAccuracy !== undefined ? percent(t.initFrom.testAccuracy) : '?'}, made by \`${t.initFrom.command ?? '?'}\`), then:
+` : ''}${t.epochs} epochs, batch ${t.batchSize}, ${t.optimizer}, learning rate ${t.learningRate}; the checkpoint kept is the one
 with the best validation accuracy.
-
+${t.rejectFraction ? `\nAn eleventh output, "not one digit", was trained on ${percent(t.rejectFraction, 0)} of each batch: two training digits
+touching or overlapping, or a training digit cut off between a quarter and three quarters of its width. The
+pipeline uses it to tell a good cut of touching digits from a bad one. Accuracy figures take the likeliest of the
+ten digits, ignoring that output.\n` : ''}
 Augmentation (each training image drawn anew every epoch, then normalised like serving input):
 ${t.augmentation ? Object.entries(t.augmentation).map(([k, v]) => `- ${k}: ${JSON.stringify(v)}`).join('\n') : '- none'}
 

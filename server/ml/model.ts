@@ -2,13 +2,25 @@
 import * as tf from '@tensorflow/tfjs';
 import { MODEL_INPUT_SIZE } from './normalize.js';
 
-export const NUM_CLASSES = 10;
+/** Outputs 0-9 are the digits. */
+export const DIGIT_CLASSES = 10;
+/**
+ * Models trained with a reject class have an eleventh output: "not one digit" (two touching
+ * digits, a fragment of one), which the pipeline uses to tell a good cut from a bad one.
+ */
+export const REJECT_CLASS = 10;
+
+export function outputClasses(model: tf.LayersModel): number {
+  return model.outputs[0].shape[1] as number;
+}
 
 export interface DigitModelOptions {
   /** Seed for weight initialisation, so a run can be repeated. */
   seed?: number;
   denseUnits?: number;
   dropout?: number;
+  /** Add the "not one digit" output. */
+  rejectClass?: boolean;
 }
 
 /**
@@ -18,7 +30,7 @@ export interface DigitModelOptions {
  * usual two 3x3 blocks at full resolution, and batch normalisation makes a 20-epoch budget enough.
  */
 export function buildDigitModel(options: DigitModelOptions = {}): tf.Sequential {
-  const { seed = 1, denseUnits = 128, dropout = 0.4 } = options;
+  const { seed = 1, denseUnits = 128, dropout = 0.4, rejectClass = false } = options;
   let layerSeed = seed;
   const init = () => tf.initializers.heNormal({ seed: layerSeed++ });
   const convBlock = (filters: number, kernelSize: number, extra: { inputShape?: number[] } = {}) => [
@@ -39,9 +51,32 @@ export function buildDigitModel(options: DigitModelOptions = {}): tf.Sequential 
       tf.layers.batchNormalization(),
       tf.layers.activation({ activation: 'relu' }),
       tf.layers.dropout({ rate: dropout, seed: layerSeed++ }),
-      tf.layers.dense({ units: NUM_CLASSES, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: layerSeed++ }) }),
+      tf.layers.dense({ units: DIGIT_CLASSES + (rejectClass ? 1 : 0), activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: layerSeed++ }) }),
     ],
   });
+}
+
+/**
+ * A model of the same architecture with the reject output added, starting as `base` exactly: every
+ * layer keeps its weights, and the output layer keeps its ten digit columns beside a freshly
+ * initialised reject column. Fine-tuning from there changes the digits as little as it must.
+ */
+export function withRejectClass(base: tf.LayersModel, seed = 1): tf.Sequential {
+  const model = buildDigitModel({ seed, rejectClass: true });
+  const last = model.layers.length - 1;
+  model.layers.forEach((layer, i) => {
+    const weights = base.layers[i]?.getWeights() ?? [];
+    if (weights.length === 0) return;
+    if (i === last) {
+      const [kernel] = layer.getWeights();
+      const rejectColumn = tf.slice(kernel, [0, DIGIT_CLASSES], [-1, 1]);
+      layer.setWeights([tf.concat([weights[0], rejectColumn], 1), tf.concat([weights[1], tf.zeros([1])], 0)]);
+      rejectColumn.dispose();
+      return;
+    }
+    layer.setWeights(weights);
+  });
+  return model;
 }
 
 export function compileForTraining(model: tf.LayersModel, learningRate: number): tf.AdamOptimizer {

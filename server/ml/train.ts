@@ -8,8 +8,10 @@ import { basename, join } from 'node:path';
 import { initBackend } from './backend.js';
 import { evaluateModel, measureThroughput, normalizedInputs } from './evaluation.js';
 import { loadMnist, splitTrainValidation, subset } from './mnist.js';
-import { describeLayers, writeModelCard, type ModelCard } from './model-card.js';
-import { saveModel } from './model-files.js';
+import { describeLayers, MODEL_CARD_JSON, writeModelCard, type ModelCard } from './model-card.js';
+import { loadModel, saveModel } from './model-files.js';
+import { buildDigitModel, outputClasses, REJECT_CLASS, withRejectClass } from './model.js';
+import { readFile } from 'node:fs/promises';
 import { parseCli, positiveInteger, positiveNumber } from './cli-args.js';
 import { ProgressLine } from './progress.js';
 import { DEFAULT_AUGMENT_OPTIONS, trainDigitModel } from './training.js';
@@ -25,6 +27,10 @@ const USAGE = `Usage: npm run train -- [options]
   --seed N              seed for split, initialisation, order and augmentation (default 1)
   --lr X                peak learning rate (default 0.001), cosine-decayed to --final-lr (default 0.00001)
   --no-augment          train on normalised MNIST only
+  --reject-class        add an eleventh output, "not one digit" (touching pairs, pieces of digits),
+                        drawn as --reject-fraction of each batch (default 0.12)
+  --init-from DIR       start from the model in DIR (fine-tuning); with --reject-class the new output
+                        is added and every other layer keeps DIR's weights
 Stop with Ctrl-C at any time; --resume picks up after the last finished epoch.`;
 
 const { values } = parseCli({
@@ -39,6 +45,9 @@ const { values } = parseCli({
   lr: { type: 'string' },
   'final-lr': { type: 'string' },
   'no-augment': { type: 'boolean' },
+  'reject-class': { type: 'boolean' },
+  'reject-fraction': { type: 'string' },
+  'init-from': { type: 'string' },
   help: { type: 'boolean' },
 }, USAGE);
 if (values.help) {
@@ -56,8 +65,19 @@ const outDir = values.out ?? join('models', 'digit-cnn');
 const name = basename(outDir);
 const checkpointDir = values.checkpoints ?? join('checkpoints', name);
 const augment = values['no-augment'] ? null : DEFAULT_AUGMENT_OPTIONS;
+const rejectFraction = values['reject-class'] ? positiveNumber(values['reject-fraction'], 'reject-fraction', 0.12) : 0;
 
 const backend = await initBackend();
+let initialModel: tf.LayersModel | undefined;
+let initFrom: ModelCard['training']['initFrom'];
+if (values['init-from']) {
+  const base = await loadModel(values['init-from']);
+  initialModel = values['reject-class'] && outputClasses(base) <= REJECT_CLASS ? withRejectClass(base, seed) : base;
+  const baseCard = JSON.parse(await readFile(join(values['init-from'], MODEL_CARD_JSON), 'utf8').catch(() => '{}')) as Partial<ModelCard>;
+  initFrom = { model: values['init-from'], command: baseCard.command, testAccuracy: baseCard.test?.accuracy, epochs: baseCard.training?.epochs };
+} else if (values['reject-class']) {
+  initialModel = buildDigitModel({ seed, rejectClass: true });
+}
 const split = splitTrainValidation(await loadMnist('train'), validationSize, seed);
 const train = values.subset ? subset(split.train, Array.from({ length: Math.min(positiveInteger(values.subset, 'subset', 1), split.train.labels.length) }, (_, i) => i)) : split.train;
 console.error(`training on ${train.labels.length} images, validating on ${split.validation.labels.length}; checkpoints in ${checkpointDir}`);
@@ -70,7 +90,7 @@ process.on('SIGINT', () => {
 });
 
 const result = await trainDigitModel(train, split.validation, {
-  epochs, batchSize, learningRate, finalLearningRate, seed, augment, checkpointDir,
+  epochs, batchSize, learningRate, finalLearningRate, seed, augment, checkpointDir, rejectFraction, initialModel,
   resume: values.resume ?? false,
   shouldStop: () => stopRequested,
   progress: new ProgressLine(),
@@ -98,6 +118,8 @@ const card: ModelCard = {
     optimizer: 'Adam',
     learningRate: `${learningRate} cosine-decayed per step to ${finalLearningRate}`,
     augmentation: augment,
+    rejectFraction,
+    initFrom,
     backend: `${backend.name} (tfjs ${tf.version.tfjs})`,
     seconds: result.trainingSeconds,
     imagesPerSecond: result.imagesPerSecond,

@@ -3,10 +3,10 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { augmentDigit, DEFAULT_AUGMENT_OPTIONS, type AugmentOptions } from './augment.js';
+import { augmentDigit, DEFAULT_AUGMENT_OPTIONS, notOneDigit, type AugmentOptions } from './augment.js';
 import { evaluateModel, normalizedInputs } from './evaluation.js';
 import { digitPixels, type DigitSet } from './mnist.js';
-import { buildDigitModel, compileForTraining, NUM_CLASSES } from './model.js';
+import { buildDigitModel, compileForTraining, outputClasses, REJECT_CLASS } from './model.js';
 import { loadModel, saveModel } from './model-files.js';
 import { MODEL_INPUT_SIZE, normalizeDigit } from './normalize.js';
 import { formatDuration, progressBar, ProgressLine } from './progress.js';
@@ -22,6 +22,13 @@ export interface TrainingOptions {
   finalLearningRate: number;
   seed: number;
   augment: AugmentOptions | null;
+  /**
+   * Share of each batch drawn from the reject class ("not one digit"); needs a model with that
+   * output (see `initialModel` and `withRejectClass`). 0 trains the ten digits only.
+   */
+  rejectFraction?: number;
+  /** Start from this model (fine-tuning) instead of a new one; it is compiled here. */
+  initialModel?: tf.LayersModel;
   /** Where checkpoints go; with `resume`, training continues from the last one there. */
   checkpointDir?: string;
   resume?: boolean;
@@ -67,19 +74,27 @@ export function cosineLearningRate(options: Pick<TrainingOptions, 'learningRate'
   return finalLearningRate + 0.5 * (learningRate - finalLearningRate) * (1 + Math.cos(Math.PI * Math.min(1, progress)));
 }
 
-/** A batch of inputs and one-hot labels; augmented through the one normalisation when asked. */
-function makeBatch(set: DigitSet, indices: ArrayLike<number>, augment: AugmentOptions | null, random: () => number) {
+/**
+ * A batch of inputs and one-hot labels, augmented through the one normalisation when asked, with
+ * about `rejectFraction` of it replaced by "not one digit" samples.
+ */
+function makeBatch(set: DigitSet, indices: ArrayLike<number>, augment: AugmentOptions | null, random: () => number, classes: number, rejectFraction: number) {
   const inputs = new Float32Array(indices.length * INPUT_VALUES);
   const labels = new Int32Array(indices.length);
   const { width, height } = set.images;
   for (let i = 0; i < indices.length; i++) {
+    if (rejectFraction > 0 && random() < rejectFraction) {
+      inputs.set(notOneDigit(set, random), i * INPUT_VALUES);
+      labels[i] = REJECT_CLASS;
+      continue;
+    }
     const pixels = digitPixels(set, indices[i]);
     inputs.set(augment ? augmentDigit(pixels, random, augment) : normalizeDigit({ width, height, data: pixels }, 'light-on-dark'), i * INPUT_VALUES);
     labels[i] = set.labels[indices[i]];
   }
   return tf.tidy(() => ({
     xs: tf.tensor4d(inputs, [indices.length, MODEL_INPUT_SIZE, MODEL_INPUT_SIZE, 1]),
-    ys: tf.oneHot(tf.tensor1d(labels, 'int32'), NUM_CLASSES).toFloat(),
+    ys: tf.oneHot(tf.tensor1d(labels, 'int32'), classes).toFloat(),
   }));
 }
 
@@ -100,9 +115,12 @@ export async function trainDigitModel(train: DigitSet, validation: DigitSet, opt
     model = await loadModel(join(checkpointDir, LAST));
     progress.done(`resuming after epoch ${state.epochsDone} (best validation ${(state.bestValidationAccuracy * 100).toFixed(2)} % at epoch ${state.bestEpoch})`);
   } else {
-    model = buildDigitModel({ seed });
+    model = options.initialModel ?? buildDigitModel({ seed });
     compileForTraining(model, options.learningRate);
   }
+  const classes = outputClasses(model);
+  const rejectFraction = options.rejectFraction ?? 0;
+  if (rejectFraction > 0 && classes <= REJECT_CLASS) throw new Error('rejectFraction needs a model with a reject output');
   // tfjs reads `learningRate` on every update but offers no public setter for a schedule.
   const optimizer = model.optimizer as unknown as { learningRate: number };
   const validationInputs = normalizedInputs(validation);
@@ -124,7 +142,7 @@ export async function trainDigitModel(train: DigitSet, validation: DigitSet, opt
       learningRate = cosineLearningRate(options, ((epoch - 1) * stepsPerEpoch + step) / totalSteps);
       optimizer.learningRate = learningRate;
       const indices = order.subarray(step * batchSize, Math.min(order.length, (step + 1) * batchSize));
-      const { xs, ys } = makeBatch(train, indices, augment, random);
+      const { xs, ys } = makeBatch(train, indices, augment, random, classes, rejectFraction);
       const [loss, accuracy] = (await model.trainOnBatch(xs, ys)) as number[];
       xs.dispose();
       ys.dispose();

@@ -6,7 +6,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { predictProbabilities } from '../ml/evaluation.js';
-import { NUM_CLASSES } from '../ml/model.js';
+import { DIGIT_CLASSES, outputClasses, REJECT_CLASS } from '../ml/model.js';
 import { loadModel } from '../ml/model-files.js';
 
 export interface Alternative {
@@ -16,7 +16,10 @@ export interface Alternative {
 
 export interface DigitPrediction {
   digit: number;
+  /** The digit's probability; with a reject class, what "not one digit" takes is missing from it. */
   confidence: number;
+  /** Probability that the ink is not one digit (0 for models without a reject class). */
+  notDigit: number;
   /** The three most likely digits, best first (the first is `digit`). */
   alternatives: Alternative[];
 }
@@ -38,10 +41,11 @@ function inputKey(input: Float32Array): string {
 }
 
 export function toPrediction(probabilities: Float32Array): DigitPrediction {
-  const ranked = Array.from(probabilities, (p, digit) => ({ digit, p })).sort((x, y) => y.p - x.p);
+  const ranked = Array.from(probabilities.subarray(0, DIGIT_CLASSES), (p, digit) => ({ digit, p })).sort((x, y) => y.p - x.p);
   return {
     digit: ranked[0].digit,
     confidence: ranked[0].p,
+    notDigit: probabilities[REJECT_CLASS] ?? 0,
     alternatives: ranked.slice(0, ALTERNATIVES).map(({ digit, p }) => ({ digit, p: Math.round(p * 1e4) / 1e4 })),
   };
 }
@@ -77,9 +81,10 @@ export class DigitClassifier {
       const batch = new Float32Array(missing.length * inputs[0].length);
       missing.forEach((index, row) => batch.set(inputs[index], row * inputs[0].length));
       const probabilities = predictProbabilities(this.model, batch);
+      const classes = outputClasses(this.model);
       this.stats.inferred += missing.length;
       missing.forEach((index, row) => {
-        const prediction = toPrediction(probabilities.subarray(row * NUM_CLASSES, (row + 1) * NUM_CLASSES));
+        const prediction = toPrediction(probabilities.subarray(row * classes, (row + 1) * classes));
         results[index] = prediction;
         this.cache.set(keys[index], prediction);
         if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
