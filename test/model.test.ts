@@ -8,7 +8,8 @@ import { normalizedInputs, predictProbabilities, scorePredictions } from '../ser
 import { loadMnist, splitTrainValidation, subset } from '../server/ml/mnist.js';
 import { buildDigitModel, DIGIT_CLASSES as NUM_CLASSES } from '../server/ml/model.js';
 import { loadModel, saveModel } from '../server/ml/model-files.js';
-import { DEFAULT_AUGMENT_OPTIONS, trainDigitModel } from '../server/ml/training.js';
+import { DEFAULT_AUGMENT_OPTIONS } from '../server/ml/augment.js';
+import { trainDigitModel } from '../server/ml/training.js';
 import { ProgressLine } from '../server/ml/progress.js';
 
 beforeAll(async () => {

@@ -14,7 +14,8 @@ import { buildDigitModel, outputClasses, REJECT_CLASS, withRejectClass } from '.
 import { readFile } from 'node:fs/promises';
 import { parseCli, positiveInteger, positiveNumber } from './cli-args.js';
 import { ProgressLine } from './progress.js';
-import { DEFAULT_AUGMENT_OPTIONS, trainDigitModel } from './training.js';
+import { DEFAULT_AUGMENT_OPTIONS } from './augment.js';
+import { trainDigitModel } from './training.js';
 
 const USAGE = `Usage: npm run train -- [options]
   --epochs N            epochs (default 20)

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { augmentDigit, DEFAULT_AUGMENT_OPTIONS, notOneDigit, type AugmentOptions } from './augment.js';
+import { augmentDigit, notOneDigit, type AugmentOptions } from './augment.js';
 import { evaluateModel, normalizedInputs } from './evaluation.js';
 import { digitPixels, type DigitSet } from './mnist.js';
 import { buildDigitModel, compileForTraining, outputClasses, REJECT_CLASS } from './model.js';
@@ -193,4 +193,3 @@ export async function trainDigitModel(train: DigitSet, validation: DigitSet, opt
   };
 }
 
-export { DEFAULT_AUGMENT_OPTIONS };

@@ -33,8 +33,10 @@ const COUNT_TOLERANCE = 0.5;
  */
 const SINGLE_MAX_WIDTH_RATIO = 1.45;
 const SINGLE_CONFIDENCE = 0.9;
+/** Candidate pieces are between these widths, in digit heights (a 1 is narrow, a wide 0 is not). */
 const MIN_SEGMENT_RATIO = 0.12;
 const MAX_SEGMENT_RATIO = 1.25;
+/** Bounds on the search: cut columns tried per piece, digits one piece of ink may hold. */
 const MAX_CANDIDATE_CUTS = 10;
 const MAX_DIGITS_PER_PIECE = 6;
 
