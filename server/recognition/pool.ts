@@ -48,8 +48,9 @@ export class RecognitionPool {
       minThreads: options.threads,
       maxThreads: options.threads,
       maxQueue: options.maxQueue,
-      // Worker threads do not inherit the TypeScript loader of the thread that starts them.
-      execArgv: filename.endsWith('.ts') ? [...process.execArgv.filter((a) => a !== '--import' && a !== 'tsx'), '--import', 'tsx'] : process.execArgv,
+      // A TypeScript worker needs tsx's loader: present in execArgv under the tsx CLI, absent
+      // where TypeScript is compiled on the fly otherwise (Vitest).
+      execArgv: filename.endsWith('.ts') && !process.execArgv.some((a) => a.includes('tsx')) ? [...process.execArgv, '--import', 'tsx'] : process.execArgv,
     });
   }
 

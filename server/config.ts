@@ -1,0 +1,64 @@
+/**
+ * Server settings: one documented defaults object, overridden by environment variables. Every
+ * limit the server enforces is here.
+ */
+import { availableParallelism } from 'node:os';
+import { DEFAULT_MODEL_DIR } from './recognition/classifier.js';
+
+export interface ServerConfig {
+  /** PORT: TCP port to listen on. */
+  port: number;
+  /** HOST: interface to listen on. */
+  host: string;
+  /** DIGIT_STREAM_MODEL: model folder. */
+  modelDir: string;
+  /** WORKERS: recognition worker threads. */
+  workers: number;
+  /** QUEUE_LIMIT: recognition tasks that may wait for a worker before new ones are refused (503). */
+  queueLimit: number;
+  /** UPLOAD_MAX_FILES: images in one POST /api/recognize. */
+  uploadMaxFiles: number;
+  /** UPLOAD_MAX_FILE_BYTES: size of one uploaded image. */
+  uploadMaxFileBytes: number;
+  /** IMAGE_MAX_PIXELS: images with more pixels are refused before decoding. */
+  imageMaxPixels: number;
+}
+
+export const DEFAULT_CONFIG: ServerConfig = {
+  port: 8080,
+  host: '0.0.0.0',
+  modelDir: DEFAULT_MODEL_DIR,
+  workers: Math.max(1, availableParallelism()),
+  queueLimit: 64,
+  uploadMaxFiles: 20,
+  uploadMaxFileBytes: 20 * 1024 * 1024,
+  imageMaxPixels: 40_000_000,
+};
+
+const ENVIRONMENT: Record<keyof ServerConfig, string> = {
+  port: 'PORT',
+  host: 'HOST',
+  modelDir: 'DIGIT_STREAM_MODEL',
+  workers: 'WORKERS',
+  queueLimit: 'QUEUE_LIMIT',
+  uploadMaxFiles: 'UPLOAD_MAX_FILES',
+  uploadMaxFileBytes: 'UPLOAD_MAX_FILE_BYTES',
+  imageMaxPixels: 'IMAGE_MAX_PIXELS',
+};
+
+/** The defaults with the environment's overrides; a malformed number is an error, not a silent default. */
+export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ServerConfig> = {}): ServerConfig {
+  const config: ServerConfig = { ...DEFAULT_CONFIG };
+  for (const key of Object.keys(ENVIRONMENT) as (keyof ServerConfig)[]) {
+    const raw = env[ENVIRONMENT[key]];
+    if (raw === undefined || raw === '') continue;
+    if (typeof DEFAULT_CONFIG[key] === 'number') {
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < (key === 'port' ? 0 : 1)) throw new Error(`${ENVIRONMENT[key]}=${raw}: expected a whole number`);
+      (config as unknown as Record<string, number>)[key] = value;
+    } else {
+      (config as unknown as Record<string, string>)[key] = raw;
+    }
+  }
+  return { ...config, ...overrides };
+}

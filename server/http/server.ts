@@ -1,0 +1,25 @@
+/** The HTTP side of the server: health, uploads; unknown paths get a JSON 404. */
+import { createServer, type Server } from 'node:http';
+import type { ServerConfig } from '../config.js';
+import type { Logger } from '../log.js';
+import type { RecognitionPool } from '../recognition/pool.js';
+import { sendJson } from './respond.js';
+import { handleUpload } from './upload.js';
+
+export function createHttpServer(config: ServerConfig, pool: RecognitionPool, logger: Logger): Server {
+  return createServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (path === '/healthz' && (request.method === 'GET' || request.method === 'HEAD')) {
+      sendJson(response, 200, { status: 'ok', workers: pool.threads, queued: pool.queued });
+    } else if (path === '/api/recognize') {
+      if (request.method !== 'POST') {
+        response.setHeader('allow', 'POST');
+        sendJson(response, 405, { error: { code: 'method-not-allowed', message: 'POST images to /api/recognize' } });
+        return;
+      }
+      handleUpload(request, response, pool, config, logger);
+    } else {
+      sendJson(response, 404, { error: { code: 'not-found', message: `nothing at ${path}` } });
+    }
+  });
+}
