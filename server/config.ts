@@ -22,6 +22,22 @@ export interface ServerConfig {
   uploadMaxFileBytes: number;
   /** IMAGE_MAX_PIXELS: images with more pixels are refused before decoding. */
   imageMaxPixels: number;
+  /** SESSIONS_MAX: WebSocket sessions at once; more are closed with 1013 (try later). */
+  maxSessions: number;
+  /** WS_MAX_MESSAGE_BYTES: one WebSocket message; larger ones close the connection with 1009. */
+  wsMaxMessageBytes: number;
+  /** STROKES_MAX: strokes on one canvas. */
+  maxStrokes: number;
+  /** STROKE_POINTS_MAX: points in one stroke. */
+  maxPointsPerStroke: number;
+  /** MESSAGES_PER_SECOND: messages read from one session per second; more get `rate-limited`. */
+  messagesPerSecond: number;
+  /** HELLO_TIMEOUT_MS: time a new connection has to say hello. */
+  helloTimeoutMs: number;
+  /** IDLE_TIMEOUT_MS: a session with no message for this long is closed. */
+  idleTimeoutMs: number;
+  /** HEARTBEAT_MS: ping interval; a connection that missed the last pong is dropped. */
+  heartbeatMs: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -33,6 +49,14 @@ export const DEFAULT_CONFIG: ServerConfig = {
   uploadMaxFiles: 20,
   uploadMaxFileBytes: 20 * 1024 * 1024,
   imageMaxPixels: 40_000_000,
+  maxSessions: 500,
+  wsMaxMessageBytes: 64 * 1024,
+  maxStrokes: 500,
+  maxPointsPerStroke: 4000,
+  messagesPerSecond: 240,
+  helloTimeoutMs: 10_000,
+  idleTimeoutMs: 15 * 60_000,
+  heartbeatMs: 30_000,
 };
 
 const ENVIRONMENT: Record<keyof ServerConfig, string> = {
@@ -44,6 +68,14 @@ const ENVIRONMENT: Record<keyof ServerConfig, string> = {
   uploadMaxFiles: 'UPLOAD_MAX_FILES',
   uploadMaxFileBytes: 'UPLOAD_MAX_FILE_BYTES',
   imageMaxPixels: 'IMAGE_MAX_PIXELS',
+  maxSessions: 'SESSIONS_MAX',
+  wsMaxMessageBytes: 'WS_MAX_MESSAGE_BYTES',
+  maxStrokes: 'STROKES_MAX',
+  maxPointsPerStroke: 'STROKE_POINTS_MAX',
+  messagesPerSecond: 'MESSAGES_PER_SECOND',
+  helloTimeoutMs: 'HELLO_TIMEOUT_MS',
+  idleTimeoutMs: 'IDLE_TIMEOUT_MS',
+  heartbeatMs: 'HEARTBEAT_MS',
 };
 
 /** The defaults with the environment's overrides; a malformed number is an error, not a silent default. */

@@ -7,6 +7,7 @@ import { createHttpServer } from './http/server.js';
 import { createLogger } from './log.js';
 import { DEFAULT_DECODE_LIMITS } from './recognition/decode.js';
 import { RecognitionPool } from './recognition/pool.js';
+import { attachWebSockets } from './ws/server.js';
 
 const logger = createLogger();
 const config = configFromEnvironment();
@@ -17,6 +18,7 @@ const pool = await RecognitionPool.start({
   decodeLimits: { ...DEFAULT_DECODE_LIMITS, maxInputPixels: config.imageMaxPixels },
 });
 const server = createHttpServer(config, pool, logger);
+const sockets = attachWebSockets(server, pool, config, logger);
 server.listen(config.port, config.host, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -28,7 +30,9 @@ async function stop(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.log('info', 'stopping', { signal });
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  await sockets.close();
+  await closed;
   await pool.close();
   logger.log('info', 'stopped');
   process.exit(0);

@@ -46,6 +46,11 @@ function finite(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
+/** A pen may leave the canvas a little while drawing; far outside it is not writing. */
+export function nearCanvas(x: number, y: number, width: number, height: number): boolean {
+  return x >= -width && x <= 2 * width && y >= -height && y <= 2 * height;
+}
+
 /** Checks untrusted input against the stroke format; returns it typed, or throws a clear error. */
 export function parseStrokeSet(value: unknown, limits: StrokeLimits = DEFAULT_STROKE_LIMITS): StrokeSet {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid('a stroke set must be an object {width, height, strokes}');
@@ -64,8 +69,7 @@ export function parseStrokeSet(value: unknown, limits: StrokeLimits = DEFAULT_ST
       if (!Array.isArray(point) || point.length < 2 || point.length > 3 || !point.every(finite)) {
         invalid(`stroke ${s} point ${p} must be [x, y] or [x, y, tMs] with finite numbers`);
       }
-      // A pen may leave the canvas a little while drawing; far outside it is not writing.
-      if (point[0] < -w || point[0] > 2 * w || point[1] < -h || point[1] > 2 * h) {
+      if (!nearCanvas(point[0], point[1], w, h)) {
         invalid(`stroke ${s} point ${p} (${point[0]}, ${point[1]}) is far outside the ${w}x${h} canvas`);
       }
     });

@@ -1,0 +1,106 @@
+/**
+ * One person writing on a canvas: applies their stroke messages to a StrokeBoard and pushes a
+ * prediction after every change, while the pen moves, latest wins.
+ */
+import type { WebSocket } from 'ws';
+import { ErrorCode, type ClientMessage, type PredictionMessage, type ServerMessage } from '../../shared/protocol.js';
+import type { Logger } from '../log.js';
+import { RecognitionError, RecognitionErrorCode } from '../recognition/errors.js';
+import type { RecognitionPool } from '../recognition/pool.js';
+import { BoardError, StrokeBoard, type BoardLimits } from './stroke-board.js';
+import { LatestWins } from './latest-wins.js';
+
+/** Outgoing bytes a session may have waiting on a slow client before predictions are held back. */
+const MAX_BUFFERED_BYTES = 256 * 1024;
+/** Wait before trying again when workers are busy or the client is slow. */
+const RETRY_MS = 50;
+
+export class CanvasSession {
+  private readonly board: StrokeBoard;
+  private readonly reader: LatestWins;
+  private predictions = 0;
+  private lastSeq: number | undefined;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly pool: RecognitionPool,
+    canvas: { width: number; height: number },
+    limits: BoardLimits,
+    private readonly logger: Logger,
+    readonly id: string,
+  ) {
+    this.board = new StrokeBoard(canvas.width, canvas.height, limits);
+    this.reader = new LatestWins(() => this.read());
+  }
+
+  send(message: ServerMessage): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  /** Applies one message; a message that breaks a rule gets an error and changes nothing. */
+  handle(message: Exclude<ClientMessage, { type: 'hello' }>): void {
+    try {
+      switch (message.type) {
+        case 'stroke-begin': this.board.begin(message.stroke, message.point); break;
+        case 'stroke-points': this.board.append(message.stroke, message.points); break;
+        case 'stroke-end': this.board.end(message.stroke); break;
+        case 'undo': this.board.undo(); break;
+        case 'redo': this.board.redo(); break;
+        case 'clear': this.board.clear(); break;
+        case 'erase': this.board.erase(message.strokes); break;
+      }
+    } catch (error) {
+      if (!(error instanceof BoardError)) throw error;
+      this.send({ type: 'error', code: error.code, message: error.message, ...(message.seq !== undefined ? { seq: message.seq } : {}) });
+      return;
+    }
+    if (message.seq !== undefined) this.lastSeq = message.seq;
+    this.reader.request();
+  }
+
+  private async read(): Promise<void> {
+    if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      // A slow client: hold the prediction back rather than buffer without bound; the newest is sent once it catches up.
+      this.later();
+      return;
+    }
+    const ack = this.lastSeq;
+    const strokes = this.board.snapshot();
+    let prediction: PredictionMessage;
+    if (strokes.length === 0) {
+      prediction = { type: 'prediction', seq: ++this.predictions, text: '', lines: [], ms: 0 };
+    } else {
+      try {
+        const { result, ms } = await this.pool.recognizeStrokes({ width: this.board.width, height: this.board.height, strokes });
+        prediction = { type: 'prediction', seq: ++this.predictions, text: result.text, lines: result.lines, ms: Math.round(ms * 10) / 10 };
+      } catch (error) {
+        const code = error instanceof RecognitionError ? error.code : RecognitionErrorCode.Internal;
+        if (code === RecognitionErrorCode.Busy) {
+          this.later();
+          return;
+        }
+        this.logger.log('error', 'recognition-failed', { session: this.id, code, message: (error as Error).message });
+        this.send({ type: 'error', code: ErrorCode.Internal, message: 'reading the canvas failed; the next change will be read again' });
+        return;
+      }
+    }
+    if (ack !== undefined) prediction.ack = ack;
+    this.send(prediction);
+  }
+
+  private later(): void {
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => this.reader.request(), RETRY_MS);
+  }
+
+  /** Resolves when the reading in flight has been answered. */
+  idle(): Promise<void> {
+    return this.reader.idle();
+  }
+
+  dispose(): void {
+    clearTimeout(this.retry);
+    this.reader.stop();
+  }
+}

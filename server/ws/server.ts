@@ -1,0 +1,185 @@
+/**
+ * WebSocket sessions on /ws: the upgrade, the hello handshake, limits (sessions per server,
+ * message size, message rate), heartbeats and idle timeouts, and a graceful close.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { CloseReason, ErrorCode, parseClientMessage, PROTOCOL_VERSION, type ServerMessage } from '../../shared/protocol.js';
+import type { ServerConfig } from '../config.js';
+import type { Logger } from '../log.js';
+import type { RecognitionPool } from '../recognition/pool.js';
+import { CanvasSession } from './canvas-session.js';
+
+export const WS_PATH = '/ws';
+
+interface Connection {
+  socket: WebSocket;
+  id: string;
+  session?: CanvasSession;
+  alive: boolean;
+  lastMessage: number;
+  /** Token bucket for the message rate. */
+  tokens: number;
+  refilled: number;
+  lastRateError: number;
+  helloTimer: NodeJS.Timeout;
+}
+
+export interface WebSocketService {
+  readonly sessions: number;
+  /** Stops taking connections, lets readings in flight finish, closes every session with 1001. */
+  close(): Promise<void>;
+}
+
+export function attachWebSockets(http: Server, pool: RecognitionPool, config: ServerConfig, logger: Logger): WebSocketService {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxMessageBytes });
+  const connections = new Set<Connection>();
+  let closing = false;
+
+  const send = (socket: WebSocket, message: ServerMessage) => {
+    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+  };
+  const error = (connection: Connection, code: ErrorCode, message: string, seq?: number) =>
+    send(connection.socket, { type: 'error', code, message, ...(seq !== undefined ? { seq } : {}) });
+
+  function withinRate(connection: Connection): boolean {
+    const now = Date.now();
+    connection.tokens = Math.min(config.messagesPerSecond, connection.tokens + ((now - connection.refilled) * config.messagesPerSecond) / 1000);
+    connection.refilled = now;
+    if (connection.tokens >= 1) {
+      connection.tokens -= 1;
+      return true;
+    }
+    if (now - connection.lastRateError > 1000) {
+      connection.lastRateError = now;
+      error(connection, ErrorCode.RateLimited, `more than ${config.messagesPerSecond} messages a second: messages are being dropped`);
+    }
+    return false;
+  }
+
+  function onMessage(connection: Connection, data: RawData, isBinary: boolean): void {
+    connection.lastMessage = Date.now();
+    if (!withinRate(connection)) return;
+    if (isBinary) {
+      error(connection, ErrorCode.Unsupported, 'binary messages are camera frames, which this server does not take yet');
+      return;
+    }
+    const parsed = parseClientMessage(data.toString());
+    if (!parsed.ok) {
+      error(connection, parsed.code, parsed.message, parsed.seq);
+      return;
+    }
+    const message = parsed.message;
+    if (message.type === 'hello') {
+      if (connection.session) {
+        error(connection, ErrorCode.HelloFirst, 'hello was already said on this connection', message.seq);
+        return;
+      }
+      if (message.version !== PROTOCOL_VERSION) {
+        error(connection, ErrorCode.WrongVersion, `this server speaks protocol version ${PROTOCOL_VERSION}, not ${message.version}`, message.seq);
+        connection.socket.close(CloseReason.WrongVersion.code, CloseReason.WrongVersion.reason);
+        return;
+      }
+      if (message.mode !== 'canvas' || !message.canvas) {
+        error(connection, ErrorCode.Unsupported, message.mode === 'canvas' ? 'canvas mode needs the canvas size: hello.canvas = {width, height}' : 'camera mode is not offered by this server yet', message.seq);
+        return;
+      }
+      clearTimeout(connection.helloTimer);
+      connection.session = new CanvasSession(connection.socket, pool, message.canvas,
+        { maxStrokes: config.maxStrokes, maxPointsPerStroke: config.maxPointsPerStroke, maxHistory: 200 }, logger, connection.id);
+      send(connection.socket, {
+        type: 'ready', version: PROTOCOL_VERSION, session: connection.id,
+        limits: { maxStrokes: config.maxStrokes, maxPointsPerStroke: config.maxPointsPerStroke, maxMessageBytes: config.wsMaxMessageBytes },
+      });
+      logger.log('info', 'session-start', { session: connection.id, mode: message.mode, canvas: message.canvas });
+      return;
+    }
+    if (!connection.session) {
+      error(connection, ErrorCode.HelloFirst, 'say hello first: {"type": "hello", "version": 1, "mode": "canvas", "canvas": {...}}', message.seq);
+      return;
+    }
+    connection.session.handle(message);
+  }
+
+  function onConnection(socket: WebSocket, request: IncomingMessage): void {
+    if (closing) {
+      socket.close(CloseReason.GoingAway.code, CloseReason.GoingAway.reason);
+      return;
+    }
+    if (connections.size >= config.maxSessions) {
+      socket.close(CloseReason.ServerFull.code, CloseReason.ServerFull.reason);
+      logger.log('warn', 'session-refused', { reason: 'server-full', sessions: connections.size });
+      return;
+    }
+    const connection: Connection = {
+      socket, id: randomUUID(), alive: true, lastMessage: Date.now(), tokens: config.messagesPerSecond, refilled: Date.now(), lastRateError: 0,
+      helloTimer: setTimeout(() => socket.close(CloseReason.HelloTimeout.code, CloseReason.HelloTimeout.reason), config.helloTimeoutMs),
+    };
+    connections.add(connection);
+    socket.on('message', (data, isBinary) => {
+      try {
+        onMessage(connection, data, isBinary);
+      } catch (failure) {
+        // A fault in one session ends that session only.
+        logger.log('error', 'session-fault', { session: connection.id, message: (failure as Error).message });
+        socket.close(CloseReason.Internal.code, CloseReason.Internal.reason);
+      }
+    });
+    socket.on('pong', () => {
+      connection.alive = true;
+    });
+    socket.on('error', (failure: Error & { code?: string }) => {
+      // ws closes with 1009 itself when a message is over maxPayload.
+      logger.log('warn', 'socket-error', { session: connection.id, code: failure.code, message: failure.message });
+    });
+    socket.on('close', (code) => {
+      clearTimeout(connection.helloTimer);
+      connection.session?.dispose();
+      connections.delete(connection);
+      logger.log('info', 'session-end', { session: connection.id, code, remote: request.socket.remoteAddress });
+    });
+  }
+
+  http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (path !== WS_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, request));
+  });
+
+  const heartbeat = setInterval(() => {
+    const now = Date.now();
+    for (const connection of connections) {
+      if (!connection.alive) {
+        connection.socket.terminate();
+        continue;
+      }
+      if (now - connection.lastMessage > config.idleTimeoutMs) {
+        connection.socket.close(CloseReason.IdleTimeout.code, CloseReason.IdleTimeout.reason);
+        continue;
+      }
+      connection.alive = false;
+      connection.socket.ping();
+    }
+  }, config.heartbeatMs);
+  heartbeat.unref();
+
+  return {
+    get sessions() {
+      return connections.size;
+    },
+    async close() {
+      closing = true;
+      clearInterval(heartbeat);
+      await Promise.all([...connections].map(async (connection) => {
+        await connection.session?.idle();
+        connection.socket.close(CloseReason.GoingAway.code, CloseReason.GoingAway.reason);
+      }));
+      wss.close();
+    },
+  };
+}

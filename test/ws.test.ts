@@ -1,0 +1,197 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { CloseReason, ErrorCode, parseServerMessage, PROTOCOL_VERSION, type ServerMessage } from '../shared/protocol.js';
+import { DEFAULT_CONFIG } from '../server/config.js';
+import { createHttpServer } from '../server/http/server.js';
+import { silentLogger } from '../server/log.js';
+import { RecognitionPool } from '../server/recognition/pool.js';
+import { attachWebSockets, type WebSocketService } from '../server/ws/server.js';
+
+let pool: RecognitionPool;
+let server: Server;
+let sockets: WebSocketService;
+let url: string;
+const config = { ...DEFAULT_CONFIG, maxSessions: 4, wsMaxMessageBytes: 16 * 1024, maxStrokes: 20 };
+
+beforeAll(async () => {
+  pool = await RecognitionPool.start({ threads: 2, maxQueue: 32 });
+  server = createHttpServer(config, pool, silentLogger);
+  sockets = attachWebSockets(server, pool, config, silentLogger);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws`;
+});
+
+afterAll(async () => {
+  await sockets.close();
+  await new Promise((resolve) => server.close(resolve));
+  await pool.close();
+});
+
+/** A real client: every server message is checked by the shared protocol as the web client will. */
+class Client {
+  readonly messages: ServerMessage[] = [];
+  private waiters: { match: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  private seq = 0;
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => {
+      const parsed = parseServerMessage(data.toString());
+      if (!parsed.ok) throw new Error(`server sent a message outside the protocol: ${parsed.message}`);
+      this.messages.push(parsed.message);
+      this.waiters = this.waiters.filter((w) => (w.match(parsed.message) ? (w.resolve(parsed.message), false) : true));
+    });
+    this.closed = new Promise((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+
+  static async connect(): Promise<Client> {
+    const socket = new WebSocket(url);
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    return new Client(socket);
+  }
+
+  static async canvas(): Promise<Client> {
+    const client = await Client.connect();
+    client.send({ type: 'hello', version: PROTOCOL_VERSION, mode: 'canvas', canvas: { width: 800, height: 300 } });
+    await client.next((m) => m.type === 'ready');
+    return client;
+  }
+
+  /** Sends a message numbered with `seq`; returns the number. */
+  send(message: Record<string, unknown>): number {
+    const seq = ++this.seq;
+    this.socket.send(JSON.stringify({ ...message, seq }));
+    return seq;
+  }
+
+  raw(data: string | Buffer): void {
+    this.socket.send(data);
+  }
+
+  next(match: (m: ServerMessage) => boolean): Promise<ServerMessage> {
+    const seen = this.messages.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve) => this.waiters.push({ match, resolve }));
+  }
+
+  /** The prediction that includes the effect of the message numbered `seq`. */
+  predictionAfter(seq: number): Promise<Extract<ServerMessage, { type: 'prediction' }>> {
+    return this.next((m) => m.type === 'prediction' && (m.ack ?? 0) >= seq) as Promise<Extract<ServerMessage, { type: 'prediction' }>>;
+  }
+
+  errorAfter(seq: number): Promise<Extract<ServerMessage, { type: 'error' }>> {
+    return this.next((m) => m.type === 'error' && m.seq === seq) as Promise<Extract<ServerMessage, { type: 'error' }>>;
+  }
+
+  /** Writes a stroke the way a pen does: begin, points a few at a time, end. Returns the last seq. */
+  stroke(id: string, points: [number, number][], options: { end?: boolean } = {}): number {
+    let t = Date.now();
+    let seq = this.send({ type: 'stroke-begin', stroke: id, point: [...points[0], t] });
+    for (let i = 1; i < points.length; i += 2) {
+      seq = this.send({ type: 'stroke-points', stroke: id, points: points.slice(i, i + 2).map(([x, y]) => [x, y, (t += 16)]) });
+    }
+    if (options.end !== false) seq = this.send({ type: 'stroke-end', stroke: id });
+    return seq;
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+const ellipse = (cx: number): [number, number][] =>
+  Array.from({ length: 33 }, (_, i) => [cx + 45 * Math.sin((i / 32) * 2 * Math.PI), 150 - 90 * Math.cos((i / 32) * 2 * Math.PI)]);
+const one: [number, number][] = [[80, 60], [81, 105], [82, 150], [83, 195], [84, 240]];
+const seven: [number, number][] = [[285, 65], [330, 64], [375, 62], [360, 105], [345, 150], [335, 195], [325, 240]];
+
+describe('live canvas sessions', () => {
+  it('reads a number while it is written, before the last pen-up', async () => {
+    const client = await Client.canvas();
+    client.stroke('a', one);
+    client.stroke('b', ellipse(200));
+    const lastPoints = client.stroke('c', seven, { end: false });
+    const whileDrawing = await client.predictionAfter(lastPoints);
+    expect(whileDrawing.text).toBe('107');
+    expect(whileDrawing.lines[0].digits.map((d) => d.digit)).toEqual([1, 0, 7]);
+    const end = client.send({ type: 'stroke-end', stroke: 'c' });
+    expect((await client.predictionAfter(end)).text).toBe('107');
+    client.close();
+  });
+
+  it('changes the reading on undo, redo, erase and clear', async () => {
+    const client = await Client.canvas();
+    client.stroke('a', one);
+    client.stroke('b', ellipse(200));
+    const last = client.stroke('c', seven);
+    expect((await client.predictionAfter(last)).text).toBe('107');
+    expect((await client.predictionAfter(client.send({ type: 'undo' }))).text).toBe('10');
+    expect((await client.predictionAfter(client.send({ type: 'redo' }))).text).toBe('107');
+    expect((await client.predictionAfter(client.send({ type: 'erase', strokes: ['a'] }))).text).toBe('07');
+    expect((await client.predictionAfter(client.send({ type: 'clear' }))).text).toBe('');
+    expect((await client.predictionAfter(client.send({ type: 'undo' }))).text).toBe('07');
+    client.close();
+  });
+
+  it('answers every bad message with an error, changes nothing, and keeps this and other sessions going', async () => {
+    const other = await Client.canvas();
+    const client = await Client.canvas();
+    const before = client.stroke('a', one);
+    expect((await client.predictionAfter(before)).text).toBe('1');
+    const errors = client.messages.filter((m) => m.type === 'error').length;
+    client.raw('{not json');
+    client.raw('[1, 2]');
+    client.raw(JSON.stringify({ type: 'shout' }));
+    client.raw(Buffer.from([0, 1, 2, 3]));
+    const checks: [number, ErrorCode][] = [
+      [client.send({ type: 'stroke-points', stroke: 'nope', points: [[1, 2, 3]] }), ErrorCode.UnknownStroke],
+      [client.send({ type: 'stroke-begin', stroke: 'far', point: [1e9, 5, 0] }), ErrorCode.OutOfCanvas],
+      [client.send({ type: 'stroke-begin', stroke: 'a', point: [5, 5, 0] }), ErrorCode.DuplicateStroke],
+      [client.send({ type: 'stroke-begin', stroke: 'x', point: ['1', 2] }), ErrorCode.Invalid],
+      [client.send({ type: 'hello', version: PROTOCOL_VERSION, mode: 'canvas', canvas: { width: 1, height: 1 } }), ErrorCode.HelloFirst],
+    ];
+    for (const [seq, code] of checks) expect((await client.errorAfter(seq)).code).toBe(code);
+    // Messages are answered in order, so the four raw ones were answered before the numbered ones.
+    const codes = client.messages.filter((m) => m.type === 'error').slice(errors, errors + 4).map((m) => (m as { code: string }).code);
+    expect(codes).toEqual([ErrorCode.Malformed, ErrorCode.Malformed, ErrorCode.UnknownType, ErrorCode.Unsupported]);
+    // Nothing above changed the canvas: one more stroke reads as the number it makes.
+    expect((await client.predictionAfter(client.stroke('b', ellipse(200)))).text).toBe('10');
+    expect((await other.predictionAfter(other.stroke('z', seven))).text).toBe('7');
+    client.close();
+    other.close();
+  });
+
+  it('refuses too many strokes with an error while the canvas stays as it was', async () => {
+    const client = await Client.canvas();
+    let seq = 0;
+    for (let i = 0; i < config.maxStrokes; i++) seq = client.stroke(`s${i}`, [[20 + i * 30, 100], [22 + i * 30, 140]]);
+    await client.predictionAfter(seq);
+    const refused = client.send({ type: 'stroke-begin', stroke: 'one-too-many', point: [700, 100, 0] });
+    expect((await client.errorAfter(refused)).code).toBe(ErrorCode.TooManyStrokes);
+    expect((await client.predictionAfter(client.send({ type: 'clear' }))).text).toBe('');
+    client.close();
+  });
+
+  it('closes a connection that says the wrong protocol version (1008) or sends an oversized message (1009)', async () => {
+    const old = await Client.connect();
+    old.send({ type: 'hello', version: PROTOCOL_VERSION + 1, mode: 'canvas', canvas: { width: 800, height: 300 } });
+    expect((await old.next((m) => m.type === 'error')).type === 'error' && (old.messages[0] as { code: string }).code).toBe(ErrorCode.WrongVersion);
+    expect(await old.closed).toEqual(CloseReason.WrongVersion);
+    const big = await Client.canvas();
+    big.raw('x'.repeat(config.wsMaxMessageBytes + 1));
+    expect((await big.closed).code).toBe(CloseReason.TooBig.code);
+  });
+
+  it('answers 1013 (try later) past the session limit', async () => {
+    const held = await Promise.all(Array.from({ length: config.maxSessions }, () => Client.connect()));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const extra = await Client.connect();
+    expect(await extra.closed).toEqual(CloseReason.ServerFull);
+    for (const client of held) client.close();
+    await Promise.all(held.map((c) => c.closed));
+  });
+});
