@@ -26,6 +26,8 @@ export interface ServerConfig {
   maxSessions: number;
   /** WS_MAX_MESSAGE_BYTES: one WebSocket message; larger ones close the connection with 1009. */
   wsMaxMessageBytes: number;
+  /** CAMERA_FPS_MAX: camera frames taken from one session per second; more are dropped. */
+  cameraFpsMax: number;
   /** STROKES_MAX: strokes on one canvas. */
   maxStrokes: number;
   /** STROKE_POINTS_MAX: points in one stroke. */
@@ -50,7 +52,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   uploadMaxFileBytes: 20 * 1024 * 1024,
   imageMaxPixels: 40_000_000,
   maxSessions: 500,
-  wsMaxMessageBytes: 64 * 1024,
+  wsMaxMessageBytes: 1024 * 1024,
+  cameraFpsMax: 30,
   maxStrokes: 500,
   maxPointsPerStroke: 4000,
   messagesPerSecond: 240,
@@ -70,6 +73,7 @@ const ENVIRONMENT: Record<keyof ServerConfig, string> = {
   imageMaxPixels: 'IMAGE_MAX_PIXELS',
   maxSessions: 'SESSIONS_MAX',
   wsMaxMessageBytes: 'WS_MAX_MESSAGE_BYTES',
+  cameraFpsMax: 'CAMERA_FPS_MAX',
   maxStrokes: 'STROKES_MAX',
   maxPointsPerStroke: 'STROKE_POINTS_MAX',
   messagesPerSecond: 'MESSAGES_PER_SECOND',

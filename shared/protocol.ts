@@ -9,6 +9,24 @@ import { z } from 'zod';
 
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * A camera frame is a binary message: this many bytes of frame number (unsigned, big-endian),
+ * then the image (JPEG, WebP or PNG).
+ */
+export const FRAME_HEADER_BYTES = 4;
+
+export function encodeFrame(frame: number, image: Uint8Array): Uint8Array {
+  const message = new Uint8Array(FRAME_HEADER_BYTES + image.byteLength);
+  new DataView(message.buffer).setUint32(0, frame >>> 0);
+  message.set(image, FRAME_HEADER_BYTES);
+  return message;
+}
+
+export function decodeFrame(message: Uint8Array): { frame: number; image: Uint8Array } | null {
+  if (message.byteLength <= FRAME_HEADER_BYTES) return null;
+  return { frame: new DataView(message.buffer, message.byteOffset, message.byteLength).getUint32(0), image: message.subarray(FRAME_HEADER_BYTES) };
+}
+
 /** Bounds that hold for every server; a server may announce tighter ones in `ready`. */
 export const PROTOCOL_LIMITS = {
   maxStrokeIdLength: 64,
@@ -83,6 +101,9 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     lines: z.array(line),
     /** Milliseconds the server spent reading. */
     ms: z.number(),
+    /** Camera mode: the number of the frame read, and how many frames were skipped since the last prediction. */
+    frame: z.number().int().optional(),
+    dropped: z.number().int().optional(),
   }),
   z.object({
     type: z.literal('error'),
@@ -90,6 +111,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     message: z.string(),
     /** The client `seq` of the message that caused it, if it had one. */
     seq: z.number().int().optional(),
+    /** The camera frame that caused it. */
+    frame: z.number().int().optional(),
   }),
 ]);
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
@@ -115,8 +138,14 @@ export const ErrorCode = {
   TooManyPoints: 'too-many-points',
   /** More messages per second than the server reads from one session. */
   RateLimited: 'rate-limited',
-  /** Binary frames in a mode that takes none, or a mode this server does not offer yet. */
+  /** Binary messages in canvas mode, or a message that has no meaning in this mode. */
   Unsupported: 'unsupported',
+  /** A camera frame that is not an image, or is truncated, or too large in pixels. */
+  UnsupportedImage: 'unsupported-image',
+  CorruptImage: 'corrupt-image',
+  ImageTooLarge: 'image-too-large',
+  /** A binary message too short to be a frame. */
+  BadFrame: 'bad-frame',
   /** The recognition workers are all busy; the next change will be read. */
   Busy: 'busy',
   Internal: 'internal',

@@ -2,7 +2,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { CloseReason, ErrorCode, parseServerMessage, PROTOCOL_VERSION, type ServerMessage } from '../shared/protocol.js';
+import sharp from 'sharp';
+import { CloseReason, encodeFrame, ErrorCode, parseServerMessage, PROTOCOL_VERSION, type ServerMessage } from '../shared/protocol.js';
+import { loadMnist } from '../server/ml/mnist.js';
+import { seededRandom } from '../server/ml/random.js';
+import { composeNumber, SETS } from './support/compose.js';
 import { DEFAULT_CONFIG } from '../server/config.js';
 import { createHttpServer } from '../server/http/server.js';
 import { silentLogger } from '../server/log.js';
@@ -13,7 +17,7 @@ let pool: RecognitionPool;
 let server: Server;
 let sockets: WebSocketService;
 let url: string;
-const config = { ...DEFAULT_CONFIG, maxSessions: 4, wsMaxMessageBytes: 16 * 1024, maxStrokes: 20 };
+const config = { ...DEFAULT_CONFIG, maxSessions: 4, wsMaxMessageBytes: 256 * 1024, maxStrokes: 20, cameraFpsMax: 60 };
 
 beforeAll(async () => {
   pool = await RecognitionPool.start({ threads: 2, maxQueue: 32 });
@@ -193,5 +197,58 @@ describe('live canvas sessions', () => {
     expect(await extra.closed).toEqual(CloseReason.ServerFull);
     for (const client of held) client.close();
     await Promise.all(held.map((c) => c.closed));
+  });
+});
+
+/** A photographed number as a camera would send it: JPEG, 640x480. */
+async function cameraFrame(seed: number): Promise<Buffer> {
+  const image = await composeNumber(await loadMnist('test'), seededRandom(seed), SETS.photo);
+  return sharp(image.gray, { raw: { width: image.width, height: image.height, channels: 1 } })
+    .resize({ width: 640, height: 480, fit: 'contain', background: '#b4b4b4' }).jpeg({ quality: 80 }).toBuffer();
+}
+
+describe('camera sessions', () => {
+  async function camera(): Promise<Client> {
+    const client = await Client.connect();
+    client.send({ type: 'hello', version: PROTOCOL_VERSION, mode: 'camera' });
+    await client.next((m) => m.type === 'ready');
+    return client;
+  }
+
+  it('reads frames and says which frame each prediction read', async () => {
+    const client = await camera();
+    const jpeg = await cameraFrame(41);
+    const expected = (await pool.recognizeImage(Uint8Array.from(jpeg))).result.text;
+    client.raw(Buffer.from(encodeFrame(7, jpeg)));
+    const prediction = await client.next((m) => m.type === 'prediction');
+    expect(prediction).toMatchObject({ type: 'prediction', frame: 7, dropped: 0, text: expected });
+    client.close();
+  });
+
+  it('never queues a flood of frames: each is read or dropped, and the newest is read', async () => {
+    const client = await camera();
+    const frames = await Promise.all([42, 43, 44].map(cameraFrame));
+    const count = 24;
+    for (let i = 1; i <= count; i++) client.raw(Buffer.from(encodeFrame(i, frames[i % 3])));
+    await client.next((m) => m.type === 'prediction' && m.frame === count);
+    const predictions = client.messages.filter((m): m is Extract<ServerMessage, { type: 'prediction' }> => m.type === 'prediction');
+    expect(predictions.length).toBeLessThan(count);
+    expect(predictions.length + predictions.reduce((sum, p) => sum + (p.dropped ?? 0), 0)).toBe(count);
+    const order = predictions.map((p) => p.frame!);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    client.close();
+  });
+
+  it('answers a broken frame with an error for that frame and reads the next one', async () => {
+    const client = await camera();
+    client.raw(Buffer.from(encodeFrame(1, new TextEncoder().encode('this is no jpeg'))));
+    expect(await client.next((m) => m.type === 'error')).toMatchObject({ code: ErrorCode.UnsupportedImage, frame: 1 });
+    client.raw(Buffer.from([1, 2]));
+    expect(await client.next((m) => m.type === 'error' && m.code === ErrorCode.BadFrame)).toBeTruthy();
+    const strokeSeq = client.send({ type: 'stroke-begin', stroke: 'a', point: [1, 1, 0] });
+    expect((await client.errorAfter(strokeSeq)).code).toBe(ErrorCode.Unsupported);
+    client.raw(Buffer.from(encodeFrame(2, await cameraFrame(45))));
+    expect(await client.next((m) => m.type === 'prediction')).toMatchObject({ frame: 2 });
+    client.close();
   });
 });

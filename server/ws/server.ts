@@ -6,10 +6,11 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { CloseReason, ErrorCode, parseClientMessage, PROTOCOL_VERSION, type ServerMessage } from '../../shared/protocol.js';
+import { CloseReason, decodeFrame, ErrorCode, parseClientMessage, PROTOCOL_VERSION, type ServerMessage } from '../../shared/protocol.js';
 import type { ServerConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { RecognitionPool } from '../recognition/pool.js';
+import { CameraSession } from './camera-session.js';
 import { CanvasSession } from './canvas-session.js';
 
 export const WS_PATH = '/ws';
@@ -17,7 +18,7 @@ export const WS_PATH = '/ws';
 interface Connection {
   socket: WebSocket;
   id: string;
-  session?: CanvasSession;
+  session?: CanvasSession | CameraSession;
   alive: boolean;
   lastMessage: number;
   /** Token bucket for the message rate. */
@@ -61,11 +62,22 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
 
   function onMessage(connection: Connection, data: RawData, isBinary: boolean): void {
     connection.lastMessage = Date.now();
-    if (!withinRate(connection)) return;
     if (isBinary) {
-      error(connection, ErrorCode.Unsupported, 'binary messages are camera frames, which this server does not take yet');
+      // Camera frames have their own rate limit (frames per second) inside the camera session.
+      if (!(connection.session instanceof CameraSession)) {
+        if (withinRate(connection)) error(connection, ErrorCode.Unsupported, connection.session ? 'binary messages are camera frames: say hello in camera mode to send them' : 'say hello first');
+        return;
+      }
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      const frame = decodeFrame(bytes);
+      if (!frame) {
+        error(connection, ErrorCode.BadFrame, 'a frame is 4 bytes of frame number and then the image');
+        return;
+      }
+      connection.session.frame(frame.frame, frame.image);
       return;
     }
+    if (!withinRate(connection)) return;
     const parsed = parseClientMessage(data.toString());
     if (!parsed.ok) {
       error(connection, parsed.code, parsed.message, parsed.seq);
@@ -82,13 +94,15 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
         connection.socket.close(CloseReason.WrongVersion.code, CloseReason.WrongVersion.reason);
         return;
       }
-      if (message.mode !== 'canvas' || !message.canvas) {
-        error(connection, ErrorCode.Unsupported, message.mode === 'canvas' ? 'canvas mode needs the canvas size: hello.canvas = {width, height}' : 'camera mode is not offered by this server yet', message.seq);
+      if (message.mode === 'canvas' && !message.canvas) {
+        error(connection, ErrorCode.Invalid, 'canvas mode needs the canvas size: hello.canvas = {width, height}', message.seq);
         return;
       }
       clearTimeout(connection.helloTimer);
-      connection.session = new CanvasSession(connection.socket, pool, message.canvas,
-        { maxStrokes: config.maxStrokes, maxPointsPerStroke: config.maxPointsPerStroke, maxHistory: 200 }, logger, connection.id);
+      connection.session = message.mode === 'camera'
+        ? new CameraSession(connection.socket, pool, config.cameraFpsMax, logger, connection.id)
+        : new CanvasSession(connection.socket, pool, message.canvas!,
+          { maxStrokes: config.maxStrokes, maxPointsPerStroke: config.maxPointsPerStroke, maxHistory: 200 }, logger, connection.id);
       send(connection.socket, {
         type: 'ready', version: PROTOCOL_VERSION, session: connection.id,
         limits: { maxStrokes: config.maxStrokes, maxPointsPerStroke: config.maxPointsPerStroke, maxMessageBytes: config.wsMaxMessageBytes },
@@ -98,6 +112,10 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
     }
     if (!connection.session) {
       error(connection, ErrorCode.HelloFirst, 'say hello first: {"type": "hello", "version": 1, "mode": "canvas", "canvas": {...}}', message.seq);
+      return;
+    }
+    if (connection.session instanceof CameraSession) {
+      error(connection, ErrorCode.Unsupported, `${message.type} has no meaning in camera mode`, message.seq);
       return;
     }
     connection.session.handle(message);
