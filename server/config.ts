@@ -40,6 +40,8 @@ export interface ServerConfig {
   idleTimeoutMs: number;
   /** HEARTBEAT_MS: ping interval; a connection that missed the last pong is dropped. */
   heartbeatMs: number;
+  /** RESUME_GRACE_MS: how long the canvas of a dropped connection is kept for it to resume. */
+  resumeGraceMs: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -60,6 +62,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   helloTimeoutMs: 10_000,
   idleTimeoutMs: 15 * 60_000,
   heartbeatMs: 30_000,
+  resumeGraceMs: 120_000,
 };
 
 const ENVIRONMENT: Record<keyof ServerConfig, string> = {
@@ -80,6 +83,7 @@ const ENVIRONMENT: Record<keyof ServerConfig, string> = {
   helloTimeoutMs: 'HELLO_TIMEOUT_MS',
   idleTimeoutMs: 'IDLE_TIMEOUT_MS',
   heartbeatMs: 'HEARTBEAT_MS',
+  resumeGraceMs: 'RESUME_GRACE_MS',
 };
 
 /** The defaults with the environment's overrides; a malformed number is an error, not a silent default. */

@@ -50,6 +50,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
     type: z.literal('hello'),
     version: z.number().int(),
     mode: z.enum(['canvas', 'camera']),
+    /** The token from an earlier `ready`: continue that session (canvas mode) after a dropped connection. */
+    resume: z.string().max(128).optional(),
     /** The drawing surface's size in canvas units (CSS pixels): required for canvas mode. */
     canvas: z.object({
       width: z.number().finite().positive().max(PROTOCOL_LIMITS.maxCanvasSide),
@@ -88,6 +90,12 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     type: z.literal('ready'),
     version: z.literal(PROTOCOL_VERSION),
     session: z.string(),
+    /** Say this in a later hello to continue the session if the connection drops. */
+    resumeToken: z.string(),
+    /** True when an earlier session was continued: replay the messages numbered after `ack`. */
+    resumed: z.boolean(),
+    /** The last client `seq` the session applied. */
+    ack: z.number().int().optional(),
     limits: z.object({ maxStrokes: z.number(), maxPointsPerStroke: z.number(), maxMessageBytes: z.number() }),
   }),
   z.object({

@@ -38,7 +38,7 @@ class Client {
   readonly messages: ServerMessage[] = [];
   private waiters: { match: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
-  private seq = 0;
+  seq = 0;
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
@@ -59,11 +59,16 @@ class Client {
     return new Client(socket);
   }
 
-  static async canvas(): Promise<Client> {
+  static async canvas(resume?: string, firstSeq = 0): Promise<Client> {
     const client = await Client.connect();
-    client.send({ type: 'hello', version: PROTOCOL_VERSION, mode: 'canvas', canvas: { width: 800, height: 300 } });
+    client.seq = firstSeq;
+    client.send({ type: 'hello', version: PROTOCOL_VERSION, mode: 'canvas', canvas: { width: 800, height: 300 }, ...(resume ? { resume } : {}) });
     await client.next((m) => m.type === 'ready');
     return client;
+  }
+
+  get ready(): Extract<ServerMessage, { type: 'ready' }> {
+    return this.messages.find((m) => m.type === 'ready') as Extract<ServerMessage, { type: 'ready' }>;
   }
 
   /** Sends a message numbered with `seq`; returns the number. */
@@ -167,6 +172,36 @@ describe('live canvas sessions', () => {
     expect((await other.predictionAfter(other.stroke('z', seven))).text).toBe('7');
     client.close();
     other.close();
+  });
+
+  it('resumes a dropped session: the canvas is kept and replayed messages are not applied twice', async () => {
+    const first = await Client.canvas();
+    first.stroke('a', one);
+    const acked = first.stroke('b', ellipse(200));
+    expect((await first.predictionAfter(acked)).text).toBe('10');
+    // The connection drops while the 7 is being written: its last messages may or may not have arrived.
+    const unsent = first.seq;
+    first.socket.terminate();
+    await first.closed;
+    const second = await Client.canvas(first.ready.resumeToken, unsent);
+    expect(second.ready).toMatchObject({ resumed: true, ack: acked, session: first.ready.session });
+    // The client replays everything after ack (here: nothing was lost), then goes on.
+    const last = second.stroke('c', seven);
+    expect((await second.predictionAfter(last)).text).toBe('107');
+    // A replay of a message the server already applied changes nothing.
+    second.socket.send(JSON.stringify({ type: 'erase', strokes: ['a'], seq: acked }));
+    expect((await second.predictionAfter(second.send({ type: 'redo' }))).text).toBe('107');
+
+    // A reconnect before the server has seen the old connection drop takes the canvas over.
+    const third = await Client.canvas(second.ready.resumeToken, second.seq);
+    expect(third.ready.resumed).toBe(true);
+    expect((await second.closed).code).toBe(1006);
+    expect((await third.predictionAfter(third.send({ type: 'undo' }))).text).toBe('10');
+    // An unknown token starts a fresh canvas.
+    const fresh = await Client.canvas('no-such-token');
+    expect(fresh.ready.resumed).toBe(false);
+    third.close();
+    fresh.close();
   });
 
   it('refuses too many strokes with an error while the canvas stays as it was', async () => {

@@ -15,23 +15,38 @@ const MAX_BUFFERED_BYTES = 256 * 1024;
 /** Wait before trying again when workers are busy or the client is slow. */
 const RETRY_MS = 50;
 
+/** What outlives a connection: the canvas and how far the client's numbered messages got. */
+export interface CanvasState {
+  board: StrokeBoard;
+  lastSeq: number | undefined;
+  predictions: number;
+}
+
+export function newCanvasState(canvas: { width: number; height: number }, limits: BoardLimits): CanvasState {
+  return { board: new StrokeBoard(canvas.width, canvas.height, limits), lastSeq: undefined, predictions: 0 };
+}
+
 export class CanvasSession {
-  private readonly board: StrokeBoard;
   private readonly reader: LatestWins;
-  private predictions = 0;
-  private lastSeq: number | undefined;
   private retry: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly pool: RecognitionPool,
-    canvas: { width: number; height: number },
-    limits: BoardLimits,
+    readonly state: CanvasState,
     private readonly logger: Logger,
     readonly id: string,
   ) {
-    this.board = new StrokeBoard(canvas.width, canvas.height, limits);
     this.reader = new LatestWins(() => this.read());
+  }
+
+  private get board(): StrokeBoard {
+    return this.state.board;
+  }
+
+  /** Reads the canvas as it is now (after a resume). */
+  refresh(): void {
+    this.reader.request();
   }
 
   send(message: ServerMessage): void {
@@ -40,6 +55,8 @@ export class CanvasSession {
 
   /** Applies one message; a message that breaks a rule gets an error and changes nothing. */
   handle(message: Exclude<ClientMessage, { type: 'hello' }>): void {
+    // A replayed message the session already applied (after a resume) changes nothing.
+    if (message.seq !== undefined && this.state.lastSeq !== undefined && message.seq <= this.state.lastSeq) return;
     try {
       switch (message.type) {
         case 'stroke-begin': this.board.begin(message.stroke, message.point); break;
@@ -55,7 +72,7 @@ export class CanvasSession {
       this.send({ type: 'error', code: error.code, message: error.message, ...(message.seq !== undefined ? { seq: message.seq } : {}) });
       return;
     }
-    if (message.seq !== undefined) this.lastSeq = message.seq;
+    if (message.seq !== undefined) this.state.lastSeq = message.seq;
     this.reader.request();
   }
 
@@ -65,15 +82,15 @@ export class CanvasSession {
       this.later();
       return;
     }
-    const ack = this.lastSeq;
+    const ack = this.state.lastSeq;
     const strokes = this.board.snapshot();
     let prediction: PredictionMessage;
     if (strokes.length === 0) {
-      prediction = { type: 'prediction', seq: ++this.predictions, text: '', lines: [], ms: 0 };
+      prediction = { type: 'prediction', seq: ++this.state.predictions, text: '', lines: [], ms: 0 };
     } else {
       try {
         const { result, ms } = await this.pool.recognizeStrokes({ width: this.board.width, height: this.board.height, strokes });
-        prediction = { type: 'prediction', seq: ++this.predictions, text: result.text, lines: result.lines, ms: Math.round(ms * 10) / 10 };
+        prediction = { type: 'prediction', seq: ++this.state.predictions, text: result.text, lines: result.lines, ms: Math.round(ms * 10) / 10 };
       } catch (error) {
         const code = error instanceof RecognitionError ? error.code : RecognitionErrorCode.Internal;
         if (code === RecognitionErrorCode.Busy) {

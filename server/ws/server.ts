@@ -2,7 +2,7 @@
  * WebSocket sessions on /ws: the upgrade, the hello handshake, limits (sessions per server,
  * message size, message rate), heartbeats and idle timeouts, and a graceful close.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
@@ -11,7 +11,7 @@ import type { ServerConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { RecognitionPool } from '../recognition/pool.js';
 import { CameraSession } from './camera-session.js';
-import { CanvasSession } from './canvas-session.js';
+import { CanvasSession, newCanvasState, type CanvasState } from './canvas-session.js';
 
 export const WS_PATH = '/ws';
 
@@ -19,6 +19,8 @@ interface Connection {
   socket: WebSocket;
   id: string;
   session?: CanvasSession | CameraSession;
+  /** The token that resumes this connection's canvas after it drops. */
+  resumeToken?: string;
   alive: boolean;
   lastMessage: number;
   /** Token bucket for the message rate. */
@@ -37,7 +39,43 @@ export interface WebSocketService {
 export function attachWebSockets(http: Server, pool: RecognitionPool, config: ServerConfig, logger: Logger): WebSocketService {
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxMessageBytes });
   const connections = new Set<Connection>();
+  /** Canvases of dropped connections, by resume token, kept for config.resumeGraceMs. */
+  const parked = new Map<string, { id: string; state: CanvasState; timer: NodeJS.Timeout }>();
   let closing = false;
+
+  /**
+   * The canvas a resume token names: parked after its connection dropped, or still held by a
+   * connection the server has not yet seen drop (clients notice first), which is then ended.
+   */
+  function takeOver(token: string): { id: string; state: CanvasState } | undefined {
+    const waiting = parked.get(token);
+    if (waiting) {
+      clearTimeout(waiting.timer);
+      parked.delete(token);
+      return waiting;
+    }
+    for (const other of connections) {
+      if (other.resumeToken === token && other.session instanceof CanvasSession) {
+        other.resumeToken = undefined;
+        other.socket.terminate();
+        return { id: other.id, state: other.session.state };
+      }
+    }
+    return undefined;
+  }
+
+  function park(connection: Connection): void {
+    if (!(connection.session instanceof CanvasSession) || !connection.resumeToken || closing) return;
+    if (parked.size >= config.maxSessions) {
+      const [oldest, entry] = parked.entries().next().value as [string, { timer: NodeJS.Timeout }];
+      clearTimeout(entry.timer);
+      parked.delete(oldest);
+    }
+    const token = connection.resumeToken;
+    const timer = setTimeout(() => parked.delete(token), config.resumeGraceMs);
+    timer.unref();
+    parked.set(token, { id: connection.id, state: connection.session.state, timer });
+  }
 
   const send = (socket: WebSocket, message: ServerMessage) => {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
@@ -99,15 +137,21 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
         return;
       }
       clearTimeout(connection.helloTimer);
+      const resumable = message.mode === 'canvas' && message.resume !== undefined ? takeOver(message.resume) : undefined;
+      if (resumable) connection.id = resumable.id;
+      connection.resumeToken = randomBytes(16).toString('hex');
+      const limits = { maxStrokes: config.maxStrokes, maxPointsPerStroke: config.maxPointsPerStroke, maxHistory: 200 };
       connection.session = message.mode === 'camera'
         ? new CameraSession(connection.socket, pool, config.cameraFpsMax, logger, connection.id)
-        : new CanvasSession(connection.socket, pool, message.canvas!,
-          { maxStrokes: config.maxStrokes, maxPointsPerStroke: config.maxPointsPerStroke, maxHistory: 200 }, logger, connection.id);
+        : new CanvasSession(connection.socket, pool, resumable?.state ?? newCanvasState(message.canvas!, limits), logger, connection.id);
+      const ack = connection.session instanceof CanvasSession ? connection.session.state.lastSeq : undefined;
       send(connection.socket, {
-        type: 'ready', version: PROTOCOL_VERSION, session: connection.id,
+        type: 'ready', version: PROTOCOL_VERSION, session: connection.id, resumeToken: connection.resumeToken, resumed: Boolean(resumable),
+        ...(ack !== undefined ? { ack } : {}),
         limits: { maxStrokes: config.maxStrokes, maxPointsPerStroke: config.maxPointsPerStroke, maxMessageBytes: config.wsMaxMessageBytes },
       });
-      logger.log('info', 'session-start', { session: connection.id, mode: message.mode, canvas: message.canvas });
+      if (resumable && connection.session instanceof CanvasSession) connection.session.refresh();
+      logger.log('info', 'session-start', { session: connection.id, mode: message.mode, canvas: message.canvas, resumed: Boolean(resumable) });
       return;
     }
     if (!connection.session) {
@@ -155,6 +199,7 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
     socket.on('close', (code) => {
       clearTimeout(connection.helloTimer);
       connection.session?.dispose();
+      park(connection);
       connections.delete(connection);
       logger.log('info', 'session-end', { session: connection.id, code, remote: request.socket.remoteAddress });
     });
@@ -192,6 +237,8 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
     },
     async close() {
       closing = true;
+      for (const { timer } of parked.values()) clearTimeout(timer);
+      parked.clear();
       clearInterval(heartbeat);
       await Promise.all([...connections].map(async (connection) => {
         await connection.session?.idle();
