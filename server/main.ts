@@ -5,6 +5,7 @@
 import { configFromEnvironment } from './config.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger } from './log.js';
+import { Metrics } from './metrics.js';
 import { DEFAULT_DECODE_LIMITS } from './recognition/decode.js';
 import { RecognitionPool } from './recognition/pool.js';
 import { attachWebSockets } from './ws/server.js';
@@ -17,8 +18,9 @@ const pool = await RecognitionPool.start({
   modelDir: config.modelDir,
   decodeLimits: { ...DEFAULT_DECODE_LIMITS, maxInputPixels: config.imageMaxPixels },
 });
-const server = createHttpServer(config, pool, logger);
-const sockets = attachWebSockets(server, pool, config, logger);
+const metrics = new Metrics();
+const server = createHttpServer(config, pool, logger, metrics);
+const sockets = attachWebSockets(server, pool, config, logger, metrics);
 server.listen(config.port, config.host, () => {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -4,19 +4,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnvironment, DEFAULT_CONFIG } from '../server/config.js';
 import { createHttpServer } from '../server/http/server.js';
 import { silentLogger } from '../server/log.js';
+import { Metrics } from '../server/metrics.js';
 import { loadMnist } from '../server/ml/mnist.js';
 import { seededRandom } from '../server/ml/random.js';
 import { RecognitionPool } from '../server/recognition/pool.js';
 import { composeNumber, encodePng, SETS } from './support/compose.js';
 
 let pool: RecognitionPool;
+const metrics = new Metrics({ processMetrics: false });
 let server: Server;
 let base: string;
 const config = { ...DEFAULT_CONFIG, uploadMaxFiles: 3, uploadMaxFileBytes: 200_000 };
 
 beforeAll(async () => {
   pool = await RecognitionPool.start({ threads: 1, maxQueue: 16 });
-  server = createHttpServer(config, pool, silentLogger);
+  server = createHttpServer(config, pool, silentLogger, metrics);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -86,6 +88,19 @@ describe('HTTP', () => {
     expect((await fetch(`${base}/nowhere`)).status).toBe(404);
     // The server is still up and reading after all of that.
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('metrics', () => {
+  it('exposes counters and latency histograms in Prometheus format', async () => {
+    const response = await fetch(`${base}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await response.text();
+    const value = (pattern: RegExp) => Number(text.match(pattern)?.[1] ?? Number.NaN);
+    expect(value(/^digit_stream_predictions_total\{mode="upload"\} (\d+)/m)).toBeGreaterThanOrEqual(3);
+    expect(value(/^digit_stream_errors_total\{code="unsupported-image"\} (\d+)/m)).toBeGreaterThanOrEqual(2);
+    expect(value(/^digit_stream_recognition_seconds_count\{mode="upload"\} (\d+)/m)).toBeGreaterThanOrEqual(3);
   });
 });
 

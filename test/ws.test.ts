@@ -10,10 +10,12 @@ import { composeNumber, SETS } from './support/compose.js';
 import { DEFAULT_CONFIG } from '../server/config.js';
 import { createHttpServer } from '../server/http/server.js';
 import { silentLogger } from '../server/log.js';
+import { Metrics } from '../server/metrics.js';
 import { RecognitionPool } from '../server/recognition/pool.js';
 import { attachWebSockets, type WebSocketService } from '../server/ws/server.js';
 
 let pool: RecognitionPool;
+const metrics = new Metrics({ processMetrics: false });
 let server: Server;
 let sockets: WebSocketService;
 let url: string;
@@ -21,8 +23,8 @@ const config = { ...DEFAULT_CONFIG, maxSessions: 4, wsMaxMessageBytes: 256 * 102
 
 beforeAll(async () => {
   pool = await RecognitionPool.start({ threads: 2, maxQueue: 32 });
-  server = createHttpServer(config, pool, silentLogger);
-  sockets = attachWebSockets(server, pool, config, silentLogger);
+  server = createHttpServer(config, pool, silentLogger, metrics);
+  sockets = attachWebSockets(server, pool, config, silentLogger, metrics);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws`;
 });
@@ -271,6 +273,8 @@ describe('camera sessions', () => {
     expect(predictions.length + predictions.reduce((sum, p) => sum + (p.dropped ?? 0), 0)).toBe(count);
     const order = predictions.map((p) => p.frame!);
     expect(order).toEqual([...order].sort((a, b) => a - b));
+    const dropped = (await metrics.droppedFrames.get()).values[0]?.value ?? 0;
+    expect(dropped).toBeGreaterThanOrEqual(count - predictions.length);
     client.close();
   });
 

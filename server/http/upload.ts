@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import busboy from 'busboy';
 import type { ServerConfig } from '../config.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import { RecognitionError, RecognitionErrorCode } from '../recognition/errors.js';
 import type { RecognitionPool } from '../recognition/pool.js';
 import { sendJson } from './respond.js';
@@ -44,7 +45,12 @@ function failure(file: string, code: string, message: string): FileResult {
   return { file, status: STATUS[code] ?? 400, error: { code, message } };
 }
 
-export function handleUpload(request: IncomingMessage, response: ServerResponse, pool: RecognitionPool, config: ServerConfig, logger: Logger): void {
+function counted(metrics: Metrics, result: FileResult): FileResult {
+  if (result.error) metrics.errors.inc({ code: result.error.code });
+  return result;
+}
+
+export function handleUpload(request: IncomingMessage, response: ServerResponse, pool: RecognitionPool, config: ServerConfig, logger: Logger, metrics: Metrics): void {
   const contentType = request.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(contentType)) {
     request.resume();
@@ -87,8 +93,13 @@ export function handleUpload(request: IncomingMessage, response: ServerResponse,
           resolve(failure(name, UploadErrorCode.FileTooLarge, `larger than the ${config.uploadMaxFileBytes} bytes allowed per file`));
           return;
         }
+        const stopTimer = metrics.recognitionSeconds.startTimer({ mode: 'upload' });
         pool.recognizeImage(new Uint8Array(Buffer.concat(chunks)))
-          .then(({ result, ms }) => resolve({ file: name, status: 200, text: result.text, digits: result.digits, width: result.width, height: result.height, ms: Math.round(ms * 10) / 10 }))
+          .then(({ result, ms }) => {
+            stopTimer();
+            metrics.predictions.inc({ mode: 'upload' });
+            resolve({ file: name, status: 200, text: result.text, digits: result.digits, width: result.width, height: result.height, ms: Math.round(ms * 10) / 10 });
+          })
           .catch((error: unknown) => {
             const code = error instanceof RecognitionError ? error.code : RecognitionErrorCode.Internal;
             resolve(failure(name, code, (error as Error).message));
@@ -106,6 +117,7 @@ export function handleUpload(request: IncomingMessage, response: ServerResponse,
   });
   parser.on('close', () => {
     void Promise.all(results).then((files) => {
+      files.forEach((file) => counted(metrics, file));
       if (files.length === 0) {
         answer(400, { error: { code: UploadErrorCode.NoFiles, message: 'no file in the request: send images as multipart file fields' } });
         return;

@@ -6,6 +6,8 @@
 import type { WebSocket } from 'ws';
 import { ErrorCode, type ServerMessage } from '../../shared/protocol.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { sendMessage } from './outbox.js';
 import { RecognitionError, RecognitionErrorCode } from '../recognition/errors.js';
 import type { RecognitionPool } from '../recognition/pool.js';
 import { LatestWins } from './latest-wins.js';
@@ -14,7 +16,7 @@ const MAX_BUFFERED_BYTES = 256 * 1024;
 
 export class CameraSession {
   private readonly reader: LatestWins;
-  private waiting: { frame: number; image: Uint8Array } | null = null;
+  private waiting: { frame: number; image: Uint8Array; arrived: number } | null = null;
   private dropped = 0;
   private predictions = 0;
   private windowStart = 0;
@@ -23,12 +25,25 @@ export class CameraSession {
   /** Frames never read because a newer one replaced them, or over the frame rate, since the start. */
   totalDropped = 0;
 
-  constructor(private readonly socket: WebSocket, private readonly pool: RecognitionPool, private readonly fpsMax: number, private readonly logger: Logger, readonly id: string) {
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly pool: RecognitionPool,
+    private readonly fpsMax: number,
+    private readonly logger: Logger,
+    private readonly metrics: Metrics,
+    readonly id: string,
+  ) {
     this.reader = new LatestWins(() => this.read());
   }
 
   send(message: ServerMessage): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
+    sendMessage(this.socket, message, this.metrics, 'camera');
+  }
+
+  private drop(): void {
+    this.dropped++;
+    this.totalDropped++;
+    this.metrics.droppedFrames.inc();
   }
 
   frame(frame: number, image: Uint8Array): void {
@@ -38,20 +53,16 @@ export class CameraSession {
       this.framesInWindow = 0;
     }
     if (++this.framesInWindow > this.fpsMax) {
-      this.dropped++;
-      this.totalDropped++;
+      this.drop();
       if (now - this.lastRateError > 1000) {
         this.lastRateError = now;
         this.send({ type: 'error', code: ErrorCode.RateLimited, message: `more than ${this.fpsMax} frames a second: frames are being dropped`, frame });
       }
       return;
     }
-    if (this.waiting) {
-      this.dropped++;
-      this.totalDropped++;
-    }
+    if (this.waiting) this.drop();
     // Copied: the message buffer belongs to ws, and the pool moves what it is given to a worker.
-    this.waiting = { frame, image: image.slice() };
+    this.waiting = { frame, image: image.slice(), arrived: performance.now() };
     this.reader.request();
   }
 
@@ -70,11 +81,11 @@ export class CameraSession {
         frame: next.frame, dropped: this.dropped,
       });
       this.dropped = 0;
+      this.metrics.recognitionSeconds.observe({ mode: 'camera' }, (performance.now() - next.arrived) / 1000);
     } catch (error) {
       const code = error instanceof RecognitionError ? error.code : RecognitionErrorCode.Internal;
       if (code === RecognitionErrorCode.Busy) {
-        this.dropped++;
-        this.totalDropped++;
+        this.drop();
         return;
       }
       if (code === RecognitionErrorCode.Internal) this.logger.log('error', 'recognition-failed', { session: this.id, message: (error as Error).message });

@@ -5,6 +5,8 @@
 import type { WebSocket } from 'ws';
 import { ErrorCode, type ClientMessage, type PredictionMessage, type ServerMessage } from '../../shared/protocol.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { sendMessage } from './outbox.js';
 import { RecognitionError, RecognitionErrorCode } from '../recognition/errors.js';
 import type { RecognitionPool } from '../recognition/pool.js';
 import { BoardError, StrokeBoard, type BoardLimits } from './stroke-board.js';
@@ -29,12 +31,15 @@ export function newCanvasState(canvas: { width: number; height: number }, limits
 export class CanvasSession {
   private readonly reader: LatestWins;
   private retry: NodeJS.Timeout | undefined;
+  /** When the oldest change not yet read arrived: the start of its latency. */
+  private changedAt: number | undefined;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly pool: RecognitionPool,
     readonly state: CanvasState,
     private readonly logger: Logger,
+    private readonly metrics: Metrics,
     readonly id: string,
   ) {
     this.reader = new LatestWins(() => this.read());
@@ -50,7 +55,7 @@ export class CanvasSession {
   }
 
   send(message: ServerMessage): void {
-    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
+    sendMessage(this.socket, message, this.metrics, 'canvas');
   }
 
   /** Applies one message; a message that breaks a rule gets an error and changes nothing. */
@@ -73,6 +78,7 @@ export class CanvasSession {
       return;
     }
     if (message.seq !== undefined) this.state.lastSeq = message.seq;
+    this.changedAt ??= performance.now();
     this.reader.request();
   }
 
@@ -83,6 +89,8 @@ export class CanvasSession {
       return;
     }
     const ack = this.state.lastSeq;
+    const changedAt = this.changedAt;
+    this.changedAt = undefined;
     const strokes = this.board.snapshot();
     let prediction: PredictionMessage;
     if (strokes.length === 0) {
@@ -94,6 +102,7 @@ export class CanvasSession {
       } catch (error) {
         const code = error instanceof RecognitionError ? error.code : RecognitionErrorCode.Internal;
         if (code === RecognitionErrorCode.Busy) {
+          this.changedAt ??= changedAt;
           this.later();
           return;
         }
@@ -104,6 +113,7 @@ export class CanvasSession {
     }
     if (ack !== undefined) prediction.ack = ack;
     this.send(prediction);
+    if (changedAt !== undefined) this.metrics.recognitionSeconds.observe({ mode: 'canvas' }, (performance.now() - changedAt) / 1000);
   }
 
   private later(): void {

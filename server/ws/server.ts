@@ -9,6 +9,8 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CloseReason, decodeFrame, ErrorCode, parseClientMessage, PROTOCOL_VERSION, type ServerMessage } from '../../shared/protocol.js';
 import type { ServerConfig } from '../config.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import { sendMessage } from './outbox.js';
 import type { RecognitionPool } from '../recognition/pool.js';
 import { CameraSession } from './camera-session.js';
 import { CanvasSession, newCanvasState, type CanvasState } from './canvas-session.js';
@@ -36,7 +38,7 @@ export interface WebSocketService {
   close(): Promise<void>;
 }
 
-export function attachWebSockets(http: Server, pool: RecognitionPool, config: ServerConfig, logger: Logger): WebSocketService {
+export function attachWebSockets(http: Server, pool: RecognitionPool, config: ServerConfig, logger: Logger, metrics: Metrics): WebSocketService {
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxMessageBytes });
   const connections = new Set<Connection>();
   /** Canvases of dropped connections, by resume token, kept for config.resumeGraceMs. */
@@ -77,9 +79,7 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
     parked.set(token, { id: connection.id, state: connection.session.state, timer });
   }
 
-  const send = (socket: WebSocket, message: ServerMessage) => {
-    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
-  };
+  const send = (socket: WebSocket, message: ServerMessage) => sendMessage(socket, message, metrics, 'canvas');
   const error = (connection: Connection, code: ErrorCode, message: string, seq?: number) =>
     send(connection.socket, { type: 'error', code, message, ...(seq !== undefined ? { seq } : {}) });
 
@@ -101,6 +101,7 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
   function onMessage(connection: Connection, data: RawData, isBinary: boolean): void {
     connection.lastMessage = Date.now();
     if (isBinary) {
+      metrics.messages.inc({ type: 'frame' });
       // Camera frames have their own rate limit (frames per second) inside the camera session.
       if (!(connection.session instanceof CameraSession)) {
         if (withinRate(connection)) error(connection, ErrorCode.Unsupported, connection.session ? 'binary messages are camera frames: say hello in camera mode to send them' : 'say hello first');
@@ -117,6 +118,7 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
     }
     if (!withinRate(connection)) return;
     const parsed = parseClientMessage(data.toString());
+    metrics.messages.inc({ type: parsed.ok ? parsed.message.type : 'invalid' });
     if (!parsed.ok) {
       error(connection, parsed.code, parsed.message, parsed.seq);
       return;
@@ -142,8 +144,9 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
       connection.resumeToken = randomBytes(16).toString('hex');
       const limits = { maxStrokes: config.maxStrokes, maxPointsPerStroke: config.maxPointsPerStroke, maxHistory: 200 };
       connection.session = message.mode === 'camera'
-        ? new CameraSession(connection.socket, pool, config.cameraFpsMax, logger, connection.id)
-        : new CanvasSession(connection.socket, pool, resumable?.state ?? newCanvasState(message.canvas!, limits), logger, connection.id);
+        ? new CameraSession(connection.socket, pool, config.cameraFpsMax, logger, metrics, connection.id)
+        : new CanvasSession(connection.socket, pool, resumable?.state ?? newCanvasState(message.canvas!, limits), logger, metrics, connection.id);
+      metrics.sessions.inc({ mode: message.mode });
       const ack = connection.session instanceof CanvasSession ? connection.session.state.lastSeq : undefined;
       send(connection.socket, {
         type: 'ready', version: PROTOCOL_VERSION, session: connection.id, resumeToken: connection.resumeToken, resumed: Boolean(resumable),
@@ -198,6 +201,7 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
     });
     socket.on('close', (code) => {
       clearTimeout(connection.helloTimer);
+      if (connection.session) metrics.sessions.dec({ mode: connection.session instanceof CameraSession ? 'camera' : 'canvas' });
       connection.session?.dispose();
       park(connection);
       connections.delete(connection);

@@ -1,0 +1,25 @@
+/** Prometheus metrics for /metrics: sessions, messages, predictions, latency, dropped frames, errors. */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export type Mode = 'canvas' | 'camera' | 'upload';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly sessions = new Gauge({ name: 'digit_stream_sessions', help: 'Open WebSocket sessions', labelNames: ['mode'] as const, registers: [this.registry] });
+  readonly messages = new Counter({ name: 'digit_stream_messages_total', help: 'Client messages received, by type (binary camera frames as "frame")', labelNames: ['type'] as const, registers: [this.registry] });
+  readonly predictions = new Counter({ name: 'digit_stream_predictions_total', help: 'Predictions sent or upload files read', labelNames: ['mode'] as const, registers: [this.registry] });
+  readonly recognitionSeconds = new Histogram({
+    name: 'digit_stream_recognition_seconds',
+    help: 'Time from a change (stroke message, frame, upload) to its prediction, queueing included',
+    labelNames: ['mode'] as const,
+    buckets: [0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly droppedFrames = new Counter({ name: 'digit_stream_dropped_frames_total', help: 'Camera frames never read: replaced by a newer frame, over the frame rate, or workers busy', registers: [this.registry] });
+  readonly errors = new Counter({ name: 'digit_stream_errors_total', help: 'Error messages and failed upload files, by code', labelNames: ['code'] as const, registers: [this.registry] });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    // Process metrics include event-loop lag: the first sign of CPU work on the main thread.
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'digit_stream_' });
+  }
+}
