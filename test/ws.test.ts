@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -289,5 +290,48 @@ describe('camera sessions', () => {
     client.raw(Buffer.from(encodeFrame(2, await cameraFrame(45))));
     expect(await client.next((m) => m.type === 'prediction')).toMatchObject({ frame: 2 });
     client.close();
+  });
+});
+
+describe('timeouts', () => {
+  let quick: Server;
+  let quickSockets: WebSocketService;
+  let quickUrl: string;
+
+  beforeAll(async () => {
+    const timers = { ...config, helloTimeoutMs: 150, heartbeatMs: 100, idleTimeoutMs: 400 };
+    quick = createHttpServer(timers, pool, silentLogger, metrics);
+    quickSockets = attachWebSockets(quick, pool, timers, silentLogger, metrics);
+    await new Promise<void>((resolve) => quick.listen(0, '127.0.0.1', resolve));
+    quickUrl = `ws://127.0.0.1:${(quick.address() as AddressInfo).port}/ws`;
+  });
+
+  afterAll(async () => {
+    await quickSockets.close();
+    await new Promise((resolve) => quick.close(resolve));
+  });
+
+  function closeOf(socket: WebSocket): Promise<{ code: number; reason: string }> {
+    return new Promise((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+
+  it('closes a connection that never says hello', async () => {
+    const socket = new WebSocket(quickUrl);
+    expect(await closeOf(socket)).toEqual(CloseReason.HelloTimeout);
+  });
+
+  it('closes a session that goes silent', async () => {
+    const socket = new WebSocket(quickUrl);
+    await once(socket, 'open');
+    socket.send(JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, mode: 'canvas', canvas: { width: 100, height: 100 } }));
+    expect(await closeOf(socket)).toEqual(CloseReason.IdleTimeout);
+  });
+
+  it('drops a connection that stops answering pings', async () => {
+    const socket = new WebSocket(quickUrl, { autoPong: false });
+    await once(socket, 'open');
+    socket.send(JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, mode: 'canvas', canvas: { width: 100, height: 100 } }));
+    // Terminated without a close frame: the client sees 1006.
+    expect((await closeOf(socket)).code).toBe(1006);
   });
 });
