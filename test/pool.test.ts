@@ -6,6 +6,7 @@ import { DigitClassifier } from '../server/recognition/classifier.js';
 import { RecognitionError } from '../server/recognition/errors.js';
 import { RecognitionPool } from '../server/recognition/pool.js';
 import { recognizeImage } from '../server/recognition/recognize.js';
+import { recognizeStrokes } from '../server/recognition/strokes.js';
 import { composeNumber, encodePng, SETS } from './support/compose.js';
 import { writeNumber } from './support/strokes-from-mnist.js';
 
@@ -45,6 +46,25 @@ describe('recognition worker pool', () => {
     expect(error.code).toBe('unsupported-image');
     const strokes = await pool.recognizeStrokes({ width: 10, height: 10, strokes: [[[Number.NaN, 1, 0]]] } as never).catch((e) => e);
     expect(strokes.code).toBe('invalid-strokes');
+  });
+
+  it('reads stroke sets that wait for a busy worker together, each with its own result or error', async () => {
+    await initBackend(undefined, () => {});
+    const local = await DigitClassifier.load();
+    const single = await RecognitionPool.start({ threads: 1, maxQueue: 64 });
+    try {
+      const random = seededRandom(77);
+      const sets = Array.from({ length: 12 }, () => writeNumber(digits, random, { length: 4, width: 800, height: 300, digitHeight: 120 }).set);
+      const broken = { width: 800, height: 300, strokes: [[[1, 2, 3], [Number.NaN, 1, 2]]] } as never;
+      const outcomes = await Promise.allSettled([...sets.slice(0, 6), broken, ...sets.slice(6)].map((set) => single.recognizeStrokes(set)));
+      const texts = outcomes.map((o) => (o.status === 'fulfilled' ? o.value.result.text : (o.reason as RecognitionError).code));
+      expect(texts).toEqual([...sets.slice(0, 6).map((set) => recognizeStrokes(set, local).text), 'invalid-strokes', ...sets.slice(6).map((set) => recognizeStrokes(set, local).text)]);
+      expect(single.strokeStats.sets).toBe(13);
+      expect(single.strokeStats.tasks).toBeLessThan(13);
+    } finally {
+      await single.close();
+      local.dispose();
+    }
   });
 
   it('refuses work as busy when the queue is full, and keeps working afterwards', async () => {

@@ -10,7 +10,7 @@ import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode.js';
 import { RecognitionError, RecognitionErrorCode } from './errors.js';
 import type { RecognitionResult } from './recognize.js';
 import type { StrokeSet } from './strokes.js';
-import type { RecognitionTask, TaskOutcome, WorkerSettings } from './worker.js';
+import type { RecognitionTask, TaskOutcome, TaskResult, WorkerSettings } from './worker.js';
 import type { BackendChoice } from '../ml/backend.js';
 
 export interface RecognitionPoolOptions {
@@ -36,10 +36,27 @@ export interface TimedResult {
   ms: number;
 }
 
+/** Stroke sets read together in one task at most. */
+const MAX_STROKE_BATCH = 32;
+
+interface WaitingStrokes {
+  set: StrokeSet;
+  resolve: (result: TimedResult) => void;
+  reject: (error: unknown) => void;
+}
+
 export class RecognitionPool {
   private readonly piscina: Piscina;
+  private readonly maxQueue: number;
+  /** Tasks handed to workers and not yet answered. */
+  private inFlight = 0;
+  /** Stroke sets waiting while every worker is busy; sent as one batch when one frees up. */
+  private waitingStrokes: WaitingStrokes[] = [];
+  /** Stroke sets read and tasks that read them, for metrics and tests. */
+  readonly strokeStats = { sets: 0, tasks: 0 };
 
   private constructor(options: RecognitionPoolOptions) {
+    this.maxQueue = options.maxQueue;
     const workerData: WorkerSettings = { modelDir: options.modelDir, backend: options.backend, decodeLimits: options.decodeLimits };
     const filename = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
     this.piscina = new Piscina({
@@ -72,21 +89,25 @@ export class RecognitionPool {
     return this.piscina.threads.length;
   }
 
-  /** Tasks waiting for a worker right now. */
+  /** Tasks and stroke sets waiting for a worker right now. */
   get queued(): number {
-    return this.piscina.queueSize;
+    return this.piscina.queueSize + this.waitingStrokes.length;
   }
 
-  private async submit(task: RecognitionTask, transfer?: ArrayBuffer[]): Promise<TaskOutcome & { ok: true }> {
-    let outcome: TaskOutcome;
+  private async submit(task: RecognitionTask, transfer?: ArrayBuffer[]): Promise<TaskResult & { ok: true }> {
+    let outcome: TaskResult;
+    this.inFlight++;
     try {
-      outcome = (await this.piscina.run(task, { transferList: transfer })) as TaskOutcome;
+      outcome = (await this.piscina.run(task, { transferList: transfer })) as TaskResult;
     } catch (error) {
       const message = (error as Error)?.message ?? String(error);
       if (/queue is at limit/i.test(message)) {
         throw new RecognitionError(RecognitionErrorCode.Busy, 'every recognition worker is busy; try again shortly', { cause: error });
       }
       throw new RecognitionError(RecognitionErrorCode.Internal, `recognition worker failed: ${message}`, { cause: error });
+    } finally {
+      this.inFlight--;
+      this.sendWaitingStrokes();
     }
     if (!outcome.ok) throw new RecognitionError(outcome.error.code, outcome.error.message);
     return outcome;
@@ -95,13 +116,42 @@ export class RecognitionPool {
   /** Reads an image's bytes in a worker. The bytes are moved to the worker, not copied. */
   async recognizeImage(bytes: Uint8Array): Promise<TimedResult> {
     const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes : bytes.slice();
-    const { result, ms } = await this.submit({ kind: 'image', bytes: owned }, [owned.buffer as ArrayBuffer]);
-    return { result: result!, ms };
+    const outcome = await this.submit({ kind: 'image', bytes: owned }, [owned.buffer as ArrayBuffer]);
+    return { result: (outcome as TaskOutcome & { ok: true }).result!, ms: outcome.ms };
   }
 
-  async recognizeStrokes(set: StrokeSet): Promise<TimedResult> {
-    const { result, ms } = await this.submit({ kind: 'strokes', set });
-    return { result: result!, ms };
+  /**
+   * Reads a stroke set. While every worker is busy, sets from all sessions wait together and go to
+   * the next free worker as one task, whose network call classifies all their digits at once.
+   */
+  recognizeStrokes(set: StrokeSet): Promise<TimedResult> {
+    return new Promise((resolve, reject) => {
+      if (this.waitingStrokes.length >= this.maxQueue) {
+        reject(new RecognitionError(RecognitionErrorCode.Busy, 'every recognition worker is busy; try again shortly'));
+        return;
+      }
+      this.waitingStrokes.push({ set, resolve, reject });
+      this.sendWaitingStrokes();
+    });
+  }
+
+  private sendWaitingStrokes(): void {
+    while (this.waitingStrokes.length > 0 && this.inFlight < this.threads) {
+      const batch = this.waitingStrokes.splice(0, MAX_STROKE_BATCH);
+      this.strokeStats.tasks++;
+      this.strokeStats.sets += batch.length;
+      this.submit({ kind: 'strokes', sets: batch.map((w) => w.set) }).then(
+        (outcome) => {
+          const { outcomes } = outcome as { outcomes: TaskOutcome[] };
+          batch.forEach((waiting, i) => {
+            const own = outcomes[i];
+            if (own.ok) waiting.resolve({ result: own.result!, ms: own.ms });
+            else waiting.reject(new RecognitionError(own.error.code, own.error.message));
+          });
+        },
+        (error: unknown) => batch.forEach((waiting) => waiting.reject(error)),
+      );
+    }
   }
 
   /** Finishes the tasks in flight and stops the workers. */

@@ -68,7 +68,17 @@ interface Located {
   prediction: DigitPrediction;
 }
 
-export function recognizeInk(ink: InkImage, classifier: DigitClassifier, options: InkOptions = {}): RecognitionResult {
+/**
+ * A reading in two halves around the network: `inputs` are every piece of ink to classify, and
+ * `complete` turns their predictions into the result. Split so that a worker can read several
+ * sessions' ink with one call of the network (batching across sessions).
+ */
+export interface PlannedReading {
+  inputs: Float32Array[];
+  complete(predictions: DigitPrediction[]): RecognitionResult;
+}
+
+export function planReading(ink: InkImage, options: InkOptions = {}): PlannedReading {
   const scale = options.scale ?? 1;
   const componentImage = findComponents(ink.mask, ink.width, ink.height);
   const { kept } = dropNonDigits(componentImage.components);
@@ -90,22 +100,28 @@ export function recognizeInk(ink: InkImage, classifier: DigitClassifier, options
       singles.push({ box: piece, labels: piece.labels, input: digitInput(ink, componentImage, piece.labels, piece) });
     }
   }
-  // Everything to classify goes to the network in one batch.
   const splitSegments = splits.flatMap((s) => [...s.segments.entries()]);
-  const predictions = classifier.classify([...singles.map((s) => s.input), ...splitSegments.map(([, s]) => s.input)]);
-  const located: Located[] = singles.map((s, i) => ({ box: s.box, prediction: predictions[i] }));
-  let offset = singles.length;
-  for (const candidates of splits) {
-    const byKey = new Map<string, DigitPrediction>();
-    for (const key of candidates.segments.keys()) byKey.set(key, predictions[offset++]);
-    for (const chosen of chooseSplit(candidates, byKey, digitHeight, digitWidth)) located.push({ box: chosen.segment.box, prediction: chosen.prediction });
-  }
+  return {
+    inputs: [...singles.map((s) => s.input), ...splitSegments.map(([, s]) => s.input)],
+    complete(predictions) {
+      const located: Located[] = singles.map((s, i) => ({ box: s.box, prediction: predictions[i] }));
+      let offset = singles.length;
+      for (const candidates of splits) {
+        const byKey = new Map<string, DigitPrediction>();
+        for (const key of candidates.segments.keys()) byKey.set(key, predictions[offset++]);
+        for (const chosen of chooseSplit(candidates, byKey, digitHeight, digitWidth)) located.push({ box: chosen.segment.box, prediction: chosen.prediction });
+      }
+      return assemble(located, ink, scale, options.offset);
+    },
+  };
+}
 
+function assemble(located: Located[], ink: InkImage, scale: number, offset?: { x: number; y: number }): RecognitionResult {
   const lines = groupLines(located).map((items): RecognizedLine => {
     const digits = items.map(({ box, prediction }) => ({
       digit: prediction.digit,
       confidence: Math.round(prediction.confidence * 1e4) / 1e4,
-      box: toTuple(box, scale, options.offset),
+      box: toTuple(box, scale, offset),
       alternatives: prediction.alternatives,
       uncertain: prediction.confidence < UNCERTAIN_BELOW,
     }));
@@ -114,7 +130,7 @@ export function recognizeInk(ink: InkImage, classifier: DigitClassifier, options
       width: Math.max(a.x + a.width, b.x + b.width) - Math.min(a.x, b.x),
       height: Math.max(a.y + a.height, b.y + b.height) - Math.min(a.y, b.y),
     }));
-    return { text: digits.map((d) => d.digit).join(''), box: toTuple(extent, scale, options.offset), digits };
+    return { text: digits.map((d) => d.digit).join(''), box: toTuple(extent, scale, offset), digits };
   });
   return {
     text: lines.map((l) => l.text).join('\n'),
@@ -125,6 +141,21 @@ export function recognizeInk(ink: InkImage, classifier: DigitClassifier, options
     polarity: ink.polarity,
     binarization: ink.method,
   };
+}
+
+/** Reads several plans with one call of the network. */
+export function completeTogether(plans: PlannedReading[], classifier: DigitClassifier): RecognitionResult[] {
+  const predictions = classifier.classify(plans.flatMap((p) => p.inputs));
+  let offset = 0;
+  return plans.map((plan) => {
+    const own = predictions.slice(offset, offset + plan.inputs.length);
+    offset += plan.inputs.length;
+    return plan.complete(own);
+  });
+}
+
+export function recognizeInk(ink: InkImage, classifier: DigitClassifier, options: InkOptions = {}): RecognitionResult {
+  return completeTogether([planReading(ink, options)], classifier)[0];
 }
 
 export function recognizeGray(image: GrayImage8, classifier: DigitClassifier, scale = 1): RecognitionResult {

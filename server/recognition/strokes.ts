@@ -8,7 +8,7 @@ import type { InkImage } from './binarize.js';
 import type { DigitClassifier } from './classifier.js';
 import type { ComponentImage, InkComponent } from './components.js';
 import { RecognitionError, RecognitionErrorCode } from './errors.js';
-import { recognizeInk, type InkEvidence, type RecognitionResult } from './recognize.js';
+import { completeTogether, planReading, type InkEvidence, type PlannedReading, type RecognitionResult } from './recognize.js';
 
 /** [x, y, milliseconds since some origin]; the time may be left out. */
 export type StrokePoint = [number, number, number?];
@@ -212,11 +212,16 @@ function strokeEvidence(raster: StrokeRaster) {
   };
 }
 
-export function recognizeStrokes(set: StrokeSet, classifier: DigitClassifier): RecognitionResult {
+/** The reading of a stroke set up to the network (see planReading), for batching across sessions. */
+export function planStrokes(set: StrokeSet): PlannedReading {
   if (set.strokes.length === 0) {
-    return { text: '', lines: [], digits: [], width: set.width, height: set.height, polarity: 'light-on-dark', binarization: 'otsu' };
+    return { inputs: [], complete: () => ({ text: '', lines: [], digits: [], width: set.width, height: set.height, polarity: 'light-on-dark', binarization: 'otsu' }) };
   }
   const raster = rasterizeStrokes(set);
-  const result = recognizeInk(raster.ink, classifier, { scale: raster.scale, offset: raster.origin, inkEvidence: strokeEvidence(raster) });
-  return { ...result, width: set.width, height: set.height };
+  const plan = planReading(raster.ink, { scale: raster.scale, offset: raster.origin, inkEvidence: strokeEvidence(raster) });
+  return { inputs: plan.inputs, complete: (predictions) => ({ ...plan.complete(predictions), width: set.width, height: set.height }) };
+}
+
+export function recognizeStrokes(set: StrokeSet, classifier: DigitClassifier): RecognitionResult {
+  return completeTogether([planStrokes(set)], classifier)[0];
 }

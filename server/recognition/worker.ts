@@ -8,8 +8,8 @@ import { initBackend, type BackendChoice } from '../ml/backend.js';
 import { DigitClassifier } from './classifier.js';
 import type { DecodeLimits } from './decode.js';
 import { RecognitionError, RecognitionErrorCode } from './errors.js';
-import { recognizeImage, type RecognitionResult } from './recognize.js';
-import { parseStrokeSet, recognizeStrokes, type StrokeSet } from './strokes.js';
+import { completeTogether, recognizeImage, type PlannedReading, type RecognitionResult } from './recognize.js';
+import { parseStrokeSet, planStrokes, type StrokeSet } from './strokes.js';
 
 export interface WorkerSettings {
   modelDir: string;
@@ -19,7 +19,7 @@ export interface WorkerSettings {
 
 export type RecognitionTask =
   | { kind: 'image'; bytes: Uint8Array }
-  | { kind: 'strokes'; set: StrokeSet }
+  | { kind: 'strokes'; sets: StrokeSet[] }
   | { kind: 'ready' };
 
 /** Errors cross the thread boundary as data: an Error's class and code do not survive cloning. */
@@ -27,19 +27,39 @@ export type TaskOutcome =
   | { ok: true; result: RecognitionResult | null; ms: number }
   | { ok: false; error: { code: RecognitionErrorCode; message: string } };
 
+/** A stroke task reads several sets (several sessions' canvases) with one call of the network. */
+export type TaskResult = TaskOutcome | { ok: true; outcomes: TaskOutcome[]; ms: number };
+
+function failed(error: unknown): TaskOutcome & { ok: false } {
+  if (error instanceof RecognitionError) return { ok: false, error: { code: error.code, message: error.message } };
+  return { ok: false, error: { code: RecognitionErrorCode.Internal, message: `recognition failed: ${(error as Error)?.message ?? error}` } };
+}
+
 const settings = workerData as WorkerSettings;
 const classifier = initBackend(settings.backend, () => {}).then(() => DigitClassifier.load(settings.modelDir));
 
-export default async function run(task: RecognitionTask): Promise<TaskOutcome> {
+export default async function run(task: RecognitionTask): Promise<TaskResult> {
   try {
     const reader = await classifier;
     const start = performance.now();
-    let result: RecognitionResult | null = null;
-    if (task.kind === 'image') result = await recognizeImage(task.bytes, reader, settings.decodeLimits);
-    else if (task.kind === 'strokes') result = recognizeStrokes(parseStrokeSet(task.set), reader);
-    return { ok: true, result, ms: performance.now() - start };
+    if (task.kind === 'image') return { ok: true, result: await recognizeImage(task.bytes, reader, settings.decodeLimits), ms: performance.now() - start };
+    if (task.kind === 'strokes') {
+      // Each set is checked on its own (they come from different people); the valid ones share one network call.
+      const plans = task.sets.map((set) => {
+        try {
+          return planStrokes(parseStrokeSet(set));
+        } catch (error) {
+          return failed(error);
+        }
+      });
+      const valid = plans.filter((p): p is PlannedReading => !('ok' in p));
+      const results = completeTogether(valid, reader);
+      const ms = performance.now() - start;
+      let next = 0;
+      return { ok: true, ms, outcomes: plans.map((p) => ('ok' in p ? p : { ok: true, result: results[next++], ms })) };
+    }
+    return { ok: true, result: null, ms: performance.now() - start };
   } catch (error) {
-    if (error instanceof RecognitionError) return { ok: false, error: { code: error.code, message: error.message } };
-    return { ok: false, error: { code: RecognitionErrorCode.Internal, message: `recognition failed: ${(error as Error)?.message ?? error}` } };
+    return failed(error);
   }
 }
