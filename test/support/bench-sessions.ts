@@ -5,14 +5,13 @@
  * time from sending a stroke-end to receiving the first prediction that includes it.
  * A benchmark: it reports, it asserts nothing.
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import WebSocket from 'ws';
 import { parseServerMessage, PROTOCOL_VERSION } from '../../shared/protocol.js';
 import { parseCli, positiveInteger } from '../../server/ml/cli-args.js';
 import { loadMnist, type DigitSet } from '../../server/ml/mnist.js';
 import { seededRandom } from '../../server/ml/random.js';
+import { startServerProcess } from './server-process.js';
 import { writeNumber } from './strokes-from-mnist.js';
 
 const USAGE = 'Usage: npm run bench:sessions -- [--sessions 1,10,100] [--seconds N] [--json]';
@@ -25,28 +24,8 @@ const levels = (values.sessions ?? '1,10,100').split(',').map((n) => positiveInt
 const seconds = positiveInteger(values.seconds, 'seconds', 20);
 const POINT_EVERY_MS = 16;
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as { port: number };
-  probe.close();
-  return port;
-}
-
-const port = await freePort();
-const server = spawn(process.execPath, [...process.execArgv, 'server/main.ts'], {
-  env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', SESSIONS_MAX: '1000' },
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
-for (let attempt = 0; ; attempt++) {
-  try {
-    if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
-  } catch {
-    if (attempt > 600) throw new Error('the server did not start');
-  }
-  await new Promise((resolve) => setTimeout(resolve, 100));
-}
+const server = await startServerProcess({ SESSIONS_MAX: '1000' });
+const wsUrl = `${server.baseUrl.replace(/^http/, 'ws')}/ws`;
 
 const digits: DigitSet = await loadMnist('test');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -56,7 +35,7 @@ interface Outcome { latencies: number[]; errors: number; predictions: number }
 /** One person: writes numbers stroke by stroke in real time until `until`. */
 async function person(index: number, until: number): Promise<Outcome> {
   const random = seededRandom(1000 + index);
-  const socket = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  const socket = new WebSocket(wsUrl);
   await once(socket, 'open');
   const outcome: Outcome = { latencies: [], errors: 0, predictions: 0 };
   const waiting = new Map<number, number>();
@@ -128,5 +107,4 @@ for (const sessions of levels) {
   }
 }
 if (values.json) console.log(JSON.stringify({ seconds, report }));
-server.kill('SIGTERM');
-await once(server, 'exit');
+await server.stop();
