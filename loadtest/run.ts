@@ -38,7 +38,7 @@ if (values.vus) env.VUS = values.vus;
 if (values.duration) env.DURATION = values.duration;
 if (values.rate) env.RATE = values.rate;
 if (values.hold) env.HOLD = values.hold;
-const k6 = spawn(join('.tools', 'bin', 'k6'), ['run', '--no-color', ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), join('loadtest', 'digit-stream.js')], { stdio: 'inherit' });
+const k6 = spawn(join('.tools', 'bin', 'k6'), ['run', '--quiet', '--no-color', ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), join('loadtest', 'digit-stream.js')], { stdio: 'inherit' });
 const [code] = (await once(k6, 'exit')) as [number | null];
 await server.stop();
 console.log(`summary saved as ${resultsFile}`);
