@@ -12,6 +12,8 @@ export interface ServerConfig {
   host: string;
   /** DIGIT_STREAM_MODEL: model folder. */
   modelDir: string;
+  /** CLIENT_DIR: the built web client (npm run build) served at /. */
+  clientDir: string;
   /** WORKERS: recognition worker threads. */
   workers: number;
   /** QUEUE_LIMIT: recognition tasks that may wait for a worker before new ones are refused (503). */
@@ -48,6 +50,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   port: 8080,
   host: '0.0.0.0',
   modelDir: DEFAULT_MODEL_DIR,
+  clientDir: 'dist/client',
   workers: Math.max(1, availableParallelism()),
   queueLimit: 64,
   uploadMaxFiles: 20,
@@ -69,6 +72,7 @@ const ENVIRONMENT: Record<keyof ServerConfig, string> = {
   port: 'PORT',
   host: 'HOST',
   modelDir: 'DIGIT_STREAM_MODEL',
+  clientDir: 'CLIENT_DIR',
   workers: 'WORKERS',
   queueLimit: 'QUEUE_LIMIT',
   uploadMaxFiles: 'UPLOAD_MAX_FILES',

@@ -35,6 +35,11 @@ export const PROTOCOL_LIMITS = {
   maxEraseStrokes: 1000,
 } as const;
 
+/** A pen may leave the canvas a little while drawing; far outside it is not writing. */
+export function nearCanvas(x: number, y: number, width: number, height: number): boolean {
+  return x >= -width && x <= 2 * width && y >= -height && y <= 2 * height;
+}
+
 const coordinate = z.number().finite();
 /** [x, y] or [x, y, tMs] in canvas units; tMs since any fixed origin. */
 export const pointSchema = z.tuple([coordinate, coordinate, coordinate.optional()]);

@@ -1,5 +1,7 @@
-/** The HTTP side of the server: health, metrics, uploads; unknown paths get a JSON 404. */
+/** The HTTP side of the server: the web client, health, metrics, uploads; unknown paths get a JSON 404. */
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import sirv from 'sirv';
 import type { ServerConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
@@ -8,6 +10,8 @@ import { sendJson } from './respond.js';
 import { handleUpload } from './upload.js';
 
 export function createHttpServer(config: ServerConfig, pool: RecognitionPool, logger: Logger, metrics: Metrics): Server {
+  const client = existsSync(config.clientDir) ? sirv(config.clientDir, { etag: true, gzip: false }) : null;
+  if (!client) logger.log('warn', 'no-client', { clientDir: config.clientDir, message: 'the web client is not built: npm run build' });
   return createServer((request, response) => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     if (path === '/healthz' && (request.method === 'GET' || request.method === 'HEAD')) {
@@ -24,6 +28,8 @@ export function createHttpServer(config: ServerConfig, pool: RecognitionPool, lo
         return;
       }
       handleUpload(request, response, pool, config, logger, metrics);
+    } else if (client && (request.method === 'GET' || request.method === 'HEAD')) {
+      client(request, response, () => sendJson(response, 404, { error: { code: 'not-found', message: `nothing at ${path}` } }));
     } else {
       sendJson(response, 404, { error: { code: 'not-found', message: `nothing at ${path}` } });
     }

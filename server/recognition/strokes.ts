@@ -7,6 +7,7 @@ import { cv } from '../ml/opencv.js';
 import type { InkImage } from './binarize.js';
 import type { DigitClassifier } from './classifier.js';
 import type { ComponentImage, InkComponent } from './components.js';
+import { nearCanvas } from '../../shared/protocol.js';
 import { RecognitionError, RecognitionErrorCode } from './errors.js';
 import { completeTogether, planReading, type InkEvidence, type PlannedReading, type RecognitionResult } from './recognize.js';
 
@@ -44,11 +45,6 @@ function invalid(message: string): never {
 
 function finite(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
-}
-
-/** A pen may leave the canvas a little while drawing; far outside it is not writing. */
-export function nearCanvas(x: number, y: number, width: number, height: number): boolean {
-  return x >= -width && x <= 2 * width && y >= -height && y <= 2 * height;
 }
 
 /** Checks untrusted input against the stroke format; returns it typed, or throws a clear error. */

@@ -9,7 +9,7 @@ import type { Metrics } from '../metrics.js';
 import { sendMessage } from './outbox.js';
 import { RecognitionError, RecognitionErrorCode } from '../recognition/errors.js';
 import type { RecognitionPool } from '../recognition/pool.js';
-import { BoardError, StrokeBoard, type BoardLimits } from './stroke-board.js';
+import { BoardError, StrokeBoard, type BoardLimits } from '../../shared/stroke-board.js';
 import { LatestWins } from './latest-wins.js';
 
 /** Outgoing bytes a session may have waiting on a slow client before predictions are held back. */

@@ -1,10 +1,12 @@
 /**
  * What one person has written on a canvas: strokes in the order they were begun, the ones still
  * being drawn, and undo/redo over finished strokes, erasures and clears. Pure state, no I/O; every
- * change is checked against the limits first and an error leaves the board as it was.
+ * change is checked against the limits first and an error leaves the board as it was. The server
+ * keeps one per session, the client a mirror of it, so both mean the same by undo.
  */
-import { ErrorCode, type Point, type StrokeId } from '../../shared/protocol.js';
-import { nearCanvas, type StrokePoint } from '../recognition/strokes.js';
+import { ErrorCode, nearCanvas, type Point, type StrokeId } from './protocol.js';
+
+type StrokePoint = Point;
 
 export interface BoardLimits {
   maxStrokes: number;
@@ -122,5 +124,10 @@ export class StrokeBoard {
   /** The strokes as the pipeline reads them, finished and being drawn. */
   snapshot(): StrokePoint[][] {
     return this.strokes.map((s) => s.points.slice());
+  }
+
+  /** The strokes with their ids, for drawing and erasing. */
+  list(): readonly { id: StrokeId; points: readonly Point[] }[] {
+    return this.strokes;
   }
 }

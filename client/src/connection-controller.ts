@@ -1,0 +1,124 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import {
+  CloseReason, parseServerMessage, PROTOCOL_VERSION,
+  type ClientMessage, type PredictionMessage, type ServerMessage,
+} from '../../shared/protocol.js';
+
+export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'incompatible';
+
+type Outgoing = Exclude<ClientMessage, { type: 'hello' }>;
+type Numbered = Outgoing & { seq: number };
+
+/** Messages kept for replay after a reconnect; a canvas with more has been written on for hours. */
+const MAX_LOG = 200_000;
+const MIN_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 15_000;
+
+/**
+ * Owns the WebSocket to the server for one canvas: says hello, reconnects with backoff, resumes
+ * the session with its token and replays what the server had not acknowledged (or everything, if
+ * the server no longer has the canvas), so strokes drawn while offline are not lost. Acquires the
+ * socket in hostConnected and releases it in hostDisconnected.
+ */
+export class ConnectionController implements ReactiveController {
+  status: ConnectionStatus = 'connecting';
+  prediction: PredictionMessage | null = null;
+  /** The last error the server reported, for the page to show. */
+  lastError: { code: string; message: string } | null = null;
+
+  private socket: WebSocket | undefined;
+  private seq = 0;
+  private log: Numbered[] = [];
+  private resumeToken: string | undefined;
+  private attempts = 0;
+  private retry: ReturnType<typeof setTimeout> | undefined;
+  private ready = false;
+  private stopped = true;
+
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly url: string,
+    private readonly canvasSize: () => { width: number; height: number },
+  ) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  hostDisconnected(): void {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    this.socket?.close(CloseReason.Normal.code, CloseReason.Normal.reason);
+    this.socket = undefined;
+  }
+
+  /** Sends a message now if connected, and keeps it to replay after a reconnect either way. */
+  send(message: Outgoing): void {
+    const numbered = { ...message, seq: ++this.seq } as Numbered;
+    this.log.push(numbered);
+    if (this.log.length > MAX_LOG) this.log.shift();
+    if (this.ready) this.socket?.send(JSON.stringify(numbered));
+  }
+
+  private update(changes: Partial<Pick<ConnectionController, 'status' | 'prediction' | 'lastError'>>): void {
+    Object.assign(this, changes);
+    this.host.requestUpdate();
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const socket = new WebSocket(this.url);
+    this.socket = socket;
+    this.ready = false;
+    socket.onopen = () => {
+      socket.send(JSON.stringify({
+        type: 'hello', version: PROTOCOL_VERSION, mode: 'canvas', canvas: this.canvasSize(),
+        ...(this.resumeToken ? { resume: this.resumeToken } : {}),
+      }));
+    };
+    socket.onmessage = (event) => {
+      const parsed = parseServerMessage(String(event.data));
+      if (!parsed.ok) {
+        this.update({ lastError: { code: parsed.code, message: `the server sent something this page does not understand: ${parsed.message}` } });
+        return;
+      }
+      this.receive(socket, parsed.message);
+    };
+    socket.onclose = (event) => {
+      if (socket !== this.socket) return;
+      this.ready = false;
+      if (event.code === CloseReason.WrongVersion.code && event.reason === CloseReason.WrongVersion.reason) {
+        this.update({ status: 'incompatible' });
+        return;
+      }
+      if (this.stopped) return;
+      const delay = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** this.attempts++) * (0.75 + Math.random() * 0.5);
+      this.update({ status: 'reconnecting' });
+      this.retry = setTimeout(() => this.connect(), delay);
+    };
+  }
+
+  private receive(socket: WebSocket, message: ServerMessage): void {
+    switch (message.type) {
+      case 'ready': {
+        this.resumeToken = message.resumeToken;
+        this.attempts = 0;
+        // A resumed canvas needs what came after ack; a fresh one needs everything.
+        const from = message.resumed ? (message.ack ?? 0) : 0;
+        for (const entry of this.log) if (entry.seq > from) socket.send(JSON.stringify(entry));
+        this.ready = true;
+        this.update({ status: 'open' });
+        break;
+      }
+      case 'prediction':
+        if (!this.prediction || message.seq > this.prediction.seq || message.seq === 1) this.update({ prediction: message });
+        break;
+      case 'error':
+        this.update({ lastError: { code: message.code, message: message.message } });
+        break;
+    }
+  }
+}

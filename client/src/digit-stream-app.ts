@@ -1,0 +1,129 @@
+import { css, html, LitElement } from 'lit';
+import { StrokeBoard, BoardError } from '../../shared/stroke-board.js';
+import { ConnectionController } from './connection-controller.js';
+import type { StrokeEventDetail } from './draw-canvas.js';
+import './draw-canvas.js';
+
+/** Matches the server's default limits; the server enforces its own. */
+const LIMITS = { maxStrokes: 500, maxPointsPerStroke: 4000, maxHistory: 200 };
+
+const STATUS_TEXT = {
+  connecting: 'Connecting…',
+  open: 'Live',
+  reconnecting: 'Server unreachable: still drawing, will catch up when it is back',
+  incompatible: 'This page is out of date: reload it',
+} as const;
+
+/**
+ * The page: a writing canvas with the number read live above it. Owns the connection and the
+ * canvas's strokes; the canvas itself only draws and reports pen movements.
+ */
+export class DigitStreamApp extends LitElement {
+  static override styles = css`
+    :host { display: flex; flex-direction: column; gap: 12px; max-width: 1600px; margin: 0 auto; padding: 12px;
+      box-sizing: border-box; min-height: 100vh; font-family: system-ui, sans-serif; color: #1d1d1f; }
+    header { display: flex; align-items: center; justify-content: space-between; gap: 8px; flex-wrap: wrap; }
+    h1 { font-size: 1.1rem; margin: 0; }
+    .status { font-size: 0.85rem; padding: 2px 10px; border-radius: 999px; background: #eee; max-width: 100%; }
+    .status.open { background: #dff3e4; color: #1b5e20; }
+    .status.reconnecting, .status.incompatible { background: #fde2e1; color: #8e1b1b; }
+    .number { font-size: clamp(2rem, 8vw, 4.5rem); font-variant-numeric: tabular-nums; letter-spacing: 0.05em; min-height: 1.2em;
+      overflow-wrap: anywhere; line-height: 1.1; }
+    .number .uncertain { color: #c62828; text-decoration: underline dotted; }
+    .placeholder { color: #9a9a9a; font-size: 1rem; letter-spacing: normal; }
+    draw-canvas { flex: 1; min-height: 240px; }
+    .tools { display: flex; gap: 8px; flex-wrap: wrap; }
+    button { font: inherit; padding: 8px 14px; border-radius: 6px; border: 1px solid #c9c3b5; background: #fff; cursor: pointer; }
+    button:focus-visible { outline: 3px solid #2962ff; outline-offset: 2px; }
+    .error { color: #8e1b1b; font-size: 0.9rem; }
+  `;
+
+  private board = new StrokeBoard(800, 300, LIMITS);
+  private canvasSize = { width: 800, height: 300 };
+  private readonly connection = new ConnectionController(this, DigitStreamApp.socketUrl(), () => this.canvasSize);
+
+  static socketUrl(): string {
+    const { protocol, host } = window.location;
+    return `${protocol === 'https:' ? 'wss' : 'ws'}://${host}/ws`;
+  }
+
+  override render() {
+    const prediction = this.connection.prediction;
+    const lines = prediction?.lines ?? [];
+    return html`
+      <header>
+        <h1>Digit Stream</h1>
+        <span class="status ${this.connection.status}" role="status">${STATUS_TEXT[this.connection.status]}</span>
+      </header>
+      <div class="number" aria-live="polite" aria-label="Number read">
+        ${lines.length === 0
+          ? html`<span class="placeholder">Write a number below</span>`
+          : lines.map((line, i) => html`${i > 0 ? html`<br />` : ''}${line.digits.map((d) =>
+            html`<span class=${d.uncertain ? 'uncertain' : ''} title="${Math.round(d.confidence * 100)} %">${d.digit}</span>`)}`)}
+      </div>
+      <draw-canvas
+        .strokes=${this.board.list().slice()}
+        .prediction=${prediction}
+        @canvas-size=${this.onCanvasSize}
+        @stroke-begin=${this.onStroke}
+        @stroke-points=${this.onStroke}
+        @stroke-end=${this.onStroke}></draw-canvas>
+      <div class="tools">
+        <button @click=${() => this.apply({ type: 'undo' })}>Undo</button>
+        <button @click=${() => this.apply({ type: 'redo' })}>Redo</button>
+        <button @click=${() => this.apply({ type: 'clear' })}>Clear</button>
+        <button @click=${this.copy} ?disabled=${!prediction?.text}>Copy number</button>
+      </div>
+      ${this.connection.lastError ? html`<p class="error" role="alert">${this.connection.lastError.message}</p>` : ''}
+    `;
+  }
+
+  private onCanvasSize = (event: CustomEvent<{ width: number; height: number }>) => {
+    // The canvas's first size is the one the session is opened with; later resizes keep it so
+    // that strokes already drawn keep their meaning.
+    if (this.board.strokeCount === 0 && this.connection.status !== 'open') {
+      this.canvasSize = event.detail;
+      this.board = new StrokeBoard(event.detail.width, event.detail.height, LIMITS);
+    }
+  };
+
+  private onStroke = (event: CustomEvent<StrokeEventDetail>) => {
+    const { stroke, points } = event.detail;
+    if (event.type === 'stroke-begin') this.apply({ type: 'stroke-begin', stroke, point: points[0] });
+    else if (event.type === 'stroke-points') this.apply({ type: 'stroke-points', stroke, points });
+    else this.apply({ type: 'stroke-end', stroke });
+  };
+
+  /** Applies a change to the local canvas first (so the ink shows at once), then sends it. */
+  private apply(message: Parameters<ConnectionController['send']>[0]): void {
+    try {
+      switch (message.type) {
+        case 'stroke-begin': this.board.begin(message.stroke, message.point); break;
+        case 'stroke-points': this.board.append(message.stroke, message.points); break;
+        case 'stroke-end': this.board.end(message.stroke); break;
+        case 'undo': if (!this.board.undo()) return; break;
+        case 'redo': if (!this.board.redo()) return; break;
+        case 'clear': this.board.clear(); break;
+        case 'erase': this.board.erase(message.strokes); break;
+      }
+    } catch (error) {
+      if (error instanceof BoardError) return;
+      throw error;
+    }
+    this.connection.send(message);
+    this.requestUpdate();
+  }
+
+  private copy = async () => {
+    const text = this.connection.prediction?.text;
+    if (text) await navigator.clipboard?.writeText(text);
+  };
+}
+
+customElements.define('digit-stream-app', DigitStreamApp);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'digit-stream-app': DigitStreamApp;
+  }
+}

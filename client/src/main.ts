@@ -1,0 +1,1 @@
+import './digit-stream-app.js';

@@ -1,0 +1,107 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdir } from 'node:fs/promises';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../server/config.js';
+import { createHttpServer } from '../server/http/server.js';
+import { silentLogger } from '../server/log.js';
+import { Metrics } from '../server/metrics.js';
+import { RecognitionPool } from '../server/recognition/pool.js';
+import { attachWebSockets, type WebSocketService } from '../server/ws/server.js';
+
+/** Debian's chromium, installed by .ci/run; never a browser downloaded by playwright. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = 'test/artifacts';
+
+let pool: RecognitionPool;
+let server: Server;
+let sockets: WebSocketService;
+let browser: Browser;
+let base: string;
+
+beforeAll(async () => {
+  await build({ configFile: 'vite.config.ts', logLevel: 'silent' });
+  pool = await RecognitionPool.start({ threads: 2, maxQueue: 32 });
+  const config = { ...DEFAULT_CONFIG, clientDir: 'dist/client' };
+  const metrics = new Metrics({ processMetrics: false });
+  server = createHttpServer(config, pool, silentLogger, metrics);
+  sockets = attachWebSockets(server, pool, config, silentLogger, metrics);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  await mkdir(ARTIFACTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await sockets?.close();
+  await new Promise((resolve) => server?.close(resolve));
+  await pool?.close();
+});
+
+async function openPage(width: number, height: number): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width, height } });
+  await page.goto(base);
+  await page.waitForFunction(() => document.querySelector('digit-stream-app')?.shadowRoot?.querySelector('.status.open') !== null);
+  return page;
+}
+
+function numberShown(page: Page): Promise<string> {
+  return page.evaluate(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, ''));
+}
+
+/** Strokes of 1, 0 and 7 in a 300-unit-tall box, as a person would draw them. */
+const ellipse = (cx: number): [number, number][] =>
+  Array.from({ length: 33 }, (_, i) => [cx + 45 * Math.sin((i / 32) * 2 * Math.PI), 150 - 90 * Math.cos((i / 32) * 2 * Math.PI)]);
+const STROKES: [number, number][][] = [
+  [[80, 60], [81, 105], [82, 150], [83, 195], [84, 240]],
+  ellipse(200),
+  [[285, 65], [330, 64], [375, 62], [360, 105], [345, 150], [335, 195], [325, 240]],
+];
+
+describe('the web client in a real browser', () => {
+  it('shows the number being written before the last pen-up', async () => {
+    const page = await openPage(1440, 970);
+    const box = (await page.locator('draw-canvas').boundingBox())!;
+    const at = ([x, y]: [number, number]): [number, number] => [box.x + 40 + x, box.y + 20 + y];
+    for (const [s, stroke] of STROKES.entries()) {
+      await page.mouse.move(...at(stroke[0]));
+      await page.mouse.down();
+      for (const point of stroke.slice(1)) await page.mouse.move(...at(point), { steps: 4 });
+      if (s === STROKES.length - 1) {
+        // The pen is still down on the 7: the number must already be there.
+        await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107');
+      }
+      await page.mouse.up();
+    }
+    expect(await numberShown(page)).toBe('107');
+    await page.screenshot({ path: `${ARTIFACTS}/written-107.png` });
+    await page.getByRole('button', { name: 'Undo' }).click();
+    await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '10');
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number .placeholder') !== null);
+    await page.close();
+  });
+
+  it.each([[320, 640], [768, 630], [1440, 970], [2560, 1801]])('fits a %ix%i screen without overflowing', async (width, height) => {
+    const page = await openPage(width, height);
+    const overflow = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth - window.innerWidth,
+      app: (() => {
+        const root = document.querySelector('digit-stream-app')!.shadowRoot!;
+        return [...root.querySelectorAll('*')].map((e) => (e as HTMLElement).getBoundingClientRect()).filter((r) => r.right > window.innerWidth + 0.5 || r.left < -0.5).length;
+      })(),
+    }));
+    await page.screenshot({ path: `${ARTIFACTS}/viewport-${width}x${height}.png`, fullPage: true });
+    expect(overflow).toEqual({ page: 0, app: 0 });
+    const canvas = (await page.locator('draw-canvas').boundingBox())!;
+    expect(canvas.width).toBeGreaterThan(width * 0.8 > 1200 ? 1000 : width * 0.8);
+    expect(canvas.height).toBeGreaterThanOrEqual(200);
+    await page.close();
+  });
+});
