@@ -10,6 +10,9 @@ import { silentLogger } from '../server/log.js';
 import { Metrics } from '../server/metrics.js';
 import { RecognitionPool } from '../server/recognition/pool.js';
 import { attachWebSockets, type WebSocketService } from '../server/ws/server.js';
+import { loadMnist } from '../server/ml/mnist.js';
+import { seededRandom } from '../server/ml/random.js';
+import { composeNumber, encodePng, SETS } from './support/compose.js';
 
 /** Debian's chromium, installed by .ci/run; never a browser downloaded by playwright. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -85,6 +88,31 @@ describe('the web client in a real browser', () => {
     await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '10');
     await page.getByRole('button', { name: 'Clear' }).click();
     await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number .placeholder') !== null);
+    await page.close();
+  });
+
+  it('uploads several images and a non-image, and shows each reading or a clear message', async () => {
+    const digits = await loadMnist('test');
+    const images = await Promise.all([51, 52].map((seed) => composeNumber(digits, seededRandom(seed), SETS.clean)));
+    const pngs = await Promise.all(images.map(encodePng));
+    const expected = await Promise.all(pngs.map((png) => pool.recognizeImage(Uint8Array.from(png)).then((r) => r.result.text)));
+    const page = await openPage(1024, 800);
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.locator('image-upload input[type=file]').setInputFiles([
+      { name: 'first.png', mimeType: 'image/png', buffer: pngs[0] },
+      { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('shopping list') },
+      { name: 'second.png', mimeType: 'image/png', buffer: pngs[1] },
+    ]);
+    await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('image-upload')!.shadowRoot!.querySelectorAll('li .text, li .failed').length === 3
+      && ![...document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('image-upload')!.shadowRoot!.querySelectorAll('li .text')].some((e) => e.textContent === '…'));
+    const shown = await page.evaluate(() => [...document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('image-upload')!.shadowRoot!.querySelectorAll('li')]
+      .map((li) => ({ name: li.querySelector('.name')!.textContent, text: li.querySelector('.text')?.textContent ?? null, error: li.querySelector('.failed')?.textContent ?? null })));
+    expect(shown).toEqual([
+      { name: 'first.png', text: expected[0], error: null },
+      { name: 'notes.txt', text: null, error: 'not an image in a supported format (PNG, JPEG, WebP, GIF, TIFF, AVIF, BMP)' },
+      { name: 'second.png', text: expected[1], error: null },
+    ]);
+    await page.screenshot({ path: `${ARTIFACTS}/uploads.png`, fullPage: true });
     await page.close();
   });
 

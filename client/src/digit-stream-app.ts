@@ -2,7 +2,9 @@ import { css, html, LitElement } from 'lit';
 import { StrokeBoard, BoardError } from '../../shared/stroke-board.js';
 import { ConnectionController } from './connection-controller.js';
 import type { StrokeEventDetail } from './draw-canvas.js';
+import type { UploadResult } from './image-upload.js';
 import './draw-canvas.js';
+import './image-upload.js';
 
 /** Matches the server's default limits; the server enforces its own. */
 const LIMITS = { maxStrokes: 500, maxPointsPerStroke: 4000, maxHistory: 200 };
@@ -36,7 +38,19 @@ export class DigitStreamApp extends LitElement {
     button { font: inherit; padding: 8px 14px; border-radius: 6px; border: 1px solid #c9c3b5; background: #fff; cursor: pointer; }
     button:focus-visible { outline: 3px solid #2962ff; outline-offset: 2px; }
     .error { color: #8e1b1b; font-size: 0.9rem; }
+    nav { display: flex; gap: 4px; }
+    nav button[aria-pressed=true] { background: #1d1d1f; color: #fff; border-color: #1d1d1f; }
   `;
+
+  static override properties = { mode: { state: true }, uploads: { state: true } };
+  declare mode: 'draw' | 'upload';
+  declare uploads: UploadResult[];
+
+  constructor() {
+    super();
+    this.mode = 'draw';
+    this.uploads = [];
+  }
 
   private board = new StrokeBoard(800, 300, LIMITS);
   private canvasSize = { width: 800, height: 300 };
@@ -53,8 +67,17 @@ export class DigitStreamApp extends LitElement {
     return html`
       <header>
         <h1>Digit Stream</h1>
+        <nav aria-label="Mode">
+          <button aria-pressed=${this.mode === 'draw'} @click=${() => { this.mode = 'draw'; }}>Draw</button>
+          <button aria-pressed=${this.mode === 'upload'} @click=${() => { this.mode = 'upload'; }}>Upload</button>
+        </nav>
         <span class="status ${this.connection.status}" role="status">${STATUS_TEXT[this.connection.status]}</span>
       </header>
+      ${this.mode === 'upload' ? html`<image-upload .results=${this.uploads} @files-chosen=${this.upload}></image-upload>` : this.drawing(prediction, lines)}`;
+  }
+
+  private drawing(prediction: DigitStreamApp['connection']['prediction'], lines: NonNullable<DigitStreamApp['connection']['prediction']>['lines']) {
+    return html`
       <div class="number" aria-live="polite" aria-label="Number read">
         ${lines.length === 0
           ? html`<span class="placeholder">Write a number below</span>`
@@ -77,6 +100,32 @@ export class DigitStreamApp extends LitElement {
       ${this.connection.lastError ? html`<p class="error" role="alert">${this.connection.lastError.message}</p>` : ''}
     `;
   }
+
+  /** Uploads the chosen files in one request and shows each file's reading or error as it comes. */
+  private upload = async (event: CustomEvent<File[]>) => {
+    const files = event.detail;
+    const fresh: UploadResult[] = files.map((file) => ({ name: file.name, preview: URL.createObjectURL(file), state: 'reading' }));
+    this.uploads = [...fresh, ...this.uploads];
+    const body = new FormData();
+    files.forEach((file, i) => body.append(`image${i}`, file, file.name));
+    let answers: { status: number; text?: string; width?: number; height?: number; digits?: UploadResult['digits']; error?: { message: string } }[] = [];
+    let failure: string | undefined;
+    try {
+      const response = await fetch('/api/recognize', { method: 'POST', body });
+      const json = await response.json() as { results?: typeof answers; error?: { message: string } };
+      answers = json.results ?? [];
+      failure = json.error?.message;
+    } catch {
+      failure = 'the server could not be reached';
+    }
+    const done = fresh.map((r, i): UploadResult => {
+      const answer = answers[i];
+      if (!answer) return { ...r, state: 'failed', error: failure ?? 'not read: too many files in one upload' };
+      if (answer.status !== 200) return { ...r, state: 'failed', error: answer.error?.message ?? `not read (HTTP ${answer.status})` };
+      return { ...r, state: 'done', text: answer.text, width: answer.width, height: answer.height, digits: answer.digits };
+    });
+    this.uploads = this.uploads.map((r) => done.find((d) => d.preview === r.preview) ?? r);
+  };
 
   private onCanvasSize = (event: CustomEvent<{ width: number; height: number }>) => {
     // The canvas's first size is the one the session is opened with; later resizes keep it so
