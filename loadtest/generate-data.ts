@@ -5,10 +5,9 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { loadMnist } from '../server/ml/mnist.js';
 import { seededRandom } from '../server/ml/random.js';
-import { composeNumber, encodePng, SETS } from '../test/support/compose.js';
+import { asCameraFrame, composeNumber, encodePng, SETS } from '../test/support/compose.js';
 import { writeNumber } from '../test/support/strokes-from-mnist.js';
 
 const DATA = join('loadtest', 'data');
@@ -26,8 +25,7 @@ await writeFile(join(DATA, 'numbers.json'), JSON.stringify(numbers));
 const frames: { file: string; text: string }[] = [];
 for (let i = 0; i < 12; i++) {
   const image = await composeNumber(digits, random, { ...SETS.photo, length: [3, 6] });
-  const jpeg = await sharp(image.gray, { raw: { width: image.width, height: image.height, channels: 1 } })
-    .resize({ width: 640, height: 480, fit: 'contain', background: '#b4b4b4' }).jpeg({ quality: 80 }).toBuffer();
+  const { jpeg } = await asCameraFrame(image);
   const file = `frames/${i}.jpg`;
   await writeFile(join(DATA, file), jpeg);
   frames.push({ file, text: image.text });

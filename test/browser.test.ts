@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,11 +13,19 @@ import { RecognitionPool } from '../server/recognition/pool.js';
 import { attachWebSockets, type WebSocketService } from '../server/ws/server.js';
 import { loadMnist } from '../server/ml/mnist.js';
 import { seededRandom } from '../server/ml/random.js';
-import { composeNumber, encodePng, SETS } from './support/compose.js';
+import { asCameraFrame, composeNumber, encodePng, SETS } from './support/compose.js';
 
 /** Debian's chromium, installed by .ci/run; never a browser downloaded by playwright. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = 'test/artifacts';
+const BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** A YUV4MPEG2 video of `seconds` of one grey frame: the format Chromium's fake camera plays. */
+function y4m(gray: Buffer, width: number, height: number, seconds: number): Buffer {
+  const chroma = Buffer.alloc((width / 2) * (height / 2) * 2, 128);
+  const frame = Buffer.concat([Buffer.from('FRAME\n'), gray, chroma]);
+  return Buffer.concat([Buffer.from(`YUV4MPEG2 W${width} H${height} F10:1 Ip A1:1 C420jpeg\n`), ...Array.from({ length: seconds * 10 }, () => frame)]);
+}
 
 let pool: RecognitionPool;
 let server: Server;
@@ -33,10 +42,7 @@ beforeAll(async () => {
   sockets = attachWebSockets(server, pool, config, silentLogger, metrics);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS });
   await mkdir(ARTIFACTS, { recursive: true });
 });
 
@@ -114,6 +120,30 @@ describe('the web client in a real browser', () => {
     ]);
     await page.screenshot({ path: `${ARTIFACTS}/uploads.png`, fullPage: true });
     await page.close();
+  });
+
+  it('reads a number a (fake) webcam films on paper, and holds it steady', async () => {
+    const image = await composeNumber(await loadMnist('test'), seededRandom(61), { ...SETS.photo, length: [3, 5] });
+    const { gray: frame, jpeg } = await asCameraFrame(image);
+    expect(frame.length).toBe(640 * 480);
+    const expected = (await pool.recognizeImage(Uint8Array.from(jpeg))).result.text;
+    const video = join(ARTIFACTS, 'camera.y4m');
+    await writeFile(video, y4m(frame, 640, 480, 10));
+    // Chromium's fake camera plays the file into getUserMedia.
+    const camera = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [...BROWSER_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${video}`],
+    });
+    try {
+      const page = await camera.newPage({ viewport: { width: 1024, height: 900 } });
+      await page.goto(base);
+      await page.getByRole('button', { name: 'Camera' }).click();
+      await page.waitForFunction((text) => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === text, expected);
+      await page.screenshot({ path: `${ARTIFACTS}/camera.png` });
+      expect(expected).toMatch(/^\d+$/);
+    } finally {
+      await camera.close();
+    }
   });
 
   it.each([[320, 640], [768, 630], [1440, 970], [2560, 1801]])('fits a %ix%i screen without overflowing', async (width, height) => {

@@ -3,11 +3,10 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import sharp from 'sharp';
 import { CloseReason, encodeFrame, ErrorCode, parseServerMessage, PROTOCOL_VERSION, type ServerMessage } from '../shared/protocol.js';
 import { loadMnist } from '../server/ml/mnist.js';
 import { seededRandom } from '../server/ml/random.js';
-import { composeNumber, SETS } from './support/compose.js';
+import { asCameraFrame, composeNumber, SETS } from './support/compose.js';
 import { DEFAULT_CONFIG } from '../server/config.js';
 import { createHttpServer } from '../server/http/server.js';
 import { silentLogger } from '../server/log.js';
@@ -241,8 +240,7 @@ describe('live canvas sessions', () => {
 /** A photographed number as a camera would send it: JPEG, 640x480. */
 async function cameraFrame(seed: number): Promise<Buffer> {
   const image = await composeNumber(await loadMnist('test'), seededRandom(seed), SETS.photo);
-  return sharp(image.gray, { raw: { width: image.width, height: image.height, channels: 1 } })
-    .resize({ width: 640, height: 480, fit: 'contain', background: '#b4b4b4' }).jpeg({ quality: 80 }).toBuffer();
+  return (await asCameraFrame(image)).jpeg;
 }
 
 describe('camera sessions', () => {

@@ -1,6 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import {
-  CloseReason, parseServerMessage, PROTOCOL_VERSION,
+  CloseReason, encodeFrame, parseServerMessage, PROTOCOL_VERSION,
   type ClientMessage, type PredictionMessage, type ServerMessage,
 } from '../../shared/protocol.js';
 
@@ -15,10 +15,10 @@ const MIN_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 15_000;
 
 /**
- * Owns the WebSocket to the server for one canvas: says hello, reconnects with backoff, resumes
- * the session with its token and replays what the server had not acknowledged (or everything, if
- * the server no longer has the canvas), so strokes drawn while offline are not lost. Acquires the
- * socket in hostConnected and releases it in hostDisconnected.
+ * Owns the WebSocket to the server for one session: says hello, reconnects with backoff, resumes
+ * a canvas session with its token and replays what the server had not acknowledged (or everything,
+ * if the server no longer has the canvas), so strokes drawn while offline are not lost. Acquires
+ * the socket in hostConnected (or `start`) and releases it in hostDisconnected (or `stop`).
  */
 export class ConnectionController implements ReactiveController {
   status: ConnectionStatus = 'connecting';
@@ -35,24 +35,51 @@ export class ConnectionController implements ReactiveController {
   private ready = false;
   private stopped = true;
 
+  /**
+   * `mode` says what the session is: a canvas (whose size `canvasSize` gives at each hello) or a
+   * camera. `autoStart: false` leaves the connection closed until `start()`.
+   */
   constructor(
     private readonly host: ReactiveControllerHost,
     private readonly url: string,
-    private readonly canvasSize: () => { width: number; height: number },
+    private readonly mode: 'canvas' | 'camera',
+    private readonly canvasSize: () => { width: number; height: number } = () => ({ width: 1, height: 1 }),
+    private readonly autoStart = true,
   ) {
     host.addController(this);
   }
 
   hostConnected(): void {
+    if (this.autoStart) this.start();
+  }
+
+  hostDisconnected(): void {
+    this.stop();
+  }
+
+  start(): void {
+    if (!this.stopped) return;
     this.stopped = false;
     this.connect();
   }
 
-  hostDisconnected(): void {
+  stop(): void {
     this.stopped = true;
     clearTimeout(this.retry);
     this.socket?.close(CloseReason.Normal.code, CloseReason.Normal.reason);
     this.socket = undefined;
+    this.ready = false;
+  }
+
+  get connected(): boolean {
+    return this.ready;
+  }
+
+  /** Sends a camera frame if connected; frames are never kept for later: the next one is newer. */
+  sendFrame(frame: number, image: Uint8Array): boolean {
+    if (!this.ready || !this.socket) return false;
+    this.socket.send(encodeFrame(frame, image));
+    return true;
   }
 
   /** Sends a message now if connected, and keeps it to replay after a reconnect either way. */
@@ -74,10 +101,9 @@ export class ConnectionController implements ReactiveController {
     this.socket = socket;
     this.ready = false;
     socket.onopen = () => {
-      socket.send(JSON.stringify({
-        type: 'hello', version: PROTOCOL_VERSION, mode: 'canvas', canvas: this.canvasSize(),
-        ...(this.resumeToken ? { resume: this.resumeToken } : {}),
-      }));
+      socket.send(JSON.stringify(this.mode === 'camera'
+        ? { type: 'hello', version: PROTOCOL_VERSION, mode: 'camera' }
+        : { type: 'hello', version: PROTOCOL_VERSION, mode: 'canvas', canvas: this.canvasSize(), ...(this.resumeToken ? { resume: this.resumeToken } : {}) }));
     };
     socket.onmessage = (event) => {
       const parsed = parseServerMessage(String(event.data));

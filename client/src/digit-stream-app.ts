@@ -2,7 +2,10 @@ import { css, html, LitElement } from 'lit';
 import { StrokeBoard, BoardError } from '../../shared/stroke-board.js';
 import { ConnectionController } from './connection-controller.js';
 import type { StrokeEventDetail } from './draw-canvas.js';
+import type { CameraFrameDetail } from './camera-view.js';
 import type { UploadResult } from './image-upload.js';
+import { SteadyReading } from './steady-reading.js';
+import './camera-view.js';
 import './draw-canvas.js';
 import './image-upload.js';
 
@@ -42,19 +45,57 @@ export class DigitStreamApp extends LitElement {
     nav button[aria-pressed=true] { background: #1d1d1f; color: #fff; border-color: #1d1d1f; }
   `;
 
-  static override properties = { mode: { state: true }, uploads: { state: true } };
-  declare mode: 'draw' | 'upload';
+  static override properties = { mode: { state: true }, uploads: { state: true }, frozen: { state: true } };
+  declare mode: 'draw' | 'camera' | 'upload';
   declare uploads: UploadResult[];
+  declare frozen: boolean;
+
+  private readonly camera = new ConnectionController(this, DigitStreamApp.socketUrl(), 'camera', undefined, false);
+  private steady = new SteadyReading();
+  /** The camera prediction last fed to the steady reading, so each frame counts once. */
+  private steadySeq = -1;
 
   constructor() {
     super();
     this.mode = 'draw';
     this.uploads = [];
+    this.frozen = false;
+  }
+
+  private get activeConnection(): ConnectionController {
+    return this.mode === 'camera' ? this.camera : this.connection;
+  }
+
+  private setMode(mode: DigitStreamApp['mode']): void {
+    this.mode = mode;
+    if (mode === 'camera') {
+      this.steady = new SteadyReading();
+      this.steadySeq = -1;
+      this.camera.start();
+    } else {
+      this.camera.stop();
+    }
+  }
+
+  private cameraView() {
+    const prediction = this.camera.prediction;
+    if (prediction && prediction.seq !== this.steadySeq) {
+      this.steadySeq = prediction.seq;
+      this.steady.push(prediction.text);
+    }
+    const shown = this.steady.text;
+    return html`
+      <div class="number" aria-live="polite" aria-label="Number read">${shown || html`<span class="placeholder">Point the camera at a handwritten number</span>`}</div>
+      <camera-view .prediction=${prediction} ?frozen=${this.frozen}
+        @camera-frame=${(e: CustomEvent<CameraFrameDetail>) => this.camera.sendFrame(e.detail.frame, e.detail.image)}></camera-view>
+      <div class="tools">
+        <button aria-pressed=${this.frozen} @click=${() => { this.frozen = !this.frozen; }}>${this.frozen ? 'Go on reading' : 'Freeze'}</button>
+      </div>`;
   }
 
   private board = new StrokeBoard(800, 300, LIMITS);
   private canvasSize = { width: 800, height: 300 };
-  private readonly connection = new ConnectionController(this, DigitStreamApp.socketUrl(), () => this.canvasSize);
+  private readonly connection = new ConnectionController(this, DigitStreamApp.socketUrl(), 'canvas', () => this.canvasSize);
 
   static socketUrl(): string {
     const { protocol, host } = window.location;
@@ -68,12 +109,14 @@ export class DigitStreamApp extends LitElement {
       <header>
         <h1>Digit Stream</h1>
         <nav aria-label="Mode">
-          <button aria-pressed=${this.mode === 'draw'} @click=${() => { this.mode = 'draw'; }}>Draw</button>
-          <button aria-pressed=${this.mode === 'upload'} @click=${() => { this.mode = 'upload'; }}>Upload</button>
+          <button aria-pressed=${this.mode === 'draw'} @click=${() => this.setMode('draw')}>Draw</button>
+          <button aria-pressed=${this.mode === 'camera'} @click=${() => this.setMode('camera')}>Camera</button>
+          <button aria-pressed=${this.mode === 'upload'} @click=${() => this.setMode('upload')}>Upload</button>
         </nav>
-        <span class="status ${this.connection.status}" role="status">${STATUS_TEXT[this.connection.status]}</span>
+        <span class="status ${this.activeConnection.status}" role="status">${STATUS_TEXT[this.activeConnection.status]}</span>
       </header>
-      ${this.mode === 'upload' ? html`<image-upload .results=${this.uploads} @files-chosen=${this.upload}></image-upload>` : this.drawing(prediction, lines)}`;
+      ${this.mode === 'upload' ? html`<image-upload .results=${this.uploads} @files-chosen=${this.upload}></image-upload>`
+        : this.mode === 'camera' ? this.cameraView() : this.drawing(prediction, lines)}`;
   }
 
   private drawing(prediction: DigitStreamApp['connection']['prediction'], lines: NonNullable<DigitStreamApp['connection']['prediction']>['lines']) {

@@ -15,7 +15,7 @@ import { seededRandom } from '../../server/ml/random.js';
 import { DigitClassifier, DEFAULT_MODEL_DIR } from '../../server/recognition/classifier.js';
 import { recognizeImage } from '../../server/recognition/recognize.js';
 import { rasterizeStrokes, recognizeStrokes, type StrokeSet } from '../../server/recognition/strokes.js';
-import { composeNumber, SETS } from './compose.js';
+import { asCameraFrame, composeNumber, SETS } from './compose.js';
 import { writeNumber } from './strokes-from-mnist.js';
 
 const USAGE = 'Usage: npm run bench -- [--frames N] [--model DIR] [--json]';
@@ -72,9 +72,7 @@ for (const png of canvasPngs) canvasImage.push(await time(() => recognizeImage(p
 
 const photos: Buffer[] = [];
 for (let i = 0; i < frames; i++) {
-  const image = await composeNumber(digits, random, SETS.photo);
-  photos.push(await sharp(image.gray, { raw: { width: image.width, height: image.height, channels: 1 } })
-    .resize({ width: 640, height: 480, fit: 'contain', background: '#b4b4b4' }).jpeg({ quality: 80 }).toBuffer());
+  photos.push((await asCameraFrame(await composeNumber(digits, random, SETS.photo))).jpeg);
 }
 const photo: number[] = [];
 for (const jpeg of photos) photo.push(await time(() => recognizeImage(jpeg, cold)));

@@ -231,3 +231,25 @@ async function photograph(random: Random, gray: Uint8Array, width: number, heigh
 export async function encodePng(image: ComposedImage): Promise<Buffer> {
   return sharp(image.gray, { raw: { width: image.width, height: image.height, channels: 1 } }).png().toBuffer();
 }
+
+/**
+ * A composed photo as a webcam frame of width x height: scaled to fit and extended with the grey of
+ * its own paper (the median of its border), so the frame is all paper: a letterbox band of another
+ * grey, or repeated edge pixels, would add edges and streaks no camera makes.
+ */
+export async function asCameraFrame(image: ComposedImage, width = 640, height = 480): Promise<{ gray: Buffer; jpeg: Buffer }> {
+  const fitted = await sharp(image.gray, { raw: { width: image.width, height: image.height, channels: 1 } })
+    .resize({ width, height, fit: 'inside' }).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+  if (fitted.info.channels !== 1) throw new Error(`expected one grey channel, got ${fitted.info.channels}`);
+  const { width: w, height: h } = fitted.info;
+  const border: number[] = [];
+  for (let x = 0; x < w; x++) border.push(fitted.data[x], fitted.data[(h - 1) * w + x]);
+  for (let y = 0; y < h; y++) border.push(fitted.data[y * w], fitted.data[y * w + w - 1]);
+  const paper = border.sort((a, b) => a - b)[Math.floor(border.length / 2)];
+  const padX = width - w, padY = height - h;
+  const gray = await sharp(fitted.data, { raw: { width: w, height: h, channels: 1 } })
+    .extend({ left: Math.floor(padX / 2), right: Math.ceil(padX / 2), top: Math.floor(padY / 2), bottom: Math.ceil(padY / 2), background: { r: paper, g: paper, b: paper } })
+    .grayscale().raw().toBuffer();
+  const jpeg = await sharp(gray, { raw: { width, height, channels: 1 } }).jpeg({ quality: 80 }).toBuffer();
+  return { gray, jpeg };
+}
