@@ -89,6 +89,16 @@ describe('the web client in a real browser', () => {
       await page.mouse.up();
     }
     expect(await numberShown(page)).toBe('107');
+    await page.getByRole('button', { name: 'Keep this number' }).click();
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download CSV' }).click();
+    const csv = await (await download).createReadStream().then(async (stream) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString();
+    });
+    expect(csv.split('\n')[0]).toBe('time,source,number,confidence,file');
+    expect(csv.split('\n')[1]).toMatch(/^\d{4}-.*,draw,107,0\.\d{4},$/);
     await page.screenshot({ path: `${ARTIFACTS}/written-107.png` });
     await page.getByRole('button', { name: 'Undo' }).click();
     await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '10');

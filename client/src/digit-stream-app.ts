@@ -4,7 +4,9 @@ import { ConnectionController } from './connection-controller.js';
 import type { StrokeEventDetail } from './draw-canvas.js';
 import type { CameraFrameDetail } from './camera-view.js';
 import type { UploadResult } from './image-upload.js';
+import type { ReadingEntry } from './results-list.js';
 import { SteadyReading } from './steady-reading.js';
+import './results-list.js';
 import './camera-view.js';
 import './draw-canvas.js';
 import './image-upload.js';
@@ -45,10 +47,11 @@ export class DigitStreamApp extends LitElement {
     nav button[aria-pressed=true] { background: #1d1d1f; color: #fff; border-color: #1d1d1f; }
   `;
 
-  static override properties = { mode: { state: true }, uploads: { state: true }, frozen: { state: true } };
+  static override properties = { mode: { state: true }, uploads: { state: true }, frozen: { state: true }, readings: { state: true } };
   declare mode: 'draw' | 'camera' | 'upload';
   declare uploads: UploadResult[];
   declare frozen: boolean;
+  declare readings: ReadingEntry[];
 
   private readonly camera = new ConnectionController(this, DigitStreamApp.socketUrl(), 'camera', undefined, false);
   private steady = new SteadyReading();
@@ -60,6 +63,13 @@ export class DigitStreamApp extends LitElement {
     this.mode = 'draw';
     this.uploads = [];
     this.frozen = false;
+    this.readings = [];
+  }
+
+  private keep(source: ReadingEntry['source'], prediction: { text: string; lines: { digits: { confidence: number }[] }[] } | null, file?: string): void {
+    if (!prediction?.text) return;
+    const confidence = Math.min(...prediction.lines.flatMap((l) => l.digits.map((d) => d.confidence)));
+    this.readings = [{ time: new Date().toISOString(), source, text: prediction.text, confidence, ...(file ? { file } : {}) }, ...this.readings];
   }
 
   private get activeConnection(): ConnectionController {
@@ -90,6 +100,7 @@ export class DigitStreamApp extends LitElement {
         @camera-frame=${(e: CustomEvent<CameraFrameDetail>) => this.camera.sendFrame(e.detail.frame, e.detail.image)}></camera-view>
       <div class="tools">
         <button aria-pressed=${this.frozen} @click=${() => { this.frozen = !this.frozen; }}>${this.frozen ? 'Go on reading' : 'Freeze'}</button>
+        <button @click=${() => this.keep('camera', prediction ? { ...prediction, text: shown } : null)} ?disabled=${!shown}>Keep this number</button>
       </div>`;
   }
 
@@ -116,7 +127,8 @@ export class DigitStreamApp extends LitElement {
         <span class="status ${this.activeConnection.status}" role="status">${STATUS_TEXT[this.activeConnection.status]}</span>
       </header>
       ${this.mode === 'upload' ? html`<image-upload .results=${this.uploads} @files-chosen=${this.upload}></image-upload>`
-        : this.mode === 'camera' ? this.cameraView() : this.drawing(prediction, lines)}`;
+        : this.mode === 'camera' ? this.cameraView() : this.drawing(prediction, lines)}
+      <results-list .entries=${this.readings}></results-list>`;
   }
 
   private drawing(prediction: DigitStreamApp['connection']['prediction'], lines: NonNullable<DigitStreamApp['connection']['prediction']>['lines']) {
@@ -139,6 +151,7 @@ export class DigitStreamApp extends LitElement {
         <button @click=${() => this.apply({ type: 'redo' })}>Redo</button>
         <button @click=${() => this.apply({ type: 'clear' })}>Clear</button>
         <button @click=${this.copy} ?disabled=${!prediction?.text}>Copy number</button>
+        <button @click=${() => this.keep('draw', prediction)} ?disabled=${!prediction?.text}>Keep this number</button>
       </div>
       ${this.connection.lastError ? html`<p class="error" role="alert">${this.connection.lastError.message}</p>` : ''}
     `;
@@ -168,6 +181,7 @@ export class DigitStreamApp extends LitElement {
       return { ...r, state: 'done', text: answer.text, width: answer.width, height: answer.height, digits: answer.digits };
     });
     this.uploads = this.uploads.map((r) => done.find((d) => d.preview === r.preview) ?? r);
+    for (const r of done) if (r.state === 'done' && r.text) this.keep('upload', { text: r.text, lines: [{ digits: r.digits ?? [] }] }, r.name);
   };
 
   private onCanvasSize = (event: CustomEvent<{ width: number; height: number }>) => {
