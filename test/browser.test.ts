@@ -100,6 +100,15 @@ describe('the web client in a real browser', () => {
     expect(csv.split('\n')[0]).toBe('time,source,number,confidence,file');
     expect(csv.split('\n')[1]).toMatch(/^\d{4}-.*,draw,107,0\.\d{4},$/);
     await page.screenshot({ path: `${ARTIFACTS}/written-107.png` });
+    // Scribbling over the 0 erases it.
+    await page.mouse.move(...at([150, 120]));
+    await page.mouse.down();
+    for (let i = 1; i <= 12; i++) await page.mouse.move(...at([i % 2 === 0 ? 150 : 250, 120 + i * 6]), { steps: 3 });
+    await page.mouse.up();
+    await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '17');
+    await page.keyboard.press('Control+z');
+    await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107');
+    await page.getByRole('button', { name: 'Undo' }).click();
     await page.getByRole('button', { name: 'Undo' }).click();
     await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '10');
     await page.getByRole('button', { name: 'Clear' }).click();

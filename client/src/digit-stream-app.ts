@@ -1,4 +1,5 @@
 import { css, html, LitElement } from 'lit';
+import type { Point, StrokeId } from '../../shared/protocol.js';
 import { StrokeBoard, BoardError } from '../../shared/stroke-board.js';
 import { ConnectionController } from './connection-controller.js';
 import type { StrokeEventDetail } from './draw-canvas.js';
@@ -6,6 +7,7 @@ import type { CameraFrameDetail } from './camera-view.js';
 import type { UploadResult } from './image-upload.js';
 import type { ReadingEntry } from './results-list.js';
 import { SteadyReading } from './steady-reading.js';
+import { isScratchOut, strokesTouched } from './scratch-out.js';
 import './results-list.js';
 import './camera-view.js';
 import './draw-canvas.js';
@@ -13,6 +15,17 @@ import './image-upload.js';
 
 /** Matches the server's default limits; the server enforces its own. */
 const LIMITS = { maxStrokes: 500, maxPointsPerStroke: 4000, maxHistory: 200 };
+
+const HELP = {
+  draw: html`<p>Write digits on the surface with a pen, a finger or the mouse; the number appears above as you write, each digit
+    boxed: green when sure, amber when less sure, red with a ? when the reading is doubtful. Scribble over digits to erase them,
+    or use the Eraser and touch strokes. Ctrl+Z undoes, Ctrl+Shift+Z redoes. Several lines are read as several numbers.
+    Strokes drawn while the server is away are kept and read when it is back.</p>`,
+  camera: html`<p>Point the camera at a handwritten number on paper, filling much of the view, in even light. Frames are sent as
+    fast as the server reads them; the number shown changes only when two frames agree. Freeze keeps the current reading.</p>`,
+  upload: html`<p>Drop images (PNG, JPEG, WebP, GIF, TIFF, AVIF, BMP; up to 20 at a time, 20 MB each) or choose them. Each shows
+    what was read, with the confidence and the runner-up digits; a file that is not a readable image says so.</p>`,
+};
 
 const STATUS_TEXT = {
   connecting: 'Connecting…',
@@ -44,10 +57,15 @@ export class DigitStreamApp extends LitElement {
     button:focus-visible { outline: 3px solid #2962ff; outline-offset: 2px; }
     .error { color: #8e1b1b; font-size: 0.9rem; }
     nav { display: flex; gap: 4px; }
+    .help { background: #fff; border: 1px solid #e2dccd; border-radius: 8px; padding: 0 12px; font-size: 0.9rem; }
     nav button[aria-pressed=true] { background: #1d1d1f; color: #fff; border-color: #1d1d1f; }
   `;
 
-  static override properties = { mode: { state: true }, uploads: { state: true }, frozen: { state: true }, readings: { state: true } };
+  static override properties = {
+    mode: { state: true }, uploads: { state: true }, frozen: { state: true }, readings: { state: true }, eraser: { state: true }, help: { state: true },
+  };
+  declare eraser: boolean;
+  declare help: boolean;
   declare mode: 'draw' | 'camera' | 'upload';
   declare uploads: UploadResult[];
   declare frozen: boolean;
@@ -64,6 +82,34 @@ export class DigitStreamApp extends LitElement {
     this.uploads = [];
     this.frozen = false;
     this.readings = [];
+    this.eraser = false;
+    this.help = false;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    window.addEventListener('keydown', this.onKey);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.removeEventListener('keydown', this.onKey);
+  }
+
+  /** Ctrl/Cmd+Z undoes, Ctrl/Cmd+Shift+Z or Ctrl+Y redoes, in draw mode. */
+  private onKey = (event: KeyboardEvent) => {
+    if (this.mode !== 'draw' || !(event.ctrlKey || event.metaKey)) return;
+    const key = event.key.toLowerCase();
+    if (key === 'z' && !event.shiftKey) this.apply({ type: 'undo' });
+    else if ((key === 'z' && event.shiftKey) || key === 'y') this.apply({ type: 'redo' });
+    else return;
+    event.preventDefault();
+  };
+
+  private speak(text: string): void {
+    if (!text || !('speechSynthesis' in window)) return;
+    // Digit by digit, as numbers like meter readings and postal codes are read.
+    window.speechSynthesis.speak(new SpeechSynthesisUtterance(text.split('').join(' ')));
   }
 
   private keep(source: ReadingEntry['source'], prediction: { text: string; lines: { digits: { confidence: number }[] }[] } | null, file?: string): void {
@@ -125,7 +171,9 @@ export class DigitStreamApp extends LitElement {
           <button aria-pressed=${this.mode === 'upload'} @click=${() => this.setMode('upload')}>Upload</button>
         </nav>
         <span class="status ${this.activeConnection.status}" role="status">${STATUS_TEXT[this.activeConnection.status]}</span>
+        <button aria-expanded=${this.help} @click=${() => { this.help = !this.help; }}>Help</button>
       </header>
+      ${this.help ? html`<section class="help" aria-label="Help">${HELP[this.mode]}</section>` : ''}
       ${this.mode === 'upload' ? html`<image-upload .results=${this.uploads} @files-chosen=${this.upload}></image-upload>`
         : this.mode === 'camera' ? this.cameraView() : this.drawing(prediction, lines)}
       <results-list .entries=${this.readings}></results-list>`;
@@ -152,6 +200,8 @@ export class DigitStreamApp extends LitElement {
         <button @click=${() => this.apply({ type: 'clear' })}>Clear</button>
         <button @click=${this.copy} ?disabled=${!prediction?.text}>Copy number</button>
         <button @click=${() => this.keep('draw', prediction)} ?disabled=${!prediction?.text}>Keep this number</button>
+        <button @click=${() => this.speak(prediction?.text ?? '')} ?disabled=${!prediction?.text || !('speechSynthesis' in window)}>Read aloud</button>
+        <button aria-pressed=${this.eraser} @click=${() => { this.eraser = !this.eraser; }}>Eraser</button>
       </div>
       ${this.connection.lastError ? html`<p class="error" role="alert">${this.connection.lastError.message}</p>` : ''}
     `;
@@ -193,12 +243,30 @@ export class DigitStreamApp extends LitElement {
     }
   };
 
+  /** Points of the eraser's current sweep: it erases, it does not write. */
+  private sweep: Point[] = [];
+
   private onStroke = (event: CustomEvent<StrokeEventDetail>) => {
     const { stroke, points } = event.detail;
+    if (this.eraser) {
+      this.sweep = event.type === 'stroke-begin' ? [...points] : [...this.sweep, ...points];
+      if (event.type === 'stroke-end') this.eraseTouched(this.sweep, []);
+      return;
+    }
     if (event.type === 'stroke-begin') this.apply({ type: 'stroke-begin', stroke, point: points[0] });
     else if (event.type === 'stroke-points') this.apply({ type: 'stroke-points', stroke, points });
-    else this.apply({ type: 'stroke-end', stroke });
+    else {
+      this.apply({ type: 'stroke-end', stroke });
+      // A scratch-out over digits erases them, itself included.
+      const drawn = this.board.list().find((s) => s.id === stroke);
+      if (drawn && isScratchOut(drawn.points)) this.eraseTouched(drawn.points, [stroke]);
+    }
   };
+
+  private eraseTouched(path: readonly Point[], also: StrokeId[]): void {
+    const touched = strokesTouched(path, this.board.list().filter((s) => !also.includes(s.id)), 12);
+    if (touched.length + also.length > 0) this.apply({ type: 'erase', strokes: [...touched, ...also] });
+  }
 
   /** Applies a change to the local canvas first (so the ink shows at once), then sends it. */
   private apply(message: Parameters<ConnectionController['send']>[0]): void {
