@@ -184,14 +184,19 @@ function describe(issue: z.core.$ZodIssue): string {
   return `${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`;
 }
 
-/** The one place where a client's text becomes a typed message, or a clear error. */
-export function parseClientMessage(text: string): Parsed<ClientMessage> {
-  let value: unknown;
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; code: ErrorCode; message: string } {
   try {
-    value = JSON.parse(text);
+    return { ok: true, value: JSON.parse(text) };
   } catch {
     return { ok: false, code: ErrorCode.Malformed, message: 'not JSON' };
   }
+}
+
+/** The one place where a client's text becomes a typed message, or a clear error. */
+export function parseClientMessage(text: string): Parsed<ClientMessage> {
+  const json = parseJson(text);
+  if (!json.ok) return json;
+  const value = json.value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, code: ErrorCode.Malformed, message: 'a message is a JSON object with a "type"' };
   }
@@ -207,13 +212,9 @@ export function parseClientMessage(text: string): Parsed<ClientMessage> {
 
 /** The client's boundary: the server's text as a typed message, or a clear error. */
 export function parseServerMessage(text: string): Parsed<ServerMessage> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { ok: false, code: ErrorCode.Malformed, message: 'not JSON' };
-  }
-  const parsed = serverMessageSchema.safeParse(value);
+  const json = parseJson(text);
+  if (!json.ok) return json;
+  const parsed = serverMessageSchema.safeParse(json.value);
   if (!parsed.success) return { ok: false, code: ErrorCode.Invalid, message: parsed.error.issues.slice(0, 3).map(describe).join('; ') };
   return { ok: true, message: parsed.data };
 }

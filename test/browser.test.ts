@@ -1,16 +1,10 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG } from '../server/config.js';
-import { createHttpServer } from '../server/http/server.js';
-import { silentLogger } from '../server/log.js';
-import { Metrics } from '../server/metrics.js';
 import { RecognitionPool } from '../server/recognition/pool.js';
-import { attachWebSockets, type WebSocketService } from '../server/ws/server.js';
+import { startTestServer, type TestServer } from './support/test-server.js';
 import { loadMnist } from '../server/ml/mnist.js';
 import { seededRandom } from '../server/ml/random.js';
 import { asCameraFrame, composeNumber, encodePng, SETS } from './support/compose.js';
@@ -28,28 +22,22 @@ function y4m(gray: Buffer, width: number, height: number, seconds: number): Buff
 }
 
 let pool: RecognitionPool;
-let server: Server;
-let sockets: WebSocketService;
+let server: TestServer;
 let browser: Browser;
 let base: string;
 
 beforeAll(async () => {
   await build({ configFile: 'vite.config.ts', logLevel: 'silent' });
   pool = await RecognitionPool.start({ threads: 2, maxQueue: 32 });
-  const config = { ...DEFAULT_CONFIG, clientDir: 'dist/client' };
-  const metrics = new Metrics({ processMetrics: false });
-  server = createHttpServer(config, pool, silentLogger, metrics);
-  sockets = attachWebSockets(server, pool, config, silentLogger, metrics);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startTestServer(pool, { clientDir: 'dist/client' });
+  base = server.base;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS });
   await mkdir(ARTIFACTS, { recursive: true });
 });
 
 afterAll(async () => {
   await browser?.close();
-  await sockets?.close();
-  await new Promise((resolve) => server?.close(resolve));
+  await server?.close();
   await pool?.close();
 });
 

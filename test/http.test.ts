@@ -1,30 +1,23 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnvironment, DEFAULT_CONFIG } from '../server/config.js';
-import { createHttpServer } from '../server/http/server.js';
-import { silentLogger } from '../server/log.js';
-import { Metrics } from '../server/metrics.js';
 import { loadMnist } from '../server/ml/mnist.js';
 import { seededRandom } from '../server/ml/random.js';
 import { RecognitionPool } from '../server/recognition/pool.js';
 import { composeNumber, encodePng, SETS } from './support/compose.js';
+import { startTestServer, type TestServer } from './support/test-server.js';
 
 let pool: RecognitionPool;
-const metrics = new Metrics({ processMetrics: false });
-let server: Server;
+let server: TestServer;
 let base: string;
-const config = { ...DEFAULT_CONFIG, uploadMaxFiles: 3, uploadMaxFileBytes: 200_000 };
 
 beforeAll(async () => {
   pool = await RecognitionPool.start({ threads: 1, maxQueue: 16 });
-  server = createHttpServer(config, pool, silentLogger, metrics);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startTestServer(pool, { uploadMaxFiles: 3, uploadMaxFileBytes: 200_000 });
+  base = server.base;
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
   await pool.close();
 });
 

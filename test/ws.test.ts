@@ -1,37 +1,26 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CloseReason, encodeFrame, ErrorCode, parseServerMessage, PROTOCOL_VERSION, type ServerMessage } from '../shared/protocol.js';
 import { loadMnist } from '../server/ml/mnist.js';
 import { seededRandom } from '../server/ml/random.js';
 import { asCameraFrame, composeNumber, SETS } from './support/compose.js';
-import { DEFAULT_CONFIG } from '../server/config.js';
-import { createHttpServer } from '../server/http/server.js';
-import { silentLogger } from '../server/log.js';
-import { Metrics } from '../server/metrics.js';
 import { RecognitionPool } from '../server/recognition/pool.js';
-import { attachWebSockets, type WebSocketService } from '../server/ws/server.js';
+import { startTestServer, type TestServer } from './support/test-server.js';
 
 let pool: RecognitionPool;
-const metrics = new Metrics({ processMetrics: false });
-let server: Server;
-let sockets: WebSocketService;
+let main: TestServer;
 let url: string;
-const config = { ...DEFAULT_CONFIG, maxSessions: 4, wsMaxMessageBytes: 256 * 1024, maxStrokes: 20, cameraFpsMax: 60 };
+const config = { maxSessions: 4, wsMaxMessageBytes: 256 * 1024, maxStrokes: 20, cameraFpsMax: 60 };
 
 beforeAll(async () => {
   pool = await RecognitionPool.start({ threads: 2, maxQueue: 32 });
-  server = createHttpServer(config, pool, silentLogger, metrics);
-  sockets = attachWebSockets(server, pool, config, silentLogger, metrics);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws`;
+  main = await startTestServer(pool, config);
+  url = main.wsUrl;
 });
 
 afterAll(async () => {
-  await sockets.close();
-  await new Promise((resolve) => server.close(resolve));
+  await main.close();
   await pool.close();
 });
 
@@ -272,7 +261,7 @@ describe('camera sessions', () => {
     expect(predictions.length + predictions.reduce((sum, p) => sum + (p.dropped ?? 0), 0)).toBe(count);
     const order = predictions.map((p) => p.frame!);
     expect(order).toEqual([...order].sort((a, b) => a - b));
-    const dropped = (await metrics.droppedFrames.get()).values[0]?.value ?? 0;
+    const dropped = (await main.metrics.droppedFrames.get()).values[0]?.value ?? 0;
     expect(dropped).toBeGreaterThanOrEqual(count - predictions.length);
     client.close();
   });
@@ -292,21 +281,16 @@ describe('camera sessions', () => {
 });
 
 describe('timeouts', () => {
-  let quick: Server;
-  let quickSockets: WebSocketService;
+  let quick: TestServer;
   let quickUrl: string;
 
   beforeAll(async () => {
-    const timers = { ...config, helloTimeoutMs: 150, heartbeatMs: 100, idleTimeoutMs: 400 };
-    quick = createHttpServer(timers, pool, silentLogger, metrics);
-    quickSockets = attachWebSockets(quick, pool, timers, silentLogger, metrics);
-    await new Promise<void>((resolve) => quick.listen(0, '127.0.0.1', resolve));
-    quickUrl = `ws://127.0.0.1:${(quick.address() as AddressInfo).port}/ws`;
+    quick = await startTestServer(pool, { ...config, helloTimeoutMs: 150, heartbeatMs: 100, idleTimeoutMs: 400 });
+    quickUrl = quick.wsUrl;
   });
 
   afterAll(async () => {
-    await quickSockets.close();
-    await new Promise((resolve) => quick.close(resolve));
+    await quick.close();
   });
 
   function closeOf(socket: WebSocket): Promise<{ code: number; reason: string }> {

@@ -1,0 +1,36 @@
+/** The real HTTP and WebSocket server in this process on a free port, over a given pool, for tests. */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DEFAULT_CONFIG, type ServerConfig } from '../../server/config.js';
+import { createHttpServer } from '../../server/http/server.js';
+import { silentLogger } from '../../server/log.js';
+import { Metrics } from '../../server/metrics.js';
+import type { RecognitionPool } from '../../server/recognition/pool.js';
+import { attachWebSockets } from '../../server/ws/server.js';
+
+export interface TestServer {
+  base: string;
+  wsUrl: string;
+  metrics: Metrics;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(pool: RecognitionPool, settings: Partial<ServerConfig> = {}): Promise<TestServer> {
+  const config = { ...DEFAULT_CONFIG, ...settings };
+  const metrics = new Metrics({ processMetrics: false });
+  const server = createHttpServer(config, pool, silentLogger, metrics);
+  const sockets = attachWebSockets(server, pool, config, silentLogger, metrics);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    base,
+    wsUrl: `${base.replace(/^http/, 'ws')}/ws`,
+    metrics,
+    server,
+    async close() {
+      await sockets.close();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
