@@ -77,6 +77,10 @@ describe('the web client in a real browser', () => {
       await page.mouse.up();
     }
     expect(await numberShown(page)).toBe('107');
+    // Picking another digit for the 0 corrects the number kept.
+    await page.locator('digit-stream-app .number button.digit').nth(1).click();
+    await page.locator('digit-stream-app .alternatives button', { hasText: /^9/ }).first().click();
+    expect(await numberShown(page)).toBe('197');
     await page.getByRole('button', { name: 'Keep this number' }).click();
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Download CSV' }).click();
@@ -85,8 +89,8 @@ describe('the web client in a real browser', () => {
       for await (const chunk of stream) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks).toString();
     });
-    expect(csv.split('\n')[0]).toBe('time,source,number,confidence,file');
-    expect(csv.split('\n')[1]).toMatch(/^\d{4}-.*,draw,107,0\.\d{4},$/);
+    expect(csv.split('\n')[0]).toBe('time,source,number,confidence,corrected,file');
+    expect(csv.split('\n')[1]).toMatch(/^\d{4}-.*,draw,197,0\.\d{4},yes,$/);
     await page.screenshot({ path: `${ARTIFACTS}/written-107.png` });
     // Scribbling over the 0 erases it.
     await page.mouse.move(...at([150, 120]));
@@ -94,11 +98,12 @@ describe('the web client in a real browser', () => {
     for (let i = 1; i <= 12; i++) await page.mouse.move(...at([i % 2 === 0 ? 150 : 250, 120 + i * 6]), { steps: 3 });
     await page.mouse.up();
     await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '17');
+    // Undo brings the same ink back, and with it the correction made to it.
     await page.keyboard.press('Control+z');
-    await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107');
+    await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '197');
     await page.getByRole('button', { name: 'Undo' }).click();
     await page.getByRole('button', { name: 'Undo' }).click();
-    await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '10');
+    await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '19');
     await page.getByRole('button', { name: 'Clear' }).click();
     await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number .placeholder') !== null);
     await page.close();

@@ -1,5 +1,5 @@
 import { css, html, LitElement } from 'lit';
-import type { Point, StrokeId } from '../../shared/protocol.js';
+import type { Point, PredictionMessage, StrokeId } from '../../shared/protocol.js';
 import { StrokeBoard, BoardError } from '../../shared/stroke-board.js';
 import { ConnectionController } from './connection-controller.js';
 import type { StrokeEventDetail } from './draw-canvas.js';
@@ -15,6 +15,17 @@ import './image-upload.js';
 
 /** Matches the server's default limits; the server enforces its own. */
 const LIMITS = { maxStrokes: 500, maxPointsPerStroke: 4000, maxHistory: 200 };
+
+type Box = [number, number, number, number];
+
+/** Intersection over union of two [x, y, w, h] boxes. */
+function overlap(a: Box, b: Box): number {
+  const w = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
+  const h = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
+  if (w <= 0 || h <= 0) return 0;
+  const shared = w * h;
+  return shared / (a[2] * a[3] + b[2] * b[3] - shared);
+}
 
 const HELP = {
   draw: html`<p>Write digits on the surface with a pen, a finger or the mouse; the number appears above as you write, each digit
@@ -49,7 +60,12 @@ export class DigitStreamApp extends LitElement {
     .status.reconnecting, .status.incompatible { background: #fde2e1; color: #8e1b1b; }
     .number { font-size: clamp(2rem, 8vw, 4.5rem); font-variant-numeric: tabular-nums; letter-spacing: 0.05em; min-height: 1.2em;
       overflow-wrap: anywhere; line-height: 1.1; }
+    .number button.digit { font: inherit; letter-spacing: inherit; padding: 0; border: none; background: none; color: inherit; cursor: pointer; }
     .number .uncertain { color: #c62828; text-decoration: underline dotted; }
+    .number .corrected { color: #2962ff; }
+    .alternatives { display: flex; gap: 6px; flex-wrap: wrap; }
+    .alternatives button { font-size: 1.2rem; min-width: 3rem; }
+    .alternatives .other { font-size: 1rem; color: #666; }
     .placeholder { color: #9a9a9a; font-size: 1rem; letter-spacing: normal; }
     draw-canvas { flex: 1; min-height: 240px; }
     .tools { display: flex; gap: 8px; flex-wrap: wrap; }
@@ -63,9 +79,14 @@ export class DigitStreamApp extends LitElement {
 
   static override properties = {
     mode: { state: true }, uploads: { state: true }, frozen: { state: true }, readings: { state: true }, eraser: { state: true }, help: { state: true },
+    corrections: { state: true }, picking: { state: true },
   };
   declare eraser: boolean;
   declare help: boolean;
+  /** Digits the person corrected, with the box they had: a correction holds while that ink stays where it was. */
+  declare corrections: { box: Box; digit: number }[];
+  /** The box of the digit whose alternatives are shown. */
+  declare picking: Box | null;
   declare mode: 'draw' | 'camera' | 'upload';
   declare uploads: UploadResult[];
   declare frozen: boolean;
@@ -84,6 +105,23 @@ export class DigitStreamApp extends LitElement {
     this.readings = [];
     this.eraser = false;
     this.help = false;
+    this.corrections = [];
+    this.picking = null;
+  }
+
+  /** The correction made to this digit's ink, if any: boxes move a pixel or two as the writing grows. */
+  private correctionFor(box: Box): number | undefined {
+    return this.corrections.find((c) => overlap(c.box, box) >= 0.8)?.digit;
+  }
+
+  /** The drawn number with the person's corrections applied. */
+  private correctedText(prediction: PredictionMessage | null): string {
+    return (prediction?.lines ?? []).map((line) => line.digits.map((d) => this.correctionFor(d.box) ?? d.digit).join('')).join('\n');
+  }
+
+  private correct(box: Box, digit: number): void {
+    this.corrections = [...this.corrections.filter((c) => overlap(c.box, box) < 0.8), { box, digit }];
+    this.picking = null;
   }
 
   override connectedCallback(): void {
@@ -112,10 +150,10 @@ export class DigitStreamApp extends LitElement {
     window.speechSynthesis.speak(new SpeechSynthesisUtterance(text.split('').join(' ')));
   }
 
-  private keep(source: ReadingEntry['source'], prediction: { text: string; lines: { digits: { confidence: number }[] }[] } | null, file?: string): void {
+  private keep(source: ReadingEntry['source'], prediction: { text: string; lines: { digits: { confidence: number }[] }[] } | null, file?: string, corrected = false): void {
     if (!prediction?.text) return;
     const confidence = Math.min(...prediction.lines.flatMap((l) => l.digits.map((d) => d.confidence)));
-    this.readings = [{ time: new Date().toISOString(), source, text: prediction.text, confidence, ...(file ? { file } : {}) }, ...this.readings];
+    this.readings = [{ time: new Date().toISOString(), source, text: prediction.text, confidence, corrected, ...(file ? { file } : {}) }, ...this.readings];
   }
 
   private get activeConnection(): ConnectionController {
@@ -131,6 +169,17 @@ export class DigitStreamApp extends LitElement {
     } else {
       this.camera.stop();
     }
+  }
+
+  private alternatives(lines: PredictionMessage['lines']) {
+    const key = this.picking!;
+    const digit = lines.flatMap((l) => l.digits).find((d) => overlap(d.box, key) >= 0.8);
+    if (!digit) return '';
+    return html`<div class="alternatives" role="group" aria-label="Choose the digit">
+      ${digit.alternatives.map((a) => html`<button @click=${() => this.correct(key, a.digit)}>${a.digit} <small>${Math.round(a.p * 100)} %</small></button>`)}
+      ${[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].filter((n) => !digit.alternatives.some((a) => a.digit === n)).map((n) =>
+        html`<button class="other" @click=${() => this.correct(key, n)}>${n}</button>`)}
+    </div>`;
   }
 
   private cameraView() {
@@ -184,9 +233,15 @@ export class DigitStreamApp extends LitElement {
       <div class="number" aria-live="polite" aria-label="Number read">
         ${lines.length === 0
           ? html`<span class="placeholder">Write a number below</span>`
-          : lines.map((line, i) => html`${i > 0 ? html`<br />` : ''}${line.digits.map((d) =>
-            html`<span class=${d.uncertain ? 'uncertain' : ''} title="${Math.round(d.confidence * 100)} %">${d.digit}</span>`)}`)}
+          : lines.map((line, i) => html`${i > 0 ? html`<br />` : ''}${line.digits.map((d) => {
+            const key = d.box;
+            const corrected = this.correctionFor(key);
+            return html`<button class="digit ${d.uncertain && corrected === undefined ? 'uncertain' : ''} ${corrected !== undefined ? 'corrected' : ''}"
+              aria-label="${corrected ?? d.digit}, ${Math.round(d.confidence * 100)} % sure: choose another digit"
+              @click=${() => { this.picking = this.picking && overlap(this.picking, key) >= 0.8 ? null : key; }}>${corrected ?? d.digit}</button>`;
+          })}`)}
       </div>
+      ${this.picking ? this.alternatives(lines) : ''}
       <draw-canvas
         .strokes=${this.board.list().slice()}
         .prediction=${prediction}
@@ -199,8 +254,8 @@ export class DigitStreamApp extends LitElement {
         <button @click=${() => this.apply({ type: 'redo' })}>Redo</button>
         <button @click=${() => this.apply({ type: 'clear' })}>Clear</button>
         <button @click=${this.copy} ?disabled=${!prediction?.text}>Copy number</button>
-        <button @click=${() => this.keep('draw', prediction)} ?disabled=${!prediction?.text}>Keep this number</button>
-        <button @click=${() => this.speak(prediction?.text ?? '')} ?disabled=${!prediction?.text || !('speechSynthesis' in window)}>Read aloud</button>
+        <button @click=${() => this.keep('draw', prediction ? { ...prediction, text: this.correctedText(prediction) } : null, undefined, this.correctedText(prediction) !== prediction?.text)} ?disabled=${!prediction?.text}>Keep this number</button>
+        <button @click=${() => this.speak(this.correctedText(prediction))} ?disabled=${!prediction?.text || !('speechSynthesis' in window)}>Read aloud</button>
         <button aria-pressed=${this.eraser} @click=${() => { this.eraser = !this.eraser; }}>Eraser</button>
       </div>
       ${this.connection.lastError ? html`<p class="error" role="alert">${this.connection.lastError.message}</p>` : ''}
@@ -289,7 +344,7 @@ export class DigitStreamApp extends LitElement {
   }
 
   private copy = async () => {
-    const text = this.connection.prediction?.text;
+    const text = this.correctedText(this.connection.prediction);
     if (text) await navigator.clipboard?.writeText(text);
   };
 }

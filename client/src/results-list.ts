@@ -9,6 +9,8 @@ export interface ReadingEntry {
   confidence: number;
   /** For uploads: the file's name. */
   file?: string;
+  /** The person picked another digit for at least one of them. */
+  corrected?: boolean;
 }
 
 function csvField(value: string): string {
@@ -16,8 +18,8 @@ function csvField(value: string): string {
 }
 
 export function toCsv(entries: readonly ReadingEntry[]): string {
-  const rows = entries.map((e) => [e.time, e.source, e.text.replace(/\n/g, ' '), e.confidence.toFixed(4), e.file ?? ''].map(csvField).join(','));
-  return ['time,source,number,confidence,file', ...rows].join('\n') + '\n';
+  const rows = entries.map((e) => [e.time, e.source, e.text.replace(/\n/g, ' '), e.confidence.toFixed(4), e.corrected ? 'yes' : 'no', e.file ?? ''].map(csvField).join(','));
+  return ['time,source,number,confidence,corrected,file', ...rows].join('\n') + '\n';
 }
 
 /**
@@ -65,7 +67,7 @@ export class ResultsList extends LitElement {
         <thead><tr><th>Time</th><th>From</th><th>Number</th><th>Least sure digit</th></tr></thead>
         <tbody>${this.entries.map((e) => html`<tr>
           <td>${new Date(e.time).toLocaleTimeString()}</td><td>${e.source}${e.file ? ` (${e.file})` : ''}</td>
-          <td class="number">${e.text}</td><td>${Math.round(e.confidence * 100)} %</td></tr>`)}</tbody>
+          <td class="number">${e.text}${e.corrected ? ' (corrected)' : ''}</td><td>${Math.round(e.confidence * 100)} %</td></tr>`)}</tbody>
       </table>`;
   }
 }
