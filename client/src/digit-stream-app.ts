@@ -171,6 +171,21 @@ export class DigitStreamApp extends LitElement {
     }
   }
 
+  /** Clearing a canvas that shows a number keeps that number in the results first. */
+  private clearCanvas = () => {
+    const prediction = this.connection.prediction;
+    const text = this.correctedText(prediction);
+    if (text && this.readings[0]?.text !== text) this.keep('draw', prediction ? { ...prediction, text } : null, undefined, text !== prediction?.text);
+    this.corrections = [];
+    this.apply({ type: 'clear' });
+  };
+
+  /** Freezing the camera keeps the number it shows. */
+  private freeze(prediction: PredictionMessage | null, shown: string): void {
+    this.frozen = !this.frozen;
+    if (this.frozen && shown && this.readings[0]?.text !== shown) this.keep('camera', prediction ? { ...prediction, text: shown } : null);
+  }
+
   private alternatives(lines: PredictionMessage['lines']) {
     const key = this.picking!;
     const digit = lines.flatMap((l) => l.digits).find((d) => overlap(d.box, key) >= 0.8);
@@ -194,7 +209,7 @@ export class DigitStreamApp extends LitElement {
       <camera-view .prediction=${prediction} ?frozen=${this.frozen}
         @camera-frame=${(e: CustomEvent<CameraFrameDetail>) => this.camera.sendFrame(e.detail.frame, e.detail.image)}></camera-view>
       <div class="tools">
-        <button aria-pressed=${this.frozen} @click=${() => { this.frozen = !this.frozen; }}>${this.frozen ? 'Go on reading' : 'Freeze'}</button>
+        <button aria-pressed=${this.frozen} @click=${() => this.freeze(prediction, shown)}>${this.frozen ? 'Go on reading' : 'Freeze'}</button>
         <button @click=${() => this.keep('camera', prediction ? { ...prediction, text: shown } : null)} ?disabled=${!shown}>Keep this number</button>
       </div>`;
   }
@@ -252,7 +267,7 @@ export class DigitStreamApp extends LitElement {
       <div class="tools">
         <button @click=${() => this.apply({ type: 'undo' })}>Undo</button>
         <button @click=${() => this.apply({ type: 'redo' })}>Redo</button>
-        <button @click=${() => this.apply({ type: 'clear' })}>Clear</button>
+        <button @click=${this.clearCanvas}>Clear</button>
         <button @click=${this.copy} ?disabled=${!prediction?.text}>Copy number</button>
         <button @click=${() => this.keep('draw', prediction ? { ...prediction, text: this.correctedText(prediction) } : null, undefined, this.correctedText(prediction) !== prediction?.text)} ?disabled=${!prediction?.text}>Keep this number</button>
         <button @click=${() => this.speak(this.correctedText(prediction))} ?disabled=${!prediction?.text || !('speechSynthesis' in window)}>Read aloud</button>

@@ -37,7 +37,9 @@ export class DrawCanvas extends LitElement {
   declare prediction: PredictionMessage | null;
 
   private canvas!: HTMLCanvasElement;
-  private active: { id: StrokeId; pointer: number; points: Point[] } | null = null;
+  private active: { id: StrokeId; pointer: number; points: Point[]; pressure: number[] } | null = null;
+  /** Pen pressure per stroke, for the ink's width on screen (the server reads shapes, not pressure). */
+  private readonly pressures = new Map<StrokeId, number[]>();
   private penDown = false;
   private nextId = 1;
   private readonly resize = new ResizeObserver(() => this.fit());
@@ -89,6 +91,15 @@ export class DrawCanvas extends LitElement {
     return [Math.round((event.clientX - rect.left) * 10) / 10, Math.round((event.clientY - rect.top) * 10) / 10, Math.round(event.timeStamp)];
   }
 
+  /** Pressure where the device reports it (pens, some touch screens); mice report 0.5 while pressed. */
+  private pressure(event: PointerEvent): number {
+    return event.pointerType === 'mouse' || !event.pressure ? 0.5 : event.pressure;
+  }
+
+  private width(pressure: number): number {
+    return 2 + 4 * pressure;
+  }
+
   private emit(type: 'stroke-begin' | 'stroke-points' | 'stroke-end', detail: StrokeEventDetail): void {
     this.dispatchEvent(new CustomEvent<StrokeEventDetail>(type, { detail, bubbles: true, composed: true }));
   }
@@ -100,7 +111,8 @@ export class DrawCanvas extends LitElement {
     if (event.pointerType === 'pen') this.penDown = true;
     this.canvas.setPointerCapture(event.pointerId);
     const first = this.point(event);
-    this.active = { id: `p${Date.now().toString(36)}-${this.nextId++}`, pointer: event.pointerId, points: [first] };
+    this.active = { id: `p${Date.now().toString(36)}-${this.nextId++}`, pointer: event.pointerId, points: [first], pressure: [this.pressure(event)] };
+    this.pressures.set(this.active.id, this.active.pressure);
     this.emit('stroke-begin', { stroke: this.active.id, points: [first] });
     event.preventDefault();
   };
@@ -108,8 +120,10 @@ export class DrawCanvas extends LitElement {
   private move = (event: PointerEvent) => {
     if (!this.active || event.pointerId !== this.active.pointer) return;
     const events = event.getCoalescedEvents?.() ?? [event];
-    const points = (events.length ? events : [event]).map((e) => this.point(e));
+    const moves = events.length ? events : [event];
+    const points = moves.map((e) => this.point(e));
     this.active.points.push(...points);
+    this.active.pressure.push(...moves.map((e) => this.pressure(e)));
     this.emit('stroke-points', { stroke: this.active.id, points });
     this.paintActive(points);
   };
@@ -133,25 +147,35 @@ export class DrawCanvas extends LitElement {
   }
 
   private paintActive(points: Point[]): void {
-    const all = this.active?.points ?? [];
-    const context = this.context;
-    context.beginPath();
-    const start = Math.max(0, all.length - points.length - 1);
-    context.moveTo(all[start][0], all[start][1]);
-    for (let i = start + 1; i < all.length; i++) context.lineTo(all[i][0], all[i][1]);
-    context.stroke();
+    if (!this.active) return;
+    const { points: all, pressure } = this.active;
+    this.segments(this.context, all, pressure, Math.max(1, all.length - points.length));
+  }
+
+  /** Draws a stroke from point `from` on, segment by segment, each as wide as its pressure. */
+  private segments(context: CanvasRenderingContext2D, points: readonly Point[], pressure: readonly number[] | undefined, from = 1): void {
+    if (points.length === 1) {
+      context.beginPath();
+      context.arc(points[0][0], points[0][1], this.width(pressure?.[0] ?? 0.5) / 2, 0, 2 * Math.PI);
+      context.fillStyle = '#1d1d1f';
+      context.fill();
+      return;
+    }
+    for (let i = Math.max(1, from); i < points.length; i++) {
+      context.beginPath();
+      context.lineWidth = this.width(pressure?.[i] ?? 0.5);
+      context.moveTo(points[i - 1][0], points[i - 1][1]);
+      context.lineTo(points[i][0], points[i][1]);
+      context.stroke();
+    }
   }
 
   private paint(): void {
     if (!this.canvas) return;
     const context = this.context;
     context.clearRect(0, 0, this.canvas.width, this.canvas.height);
-    for (const stroke of this.strokes) {
-      context.beginPath();
-      stroke.points.forEach(([x, y], i) => (i === 0 ? context.moveTo(x, y) : context.lineTo(x, y)));
-      if (stroke.points.length === 1) context.lineTo(stroke.points[0][0] + 0.1, stroke.points[0][1]);
-      context.stroke();
-    }
+    for (const stroke of this.strokes) this.segments(context, stroke.points, this.pressures.get(stroke.id));
+    context.lineWidth = 4;
     for (const line of this.prediction?.lines ?? []) {
       for (const digit of line.digits) {
         const [x, y, w, h] = digit.box;
