@@ -55,7 +55,7 @@ export function renderModelCard(card: ModelCard): string {
   return `# Model card: ${card.name}
 
 Handwritten digit classifier (0-9) for Digit Stream. Input: one digit through \`normalizeDigit\`
-(28x28, white ink on black, 0..1, MNIST placement). Output: softmax over the ten digits.
+(28x28, white ink on black, 0..1, MNIST placement). Output: softmax over the ten digits${card.training.rejectFraction ? ' and "not one digit"' : ''}.
 
 - **Test accuracy (MNIST 10k test split): ${percent(card.test.accuracy)}** (${card.test.count - Math.round(card.test.accuracy * card.test.count)} errors)
 - Validation accuracy (best epoch ${t.bestEpoch}): ${percent(card.validationAccuracy)}
