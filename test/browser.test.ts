@@ -109,6 +109,28 @@ describe('the web client in a real browser', () => {
     await page.close();
   });
 
+  it('keeps writing through a dropped connection and reads it all once reconnected', async () => {
+    const page = await openPage(1440, 970);
+    const box = (await page.locator('draw-canvas').boundingBox())!;
+    const at = ([x, y]: [number, number]): [number, number] => [box.x + 40 + x, box.y + 20 + y];
+    const write = async (stroke: [number, number][]) => {
+      await page.mouse.move(...at(stroke[0]));
+      await page.mouse.down();
+      for (const point of stroke.slice(1)) await page.mouse.move(...at(point), { steps: 4 });
+      await page.mouse.up();
+    };
+    await write(STROKES[0]);
+    await write(STROKES[1]);
+    await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '10');
+    server.dropConnections();
+    await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.status.reconnecting') !== null);
+    // Written while the server is away: kept, replayed and read after the reconnect.
+    await write(STROKES[2]);
+    await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107');
+    await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.status.open') !== null);
+    await page.close();
+  });
+
   it('uploads several images and a non-image, and shows each reading or a clear message', async () => {
     const digits = await loadMnist('test');
     const images = await Promise.all([51, 52].map((seed) => composeNumber(digits, seededRandom(seed), SETS.clean)));

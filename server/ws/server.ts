@@ -34,6 +34,8 @@ interface Connection {
 
 export interface WebSocketService {
   readonly sessions: number;
+  /** Ends every connection at once, as a network failure would; canvases stay resumable. */
+  dropAll(): void;
   /** Stops taking connections, lets readings in flight finish, closes every session with 1001. */
   close(): Promise<void>;
 }
@@ -238,6 +240,9 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
   return {
     get sessions() {
       return connections.size;
+    },
+    dropAll() {
+      for (const connection of connections) connection.socket.terminate();
     },
     async close() {
       closing = true;

@@ -13,6 +13,8 @@ export interface TestServer {
   wsUrl: string;
   metrics: Metrics;
   server: Server;
+  /** Ends every WebSocket connection, as a network failure would. */
+  dropConnections(): void;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,7 @@ export async function startTestServer(pool: RecognitionPool, settings: Partial<S
     wsUrl: `${base.replace(/^http/, 'ws')}/ws`,
     metrics,
     server,
+    dropConnections: () => sockets.dropAll(),
     async close() {
       await sockets.close();
       await new Promise((resolve) => server.close(resolve));
