@@ -179,8 +179,9 @@ export function upload() {
   const response = http.post(`${BASE_URL}/api/recognize`, body, { tags: { name: 'upload' } });
   const ok = check(response, { 'upload: 200': (r) => r.status === 200 });
   if (!ok) return;
-  const results = response.json('results');
-  results.forEach((result, i) => correctReadings.add(result.text === picked[i].text, { mode: 'upload' }));
+  // Matched by file name: k6 builds the multipart body from a map, so the files' order is not kept.
+  const truth = new Map(picked.map((u) => [u.name, u.text]));
+  response.json('results').forEach((result) => correctReadings.add(result.text === truth.get(result.file), { mode: 'upload' }));
 }
 
 /** A connected session that says hello and then nothing for HOLD seconds. */
