@@ -22,8 +22,6 @@ export class CameraSession {
   private windowStart = 0;
   private framesInWindow = 0;
   private lastRateError = 0;
-  /** Frames never read because a newer one replaced them, or over the frame rate, since the start. */
-  totalDropped = 0;
 
   constructor(
     private readonly socket: WebSocket,
@@ -40,9 +38,9 @@ export class CameraSession {
     sendMessage(this.socket, message, this.metrics, 'camera');
   }
 
+  /** A frame never read: replaced by a newer one, over the frame rate, or refused by busy workers. */
   private drop(): void {
     this.dropped++;
-    this.totalDropped++;
     this.metrics.droppedFrames.inc();
   }
 
