@@ -8,7 +8,7 @@
  * recorded on a gradient tape while a kernel runs.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 
 const BACKEND = 'wasm';
 

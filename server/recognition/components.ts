@@ -44,6 +44,13 @@ export function findComponents(mask: Uint8Array, width: number, height: number):
   });
 }
 
+/** Flags indexed by label: 1 for the labels of one piece of ink. Plain array reads on hot loops. */
+export function labelFlags(components: ComponentImage, labels: number[]): Uint8Array {
+  const flags = new Uint8Array(components.components.length + 1);
+  for (const label of labels) flags[label] = 1;
+  return flags;
+}
+
 export function union(a: Box, b: Box): Box {
   const x = Math.min(a.x, b.x), y = Math.min(a.y, b.y);
   return { x, y, width: Math.max(a.x + a.width, b.x + b.width) - x, height: Math.max(a.y + a.height, b.y + b.height) - y };

@@ -3,7 +3,7 @@
  * crosses, and the cutting whose pieces the classifier reads most confidently wins.
  */
 import type { InkImage } from './binarize.js';
-import type { Box, ComponentImage, InkComponent } from './components.js';
+import { labelFlags, type Box, type ComponentImage, type InkComponent } from './components.js';
 import { digitInput, inkBox } from './crops.js';
 import type { DigitPrediction } from './classifier.js';
 
@@ -69,11 +69,11 @@ export function needsSplitCheck(component: InkComponent, digitHeight: number, di
 }
 
 function columnProfile(components: ComponentImage, component: InkComponent): number[] {
-  const own = new Set(component.labels);
+  const own = labelFlags(components, component.labels);
   const profile = new Array<number>(component.width).fill(0);
   for (let y = component.y; y < component.y + component.height; y++) {
     for (let x = 0; x < component.width; x++) {
-      if (own.has(components.labels[y * components.width + component.x + x])) profile[x]++;
+      if (own[components.labels[y * components.width + component.x + x]]) profile[x]++;
     }
   }
   return profile.map((_, i) => (profile[i - 1] ?? profile[i]) + profile[i] + (profile[i + 1] ?? profile[i]));
