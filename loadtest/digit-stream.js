@@ -19,9 +19,12 @@ const HOLD_SECONDS = Number(__ENV.HOLD || 30);
 const CAMERA_SECONDS = Number(__ENV.CAMERA_SECONDS || 10);
 const FRAME_EVERY_MS = 100; // 10 frames a second
 
-const numbers = JSON.parse(open('./data/numbers.json'));
-const frames = JSON.parse(open('./data/frames.json')).map((f) => ({ text: f.text, bytes: open(`./data/${f.file}`, 'b') }));
-const uploads = JSON.parse(open('./data/uploads.json')).map((u) => ({ text: u.text, name: u.file.split('/').pop(), bytes: open(`./data/${u.file}`, 'b') }));
+// Every VU holds its own copy of what it opens: load only what the scenario uses, so that thousands
+// of idle sessions do not each carry the images.
+const uses = (exec) => SCENARIO === 'smoke' || SCENARIO === exec;
+const numbers = uses('canvas') ? JSON.parse(open('./data/numbers.json')) : [];
+const frames = uses('camera') ? JSON.parse(open('./data/frames.json')).map((f) => ({ text: f.text, bytes: open(`./data/${f.file}`, 'b') })) : [];
+const uploads = uses('upload') ? JSON.parse(open('./data/uploads.json')).map((u) => ({ text: u.text, name: u.file.split('/').pop(), bytes: open(`./data/${u.file}`, 'b') })) : [];
 
 const strokeEndToPrediction = new Trend('stroke_end_to_prediction', true);
 const frameToPrediction = new Trend('frame_to_prediction', true);

@@ -36,6 +36,11 @@ export interface ServerConfig {
   maxPointsPerStroke: number;
   /** MESSAGES_PER_SECOND: messages read from one session per second; more get `rate-limited`. */
   messagesPerSecond: number;
+  /**
+   * LIVE_READ_MS: while the pen moves, a canvas is read at most this often; a stroke end, undo,
+   * redo, erase or clear is read at once and ahead of pen-move reads.
+   */
+  liveReadMs: number;
   /** HELLO_TIMEOUT_MS: time a new connection has to say hello. */
   helloTimeoutMs: number;
   /** IDLE_TIMEOUT_MS: a session with no message for this long is closed. */
@@ -62,6 +67,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxStrokes: 500,
   maxPointsPerStroke: 4000,
   messagesPerSecond: 240,
+  liveReadMs: 100,
   helloTimeoutMs: 10_000,
   idleTimeoutMs: 15 * 60_000,
   heartbeatMs: 30_000,
@@ -84,6 +90,7 @@ const ENVIRONMENT: Record<keyof ServerConfig, string> = {
   maxStrokes: 'STROKES_MAX',
   maxPointsPerStroke: 'STROKE_POINTS_MAX',
   messagesPerSecond: 'MESSAGES_PER_SECOND',
+  liveReadMs: 'LIVE_READ_MS',
   helloTimeoutMs: 'HELLO_TIMEOUT_MS',
   idleTimeoutMs: 'IDLE_TIMEOUT_MS',
   heartbeatMs: 'HEARTBEAT_MS',

@@ -18,7 +18,7 @@ const pool = await RecognitionPool.start({
   modelDir: config.modelDir,
   decodeLimits: { ...DEFAULT_DECODE_LIMITS, maxInputPixels: config.imageMaxPixels },
 });
-const metrics = new Metrics();
+const metrics = new Metrics({ pool });
 const server = createHttpServer(config, pool, logger, metrics);
 const sockets = attachWebSockets(server, pool, config, logger, metrics);
 server.listen(config.port, config.host, () => {

@@ -94,6 +94,10 @@ describe('metrics', () => {
     expect(value(/^digit_stream_predictions_total\{mode="upload"\} (\d+)/m)).toBeGreaterThanOrEqual(3);
     expect(value(/^digit_stream_errors_total\{code="unsupported-image"\} (\d+)/m)).toBeGreaterThanOrEqual(2);
     expect(value(/^digit_stream_recognition_seconds_count\{mode="upload"\} (\d+)/m)).toBeGreaterThanOrEqual(3);
+    // Where the CPU went: the uploads above kept the workers busy for some time, the main thread too.
+    expect(value(/^digit_stream_worker_busy_seconds ([\d.e-]+)/m)).toBeGreaterThan(0);
+    expect(value(/^digit_stream_main_thread_busy_seconds ([\d.e-]+)/m)).toBeGreaterThan(0);
+    expect(value(/^digit_stream_workers (\d+)/m)).toBe(1);
   });
 });
 

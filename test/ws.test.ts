@@ -123,6 +123,25 @@ describe('live canvas sessions', () => {
     client.close();
   });
 
+  it('reads a moving pen now and then, not at every message, and a stroke end at once', async () => {
+    const client = await Client.canvas();
+    let t = Date.now();
+    let seq = client.send({ type: 'stroke-begin', stroke: 'long', point: [100, 150, t] });
+    const pointMessages = 36;
+    for (let i = 1; i <= pointMessages; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 16));
+      seq = client.send({ type: 'stroke-points', stroke: 'long', points: [[100 + 15 * i, 150 + 40 * Math.sin(i / 3), (t += 16)]] });
+    }
+    await client.predictionAfter(seq);
+    const whileMoving = client.messages.filter((m) => m.type === 'prediction').length;
+    // Reading every message would answer ~37 times; at most one read per 100 ms over ~0.6 s is ~7.
+    expect(whileMoving).toBeGreaterThanOrEqual(2);
+    expect(whileMoving).toBeLessThan(pointMessages / 2);
+    const end = client.send({ type: 'stroke-end', stroke: 'long' });
+    await client.predictionAfter(end);
+    client.close();
+  });
+
   it('changes the reading on undo, redo, erase and clear', async () => {
     const client = await Client.canvas();
     client.stroke('a', one);

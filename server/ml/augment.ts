@@ -151,7 +151,8 @@ function inkCrop(pixels: Uint8Array): { values: Float32Array; width: number; hei
 /**
  * A training sample of the reject class, "not one digit": what a wrong cut hands the classifier.
  * Half are two digits touching or overlapping (an uncut pair), half a digit cut off at a column
- * between a quarter and three quarters of its width (a piece of a digit).
+ * between a quarter and three quarters of its width (a piece of a digit; only digits at least half as
+ * wide as tall, since a piece of a 1 still reads as a 1).
  */
 export function notOneDigit(set: DigitSet, random: Random): Float32Array {
   const pick = () => inkCrop(digitPixels(set, Math.floor(random() * set.labels.length)));
@@ -176,6 +177,9 @@ export function notOneDigit(set: DigitSet, random: Random): Float32Array {
   }
   for (;;) {
     const digit = pick();
+    // A sliver of a narrow digit (a 1, a slanted 7) is still that digit; teaching the model to
+    // reject it would make it reject real ones.
+    if (digit.width < 0.5 * digit.height) continue;
     const cut = Math.round(uniform(random, 0.25, 0.75) * digit.width);
     const keepLeft = random() < 0.5;
     const from = keepLeft ? 0 : cut, to = keepLeft ? cut : digit.width;

@@ -4,10 +4,27 @@ import type { InkImage } from './binarize.js';
 import { labelFlags, type Box, type ComponentImage } from './components.js';
 
 /**
- * The digit's ink inside `box` (only pixels of its own components, plus a one-pixel ring around
- * them so that anti-aliased edges below the threshold are kept), normalised for the model.
+ * Columns [from[r], to[r]) of row `top + r`: the part of a piece of ink between two cut paths
+ * (a cut that follows the gap between touching digits is not a straight column).
  */
-export function digitInput(ink: InkImage, components: ComponentImage, labels: number[], box: Box): Float32Array {
+export interface RowSpans {
+  top: number;
+  from: Int32Array;
+  to: Int32Array;
+}
+
+function insideSpans(spans: RowSpans | undefined, x: number, y: number): boolean {
+  if (!spans) return true;
+  const row = y - spans.top;
+  return row >= 0 && row < spans.from.length && x >= spans.from[row] && x < spans.to[row];
+}
+
+/**
+ * The digit's ink inside `box` (only pixels of its own components, and only within `spans` when
+ * given, plus a one-pixel ring around them so that anti-aliased edges below the threshold are
+ * kept), normalised for the model.
+ */
+export function digitInput(ink: InkImage, components: ComponentImage, labels: number[], box: Box, spans?: RowSpans): Float32Array {
   const { width, height } = ink;
   const own = labelFlags(components, labels);
   // Own ink over the box and a one-pixel border, then grown by one pixel into the box.
@@ -18,7 +35,7 @@ export function digitInput(ink: InkImage, components: ComponentImage, labels: nu
     if (row < 0 || row >= height) continue;
     for (let x = -1; x <= box.width; x++) {
       const column = box.x + x;
-      if (column >= 0 && column < width && own[components.labels[row * width + column]]) grid[(y + 1) * gridWidth + x + 1] = 1;
+      if (column >= 0 && column < width && own[components.labels[row * width + column]] && insideSpans(spans, column, row)) grid[(y + 1) * gridWidth + x + 1] = 1;
     }
   }
   const crop = new Uint8Array(box.width * box.height);
@@ -33,12 +50,13 @@ export function digitInput(ink: InkImage, components: ComponentImage, labels: nu
   return normalizeDigit({ width: box.width, height: box.height, data: crop }, 'light-on-dark');
 }
 
-/** The tight box of a component's own ink between columns [fromX, toX) of its box. */
-export function inkBox(ink: InkImage, components: ComponentImage, labels: number[], box: Box, fromX: number, toX: number): Box | null {
+/** The tight box of a component's own ink within `spans` (rows of its box). */
+export function inkBox(ink: InkImage, components: ComponentImage, labels: number[], box: Box, spans: RowSpans): Box | null {
   const own = labelFlags(components, labels);
   let top = Infinity, bottom = -1, left = Infinity, right = -1;
   for (let y = box.y; y < box.y + box.height; y++) {
-    for (let x = fromX; x < toX; x++) {
+    const row = y - spans.top;
+    for (let x = spans.from[row]; x < spans.to[row]; x++) {
       if (own[components.labels[y * ink.width + x]]) {
         if (y < top) top = y;
         if (y > bottom) bottom = y;

@@ -39,6 +39,9 @@ export interface TimedResult {
 /** Stroke sets read together in one task at most. */
 const MAX_STROKE_BATCH = 32;
 
+/** `urgent`: a change the person waits to see read (stroke end, undo, clear); `live`: ink still being drawn. */
+export type StrokePriority = 'urgent' | 'live';
+
 interface WaitingStrokes {
   set: StrokeSet;
   resolve: (result: TimedResult) => void;
@@ -51,9 +54,11 @@ export class RecognitionPool {
   /** Tasks handed to workers and not yet answered. */
   private inFlight = 0;
   /** Stroke sets waiting while every worker is busy; sent as one batch when one frees up. */
-  private waitingStrokes: WaitingStrokes[] = [];
+  private readonly waitingStrokes: Record<StrokePriority, WaitingStrokes[]> = { urgent: [], live: [] };
   /** Stroke sets read and tasks that read them, for metrics and tests. */
   readonly strokeStats = { sets: 0, tasks: 0 };
+  /** Time workers spent on tasks, summed over workers: against threads x wall time, how busy they are. */
+  busySeconds = 0;
 
   private constructor(options: RecognitionPoolOptions) {
     this.maxQueue = options.maxQueue;
@@ -91,7 +96,7 @@ export class RecognitionPool {
 
   /** Tasks and stroke sets waiting for a worker right now. */
   get queued(): number {
-    return this.piscina.queueSize + this.waitingStrokes.length;
+    return this.piscina.queueSize + this.waitingStrokes.urgent.length + this.waitingStrokes.live.length;
   }
 
   private async submit(task: RecognitionTask, transfer?: ArrayBuffer[]): Promise<TaskResult & { ok: true }> {
@@ -109,6 +114,7 @@ export class RecognitionPool {
       this.inFlight--;
       this.sendWaitingStrokes();
     }
+    if ('ms' in outcome) this.busySeconds += outcome.ms / 1000;
     if (!outcome.ok) throw new RecognitionError(outcome.error.code, outcome.error.message);
     return outcome;
   }
@@ -123,21 +129,32 @@ export class RecognitionPool {
   /**
    * Reads a stroke set. While every worker is busy, sets from all sessions wait together and go to
    * the next free worker as one task, whose network call classifies all their digits at once.
+   * An `urgent` set (the canvas after a stroke end, undo or clear: what the person waits for) goes
+   * ahead of the `live` ones read while a pen moves.
    */
-  recognizeStrokes(set: StrokeSet): Promise<TimedResult> {
+  recognizeStrokes(set: StrokeSet, priority: StrokePriority = 'urgent'): Promise<TimedResult> {
     return new Promise((resolve, reject) => {
-      if (this.waitingStrokes.length >= this.maxQueue) {
-        reject(new RecognitionError(RecognitionErrorCode.Busy, 'every recognition worker is busy; try again shortly'));
-        return;
+      const busy = () => new RecognitionError(RecognitionErrorCode.Busy, 'every recognition worker is busy; try again shortly');
+      if (this.waitingStrokes.urgent.length + this.waitingStrokes.live.length >= this.maxQueue) {
+        // A full queue makes room for an urgent set by turning away the oldest live one, whose
+        // session reads again shortly anyway.
+        const displaced = priority === 'urgent' ? this.waitingStrokes.live.shift() : undefined;
+        if (!displaced) {
+          reject(busy());
+          return;
+        }
+        displaced.reject(busy());
       }
-      this.waitingStrokes.push({ set, resolve, reject });
+      this.waitingStrokes[priority].push({ set, resolve, reject });
       this.sendWaitingStrokes();
     });
   }
 
   private sendWaitingStrokes(): void {
-    while (this.waitingStrokes.length > 0 && this.inFlight < this.threads) {
-      const batch = this.waitingStrokes.splice(0, MAX_STROKE_BATCH);
+    const { urgent, live } = this.waitingStrokes;
+    while (urgent.length + live.length > 0 && this.inFlight < this.threads) {
+      const batch = urgent.splice(0, MAX_STROKE_BATCH);
+      batch.push(...live.splice(0, MAX_STROKE_BATCH - batch.length));
       this.strokeStats.tasks++;
       this.strokeStats.sets += batch.length;
       this.submit({ kind: 'strokes', sets: batch.map((w) => w.set) }).then(

@@ -4,7 +4,7 @@
  */
 import type { InkImage } from './binarize.js';
 import { labelFlags, type Box, type ComponentImage, type InkComponent } from './components.js';
-import { digitInput, inkBox } from './crops.js';
+import { digitInput, inkBox, type RowSpans } from './crops.js';
 import type { DigitPrediction } from './classifier.js';
 
 /** Ink wider than this many digit heights may hold more than one digit... */
@@ -36,6 +36,14 @@ const SINGLE_CONFIDENCE = 0.9;
 /** Candidate pieces are between these widths, in digit heights (a 1 is narrow, a wide 0 is not). */
 const MIN_SEGMENT_RATIO = 0.12;
 const MAX_SEGMENT_RATIO = 1.25;
+/**
+ * A cut starts at a column and may drift this many digit heights either side of it, a pixel per
+ * row at most, to pass through the gap between digits that lean into each other rather than
+ * through their strokes; each pixel of drift costs DRIFT_COST ink, so that it drifts only to
+ * avoid ink.
+ */
+const MAX_DRIFT_RATIO = 0.2;
+const DRIFT_COST = 0.02;
 /** Bounds on the search: cut columns tried per piece, digits one piece of ink may hold. */
 const MAX_CANDIDATE_CUTS = 10;
 const MAX_DIGITS_PER_PIECE = 6;
@@ -48,8 +56,8 @@ export interface Segment {
 
 export interface SplitCandidates {
   component: InkComponent;
-  /** Cut columns, ascending, first = left edge, last = right edge. */
-  cuts: number[];
+  /** Cut paths, left to right: per row of the component, the column the cut passes; first = left edge, last = right edge. */
+  cuts: Int32Array[];
   /** segments.get(`${i},${j}`) is the ink between cuts i and j. */
   segments: Map<string, Segment>;
 }
@@ -79,6 +87,38 @@ function columnProfile(components: ComponentImage, component: InkComponent): num
   return profile.map((_, i) => (profile[i - 1] ?? profile[i]) + profile[i] + (profile[i + 1] ?? profile[i]));
 }
 
+/**
+ * The cut with the least ink through the piece from top to bottom that starts near `column`
+ * (dynamic programming over rows; moves at most one pixel sideways per row, within the drift).
+ */
+function cutPath(ink: InkImage, own: Uint8Array, components: ComponentImage, component: InkComponent, column: number, drift: number): Int32Array {
+  const { x: left, y: top, width, height } = component;
+  const from = Math.max(left + 1, column - drift), to = Math.min(left + width - 1, column + drift);
+  const span = to - from + 1;
+  const cost = new Float32Array(span), next = new Float32Array(span);
+  const back = new Int8Array(height * span);
+  const inkAt = (x: number, y: number) => (own[components.labels[y * ink.width + x]] ? ink.intensity[y * ink.width + x] / 255 : 0);
+  for (let i = 0; i < span; i++) cost[i] = inkAt(from + i, top) + DRIFT_COST * Math.abs(from + i - column);
+  for (let row = 1; row < height; row++) {
+    for (let i = 0; i < span; i++) {
+      let best = cost[i], step = 0;
+      if (i > 0 && cost[i - 1] < best) { best = cost[i - 1]; step = -1; }
+      if (i < span - 1 && cost[i + 1] < best) { best = cost[i + 1]; step = 1; }
+      next[i] = best + inkAt(from + i, top + row) + DRIFT_COST * Math.abs(from + i - column);
+      back[row * span + i] = step;
+    }
+    cost.set(next);
+  }
+  let end = 0;
+  for (let i = 1; i < span; i++) if (cost[i] < cost[end]) end = i;
+  const path = new Int32Array(height);
+  for (let row = height - 1; row >= 0; row--) {
+    path[row] = from + end;
+    end += back[row * span + end];
+  }
+  return path;
+}
+
 export function splitCandidates(ink: InkImage, components: ComponentImage, component: InkComponent, digitHeight: number): SplitCandidates {
   const { x, width } = component;
   const minimum = Math.max(2, Math.round(MIN_SEGMENT_RATIO * digitHeight));
@@ -94,16 +134,24 @@ export function splitCandidates(ink: InkImage, components: ComponentImage, compo
     for (let i = 1; i < k; i++) interior.push(Math.round((width * i) / k));
   }
   const columns = [...new Set(interior)].sort((a, b) => a - b).filter((c, i, all) => i === 0 || c - all[i - 1] > 2);
-  const cuts = [x, ...columns.map((c) => x + c), x + width];
+  const own = labelFlags(components, component.labels);
+  const drift = Math.round(MAX_DRIFT_RATIO * digitHeight);
+  const cuts = [
+    new Int32Array(component.height).fill(x),
+    ...columns.map((c) => cutPath(ink, own, components, component, x + c, drift)),
+    new Int32Array(component.height).fill(x + width),
+  ];
   const segments = new Map<string, Segment>();
   for (let i = 0; i < cuts.length - 1; i++) {
     for (let j = i + 1; j < cuts.length; j++) {
-      const span = cuts[j] - cuts[i];
+      // Paths that cross leave the rows where they do empty.
+      const spans: RowSpans = { top: component.y, from: cuts[i], to: cuts[j].map((to, row) => Math.max(to, cuts[i][row])) };
+      const span = Math.max(...spans.to) - Math.min(...spans.from);
       if (span > MAX_SEGMENT_RATIO * digitHeight) break;
       if (span < minimum) continue;
-      const box = inkBox(ink, components, component.labels, component, cuts[i], cuts[j]);
+      const box = inkBox(ink, components, component.labels, component, spans);
       if (!box || box.height < MIN_SEGMENT_HEIGHT_RATIO * digitHeight) continue;
-      segments.set(`${i},${j}`, { box, labels: component.labels, input: digitInput(ink, components, component.labels, box) });
+      segments.set(`${i},${j}`, { box, labels: component.labels, input: digitInput(ink, components, component.labels, box, spans) });
     }
   }
   return { component, cuts, segments };

@@ -1,6 +1,9 @@
 /**
  * One person writing on a canvas: applies their stroke messages to a StrokeBoard and pushes a
- * prediction after every change, while the pen moves, latest wins.
+ * prediction after every change, latest wins. While the pen moves the canvas is read at most every
+ * `liveReadMs` (a pen sends ~60 messages a second; reading each would spend the workers on frames
+ * no one sees at 100 writers); a stroke end, undo, redo, erase or clear is read at once and goes
+ * ahead of other sessions' pen-move reads.
  */
 import type { WebSocket } from 'ws';
 import { ErrorCode, type ClientMessage, type PredictionMessage, type ServerMessage } from '../../shared/protocol.js';
@@ -33,6 +36,10 @@ export class CanvasSession {
   private retry: NodeJS.Timeout | undefined;
   /** When the oldest change not yet read arrived: the start of its latency. */
   private changedAt: number | undefined;
+  /** A change not yet read that the person waits to see (anything but ink still being drawn). */
+  private urgent = false;
+  private lastReadAt = -Infinity;
+  private liveTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: WebSocket,
@@ -41,6 +48,7 @@ export class CanvasSession {
     private readonly logger: Logger,
     private readonly metrics: Metrics,
     readonly id: string,
+    private readonly liveReadMs: number,
   ) {
     this.reader = new LatestWins(() => this.read());
   }
@@ -51,6 +59,7 @@ export class CanvasSession {
 
   /** Reads the canvas as it is now (after a resume). */
   refresh(): void {
+    this.urgent = true;
     this.reader.request();
   }
 
@@ -79,6 +88,7 @@ export class CanvasSession {
     }
     if (message.seq !== undefined) this.state.lastSeq = message.seq;
     this.changedAt ??= performance.now();
+    if (message.type !== 'stroke-begin' && message.type !== 'stroke-points') this.urgent = true;
     this.reader.request();
   }
 
@@ -88,6 +98,19 @@ export class CanvasSession {
       this.later();
       return;
     }
+    const urgent = this.urgent;
+    const sinceLastRead = performance.now() - this.lastReadAt;
+    if (!urgent && sinceLastRead < this.liveReadMs) {
+      this.liveTimer ??= setTimeout(() => {
+        this.liveTimer = undefined;
+        this.reader.request();
+      }, this.liveReadMs - sinceLastRead);
+      return;
+    }
+    clearTimeout(this.liveTimer);
+    this.liveTimer = undefined;
+    this.urgent = false;
+    this.lastReadAt = performance.now();
     const ack = this.state.lastSeq;
     const changedAt = this.changedAt;
     this.changedAt = undefined;
@@ -97,12 +120,13 @@ export class CanvasSession {
       prediction = { type: 'prediction', seq: ++this.state.predictions, text: '', lines: [], ms: 0 };
     } else {
       try {
-        const { result, ms } = await this.pool.recognizeStrokes({ width: this.board.width, height: this.board.height, strokes });
+        const { result, ms } = await this.pool.recognizeStrokes({ width: this.board.width, height: this.board.height, strokes }, urgent ? 'urgent' : 'live');
         prediction = { type: 'prediction', seq: ++this.state.predictions, text: result.text, lines: result.lines, ms: Math.round(ms * 10) / 10 };
       } catch (error) {
         const code = error instanceof RecognitionError ? error.code : RecognitionErrorCode.Internal;
         if (code === RecognitionErrorCode.Busy) {
           this.changedAt ??= changedAt;
+          this.urgent ||= urgent;
           this.later();
           return;
         }
@@ -128,6 +152,7 @@ export class CanvasSession {
 
   dispose(): void {
     clearTimeout(this.retry);
+    clearTimeout(this.liveTimer);
     this.reader.stop();
   }
 }

@@ -147,7 +147,7 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
       const limits = { maxStrokes: config.maxStrokes, maxPointsPerStroke: config.maxPointsPerStroke, maxHistory: 200 };
       connection.session = message.mode === 'camera'
         ? new CameraSession(connection.socket, pool, config.cameraFpsMax, logger, metrics, connection.id)
-        : new CanvasSession(connection.socket, pool, resumable?.state ?? newCanvasState(message.canvas!, limits), logger, metrics, connection.id);
+        : new CanvasSession(connection.socket, pool, resumable?.state ?? newCanvasState(message.canvas!, limits), logger, metrics, connection.id, config.liveReadMs);
       metrics.sessions.inc({ mode: message.mode });
       const ack = connection.session instanceof CanvasSession ? connection.session.state.lastSeq : undefined;
       send(connection.socket, {

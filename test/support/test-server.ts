@@ -20,7 +20,7 @@ export interface TestServer {
 
 export async function startTestServer(pool: RecognitionPool, settings: Partial<ServerConfig> = {}): Promise<TestServer> {
   const config = { ...DEFAULT_CONFIG, ...settings };
-  const metrics = new Metrics({ processMetrics: false });
+  const metrics = new Metrics({ processMetrics: false, pool });
   const server = createHttpServer(config, pool, silentLogger, metrics);
   const sockets = attachWebSockets(server, pool, config, silentLogger, metrics);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

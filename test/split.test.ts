@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import type { InkImage } from '../server/recognition/binarize.js';
+import { findComponents } from '../server/recognition/components.js';
+import { splitCandidates } from '../server/recognition/split.js';
+
+/**
+ * Two thick strokes leaning the same way, side by side and joined by a bridge at the foot: every
+ * column through the middle crosses one of them, but a slanted line between them crosses neither.
+ */
+function leaningPair(): InkImage {
+  const width = 90, height = 60;
+  const mask = new Uint8Array(width * height);
+  const stroke = (x0: number, y0: number, x1: number, y1: number) => {
+    for (let t = 0; t <= 1; t += 0.002) {
+      const cx = x0 + (x1 - x0) * t, cy = y0 + (y1 - y0) * t;
+      for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) mask[Math.round(cy + dy) * width + Math.round(cx + dx)] = 255;
+    }
+  };
+  stroke(10, 55, 40, 5);
+  stroke(35, 55, 65, 5);
+  stroke(10, 55, 40, 55);
+  return { width, height, mask, intensity: mask.slice(), polarity: 'light-on-dark', method: 'otsu', threshold: 128 };
+}
+
+describe('splitting touching digits', () => {
+  it('cuts along the gap between leaning digits where no straight column is free of ink', () => {
+    const ink = leaningPair();
+    const components = findComponents(ink.mask, ink.width, ink.height);
+    expect(components.components).toHaveLength(1);
+    const piece = components.components[0];
+    const inkOn = (column: (row: number) => number) => {
+      let pixels = 0;
+      for (let row = 0; row < piece.height; row++) if (ink.mask[(piece.y + row) * ink.width + column(row)]) pixels++;
+      return pixels;
+    };
+    let leastStraight = Infinity;
+    for (let x = piece.x + 20; x < piece.x + piece.width - 20; x++) leastStraight = Math.min(leastStraight, inkOn(() => x));
+    const { cuts } = splitCandidates(ink, components, piece, piece.height);
+    const interior = cuts.slice(1, -1);
+    expect(interior.length).toBeGreaterThan(0);
+    const leastCurved = Math.min(...interior.map((path) => inkOn((row) => path[row])));
+    // Only the bridge at the foot is crossed (5 rows thick), far less than any straight column.
+    expect(leastCurved).toBeLessThanOrEqual(6);
+    expect(leastStraight).toBeGreaterThan(2 * leastCurved);
+  });
+});
