@@ -37,8 +37,8 @@ export interface ServerConfig {
   /** MESSAGES_PER_SECOND: messages read from one session per second; more get `rate-limited`. */
   messagesPerSecond: number;
   /**
-   * LIVE_READ_MS: while the pen moves, a canvas is read at most this often; a stroke end, undo,
-   * redo, erase or clear is read at once and ahead of pen-move reads.
+   * LIVE_READ_MS: while the pen moves, a canvas is read at most this often, and only when a worker
+   * is free; a stroke end, undo, redo, erase or clear is read at once, queueing if need be.
    */
   liveReadMs: number;
   /** HELLO_TIMEOUT_MS: time a new connection has to say hello. */

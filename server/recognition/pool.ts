@@ -36,8 +36,11 @@ export interface TimedResult {
   ms: number;
 }
 
-/** Stroke sets read together in one task at most. */
-const MAX_STROKE_BATCH = 32;
+/**
+ * Stroke sets read together in one task at most: enough to share one network call, few enough
+ * (about 3 ms each) that a stroke end arriving meanwhile does not wait long for the next worker.
+ */
+const MAX_STROKE_BATCH = 8;
 
 /** `urgent`: a change the person waits to see read (stroke end, undo, clear); `live`: ink still being drawn. */
 export type StrokePriority = 'urgent' | 'live';
@@ -127,23 +130,20 @@ export class RecognitionPool {
   }
 
   /**
-   * Reads a stroke set. While every worker is busy, sets from all sessions wait together and go to
-   * the next free worker as one task, whose network call classifies all their digits at once.
-   * An `urgent` set (the canvas after a stroke end, undo or clear: what the person waits for) goes
-   * ahead of the `live` ones read while a pen moves.
+   * Reads a stroke set. While every worker is busy, `urgent` sets (the canvas after a stroke end,
+   * undo or clear: what the person waits for) from all sessions wait together and go to the next
+   * free worker as one task, whose network call classifies all their digits at once. A `live` set
+   * (ink still being drawn) is read only by a worker with nothing else to do, else refused as
+   * busy: its session reads again a moment later, and a saturated server spends its workers on
+   * what people wait for.
    */
   recognizeStrokes(set: StrokeSet, priority: StrokePriority = 'urgent'): Promise<TimedResult> {
     return new Promise((resolve, reject) => {
       const busy = () => new RecognitionError(RecognitionErrorCode.Busy, 'every recognition worker is busy; try again shortly');
-      if (this.waitingStrokes.urgent.length + this.waitingStrokes.live.length >= this.maxQueue) {
-        // A full queue makes room for an urgent set by turning away the oldest live one, whose
-        // session reads again shortly anyway.
-        const displaced = priority === 'urgent' ? this.waitingStrokes.live.shift() : undefined;
-        if (!displaced) {
-          reject(busy());
-          return;
-        }
-        displaced.reject(busy());
+      const waiting = this.waitingStrokes.urgent.length + this.waitingStrokes.live.length;
+      if (priority === 'live' ? this.inFlight + waiting >= this.threads : waiting >= this.maxQueue) {
+        reject(busy());
+        return;
       }
       this.waitingStrokes[priority].push({ set, resolve, reject });
       this.sendWaitingStrokes();

@@ -115,15 +115,21 @@ export function rasterizeStrokes(set: StrokeSet): StrokeRaster {
   const height = writingHeight(set.strokes);
   const points = set.strokes.flat();
   const margin = Math.max(height, 1) * 0.25;
-  const left = Math.min(...points.map((p) => p[0])) - margin;
-  const top = Math.min(...points.map((p) => p[1])) - margin;
-  const extentWidth = Math.max(...points.map((p) => p[0])) + margin - left;
-  const extentHeight = Math.max(...points.map((p) => p[1])) + margin - top;
+  const firstX = Math.min(...points.map((p) => p[0])) - margin;
+  const firstY = Math.min(...points.map((p) => p[1])) - margin;
+  const lastX = Math.max(...points.map((p) => p[0])) + margin;
+  const lastY = Math.max(...points.map((p) => p[1])) + margin;
   // Dots and lines without height are drawn at canvas scale.
   const pixelsPerUnit = Math.min(
     height > 0 ? Math.min(8, RASTER_DIGIT_HEIGHT / height) : 1,
-    Math.sqrt(MAX_RASTER_PIXELS / (extentWidth * extentHeight)),
+    Math.sqrt(MAX_RASTER_PIXELS / ((lastX - firstX) * (lastY - firstY))),
   );
+  // The origin sits on the canvas's own grid of raster pixels, so that ink written further up or
+  // left moves the raster by whole pixels: unchanged digits keep their exact pixels (and cache hits).
+  const left = Math.floor(firstX * pixelsPerUnit) / pixelsPerUnit;
+  const top = Math.floor(firstY * pixelsPerUnit) / pixelsPerUnit;
+  const extentWidth = lastX - left;
+  const extentHeight = lastY - top;
   const rasterWidth = Math.max(1, Math.ceil(extentWidth * pixelsPerUnit));
   const rasterHeight = Math.max(1, Math.ceil(extentHeight * pixelsPerUnit));
   const toRaster = ([x, y]: StrokePoint): [number, number] => [(x - left) * pixelsPerUnit, (y - top) * pixelsPerUnit];

@@ -1,9 +1,9 @@
 /**
  * One person writing on a canvas: applies their stroke messages to a StrokeBoard and pushes a
  * prediction after every change, latest wins. While the pen moves the canvas is read at most every
- * `liveReadMs` (a pen sends ~60 messages a second; reading each would spend the workers on frames
- * no one sees at 100 writers); a stroke end, undo, redo, erase or clear is read at once and goes
- * ahead of other sessions' pen-move reads.
+ * `liveReadMs` and only by a worker with nothing else to do (a pen sends ~60 messages a second;
+ * reading each would spend the workers on frames no one sees at 100 writers); a stroke end, undo,
+ * redo, erase or clear is read at once, queueing for a worker if need be.
  */
 import type { WebSocket } from 'ws';
 import { ErrorCode, type ClientMessage, type PredictionMessage, type ServerMessage } from '../../shared/protocol.js';
