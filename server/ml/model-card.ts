@@ -34,6 +34,8 @@ export interface ModelCard {
   validationAccuracy: number;
   test: Omit<EvaluationReport, 'errors'>;
   throughput: Throughput;
+  /** What happened to the model after training: why it was chosen, how to make it again. */
+  notes?: string[];
 }
 
 export function describeLayers(model: tf.LayersModel): ModelCard['architecture'] {
@@ -74,7 +76,8 @@ ${t.initFrom ? `Fine-tuned from \`${t.initFrom.model}\` (${t.initFrom.epochs ?? 
 ` : ''}${t.epochs} epochs, batch ${t.batchSize}, ${t.optimizer}, learning rate ${t.learningRate}; the checkpoint kept is the one
 with the best validation accuracy.
 ${t.rejectFraction ? `\nAn eleventh output, "not one digit", was trained on ${percent(t.rejectFraction, 0)} of each batch: two training digits
-touching or overlapping, or a training digit cut off between a quarter and three quarters of its width. The
+touching or overlapping, or a training digit at least half as wide as tall cut off between a quarter and three
+quarters of its width (a piece of a 1 is still a 1). The
 pipeline uses it to tell a good cut of touching digits from a bad one. Accuracy figures take the likeliest of the
 ten digits, ignoring that output.\n` : ''}
 Augmentation (each training image drawn anew every epoch, then normalised like serving input):
@@ -100,7 +103,7 @@ ${confusionRows}
 ## Limits
 Trained on MNIST only: single, isolated, upright-ish Western Arabic digits. Segmentation decides what
 reaches it; a non-digit crop still gets a (usually low-confidence) digit.
-`;
+${card.notes?.length ? `\n## Notes\n${card.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`;
 }
 
 export async function writeModelCard(dir: string, card: ModelCard): Promise<void> {

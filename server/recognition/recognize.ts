@@ -69,13 +69,26 @@ interface Located {
 }
 
 /**
- * A reading in two halves around the network: `inputs` are every piece of ink to classify, and
- * `complete` turns their predictions into the result. Split so that a worker can read several
- * sessions' ink with one call of the network (batching across sessions).
+ * A reading in halves around the network: `inputs` are every piece of ink to classify, and
+ * `complete` turns their predictions into the result, or into a further plan when the network said
+ * some ink is not one digit and it is to be cut and read again. Split so that a worker can read
+ * several sessions' ink with one call of the network per round (batching across sessions).
  */
 export interface PlannedReading {
   inputs: Float32Array[];
-  complete(predictions: DigitPrediction[]): RecognitionResult;
+  complete(predictions: DigitPrediction[]): RecognitionResult | PlannedReading;
+}
+
+/**
+ * Ink read as a whole is cut and read again when the network (with a reject output) gives "not one
+ * digit" more than this, if it is at least SECOND_LOOK_MIN_WIDTH digit heights wide: narrower than
+ * the width test for touching digits, since a pair of narrow digits (11, 17) is not wide.
+ */
+const SECOND_LOOK_NOT_DIGIT = 0.5;
+const SECOND_LOOK_MIN_WIDTH = 0.5;
+
+function isPlan(value: RecognitionResult | PlannedReading): value is PlannedReading {
+  return 'inputs' in value;
 }
 
 export function planReading(ink: InkImage, options: InkOptions = {}): PlannedReading {
@@ -89,29 +102,41 @@ export function planReading(ink: InkImage, options: InkOptions = {}): PlannedRea
     .filter((p) => Math.max(p.width, p.height) >= 0.35 * digitHeight && p.height >= 0.3 * digitHeight);
 
   const digitWidth = typicalDigitWidth(pieces, digitHeight);
-  const singles: Segment[] = [];
+  // Pieces joined from parts above are one digit by that evidence; only whole ink is cut.
+  const mayCut = (piece: InkComponent) => piece.labels.length === 1 && (evidence?.maySpanDigits(piece) ?? true);
+  const singles: (Segment & { piece: InkComponent })[] = [];
   const splits: SplitCandidates[] = [];
   for (const piece of pieces) {
-    // Pieces joined from parts above are one digit by that evidence; only whole ink is cut.
-    const joinedFromParts = piece.labels.length > 1;
-    if (!joinedFromParts && needsSplitCheck(piece, digitHeight, digitWidth) && (evidence?.maySpanDigits(piece) ?? true)) {
+    if (mayCut(piece) && needsSplitCheck(piece, digitHeight, digitWidth)) {
       splits.push(splitCandidates(ink, componentImage, piece, digitHeight));
     } else {
-      singles.push({ box: piece, labels: piece.labels, input: digitInput(ink, componentImage, piece.labels, piece) });
+      singles.push({ piece, box: piece, labels: piece.labels, input: digitInput(ink, componentImage, piece.labels, piece) });
     }
   }
-  const splitSegments = splits.flatMap((s) => [...s.segments.entries()]);
+  const chooseAll = (candidates: SplitCandidates[], predictions: DigitPrediction[], offset = 0): Located[] => candidates.flatMap((c) => {
+    const byKey = new Map<string, DigitPrediction>();
+    for (const key of c.segments.keys()) byKey.set(key, predictions[offset++]);
+    return chooseSplit(c, byKey, digitHeight, digitWidth).map((chosen) => ({ box: chosen.segment.box, prediction: chosen.prediction }));
+  });
+  const segmentInputs = (candidates: SplitCandidates[]) => candidates.flatMap((c) => [...c.segments.values()].map((segment) => segment.input));
   return {
-    inputs: [...singles.map((s) => s.input), ...splitSegments.map(([, s]) => s.input)],
-    complete(predictions) {
-      const located: Located[] = singles.map((s, i) => ({ box: s.box, prediction: predictions[i] }));
-      let offset = singles.length;
-      for (const candidates of splits) {
-        const byKey = new Map<string, DigitPrediction>();
-        for (const key of candidates.segments.keys()) byKey.set(key, predictions[offset++]);
-        for (const chosen of chooseSplit(candidates, byKey, digitHeight, digitWidth)) located.push({ box: chosen.segment.box, prediction: chosen.prediction });
-      }
-      return assemble(located, ink, scale, options.offset);
+    inputs: [...singles.map((s) => s.input), ...segmentInputs(splits)],
+    complete(predictions): RecognitionResult | PlannedReading {
+      const located = chooseAll(splits, predictions, singles.length);
+      const secondLook: SplitCandidates[] = [];
+      singles.forEach((single, i) => {
+        const prediction = predictions[i];
+        if (prediction.notDigit > SECOND_LOOK_NOT_DIGIT && single.piece.width >= SECOND_LOOK_MIN_WIDTH * digitHeight && mayCut(single.piece)) {
+          secondLook.push(splitCandidates(ink, componentImage, single.piece, digitHeight));
+        } else {
+          located.push({ box: single.box, prediction });
+        }
+      });
+      if (secondLook.length === 0) return assemble(located, ink, scale, options.offset);
+      return {
+        inputs: segmentInputs(secondLook),
+        complete: (more) => assemble([...located, ...chooseAll(secondLook, more)], ink, scale, options.offset),
+      };
     },
   };
 }
@@ -143,15 +168,19 @@ function assemble(located: Located[], ink: InkImage, scale: number, offset?: { x
   };
 }
 
-/** Reads several plans with one call of the network. */
+/** Reads several plans with one call of the network per round (a second round only for ink to cut again). */
 export function completeTogether(plans: PlannedReading[], classifier: DigitClassifier): RecognitionResult[] {
-  const predictions = classifier.classify(plans.flatMap((p) => p.inputs));
-  let offset = 0;
-  return plans.map((plan) => {
-    const own = predictions.slice(offset, offset + plan.inputs.length);
-    offset += plan.inputs.length;
-    return plan.complete(own);
-  });
+  const outcomes: (RecognitionResult | PlannedReading)[] = [...plans];
+  for (let pending = outcomes.map((_, i) => i); pending.length > 0; pending = pending.filter((i) => isPlan(outcomes[i]))) {
+    const round = pending.map((i) => outcomes[i] as PlannedReading);
+    const predictions = round.some((plan) => plan.inputs.length > 0) ? classifier.classify(round.flatMap((plan) => plan.inputs)) : [];
+    let offset = 0;
+    round.forEach((plan, k) => {
+      outcomes[pending[k]] = plan.complete(predictions.slice(offset, offset + plan.inputs.length));
+      offset += plan.inputs.length;
+    });
+  }
+  return outcomes as RecognitionResult[];
 }
 
 export function recognizeInk(ink: InkImage, classifier: DigitClassifier, options: InkOptions = {}): RecognitionResult {

@@ -147,7 +147,9 @@ export function splitCandidates(ink: InkImage, components: ComponentImage, compo
       // Paths that cross leave the rows where they do empty.
       const spans: RowSpans = { top: component.y, from: cuts[i], to: cuts[j].map((to, row) => Math.max(to, cuts[i][row])) };
       const span = Math.max(...spans.to) - Math.min(...spans.from);
-      if (span > MAX_SEGMENT_RATIO * digitHeight) break;
+      // The whole piece is always a candidate: a broad digit is wider than any piece of a cut.
+      const whole = i === 0 && j === cuts.length - 1;
+      if (span > MAX_SEGMENT_RATIO * digitHeight && !whole) continue;
       if (span < minimum) continue;
       const box = inkBox(ink, components, component.labels, component, spans);
       if (!box || box.height < MIN_SEGMENT_HEIGHT_RATIO * digitHeight) continue;

@@ -221,7 +221,18 @@ export function planStrokes(set: StrokeSet): PlannedReading {
   }
   const raster = rasterizeStrokes(set);
   const plan = planReading(raster.ink, { scale: raster.scale, offset: raster.origin, inkEvidence: strokeEvidence(raster) });
-  return { inputs: plan.inputs, complete: (predictions) => ({ ...plan.complete(predictions), width: set.width, height: set.height }) };
+  return withCanvasSize(plan, set);
+}
+
+/** The plan's result, reported in the canvas's size rather than the raster's. */
+function withCanvasSize(plan: PlannedReading, canvas: { width: number; height: number }): PlannedReading {
+  return {
+    inputs: plan.inputs,
+    complete(predictions) {
+      const outcome = plan.complete(predictions);
+      return 'inputs' in outcome ? withCanvasSize(outcome, canvas) : { ...outcome, width: canvas.width, height: canvas.height };
+    },
+  };
 }
 
 export function recognizeStrokes(set: StrokeSet, classifier: DigitClassifier): RecognitionResult {
