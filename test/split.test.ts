@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { InkImage } from '../server/recognition/binarize.js';
 import { findComponents } from '../server/recognition/components.js';
 import { splitCandidates } from '../server/recognition/split.js';
+import { penWidth } from '../server/recognition/binarize.js';
 
 /**
  * Two thick strokes leaning the same way, side by side and joined by a bridge at the foot: every
@@ -42,5 +43,19 @@ describe('splitting touching digits', () => {
     // Only the bridge at the foot is crossed (5 rows thick), far less than any straight column.
     expect(leastCurved).toBeLessThanOrEqual(6);
     expect(leastStraight).toBeGreaterThan(2 * leastCurved);
+  });
+});
+
+describe('pen width', () => {
+  it('is the width of the strokes, not of a blob of shadow beside them', () => {
+    const width = 300, height = 120;
+    const mask = new Uint8Array(width * height);
+    // Five vertical strokes 6 px wide, 80 px tall...
+    for (let s = 0; s < 5; s++) for (let y = 20; y < 100; y++) for (let x = 20 + 30 * s; x < 26 + 30 * s; x++) mask[y * width + x] = 255;
+    // ...and a shadow as large as all of them together.
+    for (let y = 10; y < 110; y++) for (let x = 180; x < 180 + 24 + (y % 37); x++) mask[y * width + x] = 255;
+    expect(penWidth(mask, width, height)).toBeGreaterThanOrEqual(5);
+    expect(penWidth(mask, width, height)).toBeLessThanOrEqual(7);
+    expect(penWidth(new Uint8Array(width * height), width, height)).toBe(0);
   });
 });

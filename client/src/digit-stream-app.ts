@@ -1,5 +1,5 @@
 import { css, html, LitElement } from 'lit';
-import type { Point, PredictionMessage, StrokeId } from '../../shared/protocol.js';
+import type { Point, PredictionMessage } from '../../shared/protocol.js';
 import { StrokeBoard, BoardError } from '../../shared/stroke-board.js';
 import { ConnectionController } from './connection-controller.js';
 import type { StrokeEventDetail } from './draw-canvas.js';
@@ -320,22 +320,26 @@ export class DigitStreamApp extends LitElement {
     const { stroke, points } = event.detail;
     if (this.eraser) {
       this.sweep = event.type === 'stroke-begin' ? [...points] : [...this.sweep, ...points];
-      if (event.type === 'stroke-end') this.eraseTouched(this.sweep, []);
+      if (event.type === 'stroke-end') this.eraseTouched(this.sweep);
       return;
     }
     if (event.type === 'stroke-begin') this.apply({ type: 'stroke-begin', stroke, point: points[0] });
     else if (event.type === 'stroke-points') this.apply({ type: 'stroke-points', stroke, points });
     else {
       this.apply({ type: 'stroke-end', stroke });
-      // A scratch-out over digits erases them, itself included.
       const drawn = this.board.list().find((s) => s.id === stroke);
-      if (drawn && isScratchOut(drawn.points)) this.eraseTouched(drawn.points, [stroke]);
+      if (drawn && isScratchOut(drawn.points)) {
+        // A scratch-out is a gesture, not ink: its own stroke is taken back (undone, so no later
+        // undo brings the scribble back), then what it covered is erased as one undoable change.
+        this.apply({ type: 'undo' });
+        this.eraseTouched(drawn.points);
+      }
     }
   };
 
-  private eraseTouched(path: readonly Point[], also: StrokeId[]): void {
-    const touched = strokesTouched(path, this.board.list().filter((s) => !also.includes(s.id)), 12);
-    if (touched.length + also.length > 0) this.apply({ type: 'erase', strokes: [...touched, ...also] });
+  private eraseTouched(path: readonly Point[]): void {
+    const touched = strokesTouched(path, this.board.list(), 12);
+    if (touched.length > 0) this.apply({ type: 'erase', strokes: touched });
   }
 
   /** Applies a change to the local canvas first (so the ink shows at once), then sends it. */

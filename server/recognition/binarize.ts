@@ -120,41 +120,105 @@ export function binarize(image: GrayImage8): InkImage {
     }
     source.delete();
 
-    // The background is what an opening with a window wider than any stroke leaves behind.
-    // Estimated at quarter resolution: light varies slowly, and a big window is costly.
-    const small = new cv.Mat();
-    const factor = Math.max(1, Math.floor(Math.min(width, height) / 120));
-    cv.resize(inkBright, small, new cv.Size(Math.max(1, Math.round(width / factor)), Math.max(1, Math.round(height / factor))), 0, 0, cv.INTER_AREA);
-    // A third of the short side: wider than any stroke of digits that fit in the image.
-    const window = odd(Math.min(small.cols, small.rows) / 3);
-    const kernel = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(window, window));
-    cv.morphologyEx(small, kernelScratch, cv.MORPH_OPEN, kernel);
-    kernel.delete();
-    small.delete();
-    cv.resize(kernelScratch, background, new cv.Size(width, height), 0, 0, cv.INTER_LINEAR);
+    // The background is what an opening with a window wider than any stroke leaves behind. First
+    // a third of the short side: wider than any stroke of digits that fit in the image.
+    backgroundOf(inkBright, Math.min(width, height) / 3, background, kernelScratch);
     const backgroundHistogram = histogramOf(background.data);
     const unevenness = percentile(backgroundHistogram, total, 0.98) - percentile(backgroundHistogram, total, 0.02);
     const method: BinarizeMethod = unevenness > UNEVEN_LIGHT_LEVELS ? 'adaptive' : 'otsu';
 
-    let intensity: Uint8Array;
+    let { intensity, mask, threshold } = inkOf(inkBright, background, flattened, method, backgroundHistogram);
     if (method === 'adaptive') {
-      cv.subtract(inkBright, background, flattened);
-      intensity = Uint8Array.from(flattened.data);
-    } else {
-      // Even light: subtract the single background level so faint paper does not read as ink.
-      const level = percentile(backgroundHistogram, total, 0.5);
-      const bright = inkBright.data;
-      intensity = new Uint8Array(total);
-      for (let i = 0; i < total; i++) intensity[i] = bright[i] > level ? bright[i] - level : 0;
+      // So wide a window cuts the top off light that changes within it (a dark corner, a shadow's
+      // edge), and what it cuts off reads as ink. Once the pen's width is known from this first
+      // mask, the background is estimated again with a window a few pens wide, which follows the
+      // light closely and still removes every stroke.
+      const pen = penWidth(mask, width, height);
+      const window = PEN_WIDTHS_PER_WINDOW * pen;
+      if (pen > 0 && window < Math.min(width, height) / 3) {
+        backgroundOf(inkBright, window, background, kernelScratch);
+        ({ intensity, mask, threshold } = inkOf(inkBright, background, flattened, method, backgroundHistogram));
+      }
     }
-    const histogram = histogramOf(intensity);
-    const strongest = percentile(histogram, total, 0.999);
-    const threshold = Math.max(MIN_INK_CONTRAST, otsuLevel(histogram, total), Math.round(strongest * 0.25));
-    const mask = new Uint8Array(total);
-    if (strongest >= MIN_INK_CONTRAST) hysteresis(intensity, width, height, threshold, Math.max(MIN_INK_CONTRAST * 0.6, threshold * HYSTERESIS_LOW), mask);
-    if (method === 'adaptive') closeSmallGaps(mask, width, height);
     return { width, height, mask, intensity, polarity, method, threshold };
   });
+}
+
+/** The background window, in pen widths, once the pen's width is known. */
+const PEN_WIDTHS_PER_WINDOW = 3;
+
+/**
+ * The background of ink-bright `source` into `background`: an opening (erosion then dilation) with
+ * a square `window` pixels wide, computed at reduced resolution (light varies slowly, and a big
+ * window is costly) and scaled back.
+ */
+function backgroundOf(source: Mat, window: number, background: Mat, scratch: Mat): void {
+  const { cols: width, rows: height } = source;
+  const small = new cv.Mat();
+  const factor = Math.max(1, Math.floor(Math.min(width, height) / 120));
+  cv.resize(source, small, new cv.Size(Math.max(1, Math.round(width / factor)), Math.max(1, Math.round(height / factor))), 0, 0, cv.INTER_AREA);
+  const side = odd(window / factor);
+  const kernel = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(side, side));
+  cv.morphologyEx(small, scratch, cv.MORPH_OPEN, kernel);
+  kernel.delete();
+  small.delete();
+  cv.resize(scratch, background, new cv.Size(width, height), 0, 0, cv.INTER_LINEAR);
+}
+
+/** Ink brightness above the background, and the mask thresholded from it. */
+function inkOf(inkBright: Mat, background: Mat, flattened: Mat, method: BinarizeMethod, backgroundHistogram: Float64Array) {
+  const { cols: width, rows: height } = inkBright;
+  const total = width * height;
+  let intensity: Uint8Array;
+  if (method === 'adaptive') {
+    cv.subtract(inkBright, background, flattened);
+    intensity = Uint8Array.from(flattened.data);
+  } else {
+    // Even light: subtract the single background level so faint paper does not read as ink.
+    const level = percentile(backgroundHistogram, total, 0.5);
+    const bright = inkBright.data;
+    intensity = new Uint8Array(total);
+    for (let i = 0; i < total; i++) intensity[i] = bright[i] > level ? bright[i] - level : 0;
+  }
+  const histogram = histogramOf(intensity);
+  const strongest = percentile(histogram, total, 0.999);
+  const threshold = Math.max(MIN_INK_CONTRAST, otsuLevel(histogram, total), Math.round(strongest * 0.25));
+  const mask = new Uint8Array(total);
+  if (strongest >= MIN_INK_CONTRAST) hysteresis(intensity, width, height, threshold, Math.max(MIN_INK_CONTRAST * 0.6, threshold * HYSTERESIS_LOW), mask);
+  if (method === 'adaptive') closeSmallGaps(mask, width, height);
+  return { intensity, mask, threshold };
+}
+
+/**
+ * The pen's width in pixels: the most common length of the mask's horizontal and vertical runs of
+ * ink, in bins a fifth of an octave wide. Strokes make many runs of about the pen's width; a blob
+ * of shadow makes runs of every length, spread too thin to make the peak. 0 when there is no ink.
+ */
+export function penWidth(mask: Uint8Array, width: number, height: number): number {
+  const BINS_PER_OCTAVE = 5;
+  const bins = new Float64Array(Math.ceil(Math.log2(Math.max(width, height) + 1) * BINS_PER_OCTAVE) + 1);
+  const count = (length: number) => {
+    if (length > 1) bins[Math.round(Math.log2(length) * BINS_PER_OCTAVE)]++;
+  };
+  for (let y = 0; y < height; y++) {
+    let length = 0;
+    for (let x = 0; x < width; x++) {
+      if (mask[y * width + x]) length++;
+      else { count(length); length = 0; }
+    }
+    count(length);
+  }
+  for (let x = 0; x < width; x++) {
+    let length = 0;
+    for (let y = 0; y < height; y++) {
+      if (mask[y * width + x]) length++;
+      else { count(length); length = 0; }
+    }
+    count(length);
+  }
+  let peak = 0;
+  for (let bin = 1; bin < bins.length; bin++) if (bins[bin] > bins[peak]) peak = bin;
+  return bins[peak] > 0 ? Math.round(2 ** (peak / BINS_PER_OCTAVE)) : 0;
 }
 
 /**

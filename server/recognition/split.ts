@@ -33,6 +33,8 @@ const COUNT_TOLERANCE = 0.5;
  */
 const SINGLE_MAX_WIDTH_RATIO = 1.45;
 const SINGLE_CONFIDENCE = 0.9;
+/** A piece of ink wider than this many digit heights is never read as one digit. */
+const MAX_WHOLE_RATIO = 2;
 /** Candidate pieces are between these widths, in digit heights (a 1 is narrow, a wide 0 is not). */
 const MIN_SEGMENT_RATIO = 0.12;
 const MAX_SEGMENT_RATIO = 1.25;
@@ -147,8 +149,9 @@ export function splitCandidates(ink: InkImage, components: ComponentImage, compo
       // Paths that cross leave the rows where they do empty.
       const spans: RowSpans = { top: component.y, from: cuts[i], to: cuts[j].map((to, row) => Math.max(to, cuts[i][row])) };
       const span = Math.max(...spans.to) - Math.min(...spans.from);
-      // The whole piece is always a candidate: a broad digit is wider than any piece of a cut.
-      const whole = i === 0 && j === cuts.length - 1;
+      // The whole piece is a candidate up to the width of the broadest single digit, wider than
+      // any piece of a cut.
+      const whole = i === 0 && j === cuts.length - 1 && span <= MAX_WHOLE_RATIO * digitHeight;
       if (span > MAX_SEGMENT_RATIO * digitHeight && !whole) continue;
       if (span < minimum) continue;
       const box = inkBox(ink, components, component.labels, component, spans);
