@@ -1,5 +1,5 @@
 /**
- * npm run loadtest:capacity -- [--kinds canvas,camera,upload,idle] [--step-seconds N]
+ * npm run loadtest:capacity -- [--kinds canvas,camera,upload,idle] [--step-seconds N] [--levels A,B,...] [--hold S]
  * Finds this machine's capacity with k6: steps the load up and reports, per step, the figures the
  * load test measures and where the CPU went (main thread, recognition workers, garbage collection,
  * the load generator), so that what limits us is measured rather than guessed.
@@ -18,8 +18,9 @@ import { LOAD_TEST_SERVER_ENV, prepareK6, RESULTS_DIR, runK6, type Scenario } fr
 
 const KINDS = ['canvas', 'camera', 'upload', 'idle'] as const;
 type Kind = (typeof KINDS)[number];
-const USAGE = `Usage: npm run loadtest:capacity -- [--kinds ${KINDS.join(',')}] [--step-seconds N] [--hold S]`;
-const { values } = parseCli({ kinds: { type: 'string' }, 'step-seconds': { type: 'string' }, hold: { type: 'string' }, help: { type: 'boolean' } }, USAGE);
+const USAGE = `Usage: npm run loadtest:capacity -- [--kinds ${KINDS.join(',')}] [--step-seconds N] [--levels A,B,...] [--hold S]
+  --levels   the load levels to try (sessions, or uploads/s), for a single kind; default a preset per kind`;
+const { values } = parseCli({ kinds: { type: 'string' }, 'step-seconds': { type: 'string' }, levels: { type: 'string' }, hold: { type: 'string' }, help: { type: 'boolean' } }, USAGE);
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
@@ -28,14 +29,16 @@ const kinds = (values.kinds ?? KINDS.join(',')).split(',') as Kind[];
 for (const kind of kinds) if (!KINDS.includes(kind)) throw new Error(`unknown kind ${kind}; ${USAGE}`);
 const stepSeconds = positiveInteger(values['step-seconds'], 'step-seconds', 40);
 const holdSeconds = positiveInteger(values.hold, 'hold', 30);
+if (values.levels && kinds.length !== 1) throw new Error(`--levels needs exactly one kind; ${USAGE}`);
+const chosenLevels = values.levels?.split(',').map((level) => positiveInteger(level, 'levels', 1));
 
 /** Load levels tried in order; canvas, upload and idle stop at the first level that fails. */
 const LEVELS: Record<Kind, number[]> = {
   canvas: [25, 50, 100, 150, 200, 300, 400],
   camera: [1, 2, 4, 8, 16],
   upload: [4, 8, 16, 32, 48, 64],
-  // 15,000 is as far as this machine's 20,000 open files per process allow with margin.
-  idle: [1000, 5000, 10000, 15000],
+  // 19,000 is as far as this machine's 20,000 open files per process allow.
+  idle: [1000, 5000, 10000, 15000, 19000],
 };
 const CANVAS_P95_MS = 100;
 const UPLOAD_P95_MS = 2000;
@@ -73,7 +76,7 @@ interface Step {
   passed: boolean;
   figures: Record<string, number | undefined>;
   /** Cores' worth of CPU used over the step, and the event loop's share of one core. */
-  cpu: { serverCores?: number; machineCores?: number; loadGeneratorCores?: number; mainThreadBusy?: number; workersBusy?: number; gcShare?: number; eventLoopLagP99Ms?: number };
+  cpu: { serverCores?: number; machineCores?: number; loadGeneratorCores?: number; mainThreadBusy?: number; workersBusy?: number; gcShare?: number; eventLoopLagP99Ms?: number; serverMemoryMiB?: number };
 }
 
 function k6Value(summary: { metrics: Record<string, { values: Record<string, number> }> }, name: string, stat: string): number | undefined {
@@ -131,6 +134,7 @@ async function runStep(kind: Kind, level: number, baseUrl: string): Promise<Step
       workersBusy: delta('digit_stream_worker_busy_seconds') / (wall * workers),
       gcShare: delta('digit_stream_nodejs_gc_duration_seconds_sum') / wall,
       eventLoopLagP99Ms: (after.get('digit_stream_nodejs_eventloop_lag_p99_seconds') ?? Number.NaN) * 1000,
+      serverMemoryMiB: (after.get('digit_stream_process_resident_memory_bytes') ?? Number.NaN) / 2 ** 20,
     },
   };
 }
@@ -147,7 +151,7 @@ function describe(step: Step): string {
     idle: `${step.level} idle sessions: ${f.held} held`,
   }[step.kind];
   const c = step.cpu;
-  return `${step.passed ? 'pass' : 'FAIL'}  ${load}, ${f.errors} errors\n      cpu: server ${fmt(c.serverCores, 2)} cores, k6 and the rest ${fmt(c.loadGeneratorCores, 2)} cores; main thread ${pct(c.mainThreadBusy)} busy, workers ${pct(c.workersBusy)} busy, GC ${pct(c.gcShare)} of a core, event-loop lag p99 ${fmt(c.eventLoopLagP99Ms)} ms`;
+  return `${step.passed ? 'pass' : 'FAIL'}  ${load}, ${f.errors} errors\n      cpu: server ${fmt(c.serverCores, 2)} cores, k6 and the rest ${fmt(c.loadGeneratorCores, 2)} cores; main thread ${pct(c.mainThreadBusy)} busy, workers ${pct(c.workersBusy)} busy, GC ${pct(c.gcShare)} of a core, event-loop lag p99 ${fmt(c.eventLoopLagP99Ms)} ms, server memory ${fmt(c.serverMemoryMiB, 0)} MiB`;
 }
 
 await prepareK6();
@@ -156,7 +160,7 @@ for (const kind of kinds) {
   console.log(`\n${kind}: ${stepSeconds} s per step`);
   const server = await startServerProcess(LOAD_TEST_SERVER_ENV);
   try {
-    for (const level of LEVELS[kind]) {
+    for (const level of chosenLevels ?? LEVELS[kind]) {
       const step = await runStep(kind, level, server.baseUrl);
       steps.push(step);
       console.log(describe(step));

@@ -24,7 +24,7 @@ export async function prepareK6(): Promise<void> {
 }
 
 /** Server settings for load tests: sessions and queue beyond what the load will reach, so that capacity, not a limit, shows. */
-export const LOAD_TEST_SERVER_ENV = { SESSIONS_MAX: '10000', QUEUE_LIMIT: '256' };
+export const LOAD_TEST_SERVER_ENV = { SESSIONS_MAX: '20000', QUEUE_LIMIT: '256' };
 
 export interface K6Run {
   /** k6's exit code: 0, or 99 when a threshold failed. */
