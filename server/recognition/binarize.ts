@@ -200,22 +200,19 @@ export function penWidth(mask: Uint8Array, width: number, height: number): numbe
   const count = (length: number) => {
     if (length > 1) bins[Math.round(Math.log2(length) * BINS_PER_OCTAVE)]++;
   };
-  for (let y = 0; y < height; y++) {
-    let length = 0;
-    for (let x = 0; x < width; x++) {
-      if (mask[y * width + x]) length++;
-      else { count(length); length = 0; }
+  // Runs along `lines` lines of `along` pixels each, the n-th line starting at n * lineStep.
+  const countRuns = (lines: number, along: number, lineStep: number, pixelStep: number) => {
+    for (let line = 0; line < lines; line++) {
+      let length = 0;
+      for (let i = 0; i < along; i++) {
+        if (mask[line * lineStep + i * pixelStep]) length++;
+        else { count(length); length = 0; }
+      }
+      count(length);
     }
-    count(length);
-  }
-  for (let x = 0; x < width; x++) {
-    let length = 0;
-    for (let y = 0; y < height; y++) {
-      if (mask[y * width + x]) length++;
-      else { count(length); length = 0; }
-    }
-    count(length);
-  }
+  };
+  countRuns(height, width, width, 1);
+  countRuns(width, height, 1, width);
   let peak = 0;
   for (let bin = 1; bin < bins.length; bin++) if (bins[bin] > bins[peak]) peak = bin;
   return bins[peak] > 0 ? Math.round(2 ** (peak / BINS_PER_OCTAVE)) : 0;
