@@ -21,10 +21,11 @@ const CLEARLY_SINGLE_RATIO = 0.9;
 /** Every piece of a cut must be about as tall as a digit: slivers of one digit are not digits. */
 const MIN_SEGMENT_HEIGHT_RATIO = 0.55;
 /**
- * Score lost per digit of difference from the count the width suggests (in mean log-probability),
- * beyond half a digit either way: widths only roughly say how many digits there are.
+ * Score lost per digit of difference from the count the width suggests (in log-probability of the
+ * whole reading), beyond half a digit either way: widths only roughly say how many digits there
+ * are, so this only breaks near-ties between what the network reads.
  */
-const COUNT_PRIOR = 0.35;
+const COUNT_PRIOR = 0.15;
 const COUNT_TOLERANCE = 0.5;
 /**
  * A piece no wider than this (in digit heights) that reads as one digit with at least
@@ -47,7 +48,7 @@ const MAX_SEGMENT_RATIO = 1.25;
 const MAX_DRIFT_RATIO = 0.2;
 const DRIFT_COST = 0.02;
 /** Bounds on the search: cut columns tried per piece, digits one piece of ink may hold. */
-const MAX_CANDIDATE_CUTS = 10;
+const MAX_CANDIDATE_CUTS = 16;
 const MAX_DIGITS_PER_PIECE = 6;
 
 export interface Segment {
@@ -169,8 +170,10 @@ export interface ChosenSegment {
 
 /**
  * The best way to read the piece: for each number of digits k, the cutting that maximises the sum
- * of log-confidences (dynamic programming over cut columns); across k, the best mean
- * log-confidence less a prior for straying from the count the piece's width suggests.
+ * of log-confidences (dynamic programming over cut columns); across k, the best sum (the
+ * probability of the whole reading, with "not one digit" taking its share from bad pieces) less a
+ * prior for straying from the count the piece's width suggests. A mean per digit would favour
+ * cutting one digit into two confident pieces.
  */
 export function chooseSplit(candidates: SplitCandidates, predictions: Map<string, DigitPrediction>, digitHeight: number, digitWidth: number): ChosenSegment[] {
   const { cuts, segments, component } = candidates;
@@ -197,7 +200,7 @@ export function chooseSplit(candidates: SplitCandidates, predictions: Map<string
   let chosenK = 0, chosenScore = -Infinity;
   for (let k = 1; k <= MAX_DIGITS_PER_PIECE; k++) {
     if (best[k][n - 1] === -Infinity) continue;
-    const score = best[k][n - 1] / k - COUNT_PRIOR * Math.max(0, Math.abs(k - expected) - COUNT_TOLERANCE);
+    const score = best[k][n - 1] - COUNT_PRIOR * Math.max(0, Math.abs(k - expected) - COUNT_TOLERANCE);
     if (score > chosenScore) {
       chosenScore = score;
       chosenK = k;
