@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { InkImage } from '../server/recognition/binarize.js';
 import { findComponents } from '../server/recognition/components.js';
-import { splitCandidates } from '../server/recognition/split.js';
+import { chooseSplit, splitCandidates, type SplitCandidates } from '../server/recognition/split.js';
+import type { DigitPrediction } from '../server/recognition/classifier.js';
 import { penWidth } from '../server/recognition/binarize.js';
 
 /**
@@ -43,6 +44,29 @@ describe('splitting touching digits', () => {
     // Only the bridge at the foot is crossed (5 rows thick), far less than any straight column.
     expect(leastCurved).toBeLessThanOrEqual(6);
     expect(leastStraight).toBeGreaterThan(2 * leastCurved);
+  });
+});
+
+describe('choosing a cutting', () => {
+  const prediction = (digit: number, confidence: number): DigitPrediction => ({ digit, confidence, notDigit: 1 - confidence, alternatives: [{ digit, p: confidence }] });
+  const candidates = (columns: number[], keys: string[]): SplitCandidates => ({
+    component: { x: columns[0], y: 0, width: columns.at(-1)! - columns[0], height: 40, labels: [1], area: 1000 },
+    cuts: columns.map((c) => new Int32Array(40).fill(c)),
+    segments: new Map(keys.map((key) => [key, { box: { x: 0, y: 0, width: 20, height: 40 }, labels: [1], input: new Float32Array(784) }])),
+  });
+
+  it('prefers the likeliest reading as a whole over more pieces each read confidently', () => {
+    // Two halves read as 6 and 1 at 0.9 each (0.81 together) lose to the whole read as 0 at 0.85;
+    // the width (1.5 digits) favours neither.
+    const c = candidates([0, 20, 40], ['0,1', '1,2', '0,2']);
+    const predictions = new Map([['0,1', prediction(6, 0.9)], ['1,2', prediction(1, 0.9)], ['0,2', prediction(0, 0.85)]]);
+    expect(chooseSplit(c, predictions, 40, 40 / 1.5).map((chosen) => chosen.prediction.digit)).toEqual([0]);
+  });
+
+  it('leaves out a stretch no piece covers and still reads the rest', () => {
+    const c = candidates([0, 20, 24, 44], ['0,1', '2,3']);
+    const predictions = new Map([['0,1', prediction(1, 0.99)], ['2,3', prediction(7, 0.98)]]);
+    expect(chooseSplit(c, predictions, 40, 20).map((chosen) => chosen.prediction.digit)).toEqual([1, 7]);
   });
 });
 

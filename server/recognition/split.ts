@@ -26,6 +26,8 @@ const MIN_SEGMENT_HEIGHT_RATIO = 0.55;
  * are, so this only breaks near-ties between what the network reads.
  */
 const COUNT_PRIOR = 0.15;
+/** Confidences are floored here in the score: one hopeless piece does not sink a whole reading. */
+const MIN_CONFIDENCE = 1e-6;
 const COUNT_TOLERANCE = 0.5;
 /**
  * A piece no wider than this (in digit heights) that reads as one digit with at least
@@ -179,20 +181,35 @@ export function chooseSplit(candidates: SplitCandidates, predictions: Map<string
   const { cuts, segments, component } = candidates;
   const n = cuts.length;
   const expected = Math.max(1, component.width / digitWidth);
-  // best[k][j]: best sum of log-confidence covering cuts 0..j with k segments; from[k][j] its last cut.
+  // best[k][j]: best sum of log-confidence covering cuts 0..j with k segments; from[k][j] its last
+  // cut, skipped[k][j] whether the stretch from there was left unread.
   const best = Array.from({ length: MAX_DIGITS_PER_PIECE + 1 }, () => new Array<number>(n).fill(-Infinity));
   const from = Array.from({ length: MAX_DIGITS_PER_PIECE + 1 }, () => new Array<number>(n).fill(-1));
+  const skipped = Array.from({ length: MAX_DIGITS_PER_PIECE + 1 }, () => new Array<boolean>(n).fill(false));
   best[0][0] = 0;
-  for (let k = 1; k <= MAX_DIGITS_PER_PIECE; k++) {
+  for (let k = 0; k <= MAX_DIGITS_PER_PIECE; k++) {
     for (let j = 1; j < n; j++) {
       for (let i = 0; i < j; i++) {
-        if (best[k - 1][i] === -Infinity) continue;
         const prediction = predictions.get(`${i},${j}`);
-        if (!prediction) continue;
-        const score = best[k - 1][i] + Math.log(Math.max(prediction.confidence, 1e-6));
-        if (score > best[k][j]) {
-          best[k][j] = score;
-          from[k][j] = i;
+        if (k > 0 && prediction && best[k - 1][i] > -Infinity) {
+          const score = best[k - 1][i] + Math.log(Math.max(prediction.confidence, MIN_CONFIDENCE));
+          if (score > best[k][j]) {
+            best[k][j] = score;
+            from[k][j] = i;
+            skipped[k][j] = false;
+          }
+        }
+        // A stretch between neighbouring cuts that no candidate piece covers (too low, too narrow)
+        // is left unread rather than losing the reading of all the rest of the ink; it costs as
+        // much as the worst reading per digit width it spans.
+        if (j === i + 1 && !prediction && best[k][i] > -Infinity) {
+          const stretch = Math.max(...cuts[j]) - Math.min(...cuts[i]);
+          const score = best[k][i] + Math.log(MIN_CONFIDENCE) * Math.max(1, stretch / digitWidth);
+          if (score > best[k][j]) {
+            best[k][j] = score;
+            from[k][j] = i;
+            skipped[k][j] = true;
+          }
         }
       }
     }
@@ -210,10 +227,13 @@ export function chooseSplit(candidates: SplitCandidates, predictions: Map<string
   if (whole && whole.confidence >= SINGLE_CONFIDENCE && component.width <= SINGLE_MAX_WIDTH_RATIO * digitHeight) chosenK = 1;
   if (chosenK === 0) return [];
   const chosen: ChosenSegment[] = [];
-  for (let k = chosenK, j = n - 1; k > 0; k--) {
+  for (let k = chosenK, j = n - 1; k > 0;) {
     const i = from[k][j];
-    const key = `${i},${j}`;
-    chosen.unshift({ segment: segments.get(key)!, prediction: predictions.get(key)! });
+    if (!skipped[k][j]) {
+      const key = `${i},${j}`;
+      chosen.unshift({ segment: segments.get(key)!, prediction: predictions.get(key)! });
+      k--;
+    }
     j = i;
   }
   return chosen;
