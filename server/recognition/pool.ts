@@ -139,10 +139,9 @@ export class RecognitionPool {
    */
   recognizeStrokes(set: StrokeSet, priority: StrokePriority = 'urgent'): Promise<TimedResult> {
     return new Promise((resolve, reject) => {
-      const busy = () => new RecognitionError(RecognitionErrorCode.Busy, 'every recognition worker is busy; try again shortly');
       const waiting = this.waitingStrokes.urgent.length + this.waitingStrokes.live.length;
       if (priority === 'live' ? this.inFlight + waiting >= this.threads : waiting >= this.maxQueue) {
-        reject(busy());
+        reject(new RecognitionError(RecognitionErrorCode.Busy, 'every recognition worker is busy; try again shortly'));
         return;
       }
       this.waitingStrokes[priority].push({ set, resolve, reject });

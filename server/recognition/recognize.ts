@@ -5,7 +5,7 @@ import { dropNonDigits, findComponents, mergeParts, typicalDigitHeight, type Box
 import { digitInput } from './crops.js';
 import { decodeImage, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode.js';
 import { groupLines } from './lines.js';
-import { chooseSplit, needsSplitCheck, splitCandidates, typicalDigitWidth, type Segment, type SplitCandidates } from './split.js';
+import { chooseSplit, needsSplitCheck, splitCandidates, typicalDigitWidth, type SplitCandidates } from './split.js';
 
 /** Digits read with less confidence than this are flagged as uncertain rather than passed off as read. */
 export const UNCERTAIN_BELOW = 0.7;
@@ -87,7 +87,7 @@ export interface PlannedReading {
 const SECOND_LOOK_NOT_DIGIT = 0.5;
 const SECOND_LOOK_MIN_WIDTH = 0.5;
 
-function isPlan(value: RecognitionResult | PlannedReading): value is PlannedReading {
+export function isPlan(value: RecognitionResult | PlannedReading): value is PlannedReading {
   return 'inputs' in value;
 }
 
@@ -104,13 +104,13 @@ export function planReading(ink: InkImage, options: InkOptions = {}): PlannedRea
   const digitWidth = typicalDigitWidth(pieces, digitHeight);
   // Pieces joined from parts above are one digit by that evidence; only whole ink is cut.
   const mayCut = (piece: InkComponent) => piece.labels.length === 1 && (evidence?.maySpanDigits(piece) ?? true);
-  const singles: (Segment & { piece: InkComponent })[] = [];
+  const singles: { piece: InkComponent; input: Float32Array }[] = [];
   const splits: SplitCandidates[] = [];
   for (const piece of pieces) {
     if (mayCut(piece) && needsSplitCheck(piece, digitHeight, digitWidth)) {
       splits.push(splitCandidates(ink, componentImage, piece, digitHeight));
     } else {
-      singles.push({ piece, box: piece, labels: piece.labels, input: digitInput(ink, componentImage, piece.labels, piece) });
+      singles.push({ piece, input: digitInput(ink, componentImage, piece.labels, piece) });
     }
   }
   const chooseAll = (candidates: SplitCandidates[], predictions: DigitPrediction[], offset = 0): Located[] => candidates.flatMap((c) => {
@@ -129,7 +129,7 @@ export function planReading(ink: InkImage, options: InkOptions = {}): PlannedRea
         if (prediction.notDigit > SECOND_LOOK_NOT_DIGIT && single.piece.width >= SECOND_LOOK_MIN_WIDTH * digitHeight && mayCut(single.piece)) {
           secondLook.push(splitCandidates(ink, componentImage, single.piece, digitHeight));
         } else {
-          located.push({ box: single.box, prediction });
+          located.push({ box: single.piece, prediction });
         }
       });
       if (secondLook.length === 0) return assemble(located, ink, scale, options.offset);

@@ -1,6 +1,6 @@
 /**
- * Splitting touching digits: a piece of ink wider than one digit is cut at columns where little ink
- * crosses, and the cutting whose pieces the classifier reads most confidently wins.
+ * Splitting touching digits: a piece of ink wider than one digit is cut along paths of least ink,
+ * and the cutting whose pieces the classifier reads likeliest together wins.
  */
 import type { InkImage } from './binarize.js';
 import { labelFlags, type Box, type ComponentImage, type InkComponent } from './components.js';
@@ -26,9 +26,9 @@ const MIN_SEGMENT_HEIGHT_RATIO = 0.55;
  * are, so this only breaks near-ties between what the network reads.
  */
 const COUNT_PRIOR = 0.15;
+const COUNT_TOLERANCE = 0.5;
 /** Confidences are floored here in the score: one hopeless piece does not sink a whole reading. */
 const MIN_CONFIDENCE = 1e-6;
-const COUNT_TOLERANCE = 0.5;
 /**
  * A piece no wider than this (in digit heights) that reads as one digit with at least
  * SINGLE_CONFIDENCE stays whole: the network also reads pieces of a digit confidently (half a 0 is

@@ -9,7 +9,7 @@ import type { DigitClassifier } from './classifier.js';
 import type { ComponentImage, InkComponent } from './components.js';
 import { nearCanvas } from '../../shared/protocol.js';
 import { RecognitionError, RecognitionErrorCode } from './errors.js';
-import { completeTogether, planReading, type InkEvidence, type PlannedReading, type RecognitionResult } from './recognize.js';
+import { completeTogether, isPlan, planReading, type InkEvidence, type PlannedReading, type RecognitionResult } from './recognize.js';
 
 /** [x, y, milliseconds since some origin]; the time may be left out. */
 export type StrokePoint = [number, number, number?];
@@ -230,7 +230,7 @@ function withCanvasSize(plan: PlannedReading, canvas: { width: number; height: n
     inputs: plan.inputs,
     complete(predictions) {
       const outcome = plan.complete(predictions);
-      return 'inputs' in outcome ? withCanvasSize(outcome, canvas) : { ...outcome, width: canvas.width, height: canvas.height };
+      return isPlan(outcome) ? withCanvasSize(outcome, canvas) : { ...outcome, width: canvas.width, height: canvas.height };
     },
   };
 }
