@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadMnist } from '../server/ml/mnist.js';
 import { seededRandom } from '../server/ml/random.js';
-import { asCameraFrame, composeNumber, encodePng, SETS } from '../test/support/compose.js';
+import { asCameraFrame, composeNumber, encodePng, SETS } from '../server/ml/compose.js';
 import { writeNumber } from '../test/support/strokes-from-mnist.js';
 
 const DATA = join('loadtest', 'data');

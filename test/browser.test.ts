@@ -7,7 +7,7 @@ import { RecognitionPool } from '../server/recognition/pool.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 import { loadMnist } from '../server/ml/mnist.js';
 import { seededRandom } from '../server/ml/random.js';
-import { asCameraFrame, composeNumber, encodePng, SETS } from './support/compose.js';
+import { asCameraFrame, composeNumber, encodePng, SETS } from '../server/ml/compose.js';
 
 /** Debian's chromium, installed by .ci/run; never a browser downloaded by playwright. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -3,7 +3,7 @@ import { configFromEnvironment, DEFAULT_CONFIG } from '../server/config.js';
 import { loadMnist } from '../server/ml/mnist.js';
 import { seededRandom } from '../server/ml/random.js';
 import { RecognitionPool } from '../server/recognition/pool.js';
-import { composeNumber, encodePng, SETS } from './support/compose.js';
+import { composeNumber, encodePng, SETS } from '../server/ml/compose.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
 let pool: RecognitionPool;

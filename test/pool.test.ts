@@ -7,7 +7,7 @@ import { RecognitionError } from '../server/recognition/errors.js';
 import { RecognitionPool } from '../server/recognition/pool.js';
 import { recognizeImage } from '../server/recognition/recognize.js';
 import { recognizeStrokes } from '../server/recognition/strokes.js';
-import { composeNumber, encodePng, SETS } from './support/compose.js';
+import { composeNumber, encodePng, SETS } from '../server/ml/compose.js';
 import { writeNumber } from './support/strokes-from-mnist.js';
 
 let pool: RecognitionPool;

@@ -10,7 +10,7 @@ import { decodeImage } from '../server/recognition/decode.js';
 import { RecognitionError } from '../server/recognition/errors.js';
 import { recognizeGray, recognizeImage } from '../server/recognition/recognize.js';
 import { parseStrokeSet, recognizeStrokes, type StrokePoint } from '../server/recognition/strokes.js';
-import { composeNumber, encodePng, SETS, type ComposedImage } from './support/compose.js';
+import { composeNumber, encodePng, SETS, type ComposedImage } from '../server/ml/compose.js';
 
 let classifier: DigitClassifier;
 let mnistTest: DigitSet;

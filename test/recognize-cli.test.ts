@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadMnist } from '../server/ml/mnist.js';
 import { seededRandom } from '../server/ml/random.js';
-import { composeNumber, encodePng, SETS } from './support/compose.js';
+import { composeNumber, encodePng, SETS } from '../server/ml/compose.js';
 
 const run = promisify(execFile);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InkImage } from '../server/recognition/binarize.js';
 import { findComponents } from '../server/recognition/components.js';
-import { chooseSplit, splitCandidates, type SplitCandidates } from '../server/recognition/split.js';
+import { chooseSplit, FINE_CUTS, FIRST_CUTS, splitCandidates, type SplitCandidates } from '../server/recognition/split.js';
 import type { DigitPrediction } from '../server/recognition/classifier.js';
 import { penWidth } from '../server/recognition/binarize.js';
 
@@ -24,7 +24,32 @@ function leaningPair(): InkImage {
   return { width, height, mask, intensity: mask.slice(), polarity: 'light-on-dark', method: 'otsu', threshold: 128 };
 }
 
+/** A 1 (a bar) pressed against a 0 (a ring): no column between them has less ink than its neighbours. */
+function barAgainstRing(): InkImage {
+  const width = 70, height = 50;
+  const mask = new Uint8Array(width * height);
+  for (let y = 5; y < 45; y++) for (let x = 10; x < 15; x++) mask[y * width + x] = 255;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const r = Math.hypot((x - 34) / 20, (y - 25) / 20);
+      if (r >= 0.78 && r <= 1) mask[y * width + x] = 255;
+    }
+  }
+  return { width, height, mask, intensity: mask.slice(), polarity: 'light-on-dark', method: 'otsu', threshold: 128 };
+}
+
 describe('splitting touching digits', () => {
+  it('cuts finely, when asked, right beside a 1 pressed against a 0', () => {
+    const ink = barAgainstRing();
+    const components = findComponents(ink.mask, ink.width, ink.height);
+    expect(components.components).toHaveLength(1);
+    const piece = components.components[0];
+    // The bar ends at column 15, the ring starts at 14: a cut between them runs at 14-16 in every row.
+    const besideTheBar = (cuts: Int32Array[]) => cuts.some((path) => path.every((column) => column >= 14 && column <= 16));
+    expect(besideTheBar(splitCandidates(ink, components, piece, 40, FINE_CUTS).cuts)).toBe(true);
+    expect(besideTheBar(splitCandidates(ink, components, piece, 40, FIRST_CUTS).cuts)).toBe(false);
+  });
+
   it('cuts along the gap between leaning digits where no straight column is free of ink', () => {
     const ink = leaningPair();
     const components = findComponents(ink.mask, ink.width, ink.height);
@@ -52,7 +77,12 @@ describe('choosing a cutting', () => {
   const candidates = (columns: number[], keys: string[]): SplitCandidates => ({
     component: { x: columns[0], y: 0, width: columns.at(-1)! - columns[0], height: 40, labels: [1], area: 1000 },
     cuts: columns.map((c) => new Int32Array(40).fill(c)),
-    segments: new Map(keys.map((key) => [key, { box: { x: 0, y: 0, width: 20, height: 40 }, labels: [1], input: new Float32Array(784) }])),
+    segments: new Map(keys.map((key) => {
+      const [i, j] = key.split(',').map(Number);
+      const spans = { top: 0, from: new Int32Array(40).fill(columns[i]), to: new Int32Array(40).fill(columns[j]) };
+      return [key, { box: { x: columns[i], y: 0, width: columns[j] - columns[i], height: 40 }, labels: [1], spans, input: new Float32Array(784) }];
+    })),
+    cutOptions: FIRST_CUTS,
   });
 
   it('prefers the likeliest reading as a whole over more pieces each read confidently', () => {

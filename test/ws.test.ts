@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { CloseReason, encodeFrame, ErrorCode, parseServerMessage, PROTOCOL_VERSION, type ServerMessage } from '../shared/protocol.js';
 import { loadMnist } from '../server/ml/mnist.js';
 import { seededRandom } from '../server/ml/random.js';
-import { asCameraFrame, composeNumber, SETS } from './support/compose.js';
+import { asCameraFrame, composeNumber, SETS } from '../server/ml/compose.js';
 import { RecognitionPool } from '../server/recognition/pool.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 

@@ -18,12 +18,16 @@ export interface ModelCard {
   training: {
     epochs: number;
     bestEpoch: number;
+    /** The epoch whose weights these are (the best one unless told to keep the last). */
+    keptEpoch?: number;
     batchSize: number;
     optimizer: string;
     learningRate: string;
     augmentation: AugmentOptions | null;
     /** Share of each batch from the "not one digit" class; 0 for a ten-output model. */
     rejectFraction?: number;
+    /** Pieces cut by the segmenter from composed numbers (segment-samples.ts), and their share of each batch. */
+    segments?: { fraction: number; numbers: number; pieces: number; notOneDigit: number };
     /** The model this one was fine-tuned from. */
     initFrom?: { model: string; command?: string; testAccuracy?: number; epochs?: number };
     backend: string;
@@ -60,7 +64,7 @@ Handwritten digit classifier (0-9) for Digit Stream. Input: one digit through \`
 (28x28, white ink on black, 0..1, MNIST placement). Output: softmax over the ten digits${card.training.rejectFraction ? ' and "not one digit"' : ''}.
 
 - **Test accuracy (MNIST 10k test split): ${percent(card.test.accuracy)}** (${card.test.count - Math.round(card.test.accuracy * card.test.count)} errors)
-- Validation accuracy (best epoch ${t.bestEpoch}): ${percent(card.validationAccuracy)}
+- Validation accuracy (${t.keptEpoch !== undefined && t.keptEpoch !== t.bestEpoch ? `last epoch ${t.keptEpoch}, kept; best was epoch ${t.bestEpoch}` : `best epoch ${t.bestEpoch}`}): ${percent(card.validationAccuracy)}
 - Made on ${card.date} by: \`${card.command}\`
 - Backend: ${t.backend}; training time ${(t.seconds / 60).toFixed(1)} min at ${t.imagesPerSecond.toFixed(0)} images/s
 - Inference: ${card.throughput.batchDigitsPerSecond.toFixed(0)} digits/s in batches of ${card.throughput.batchSize}, ` +
@@ -74,12 +78,16 @@ above, never to choose epochs or settings.
 ## Training
 ${t.initFrom ? `Fine-tuned from \`${t.initFrom.model}\` (${t.initFrom.epochs ?? '?'} epochs, test accuracy ${t.initFrom.testAccuracy !== undefined ? percent(t.initFrom.testAccuracy) : '?'}, made by \`${t.initFrom.command ?? '?'}\`), then:
 ` : ''}${t.epochs} epochs, batch ${t.batchSize}, ${t.optimizer}, learning rate ${t.learningRate}; the checkpoint kept is the one
-with the best validation accuracy.
+${t.keptEpoch !== undefined && t.keptEpoch !== t.bestEpoch ? 'of the last epoch (see the command).' : 'with the best validation accuracy.'}
 ${t.rejectFraction ? `\nAn eleventh output, "not one digit", was trained on ${percent(t.rejectFraction, 0)} of each batch: two training digits
 touching or overlapping, or a training digit at least half as wide as tall cut off between a quarter and three
 quarters of its width (a piece of a 1 is still a 1). The
 pipeline uses it to tell a good cut of touching digits from a bad one. Accuracy figures take the likeliest of the
-ten digits, ignoring that output.\n` : ''}
+ten digits, ignoring that output.\n` : ''}${t.segments ? `
+A further ${percent(t.segments.fraction, 0)} of each batch came from pieces cut the way the pipeline cuts: ${t.segments.numbers} numbers of
+2-5 touching training digits were composed, binarised and cut into candidate pieces by the pipeline's own
+segmenter (${t.segments.pieces} pieces); a piece holding at least 90 % of one digit's ink, and little else, is
+that digit, one holding much less of it or much of another is "not one digit" (${percent(t.segments.notOneDigit, 0)} of them).\n` : ''}
 Augmentation (each training image drawn anew every epoch, then normalised like serving input):
 ${t.augmentation ? Object.entries(t.augmentation).map(([k, v]) => `- ${k}: ${JSON.stringify(v)}`).join('\n') : '- none'}
 

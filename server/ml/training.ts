@@ -11,6 +11,7 @@ import { loadModel, saveModel } from './model-files.js';
 import { MODEL_INPUT_SIZE, normalizeDigit } from './normalize.js';
 import { formatDuration, progressBar, ProgressLine } from './progress.js';
 import { seededRandom, shuffledIndices } from './random.js';
+import type { SegmentSamples } from './segment-samples.js';
 
 const INPUT_VALUES = MODEL_INPUT_SIZE * MODEL_INPUT_SIZE;
 
@@ -27,6 +28,17 @@ export interface TrainingOptions {
    * output (see `initialModel` and `withRejectClass`). 0 trains the ten digits only.
    */
   rejectFraction?: number;
+  /**
+   * Pieces cut from composed numbers by the pipeline's segmenter, labelled by whose ink they hold
+   * (see segment-samples.ts), drawn as `segmentFraction` of each batch; needs the reject output.
+   */
+  segmentSamples?: SegmentSamples;
+  segmentFraction?: number;
+  /**
+   * Which weights to return: those of the epoch with the best validation accuracy (default), or
+   * the last epoch's, when single-digit accuracy is not what the training is for (see train.ts).
+   */
+  keep?: 'best' | 'last';
   /** Start from this model (fine-tuning) instead of a new one; it is compiled here. */
   initialModel?: tf.LayersModel;
   /** Where checkpoints go; with `resume`, training continues from the last one there. */
@@ -51,6 +63,9 @@ export interface TrainingResult {
   history: EpochRecord[];
   bestEpoch: number;
   bestValidationAccuracy: number;
+  /** The epoch whose weights `model` holds, and its validation accuracy. */
+  keptEpoch: number;
+  keptValidationAccuracy: number;
   trainingSeconds: number;
   imagesPerSecond: number;
   stoppedEarly: boolean;
@@ -74,16 +89,31 @@ export function cosineLearningRate(options: Pick<TrainingOptions, 'learningRate'
   return finalLearningRate + 0.5 * (learningRate - finalLearningRate) * (1 + Math.cos(Math.PI * Math.min(1, progress)));
 }
 
+interface BatchMix {
+  rejectFraction: number;
+  segmentSamples?: SegmentSamples;
+  segmentFraction: number;
+}
+
 /**
  * A batch of inputs and one-hot labels, augmented through the one normalisation when asked, with
- * about `rejectFraction` of it replaced by "not one digit" samples.
+ * about `rejectFraction` of it replaced by "not one digit" samples and `segmentFraction` by pieces
+ * the segmenter cut.
  */
-function makeBatch(set: DigitSet, indices: ArrayLike<number>, augment: AugmentOptions | null, random: () => number, classes: number, rejectFraction: number) {
+function makeBatch(set: DigitSet, indices: ArrayLike<number>, augment: AugmentOptions | null, random: () => number, classes: number, mix: BatchMix) {
   const inputs = new Float32Array(indices.length * INPUT_VALUES);
   const labels = new Int32Array(indices.length);
   const { width, height } = set.images;
+  const { rejectFraction, segmentSamples, segmentFraction } = mix;
   for (let i = 0; i < indices.length; i++) {
-    if (rejectFraction > 0 && random() < rejectFraction) {
+    const draw = random();
+    if (segmentSamples && draw < segmentFraction) {
+      const k = Math.floor(random() * segmentSamples.count);
+      inputs.set(segmentSamples.inputs.subarray(k * INPUT_VALUES, (k + 1) * INPUT_VALUES), i * INPUT_VALUES);
+      labels[i] = segmentSamples.labels[k];
+      continue;
+    }
+    if (rejectFraction > 0 && draw < segmentFraction + rejectFraction) {
       inputs.set(notOneDigit(set, random), i * INPUT_VALUES);
       labels[i] = REJECT_CLASS;
       continue;
@@ -120,7 +150,10 @@ export async function trainDigitModel(train: DigitSet, validation: DigitSet, opt
   }
   const classes = outputClasses(model);
   const rejectFraction = options.rejectFraction ?? 0;
-  if (rejectFraction > 0 && classes <= REJECT_CLASS) throw new Error('rejectFraction needs a model with a reject output');
+  const segmentFraction = options.segmentSamples ? options.segmentFraction ?? 0 : 0;
+  if ((rejectFraction > 0 || segmentFraction > 0) && classes <= REJECT_CLASS) throw new Error('rejectFraction and segmentFraction need a model with a reject output');
+  if (rejectFraction + segmentFraction > 1) throw new Error('rejectFraction and segmentFraction together are more than the whole batch');
+  const mix: BatchMix = { rejectFraction, segmentSamples: options.segmentSamples, segmentFraction };
   // tfjs reads `learningRate` on every update but offers no public setter for a schedule.
   const optimizer = model.optimizer as unknown as { learningRate: number };
   const validationInputs = normalizedInputs(validation);
@@ -142,7 +175,7 @@ export async function trainDigitModel(train: DigitSet, validation: DigitSet, opt
       learningRate = cosineLearningRate(options, ((epoch - 1) * stepsPerEpoch + step) / totalSteps);
       optimizer.learningRate = learningRate;
       const indices = order.subarray(step * batchSize, Math.min(order.length, (step + 1) * batchSize));
-      const { xs, ys } = makeBatch(train, indices, augment, random, classes, rejectFraction);
+      const { xs, ys } = makeBatch(train, indices, augment, random, classes, mix);
       const [loss, accuracy] = (await model.trainOnBatch(xs, ys)) as number[];
       xs.dispose();
       ys.dispose();
@@ -177,16 +210,19 @@ export async function trainDigitModel(train: DigitSet, validation: DigitSet, opt
       `validation ${(validationAccuracy * 100).toFixed(2)}%${improved ? ' (best)' : ''} ${formatDuration(seconds)}`);
   }
 
-  let best = model;
-  if (checkpointDir && state.bestEpoch > 0 && state.bestEpoch !== state.epochsDone) {
-    best = await loadModel(join(checkpointDir, BEST));
+  let kept = model, keptEpoch = state.epochsDone;
+  if (options.keep !== 'last' && checkpointDir && state.bestEpoch > 0 && state.bestEpoch !== state.epochsDone) {
+    kept = await loadModel(join(checkpointDir, BEST));
+    keptEpoch = state.bestEpoch;
     model.dispose();
   }
   return {
-    model: best,
+    model: kept,
     history: state.history,
     bestEpoch: state.bestEpoch,
     bestValidationAccuracy: state.bestValidationAccuracy,
+    keptEpoch,
+    keptValidationAccuracy: state.history.find((h) => h.epoch === keptEpoch)?.validationAccuracy ?? state.bestValidationAccuracy,
     trainingSeconds: state.trainingSeconds,
     imagesPerSecond: state.imagesSeen / Math.max(1e-9, state.trainingSeconds),
     stoppedEarly,

@@ -13,7 +13,7 @@ export interface RowSpans {
   to: Int32Array;
 }
 
-function insideSpans(spans: RowSpans | undefined, x: number, y: number): boolean {
+export function insideSpans(spans: RowSpans | undefined, x: number, y: number): boolean {
   if (!spans) return true;
   const row = y - spans.top;
   return row >= 0 && row < spans.from.length && x >= spans.from[row] && x < spans.to[row];

@@ -5,7 +5,7 @@ import { dropNonDigits, findComponents, mergeParts, typicalDigitHeight, type Box
 import { digitInput } from './crops.js';
 import { decodeImage, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode.js';
 import { groupLines } from './lines.js';
-import { chooseSplit, needsSplitCheck, splitCandidates, typicalDigitWidth, type SplitCandidates } from './split.js';
+import { chooseSplit, FINE_CUTS, FIRST_CUTS, needsSplitCheck, splitCandidates, typicalDigitWidth, type SplitCandidates } from './split.js';
 
 /** Digits read with less confidence than this are flagged as uncertain rather than passed off as read. */
 export const UNCERTAIN_BELOW = 0.7;
@@ -85,23 +85,41 @@ export interface PlannedReading {
  * the width test for touching digits, since a pair of narrow digits (11, 17) is not wide.
  */
 const SECOND_LOOK_NOT_DIGIT = 0.5;
-const SECOND_LOOK_MIN_WIDTH = 0.5;
+export const SECOND_LOOK_MIN_WIDTH = 0.5;
+/**
+ * A cutting that reads any of its digits with less confidence than this is tried again with fine
+ * cuts (FINE_CUTS) and that reading is kept.
+ */
+const RECUT_BELOW = 0.9;
 
 export function isPlan(value: RecognitionResult | PlannedReading): value is PlannedReading {
   return 'inputs' in value;
 }
 
-export function planReading(ink: InkImage, options: InkOptions = {}): PlannedReading {
-  const scale = options.scale ?? 1;
+export interface InkPieces {
+  componentImage: ComponentImage;
+  /** Ink that may be one digit or several touching: components with their parts joined. */
+  pieces: InkComponent[];
+  digitHeight: number;
+  digitWidth: number;
+  evidence?: InkEvidence;
+}
+
+/** The ink's components made into pieces of about a digit each, and the size of its writing. */
+export function findPieces(ink: InkImage, inkEvidence?: InkOptions['inkEvidence']): InkPieces {
   const componentImage = findComponents(ink.mask, ink.width, ink.height);
   const { kept } = dropNonDigits(componentImage.components);
   const digitHeight = typicalDigitHeight(kept);
-  const evidence = options.inkEvidence?.(componentImage);
+  const evidence = inkEvidence?.(componentImage);
   // Pieces still small or flat once parts are joined are punctuation, dashes or dirt, not digits.
   const pieces = mergeParts(kept, digitHeight, evidence?.belongTogether.bind(evidence))
     .filter((p) => Math.max(p.width, p.height) >= 0.35 * digitHeight && p.height >= 0.3 * digitHeight);
+  return { componentImage, pieces, digitHeight, digitWidth: typicalDigitWidth(pieces, digitHeight), evidence };
+}
 
-  const digitWidth = typicalDigitWidth(pieces, digitHeight);
+export function planReading(ink: InkImage, options: InkOptions = {}): PlannedReading {
+  const scale = options.scale ?? 1;
+  const { componentImage, pieces, digitHeight, digitWidth, evidence } = findPieces(ink, options.inkEvidence);
   // Pieces joined from parts above are one digit by that evidence; only whole ink is cut.
   const mayCut = (piece: InkComponent) => piece.labels.length === 1 && (evidence?.maySpanDigits(piece) ?? true);
   const singles: { piece: InkComponent; input: Float32Array }[] = [];
@@ -113,30 +131,44 @@ export function planReading(ink: InkImage, options: InkOptions = {}): PlannedRea
       singles.push({ piece, input: digitInput(ink, componentImage, piece.labels, piece) });
     }
   }
-  const chooseAll = (candidates: SplitCandidates[], predictions: DigitPrediction[], offset = 0): Located[] => candidates.flatMap((c) => {
-    const byKey = new Map<string, DigitPrediction>();
-    for (const key of c.segments.keys()) byKey.set(key, predictions[offset++]);
-    return chooseSplit(c, byKey, digitHeight, digitWidth).map((chosen) => ({ box: chosen.segment.box, prediction: chosen.prediction }));
-  });
   const segmentInputs = (candidates: SplitCandidates[]) => candidates.flatMap((c) => [...c.segments.values()].map((segment) => segment.input));
+  const finish = (located: Located[]) => assemble(located, ink, scale, options.offset);
+  // Chooses a cutting for each piece, and cuts again finely the pieces whose first cutting left a
+  // digit unsure: a further round of the network, as many rounds as there are kinds of cut.
+  const chooseCuttings = (candidates: SplitCandidates[], predictions: DigitPrediction[], located: Located[]): SplitCandidates[] => {
+    const again: SplitCandidates[] = [];
+    let offset = 0;
+    for (const c of candidates) {
+      const byKey = new Map<string, DigitPrediction>();
+      for (const key of c.segments.keys()) byKey.set(key, predictions[offset++]);
+      const chosen = chooseSplit(c, byKey, digitHeight, digitWidth);
+      const unsure = chosen.length === 0 || chosen.some((piece) => piece.prediction.confidence < RECUT_BELOW);
+      if (unsure && c.cutOptions === FIRST_CUTS) again.push(splitCandidates(ink, componentImage, c.component, digitHeight, FINE_CUTS));
+      else located.push(...chosen.map((piece) => ({ box: piece.segment.box, prediction: piece.prediction })));
+    }
+    return again;
+  };
+  const cuttingRounds = (candidates: SplitCandidates[], located: Located[]): PlannedReading | RecognitionResult => {
+    if (candidates.length === 0) return finish(located);
+    return {
+      inputs: segmentInputs(candidates),
+      complete: (predictions) => cuttingRounds(chooseCuttings(candidates, predictions, located), located),
+    };
+  };
   return {
     inputs: [...singles.map((s) => s.input), ...segmentInputs(splits)],
     complete(predictions): RecognitionResult | PlannedReading {
-      const located = chooseAll(splits, predictions, singles.length);
-      const secondLook: SplitCandidates[] = [];
+      const located: Located[] = [];
+      const next = chooseCuttings(splits, predictions.slice(singles.length), located);
       singles.forEach((single, i) => {
         const prediction = predictions[i];
         if (prediction.notDigit > SECOND_LOOK_NOT_DIGIT && single.piece.width >= SECOND_LOOK_MIN_WIDTH * digitHeight && mayCut(single.piece)) {
-          secondLook.push(splitCandidates(ink, componentImage, single.piece, digitHeight));
+          next.push(splitCandidates(ink, componentImage, single.piece, digitHeight));
         } else {
           located.push({ box: single.piece, prediction });
         }
       });
-      if (secondLook.length === 0) return assemble(located, ink, scale, options.offset);
-      return {
-        inputs: segmentInputs(secondLook),
-        complete: (more) => assemble([...located, ...chooseAll(secondLook, more)], ink, scale, options.offset),
-      };
+      return cuttingRounds(next, located);
     },
   };
 }

@@ -42,20 +42,41 @@ const MAX_WHOLE_RATIO = 2;
 const MIN_SEGMENT_RATIO = 0.12;
 const MAX_SEGMENT_RATIO = 1.25;
 /**
- * A cut starts at a column and may drift this many digit heights either side of it, a pixel per
- * row at most, to pass through the gap between digits that lean into each other rather than
- * through their strokes; each pixel of drift costs DRIFT_COST ink, so that it drifts only to
+ * A cut starts at a column and may drift up to `driftRatio` digit heights either side of it, a
+ * pixel per row at most, to pass through the gap between digits that lean into each other rather
+ * than through their strokes; each pixel of drift costs DRIFT_COST ink, so that it drifts only to
  * avoid ink.
  */
-const MAX_DRIFT_RATIO = 0.2;
 const DRIFT_COST = 0.02;
-/** Bounds on the search: cut columns tried per piece, digits one piece of ink may hold. */
-const MAX_CANDIDATE_CUTS = 16;
 const MAX_DIGITS_PER_PIECE = 6;
+
+/** Where cuts are tried. */
+export interface CutOptions {
+  /** Columns with the least ink crossing them (local minima of the column profile), at most this many. */
+  leastInkColumns: number;
+  /** Also a cut every this many digit heights across the piece; 0 for none. */
+  stepRatio: number;
+  driftRatio: number;
+}
+
+/**
+ * First cuts: a few, where little ink crosses, free to lean a fifth of a digit height into the gap
+ * between leaning digits. Cheap, and right for most touching digits.
+ */
+export const FIRST_CUTS: CutOptions = { leastInkColumns: 16, stepRatio: 0, driftRatio: 0.2 };
+/**
+ * Fine cuts, for ink the first cuts left unsure: a cut every eighth of a digit height, nearly
+ * straight, so that one lies beside a 1 that leans on a 0 and the cuts do not all drift into the
+ * same gap. Several times the pieces to read, so only when needed. (On touching numbers made of
+ * validation digits these took exact readings from 86.5 to 92.5 %; see the README.)
+ */
+export const FINE_CUTS: CutOptions = { leastInkColumns: 6, stepRatio: 0.12, driftRatio: 0.05 };
 
 export interface Segment {
   box: Box;
   labels: number[];
+  /** Where between the cuts its ink lies. */
+  spans: RowSpans;
   input: Float32Array;
 }
 
@@ -65,6 +86,7 @@ export interface SplitCandidates {
   cuts: Int32Array[];
   /** segments.get(`${i},${j}`) is the ink between cuts i and j. */
   segments: Map<string, Segment>;
+  cutOptions: CutOptions;
 }
 
 /**
@@ -124,7 +146,7 @@ function cutPath(ink: InkImage, own: Uint8Array, components: ComponentImage, com
   return path;
 }
 
-export function splitCandidates(ink: InkImage, components: ComponentImage, component: InkComponent, digitHeight: number): SplitCandidates {
+export function splitCandidates(ink: InkImage, components: ComponentImage, component: InkComponent, digitHeight: number, cutOptions = FIRST_CUTS): SplitCandidates {
   const { x, width } = component;
   const minimum = Math.max(2, Math.round(MIN_SEGMENT_RATIO * digitHeight));
   const profile = columnProfile(components, component);
@@ -133,14 +155,17 @@ export function splitCandidates(ink: InkImage, components: ComponentImage, compo
     if (profile[i] <= profile[i - 1] && profile[i] <= profile[i + 1]) minima.push({ column: i, ink: profile[i] });
   }
   minima.sort((a, b) => a.ink - b.ink);
-  const interior = minima.slice(0, MAX_CANDIDATE_CUTS).map((m) => m.column);
+  const interior = minima.slice(0, cutOptions.leastInkColumns).map((m) => m.column);
+  const step = Math.round(cutOptions.stepRatio * digitHeight);
+  if (step > 0) for (let column = step; column < width - minimum; column += step) interior.push(column);
   const expected = Math.max(2, Math.round(width / (EXPECTED_WIDTH_RATIO * digitHeight)));
   for (let k = 2; k <= Math.min(MAX_DIGITS_PER_PIECE, expected + 1); k++) {
     for (let i = 1; i < k; i++) interior.push(Math.round((width * i) / k));
   }
-  const columns = [...new Set(interior)].sort((a, b) => a - b).filter((c, i, all) => i === 0 || c - all[i - 1] > 2);
+  const columns: number[] = [];
+  for (const column of [...new Set(interior)].sort((a, b) => a - b)) if (columns.length === 0 || column - columns.at(-1)! > 2) columns.push(column);
   const own = labelFlags(components, component.labels);
-  const drift = Math.round(MAX_DRIFT_RATIO * digitHeight);
+  const drift = Math.round(cutOptions.driftRatio * digitHeight);
   const cuts = [
     new Int32Array(component.height).fill(x),
     ...columns.map((c) => cutPath(ink, own, components, component, x + c, drift)),
@@ -159,10 +184,10 @@ export function splitCandidates(ink: InkImage, components: ComponentImage, compo
       if (span < minimum) continue;
       const box = inkBox(ink, components, component.labels, component, spans);
       if (!box || box.height < MIN_SEGMENT_HEIGHT_RATIO * digitHeight) continue;
-      segments.set(`${i},${j}`, { box, labels: component.labels, input: digitInput(ink, components, component.labels, box, spans) });
+      segments.set(`${i},${j}`, { box, labels: component.labels, spans, input: digitInput(ink, components, component.labels, box, spans) });
     }
   }
-  return { component, cuts, segments };
+  return { component, cuts, segments, cutOptions };
 }
 
 export interface ChosenSegment {

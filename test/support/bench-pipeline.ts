@@ -15,7 +15,7 @@ import { seededRandom } from '../../server/ml/random.js';
 import { DigitClassifier, DEFAULT_MODEL_DIR } from '../../server/recognition/classifier.js';
 import { recognizeImage } from '../../server/recognition/recognize.js';
 import { rasterizeStrokes, recognizeStrokes, type StrokeSet } from '../../server/recognition/strokes.js';
-import { asCameraFrame, composeNumber, SETS } from './compose.js';
+import { asCameraFrame, composeNumber, SETS } from '../../server/ml/compose.js';
 import { writeNumber } from './strokes-from-mnist.js';
 
 const USAGE = 'Usage: npm run bench -- [--frames N] [--model DIR] [--json]';

@@ -16,7 +16,7 @@ import { seededRandom } from '../../server/ml/random.js';
 import { DigitClassifier, DEFAULT_MODEL_DIR } from '../../server/recognition/classifier.js';
 import { recognizeGray, type RecognitionResult } from '../../server/recognition/recognize.js';
 import { rasterizeStrokes, recognizeStrokes } from '../../server/recognition/strokes.js';
-import { composeNumber, encodePng, SETS, type ComposedImage } from './compose.js';
+import { composeNumber, encodePng, SETS, type ComposedImage } from '../../server/ml/compose.js';
 import { writeNumber } from './strokes-from-mnist.js';
 
 /** Stroke sets as a person writes them on an 800x300 canvas, next to the image sets. */

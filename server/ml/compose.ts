@@ -1,12 +1,13 @@
 /**
- * Synthetic handwritten numbers made of real MNIST digits, for measuring the pipeline. Each image
- * comes with its true text. Built from whichever digits it is given: MNIST test digits for the
- * reported figures, validation digits (carved out of MNIST train) for development.
+ * Synthetic handwritten numbers made of real MNIST digits, for measuring the pipeline and for
+ * training the classifier on what the segmenter cuts from them. Each image comes with its true
+ * text. Built from whichever digits it is given: MNIST test digits for the reported figures,
+ * validation digits (carved out of MNIST train) for development, training digits for training.
  */
 import sharp from 'sharp';
-import { cv, withMats } from '../../server/ml/opencv.js';
-import { digitPixels, type DigitSet } from '../../server/ml/mnist.js';
-import { gaussian, uniform, type Random } from '../../server/ml/random.js';
+import { cv, withMats } from './opencv.js';
+import { digitPixels, type DigitSet } from './mnist.js';
+import { gaussian, uniform, type Random } from './random.js';
 
 export interface ComposeSpec {
   /** How many digits per line, inclusive range. */
@@ -34,6 +35,11 @@ export interface ComposedImage {
   height: number;
   /** Grey levels, 0 black .. 255 white. */
   gray: Uint8Array;
+  /**
+   * Per pixel, which digit's ink is strongest there (its index in `text` without line breaks), -1
+   * where there is none; moved with the ink by slant and perspective.
+   */
+  owners: Int16Array;
 }
 
 const base: ComposeSpec = {
@@ -93,7 +99,7 @@ function pickLength(random: Random, [low, high]: [number, number]): number {
   return low + Math.floor(random() * (high - low + 1));
 }
 
-/** Ink (1 = full) of one line of digits, and its text. */
+/** Ink (1 = full) of one line of digits, which digit each pixel's ink is from, and its text. */
 function composeLine(set: DigitSet, random: Random, spec: ComposeSpec, digitHeight: number) {
   const count = pickLength(random, spec.length);
   const thickness = uniform(random, ...spec.thickness) * (digitHeight / 40);
@@ -111,14 +117,18 @@ function composeLine(set: DigitSet, random: Random, spec: ComposeSpec, digitHeig
   const width = Math.max(1, x - Math.round(spec.gap[0] * digitHeight) + 2);
   const height = Math.round(digitHeight * 1.4);
   const ink = new Float32Array(width * height);
+  const owners = new Int16Array(width * height).fill(-1);
   digits.forEach((d, i) => {
     const { x: ox, y: oy } = positions[i];
     for (let yy = 0; yy < d.height; yy++) for (let xx = 0; xx < d.width; xx++) {
-      const tx = ox + xx, ty = oy + yy;
-      if (tx >= 0 && tx < width && ty >= 0 && ty < height) ink[ty * width + tx] = Math.max(ink[ty * width + tx], d.ink[yy * d.width + xx]);
+      const tx = ox + xx, ty = oy + yy, value = d.ink[yy * d.width + xx];
+      if (tx >= 0 && tx < width && ty >= 0 && ty < height && value > 0 && value > ink[ty * width + tx]) {
+        ink[ty * width + tx] = value;
+        owners[ty * width + tx] = i;
+      }
     }
   });
-  return { ink, width, height, text: digits.map((d) => d.label).join('') };
+  return { ink, owners, width, height, text: digits.map((d) => d.label).join('') };
 }
 
 export async function composeNumber(set: DigitSet, random: Random, spec: ComposeSpec): Promise<ComposedImage> {
@@ -131,13 +141,26 @@ export async function composeNumber(set: DigitSet, random: Random, spec: Compose
   const lineGap = Math.round(digitHeight * uniform(random, 0.3, 0.8));
   const height = lineImages.reduce((sum, l) => sum + l.height, 0) + lineGap * (spec.lines - 1) + 2 * margin;
   let ink: Float32Array = new Float32Array(width * height);
-  let top = margin;
+  const inkOwners = new Int16Array(width * height).fill(-1);
+  let top = margin, digitsBefore = 0;
   for (const line of lineImages) {
     const left = margin + Math.floor(random() * Math.max(1, width - 2 * margin - slantRoom - line.width));
-    for (let y = 0; y < line.height; y++) for (let x = 0; x < line.width; x++) ink[(top + y) * width + left + Math.floor(slantRoom / 2) + x] = line.ink[y * line.width + x];
+    for (let y = 0; y < line.height; y++) {
+      for (let x = 0; x < line.width; x++) {
+        const at = (top + y) * width + left + Math.floor(slantRoom / 2) + x, owner = line.owners[y * line.width + x];
+        ink[at] = line.ink[y * line.width + x];
+        inkOwners[at] = owner < 0 ? -1 : digitsBefore + owner;
+      }
+    }
     top += line.height + lineGap;
+    digitsBefore += line.text.length;
   }
-  if (slant !== 0) ink = warp(ink, width, height, [1, -slant, slant * height / 2, 0, 1, 0]);
+  let owners: Int16Array = inkOwners;
+  if (slant !== 0) {
+    const shear = [1, -slant, slant * height / 2, 0, 1, 0];
+    ink = warp(ink, width, height, shear);
+    owners = Int16Array.from(warp(Float32Array.from(inkOwners), width, height, shear, cv.INTER_NEAREST, -1));
+  }
 
   const lightOnDark = random() < spec.lightOnDark;
   let paper = 0.92, inkLevel = 0.12;
@@ -160,20 +183,21 @@ export async function composeNumber(set: DigitSet, random: Random, spec: Compose
   let gray: Uint8Array = Uint8Array.from(values, (v) => Math.max(0, Math.min(255, Math.round(v * 255))));
   let outWidth = width, outHeight = height;
   if (spec.photo) {
-    const blurred = await photograph(random, gray, width, height);
+    const blurred = await photograph(random, gray, owners, width, height);
     gray = blurred.gray;
+    owners = blurred.owners;
     outWidth = blurred.width;
     outHeight = blurred.height;
   }
   const text = lineImages.map((l) => l.text).join('\n');
-  return { text, width: outWidth, height: outHeight, gray };
+  return { text, width: outWidth, height: outHeight, gray, owners };
 }
 
-function warp(values: Float32Array, width: number, height: number, matrix: number[]): Float32Array {
+function warp(values: Float32Array, width: number, height: number, matrix: number[], interpolation = cv.INTER_LINEAR, border = 0): Float32Array {
   return withMats(1, (out) => {
     const source = cv.matFromArray(height, width, cv.CV_32F, values);
     const transform = cv.matFromArray(2, 3, cv.CV_64F, matrix);
-    cv.warpAffine(source, out, transform, new cv.Size(width, height), cv.INTER_LINEAR, cv.BORDER_CONSTANT, new cv.Scalar(0));
+    cv.warpAffine(source, out, transform, new cv.Size(width, height), interpolation, cv.BORDER_CONSTANT, new cv.Scalar(border));
     source.delete();
     transform.delete();
     return Float32Array.from(out.data32F);
@@ -206,8 +230,9 @@ function paperTexture(random: Random, width: number, height: number): Float32Arr
   });
 }
 
-/** Slight perspective, lens blur and JPEG compression. */
-async function photograph(random: Random, gray: Uint8Array, width: number, height: number) {
+/** Slight perspective, lens blur and JPEG compression; `owners` go where their pixels go. */
+async function photograph(random: Random, gray: Uint8Array, owners: Int16Array, width: number, height: number) {
+  let warpedOwners = owners;
   const warped = withMats(1, (out) => {
     const source = cv.matFromArray(height, width, cv.CV_8U, gray);
     const j = () => uniform(random, -0.04, 0.04);
@@ -217,6 +242,12 @@ async function photograph(random: Random, gray: Uint8Array, width: number, heigh
     ]);
     const transform = cv.getPerspectiveTransform(from, to);
     cv.warpPerspective(source, out, transform, new cv.Size(width, height), cv.INTER_LINEAR, cv.BORDER_REPLICATE, new cv.Scalar(0));
+    warpedOwners = withMats(1, (ownersOut) => {
+      const ownersIn = cv.matFromArray(height, width, cv.CV_32F, Float32Array.from(owners));
+      cv.warpPerspective(ownersIn, ownersOut, transform, new cv.Size(width, height), cv.INTER_NEAREST, cv.BORDER_CONSTANT, new cv.Scalar(-1));
+      ownersIn.delete();
+      return Int16Array.from(ownersOut.data32F);
+    });
     const sigma = uniform(random, 0.5, 1.4);
     cv.GaussianBlur(out, source, new cv.Size(0, 0), sigma, sigma, cv.BORDER_REPLICATE);
     const result = Uint8Array.from(source.data);
@@ -225,7 +256,8 @@ async function photograph(random: Random, gray: Uint8Array, width: number, heigh
   });
   const jpeg = await sharp(warped, { raw: { width, height, channels: 1 } }).jpeg({ quality: Math.round(uniform(random, 45, 85)) }).toBuffer();
   const { data, info } = await sharp(jpeg).grayscale().raw().toBuffer({ resolveWithObject: true });
-  return { gray: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
+  if (info.width !== width || info.height !== height) throw new Error('JPEG round trip changed the image size');
+  return { gray: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), owners: warpedOwners, width, height };
 }
 
 export async function encodePng(image: ComposedImage): Promise<Buffer> {
