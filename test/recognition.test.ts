@@ -190,6 +190,24 @@ describe('bad images get clear errors', () => {
     expect(result.text).toBe(small.text);
     result.digits.forEach((d, i) => expect(Math.abs(d.box[0] - 5 * small.digits[i].box[0])).toBeLessThanOrEqual(12));
   });
+
+  it('reads writing held close to a camera (digits hundreds of pixels tall) as it reads it small, boxes in input pixels', async () => {
+    for (const seed of [3, 9]) {
+      const image = await composed(seed);
+      const gray = { width: image.width, height: image.height, data: image.gray };
+      const factor = 6;
+      const { data, info } = await sharp(image.gray, { raw: { width: image.width, height: image.height, channels: 1 } })
+        .resize({ width: image.width * factor, height: image.height * factor }).grayscale().raw().toBuffer({ resolveWithObject: true });
+      expect(info.channels).toBe(1);
+      const big = recognizeGray({ width: info.width, height: info.height, data: new Uint8Array(data) }, classifier);
+      const small = recognizeGray(gray, classifier);
+      expect(big.width).toBe(image.width * factor);
+      expect(big.text).toBe(small.text);
+      big.digits.forEach((d, i) => {
+        for (let k = 0; k < 4; k++) expect(Math.abs(d.box[k] - factor * small.digits[i].box[k])).toBeLessThanOrEqual(2 * factor);
+      });
+    }
+  });
 });
 
 /** Strokes as a person draws them, in canvas units, with times. */

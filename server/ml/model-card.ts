@@ -85,8 +85,9 @@ quarters of its width (a piece of a 1 is still a 1). The
 pipeline uses it to tell a good cut of touching digits from a bad one. Accuracy figures take the likeliest of the
 ten digits, ignoring that output.\n` : ''}${t.segments ? `
 A further ${percent(t.segments.fraction, 0)} of each batch came from pieces cut the way the pipeline cuts: ${t.segments.numbers} numbers of
-2-5 touching training digits were composed, binarised and cut into candidate pieces by the pipeline's own
-segmenter (${t.segments.pieces} pieces); a piece holding at least 90 % of one digit's ink, and little else, is
+2-5 touching training digits were composed (written clean, varied or photographed, as the measured sets are),
+binarised, and cut into candidate pieces by the pipeline's own segmenter with its first and its fine cuts, each
+piece of ink also taken whole (${t.segments.pieces} pieces); a piece holding at least 90 % of one digit's ink, and little else, is
 that digit, one holding much less of it or much of another is "not one digit" (${percent(t.segments.notOneDigit, 0)} of them).\n` : ''}
 Augmentation (each training image drawn anew every epoch, then normalised like serving input):
 ${t.augmentation ? Object.entries(t.augmentation).map(([k, v]) => `- ${k}: ${JSON.stringify(v)}`).join('\n') : '- none'}
