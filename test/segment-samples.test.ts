@@ -1,4 +1,12 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../server/ml/backend.js';
+import { buildDigitModel } from '../server/ml/model.js';
+import { ProgressLine } from '../server/ml/progress.js';
+import { subset } from '../server/ml/mnist.js';
+import { trainDigitModel } from '../server/ml/training.js';
 import { composeNumber } from '../server/ml/compose.js';
 import { loadMnist, splitTrainValidation, type DigitSet } from '../server/ml/mnist.js';
 import { REJECT_CLASS } from '../server/ml/model.js';
@@ -7,6 +15,7 @@ import { makeSegmentSamples, samplesOf, SEGMENT_SPECS } from '../server/ml/segme
 
 let train: DigitSet;
 beforeAll(async () => {
+  await initBackend(undefined, () => {});
   train = splitTrainValidation(await loadMnist('train'), 6000, 1).train;
 });
 
@@ -61,5 +70,24 @@ describe('pieces cut the way the pipeline cuts, for training', () => {
     expect(rejects).toBeGreaterThan(samples.count / 2);
     expect(rejects).toBeLessThan(samples.count);
     expect(new Set(samples.labels).size).toBeGreaterThan(8);
+  });
+
+  it('trains a model with a reject output on them, keeping the last epoch when told to', async () => {
+    const samples = await makeSegmentSamples(train, seededRandom(6), 40);
+    const digits = subset(train, Array.from({ length: 256 }, (_, i) => i));
+    const validation = subset(train, Array.from({ length: 100 }, (_, i) => 1000 + i));
+    const quiet = new ProgressLine({ isTTY: false, write: () => true } as unknown as NodeJS.WriteStream);
+    const options = { epochs: 3, batchSize: 32, learningRate: 2e-3, finalLearningRate: 1e-4, seed: 3, augment: null, progress: quiet };
+    await expect(trainDigitModel(digits, validation, { ...options, segmentSamples: samples, segmentFraction: 0.5 })).rejects.toThrow(/reject output/);
+    const result = await trainDigitModel(digits, validation, {
+      ...options, initialModel: buildDigitModel({ seed: 3, rejectClass: true }), segmentSamples: samples, segmentFraction: 0.5,
+      keep: 'last', checkpointDir: await mkdtemp(join(tmpdir(), 'segment-training-')),
+    });
+    expect(result.keptEpoch).toBe(3);
+    expect(result.keptValidationAccuracy).toBe(result.history[2].validationAccuracy);
+    // Half of every batch is cut pieces (mostly "not one digit"), and the loss on the mix falls.
+    expect(result.history[2].loss).toBeLessThan(result.history[0].loss);
+    expect(result.model.outputs[0].shape).toEqual([null, 11]);
+    result.model.dispose();
   });
 });

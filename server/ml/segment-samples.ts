@@ -7,8 +7,8 @@
  * tell the pieces of a right cutting from those of a wrong one on the pieces it will be shown, not
  * on an idea of them.
  */
-import { binarize } from '../recognition/binarize.js';
-import { labelFlags } from '../recognition/components.js';
+import { binarize, type InkImage } from '../recognition/binarize.js';
+import { labelFlags, type ComponentImage, type InkComponent } from '../recognition/components.js';
 import { digitInput, insideSpans, type RowSpans } from '../recognition/crops.js';
 import { findPieces, SECOND_LOOK_MIN_WIDTH } from '../recognition/recognize.js';
 import { FINE_CUTS, FIRST_CUTS, splitCandidates } from '../recognition/split.js';
@@ -17,8 +17,6 @@ import type { DigitSet } from './mnist.js';
 import { REJECT_CLASS } from './model.js';
 import { MODEL_INPUT_SIZE } from './normalize.js';
 import type { Random } from './random.js';
-import type { InkImage } from '../recognition/binarize.js';
-import type { ComponentImage, InkComponent } from '../recognition/components.js';
 
 const INPUT_VALUES = MODEL_INPUT_SIZE * MODEL_INPUT_SIZE;
 
