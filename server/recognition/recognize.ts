@@ -123,9 +123,10 @@ export function findPieces(ink: InkImage, inkEvidence?: InkOptions['inkEvidence'
   return { componentImage, pieces, digitHeight, digitWidth: typicalDigitWidth(pieces, digitHeight), evidence };
 }
 
-export function planReading(ink: InkImage, options: InkOptions = {}): PlannedReading {
+/** `found`: the ink's pieces when the caller already has them (see recognizeGray). */
+export function planReading(ink: InkImage, options: InkOptions = {}, found = findPieces(ink, options.inkEvidence)): PlannedReading {
   const scale = options.scale ?? 1;
-  const { componentImage, pieces, digitHeight, digitWidth, evidence } = findPieces(ink, options.inkEvidence);
+  const { componentImage, pieces, digitHeight, digitWidth, evidence } = found;
   // Pieces joined from parts above are one digit by that evidence; only whole ink is cut.
   const mayCut = (piece: InkComponent) => piece.labels.length === 1 && (evidence?.maySpanDigits(piece) ?? true);
   const singles: { piece: InkComponent; input: Float32Array }[] = [];
@@ -233,10 +234,6 @@ export function recognizeInk(ink: InkImage, classifier: DigitClassifier, options
 const WORKING_DIGIT_HEIGHT = 64;
 const LARGE_WRITING = 1.5 * WORKING_DIGIT_HEIGHT;
 
-function writingHeight(ink: InkImage): number {
-  return typicalDigitHeight(dropNonDigits(findComponents(ink.mask, ink.width, ink.height).components).kept);
-}
-
 function scaledDown(image: GrayImage8, factor: number): GrayImage8 {
   const width = Math.max(1, Math.round(image.width / factor)), height = Math.max(1, Math.round(image.height / factor));
   return withMats(1, (out) => {
@@ -249,9 +246,9 @@ function scaledDown(image: GrayImage8, factor: number): GrayImage8 {
 
 export function recognizeGray(image: GrayImage8, classifier: DigitClassifier, scale = 1): RecognitionResult {
   const ink = binarize(image);
-  const height = writingHeight(ink);
-  if (height <= LARGE_WRITING) return recognizeInk(ink, classifier, { scale });
-  const smaller = scaledDown(image, height / WORKING_DIGIT_HEIGHT);
+  const found = findPieces(ink);
+  if (found.digitHeight <= LARGE_WRITING) return completeTogether([planReading(ink, { scale }, found)], classifier)[0];
+  const smaller = scaledDown(image, found.digitHeight / WORKING_DIGIT_HEIGHT);
   const result = recognizeInk(binarize(smaller), classifier, { scale: (scale * image.width) / smaller.width });
   return { ...result, width: Math.round(image.width * scale), height: Math.round(image.height * scale) };
 }
