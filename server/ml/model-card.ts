@@ -52,7 +52,7 @@ export function describeLayers(model: tf.LayersModel): ModelCard['architecture']
   return { layers, parameters: model.countParams() };
 }
 
-const percent = (value: number, digits = 2) => `${(value * 100).toFixed(digits)} %`;
+export const percent = (value: number, digits = 2) => `${(value * 100).toFixed(digits)} %`;
 
 export function renderModelCard(card: ModelCard): string {
   const t = card.training;

@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { initBackend } from './backend.js';
 import { evaluateModel, measureThroughput, normalizedInputs } from './evaluation.js';
 import { loadMnist, splitTrainValidation, subset } from './mnist.js';
-import { describeLayers, MODEL_CARD_JSON, writeModelCard, type ModelCard } from './model-card.js';
+import { describeLayers, MODEL_CARD_JSON, percent, writeModelCard, type ModelCard } from './model-card.js';
 import { loadModel, saveModel } from './model-files.js';
 import { buildDigitModel, outputClasses, REJECT_CLASS, withRejectClass } from './model.js';
 import { readFile } from 'node:fs/promises';
@@ -91,8 +91,6 @@ if (segmentFraction > 0 && !values['reject-class']) {
   process.exit(2);
 }
 
-const percentOf = (part: number, whole: number) => `${((100 * part) / Math.max(1, whole)).toFixed(0)} %`;
-
 const backend = await initBackend();
 let initialModel: tf.LayersModel | undefined;
 let initFrom: ModelCard['training']['initFrom'];
@@ -108,14 +106,15 @@ const split = splitTrainValidation(await loadMnist('train'), validationSize, see
 const train = values.subset ? subset(split.train, Array.from({ length: Math.min(positiveInteger(values.subset, 'subset', 1), split.train.labels.length) }, (_, i) => i)) : split.train;
 console.error(`training on ${train.labels.length} images, validating on ${split.validation.labels.length}; checkpoints in ${checkpointDir}`);
 let segmentSamples: SegmentSamples | undefined;
+let segmentRejectShare = 0;
 if (segmentFraction > 0) {
   const progress = new ProgressLine();
   // Seeded apart from the training order, so that a resumed run cuts the same pieces.
   segmentSamples = await makeSegmentSamples(train, seededRandom(seed * 7919), segmentNumbers, (done) => {
     if (done % 50 === 0) progress.update(`cutting composed numbers ${progressBar(done / segmentNumbers)} ${done}/${segmentNumbers}`);
   });
-  const rejects = segmentSamples.labels.filter((label) => label === REJECT_CLASS).length;
-  progress.done(`${segmentSamples.count} pieces cut from ${segmentNumbers} composed numbers, ${percentOf(rejects, segmentSamples.count)} not one digit`);
+  segmentRejectShare = segmentSamples.labels.filter((label) => label === REJECT_CLASS).length / Math.max(1, segmentSamples.count);
+  progress.done(`${segmentSamples.count} pieces cut from ${segmentNumbers} composed numbers, ${percent(segmentRejectShare, 0)} not one digit`);
 }
 
 let stopRequested = false;
@@ -156,7 +155,7 @@ const card: ModelCard = {
     learningRate: `${learningRate} cosine-decayed per step to ${finalLearningRate}`,
     augmentation: augment,
     rejectFraction,
-    ...(segmentSamples ? { segments: { fraction: segmentFraction, numbers: segmentNumbers, pieces: segmentSamples.count, notOneDigit: segmentSamples.labels.filter((label) => label === REJECT_CLASS).length / segmentSamples.count } } : {}),
+    ...(segmentSamples ? { segments: { fraction: segmentFraction, numbers: segmentNumbers, pieces: segmentSamples.count, notOneDigit: segmentRejectShare } } : {}),
     initFrom,
     backend: `${backend.name} (tfjs ${tf.version.tfjs})`,
     seconds: result.trainingSeconds,
