@@ -13,7 +13,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseCli, positiveInteger } from '../server/ml/cli-args.js';
-import { startServerProcess } from '../test/support/server-process.js';
+import { startServerProcess, type ServerProcess } from '../test/support/server-process.js';
 import { LOAD_TEST_SERVER_ENV, prepareK6, RESULTS_DIR, runK6, type Scenario } from './k6.js';
 
 const KINDS = ['canvas', 'camera', 'upload', 'idle'] as const;
@@ -45,8 +45,8 @@ const UPLOAD_P95_MS = 2000;
 
 type Metrics = Map<string, number>;
 
-async function scrape(baseUrl: string): Promise<Metrics> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+async function scrape(metricsUrl: string): Promise<Metrics> {
+  const text = await (await fetch(metricsUrl)).text();
   const metrics: Metrics = new Map();
   for (const line of text.split('\n')) {
     const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? ([-\d.e+]+|NaN)$/.exec(line);
@@ -83,15 +83,16 @@ function k6Value(summary: { metrics: Record<string, { values: Record<string, num
   return summary.metrics[name]?.values?.[stat];
 }
 
-async function runStep(kind: Kind, level: number, baseUrl: string): Promise<Step> {
+async function runStep(kind: Kind, level: number, server: ServerProcess): Promise<Step> {
+  const { baseUrl, metricsUrl } = server;
   const sizes: Record<string, string> = { DURATION: `${stepSeconds}s` };
   if (kind === 'upload') sizes.RATE = String(level);
   else sizes.VUS = String(level);
   if (kind === 'idle') sizes.HOLD = String(holdSeconds);
-  const before = await scrape(baseUrl), cpuBefore = await machineCpu(), startedAt = performance.now();
+  const before = await scrape(metricsUrl), cpuBefore = await machineCpu(), startedAt = performance.now();
   const { resultsFile } = await runK6(kind as Scenario, baseUrl, sizes, `capacity-${kind}-${level}`, true);
   const wall = (performance.now() - startedAt) / 1000;
-  const after = await scrape(baseUrl), cpuAfter = await machineCpu();
+  const after = await scrape(metricsUrl), cpuAfter = await machineCpu();
   const delta = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
   const summary = JSON.parse(await readFile(resultsFile, 'utf8'));
   const seconds = summary.state.testRunDurationMs / 1000;
@@ -161,7 +162,7 @@ for (const kind of kinds) {
   const server = await startServerProcess(LOAD_TEST_SERVER_ENV);
   try {
     for (const level of chosenLevels ?? LEVELS[kind]) {
-      const step = await runStep(kind, level, server.baseUrl);
+      const step = await runStep(kind, level, server);
       steps.push(step);
       console.log(describe(step));
       if (!step.passed && kind !== 'camera') break;

@@ -23,8 +23,13 @@ export async function prepareK6(): Promise<void> {
   await mkdir(RESULTS_DIR, { recursive: true });
 }
 
-/** Server settings for load tests: sessions and queue beyond what the load will reach, so that capacity, not a limit, shows. */
-export const LOAD_TEST_SERVER_ENV = { SESSIONS_MAX: '20000', QUEUE_LIMIT: '256' };
+/**
+ * Server settings for load tests: sessions, uploads and queue beyond what the load will reach, so
+ * that capacity, not a limit, shows; every virtual user comes from the one loopback address.
+ */
+export const LOAD_TEST_SERVER_ENV = {
+  SESSIONS_MAX: '20000', SESSIONS_PER_ADDRESS_MAX: '20000', QUEUE_LIMIT: '256', UPLOADS_MAX: '256', UPLOADS_PER_ADDRESS_MAX: '256',
+};
 
 export interface K6Run {
   /** k6's exit code: 0, or 99 when a threshold failed. */

@@ -18,14 +18,40 @@ export interface ServerConfig {
   workers: number;
   /** QUEUE_LIMIT: recognition tasks that may wait for a worker before new ones are refused (503). */
   queueLimit: number;
+  /** METRICS_PORT: port of the Prometheus /metrics endpoint, apart from the app's port (0: any free port). */
+  metricsPort: number;
+  /** METRICS_HOST: interface /metrics listens on; loopback by default, so only this machine scrapes it. */
+  metricsHost: string;
+  /**
+   * ALLOWED_ORIGINS: comma-separated origins (`https://example.org`) whose pages may open sessions
+   * and post uploads, besides the page's own origin; `*` allows any. Requests with no Origin header
+   * (scripts, k6, curl) are always allowed: the check guards people's browsers against other sites.
+   */
+  allowedOrigins: string;
+  /** HSTS_MAX_AGE: seconds of Strict-Transport-Security to send when serving behind TLS; 0 sends none. */
+  hstsMaxAge: number;
+  /** WORKERS_PEN: worker threads that read only pen strokes, so image work never delays a pen reading. */
+  penWorkers: number;
   /** UPLOAD_MAX_FILES: images in one POST /api/recognize. */
   uploadMaxFiles: number;
   /** UPLOAD_MAX_FILE_BYTES: size of one uploaded image. */
   uploadMaxFileBytes: number;
-  /** IMAGE_MAX_PIXELS: images with more pixels are refused before decoding. */
+  /** UPLOAD_MAX_REQUEST_BYTES: one POST /api/recognize, all its files together. */
+  uploadMaxRequestBytes: number;
+  /** UPLOADS_MAX: upload requests read at once; more get 503 `busy`. */
+  uploadsMax: number;
+  /** UPLOADS_PER_ADDRESS_MAX: upload requests read at once from one client address; more get 429. */
+  uploadsPerAddressMax: number;
+  /** UPLOAD_TIMEOUT_MS: time an upload's body has to arrive in full; slower ones get 408. */
+  uploadTimeoutMs: number;
+  /** IMAGE_MAX_PIXELS: uploaded images with more pixels are refused before decoding. */
   imageMaxPixels: number;
+  /** CAMERA_MAX_PIXELS: camera frames with more pixels are refused before decoding. */
+  cameraMaxPixels: number;
   /** SESSIONS_MAX: WebSocket sessions at once; more are closed with 1013 (try later). */
   maxSessions: number;
+  /** SESSIONS_PER_ADDRESS_MAX: WebSocket connections at once from one client address; more are closed with 1013. */
+  sessionsPerAddressMax: number;
   /** WS_MAX_MESSAGE_BYTES: one WebSocket message; larger ones close the connection with 1009. */
   wsMaxMessageBytes: number;
   /** CAMERA_FPS_MAX: camera frames taken from one session per second; more are dropped. */
@@ -34,6 +60,10 @@ export interface ServerConfig {
   maxStrokes: number;
   /** STROKE_POINTS_MAX: points in one stroke. */
   maxPointsPerStroke: number;
+  /** CANVAS_POINTS_MAX: points one canvas holds in all, its undo history included. */
+  maxPointsPerCanvas: number;
+  /** WS_OUTBOX_MAX_BYTES: bytes waiting to be sent to a client that does not read; past it the connection is closed. */
+  outboxMaxBytes: number;
   /** MESSAGES_PER_SECOND: messages read from one session per second; more get `rate-limited`. */
   messagesPerSecond: number;
   /**
@@ -57,15 +87,28 @@ export const DEFAULT_CONFIG: ServerConfig = {
   modelDir: DEFAULT_MODEL_DIR,
   clientDir: 'dist/client',
   workers: Math.max(1, availableParallelism()),
+  penWorkers: 1,
   queueLimit: 64,
+  metricsPort: 9464,
+  metricsHost: '127.0.0.1',
+  allowedOrigins: '',
+  hstsMaxAge: 0,
   uploadMaxFiles: 20,
   uploadMaxFileBytes: 20 * 1024 * 1024,
-  imageMaxPixels: 40_000_000,
+  uploadMaxRequestBytes: 50 * 1024 * 1024,
+  uploadsMax: 8,
+  uploadsPerAddressMax: 2,
+  uploadTimeoutMs: 60_000,
+  imageMaxPixels: 24_000_000,
+  cameraMaxPixels: 2_100_000,
   maxSessions: 500,
+  sessionsPerAddressMax: 32,
   wsMaxMessageBytes: 1024 * 1024,
   cameraFpsMax: 30,
   maxStrokes: 500,
   maxPointsPerStroke: 4000,
+  maxPointsPerCanvas: 40_000,
+  outboxMaxBytes: 1024 * 1024,
   messagesPerSecond: 240,
   liveReadMs: 100,
   helloTimeoutMs: 10_000,
@@ -80,15 +123,28 @@ const ENVIRONMENT: Record<keyof ServerConfig, string> = {
   modelDir: 'DIGIT_STREAM_MODEL',
   clientDir: 'CLIENT_DIR',
   workers: 'WORKERS',
+  penWorkers: 'WORKERS_PEN',
   queueLimit: 'QUEUE_LIMIT',
+  metricsPort: 'METRICS_PORT',
+  metricsHost: 'METRICS_HOST',
+  allowedOrigins: 'ALLOWED_ORIGINS',
+  hstsMaxAge: 'HSTS_MAX_AGE',
   uploadMaxFiles: 'UPLOAD_MAX_FILES',
   uploadMaxFileBytes: 'UPLOAD_MAX_FILE_BYTES',
+  uploadMaxRequestBytes: 'UPLOAD_MAX_REQUEST_BYTES',
+  uploadsMax: 'UPLOADS_MAX',
+  uploadsPerAddressMax: 'UPLOADS_PER_ADDRESS_MAX',
+  uploadTimeoutMs: 'UPLOAD_TIMEOUT_MS',
   imageMaxPixels: 'IMAGE_MAX_PIXELS',
+  cameraMaxPixels: 'CAMERA_MAX_PIXELS',
   maxSessions: 'SESSIONS_MAX',
+  sessionsPerAddressMax: 'SESSIONS_PER_ADDRESS_MAX',
   wsMaxMessageBytes: 'WS_MAX_MESSAGE_BYTES',
   cameraFpsMax: 'CAMERA_FPS_MAX',
   maxStrokes: 'STROKES_MAX',
   maxPointsPerStroke: 'STROKE_POINTS_MAX',
+  maxPointsPerCanvas: 'CANVAS_POINTS_MAX',
+  outboxMaxBytes: 'WS_OUTBOX_MAX_BYTES',
   messagesPerSecond: 'MESSAGES_PER_SECOND',
   liveReadMs: 'LIVE_READ_MS',
   helloTimeoutMs: 'HELLO_TIMEOUT_MS',
@@ -96,6 +152,9 @@ const ENVIRONMENT: Record<keyof ServerConfig, string> = {
   heartbeatMs: 'HEARTBEAT_MS',
   resumeGraceMs: 'RESUME_GRACE_MS',
 };
+
+/** Numbers that may be 0: a port (any free one) and settings where 0 means off. */
+const ZERO_ALLOWED = new Set<keyof ServerConfig>(['port', 'metricsPort', 'hstsMaxAge']);
 
 /** The defaults with the environment's overrides; a malformed number is an error, not a silent default. */
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ServerConfig> = {}): ServerConfig {
@@ -105,7 +164,7 @@ export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env, over
     if (raw === undefined || raw === '') continue;
     if (typeof DEFAULT_CONFIG[key] === 'number') {
       const value = Number(raw);
-      if (!Number.isInteger(value) || value < (key === 'port' ? 0 : 1)) throw new Error(`${ENVIRONMENT[key]}=${raw}: expected a whole number`);
+      if (!Number.isInteger(value) || value < (ZERO_ALLOWED.has(key) ? 0 : 1)) throw new Error(`${ENVIRONMENT[key]}=${raw}: expected a whole number`);
       (config as unknown as Record<string, number>)[key] = value;
     } else {
       (config as unknown as Record<string, string>)[key] = raw;

@@ -101,7 +101,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     resumed: z.boolean(),
     /** The last client `seq` the session applied. */
     ack: z.number().int().optional(),
-    limits: z.object({ maxStrokes: z.number(), maxPointsPerStroke: z.number(), maxMessageBytes: z.number() }),
+    limits: z.object({ maxStrokes: z.number(), maxPointsPerStroke: z.number(), maxPointsPerCanvas: z.number().optional(), maxMessageBytes: z.number() }),
   }),
   z.object({
     type: z.literal('prediction'),
@@ -169,12 +169,22 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export const CloseReason = {
   Normal: { code: 1000, reason: 'bye' },
   GoingAway: { code: 1001, reason: 'server-shutting-down' },
+  /** A frame that breaks the WebSocket protocol itself (the library closes). */
+  ProtocolError: { code: 1002, reason: 'protocol-error' },
+  /** Text that is not UTF-8 (the library closes). */
+  InvalidPayload: { code: 1007, reason: 'invalid-payload' },
   WrongVersion: { code: 1008, reason: 'wrong-version' },
   HelloTimeout: { code: 1008, reason: 'hello-timeout' },
   IdleTimeout: { code: 1008, reason: 'idle-timeout' },
+  /** Many times more messages (or pings) than the rate limit, for a whole second: not a person writing. */
+  Flooding: { code: 1008, reason: 'message-flood' },
+  /** The client let this much of the server's messages pile up unread: it has stopped reading. */
+  NotReading: { code: 1008, reason: 'not-reading' },
   TooBig: { code: 1009, reason: 'message-too-big' },
   Internal: { code: 1011, reason: 'internal-error' },
   ServerFull: { code: 1013, reason: 'server-full' },
+  /** Too many connections from one address at once (SESSIONS_PER_ADDRESS_MAX). */
+  AddressFull: { code: 1013, reason: 'too-many-connections-from-address' },
 } as const;
 
 /** A failure carries the message's `seq` when it had a usable one, so the sender can tell which message failed. */

@@ -3,14 +3,18 @@
  * being drawn, and undo/redo over finished strokes, erasures and clears. Pure state, no I/O; every
  * change is checked against the limits first and an error leaves the board as it was. The server
  * keeps one per session, the client a mirror of it, so both mean the same by undo.
+ *
+ * Points are stored packed (three float32 per point: x, y and the time since the stroke's first
+ * timed point), so a canvas at its point limit holds about half a megabyte on the server, not the
+ * tens of bytes per point that arrays of arrays cost.
  */
 import { ErrorCode, nearCanvas, type Point, type StrokeId } from './protocol.js';
-
-type StrokePoint = Point;
 
 export interface BoardLimits {
   maxStrokes: number;
   maxPointsPerStroke: number;
+  /** Points the board holds in all, its undo history included; the oldest undo steps are forgotten first. */
+  maxPointsPerCanvas: number;
   /** Undo steps kept; older ones are forgotten. */
   maxHistory: number;
 }
@@ -21,9 +25,58 @@ export class BoardError extends Error {
   }
 }
 
-interface Stroke {
-  id: StrokeId;
-  points: StrokePoint[];
+/** A stroke's points as the pipeline takes them: [x, y, dt] triples, dt in ms after `t0` (NaN where a point has no time). */
+export interface PackedStroke {
+  t0: number;
+  xyt: Float32Array;
+}
+
+const VALUES_PER_POINT = 3;
+
+class Stroke {
+  private xyt = new Float32Array(8 * VALUES_PER_POINT);
+  private t0 = Number.NaN;
+  count = 0;
+  private cached: Point[] | null = null;
+
+  constructor(readonly id: StrokeId) {}
+
+  push(points: readonly Point[]): void {
+    const needed = (this.count + points.length) * VALUES_PER_POINT;
+    if (needed > this.xyt.length) {
+      const grown = new Float32Array(Math.max(needed, 2 * this.xyt.length));
+      grown.set(this.xyt.subarray(0, this.count * VALUES_PER_POINT));
+      this.xyt = grown;
+    }
+    for (const [x, y, t] of points) {
+      if (t !== undefined && Number.isNaN(this.t0)) this.t0 = t;
+      const at = this.count++ * VALUES_PER_POINT;
+      this.xyt[at] = x;
+      this.xyt[at + 1] = y;
+      this.xyt[at + 2] = t === undefined ? Number.NaN : t - this.t0;
+    }
+    this.cached = null;
+  }
+
+  packed(): PackedStroke {
+    return { t0: this.t0, xyt: this.xyt.slice(0, this.count * VALUES_PER_POINT) };
+  }
+
+  /** The points as [x, y, t] arrays, built on demand (for drawing and hit-testing) and kept until the stroke grows. */
+  get points(): readonly Point[] {
+    this.cached ??= unpackPoints(this.packed());
+    return this.cached;
+  }
+}
+
+/** A packed stroke's points as [x, y] or [x, y, tMs] arrays. */
+export function unpackPoints({ t0, xyt }: PackedStroke): Point[] {
+  const points: Point[] = [];
+  for (let at = 0; at < xyt.length; at += VALUES_PER_POINT) {
+    const dt = xyt[at + 2];
+    points.push(Number.isNaN(dt) ? [xyt[at], xyt[at + 1]] : [xyt[at], xyt[at + 1], t0 + dt]);
+  }
+  return points;
 }
 
 type Action =
@@ -31,11 +84,22 @@ type Action =
   | { kind: 'erase'; removed: { stroke: Stroke; index: number }[] }
   | { kind: 'clear'; removed: Stroke[] };
 
+function strokesOf(action: Action): Stroke[] {
+  if (action.kind === 'add') return [action.stroke];
+  if (action.kind === 'erase') return action.removed.map((r) => r.stroke);
+  return action.removed;
+}
+
 export class StrokeBoard {
   private strokes: Stroke[] = [];
   private readonly open = new Map<StrokeId, Stroke>();
   private history: Action[] = [];
   private future: Action[] = [];
+  /**
+   * Points held, counted as they arrive and never lowered except by a recount: an upper bound
+   * that is cheap to keep, made exact (by walking what is still reachable) only near the limit.
+   */
+  private pointsHeld = 0;
 
   constructor(readonly width: number, readonly height: number, private readonly limits: BoardLimits) {}
 
@@ -43,13 +107,39 @@ export class StrokeBoard {
     return this.strokes.length;
   }
 
-  private checkPoints(points: Point[]): StrokePoint[] {
+  private checkPoints(points: readonly Point[]): void {
     for (const [x, y] of points) {
       if (!nearCanvas(x, y, this.width, this.height)) {
         throw new BoardError(ErrorCode.OutOfCanvas, `point (${x}, ${y}) is far outside the ${this.width}x${this.height} canvas`);
       }
     }
-    return points as StrokePoint[];
+  }
+
+  /** Points in strokes the board can still show: on the canvas, being drawn, or in undo/redo. */
+  private countReachable(): number {
+    const reachable = new Set<Stroke>([...this.strokes, ...this.open.values()]);
+    for (const action of [...this.history, ...this.future]) for (const stroke of strokesOf(action)) reachable.add(stroke);
+    let points = 0;
+    for (const stroke of reachable) points += stroke.count;
+    return points;
+  }
+
+  /** Makes room for `adding` points, forgetting the oldest undo steps if need be, or refuses. */
+  private reserve(adding: number): void {
+    if (this.pointsHeld + adding <= this.limits.maxPointsPerCanvas) {
+      this.pointsHeld += adding;
+      return;
+    }
+    this.future = [];
+    this.pointsHeld = this.countReachable();
+    while (this.pointsHeld + adding > this.limits.maxPointsPerCanvas && this.history.length > 0) {
+      this.history.shift();
+      this.pointsHeld = this.countReachable();
+    }
+    if (this.pointsHeld + adding > this.limits.maxPointsPerCanvas) {
+      throw new BoardError(ErrorCode.TooManyPoints, `this canvas holds ${this.pointsHeld} points and takes at most ${this.limits.maxPointsPerCanvas}: clear or erase some writing`);
+    }
+    this.pointsHeld += adding;
   }
 
   begin(id: StrokeId, point: Point): void {
@@ -57,20 +147,24 @@ export class StrokeBoard {
     if (this.strokes.length + this.open.size >= this.limits.maxStrokes) {
       throw new BoardError(ErrorCode.TooManyStrokes, `at most ${this.limits.maxStrokes} strokes per canvas: clear or erase some`);
     }
-    const stroke = { id, points: this.checkPoints([point]) };
+    this.checkPoints([point]);
+    this.reserve(1);
+    const stroke = new Stroke(id);
+    stroke.push([point]);
     this.open.set(id, stroke);
     this.strokes.push(stroke);
   }
 
   /** Adds points to a stroke being drawn; points past the limit are refused, the stroke kept. */
-  append(id: StrokeId, points: Point[]): void {
+  append(id: StrokeId, points: readonly Point[]): void {
     const stroke = this.open.get(id);
     if (!stroke) throw new BoardError(ErrorCode.UnknownStroke, `no stroke ${JSON.stringify(id)} is being drawn`);
-    const checked = this.checkPoints(points);
-    if (stroke.points.length + checked.length > this.limits.maxPointsPerStroke) {
+    this.checkPoints(points);
+    if (stroke.count + points.length > this.limits.maxPointsPerStroke) {
       throw new BoardError(ErrorCode.TooManyPoints, `at most ${this.limits.maxPointsPerStroke} points per stroke: end this stroke and begin another`);
     }
-    stroke.points.push(...checked);
+    this.reserve(points.length);
+    stroke.push(points);
   }
 
   end(id: StrokeId): void {
@@ -84,7 +178,8 @@ export class StrokeBoard {
     const wanted = new Set(ids);
     const removed = this.strokes.map((stroke, index) => ({ stroke, index })).filter(({ stroke }) => wanted.has(stroke.id) && !this.open.has(stroke.id));
     if (removed.length === 0) throw new BoardError(ErrorCode.UnknownStroke, 'none of those strokes is on the canvas');
-    this.strokes = this.strokes.filter((s) => !removed.some((r) => r.stroke === s));
+    const gone = new Set(removed.map((r) => r.stroke));
+    this.strokes = this.strokes.filter((s) => !gone.has(s));
     this.record({ kind: 'erase', removed });
   }
 
@@ -109,8 +204,10 @@ export class StrokeBoard {
     const action = this.future.pop();
     if (!action) return false;
     if (action.kind === 'add') this.strokes.push(action.stroke);
-    else if (action.kind === 'erase') this.strokes = this.strokes.filter((s) => !action.removed.some((r) => r.stroke === s));
-    else this.strokes = this.strokes.filter((s) => !action.removed.includes(s));
+    else {
+      const gone = new Set(strokesOf(action));
+      this.strokes = this.strokes.filter((s) => !gone.has(s));
+    }
     this.history.push(action);
     return true;
   }
@@ -121,9 +218,9 @@ export class StrokeBoard {
     this.future = [];
   }
 
-  /** The strokes as the pipeline reads them, finished and being drawn. */
-  snapshot(): StrokePoint[][] {
-    return this.strokes.map((s) => s.points.slice());
+  /** The strokes as the pipeline reads them, finished and being drawn: packed copies, cheap to hand to a worker. */
+  snapshot(): PackedStroke[] {
+    return this.strokes.map((s) => s.packed());
   }
 
   /** The strokes with their ids, for drawing and erasing. */

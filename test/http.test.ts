@@ -36,7 +36,7 @@ describe('HTTP', () => {
   it('answers /healthz', async () => {
     const response = await fetch(`${base}/healthz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok', workers: 1, queued: 0 });
+    expect(await response.json()).toEqual({ status: 'ok', workers: 1, penWorkers: 1, queued: 0 });
   });
 
   it('reads several uploaded images, and gives a non-image its own 415 while the others are read', async () => {
@@ -86,7 +86,7 @@ describe('HTTP', () => {
 
 describe('metrics', () => {
   it('exposes counters and latency histograms in Prometheus format', async () => {
-    const response = await fetch(`${base}/metrics`);
+    const response = await fetch(server.metricsUrl);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await response.text();

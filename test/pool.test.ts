@@ -68,7 +68,7 @@ describe('recognition worker pool', () => {
   });
 
   it('reads a moving pen only with a worker to spare, while stroke ends wait their turn', async () => {
-    const small = await RecognitionPool.start({ threads: 1, maxQueue: 4 });
+    const small = await RecognitionPool.start({ threads: 1, penThreads: 0, maxQueue: 4 });
     try {
       const random = seededRandom(5);
       const set = () => writeNumber(digits, random, { length: 3, width: 800, height: 300, digitHeight: 120 }).set;
@@ -80,6 +80,28 @@ describe('recognition worker pool', () => {
       expect(await settle(small.recognizeStrokes(set(), 'live'))).toBe('read');
     } finally {
       await small.close();
+    }
+  });
+
+  it('reads pen strokes in their own lane while image work fills the image workers, and lends idle image workers to the pen', async () => {
+    const lanes = await RecognitionPool.start({ threads: 1, penThreads: 1, maxQueue: 16 });
+    try {
+      const random = seededRandom(8);
+      const photos = await Promise.all(Array.from({ length: 8 }, () => composeNumber(digits, random, SETS.photo).then(encodePng)));
+      let imagesRead = 0;
+      const images = photos.map((png) => lanes.recognizeImage(Uint8Array.from(png)).then(() => imagesRead++));
+      const set = writeNumber(digits, random, { length: 4, width: 800, height: 300, digitHeight: 120 }).set;
+      const { result } = await lanes.recognizeStrokes(set, 'urgent');
+      // Eight images queue on the one image worker; the stroke reading did not wait for them.
+      expect(result.digits.length).toBeGreaterThan(0);
+      expect(imagesRead).toBeLessThan(photos.length / 2);
+      expect(lanes.strokeStats.onImageLane).toBe(0);
+      await Promise.all(images);
+      // With the image worker idle and the pen worker busy, a second stroke batch goes to the image worker.
+      await Promise.all(Array.from({ length: 12 }, () => lanes.recognizeStrokes(set, 'urgent')));
+      expect(lanes.strokeStats.onImageLane).toBeGreaterThan(0);
+    } finally {
+      await lanes.close();
     }
   });
 

@@ -14,7 +14,7 @@ import './draw-canvas.js';
 import './image-upload.js';
 
 /** Matches the server's default limits; the server enforces its own. */
-const LIMITS = { maxStrokes: 500, maxPointsPerStroke: 4000, maxHistory: 200 };
+const LIMITS = { maxStrokes: 500, maxPointsPerStroke: 4000, maxPointsPerCanvas: 40_000, maxHistory: 200 };
 
 type Box = [number, number, number, number];
 

@@ -1,7 +1,8 @@
 /**
  * POST /api/recognize: many images in one multipart request. Each file is read on the worker
  * pool and answered on its own: a non-image gets 415 with a clear message while the other files
- * are still read.
+ * are still read. What one request may cost is bounded: its size, the time its body may take,
+ * uploads read at once (in all and per address), and files of one request in the pool at once.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import busboy from 'busboy';
@@ -18,7 +19,58 @@ export const UploadErrorCode = {
   FileTooLarge: 'file-too-large',
   TooManyFiles: 'too-many-files',
   BadRequest: 'bad-request',
+  RequestTooLarge: 'request-too-large',
+  UploadTimeout: 'upload-timeout',
+  /** This address already has UPLOADS_PER_ADDRESS_MAX uploads being read: 429. */
+  TooManyUploads: 'too-many-uploads',
 } as const;
+
+/**
+ * Files of one request handed to the pool at once: a request of 20 photos then takes its turn
+ * with other people's uploads and camera frames instead of filling the queue ahead of them.
+ */
+const FILES_IN_FLIGHT = 2;
+
+/** Upload requests being read, in all and per client address. */
+export class UploadAdmission {
+  private total = 0;
+  private readonly byAddress = new Map<string, number>();
+
+  constructor(private readonly limits: Pick<ServerConfig, 'uploadsMax' | 'uploadsPerAddressMax'>) {}
+
+  /** Takes a place for an upload from `address`, or says why there is none. */
+  enter(address: string): 'ok' | 'busy' | 'address-busy' {
+    const fromAddress = this.byAddress.get(address) ?? 0;
+    if (fromAddress >= this.limits.uploadsPerAddressMax) return 'address-busy';
+    if (this.total >= this.limits.uploadsMax) return 'busy';
+    this.total++;
+    this.byAddress.set(address, fromAddress + 1);
+    return 'ok';
+  }
+
+  leave(address: string): void {
+    this.total--;
+    const left = (this.byAddress.get(address) ?? 1) - 1;
+    if (left > 0) this.byAddress.set(address, left);
+    else this.byAddress.delete(address);
+  }
+}
+
+/** Runs tasks with at most `limit` of them unfinished at once, in the order given. */
+function limited(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await task();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}
 
 /** The HTTP status that matches each error code of a file. */
 const STATUS: Record<string, number> = {
@@ -29,6 +81,7 @@ const STATUS: Record<string, number> = {
   [RecognitionErrorCode.Internal]: 500,
   [UploadErrorCode.FileTooLarge]: 413,
 };
+
 
 export interface FileResult {
   file: string;
@@ -50,13 +103,45 @@ function counted(metrics: Metrics, result: FileResult): FileResult {
   return result;
 }
 
-export function handleUpload(request: IncomingMessage, response: ServerResponse, pool: RecognitionPool, config: ServerConfig, logger: Logger, metrics: Metrics): void {
+/**
+ * Refuses a request without reading its body: the connection is closed after the answer, so the
+ * rest of a large body is never read.
+ */
+function refuse(response: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  response.setHeader('connection', 'close');
+  for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+  sendJson(response, status, { error: { code, message } });
+}
+
+export function handleUpload(request: IncomingMessage, response: ServerResponse, pool: RecognitionPool, config: ServerConfig, logger: Logger, metrics: Metrics, admission: UploadAdmission): void {
   const contentType = request.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(contentType)) {
-    request.resume();
-    sendJson(response, 415, { error: { code: UploadErrorCode.NotMultipart, message: 'send the images as multipart/form-data (one or more file fields)' } });
+    refuse(response, 415, UploadErrorCode.NotMultipart, 'send the images as multipart/form-data (one or more file fields)');
     return;
   }
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > config.uploadMaxRequestBytes) {
+    refuse(response, 413, UploadErrorCode.RequestTooLarge, `the request is ${declared} bytes; at most ${config.uploadMaxRequestBytes} are read: send fewer or smaller images`);
+    return;
+  }
+  const address = request.socket.remoteAddress ?? 'unknown';
+  const place = admission.enter(address);
+  if (place !== 'ok') {
+    metrics.errors.inc({ code: place === 'busy' ? RecognitionErrorCode.Busy : UploadErrorCode.TooManyUploads });
+    if (place === 'busy') refuse(response, 503, RecognitionErrorCode.Busy, `${config.uploadsMax} uploads are being read; try again shortly`, { 'retry-after': '1' });
+    else refuse(response, 429, UploadErrorCode.TooManyUploads, `${config.uploadsPerAddressMax} uploads from this address are being read; wait for their answers before sending more`, { 'retry-after': '1' });
+    return;
+  }
+  let timeout: NodeJS.Timeout | undefined;
+  let left = false;
+  const leave = () => {
+    if (left) return;
+    left = true;
+    clearTimeout(timeout);
+    admission.leave(address);
+  };
+  response.on('close', leave);
+
   let parser: busboy.Busboy;
   try {
     parser = busboy({
@@ -64,11 +149,11 @@ export function handleUpload(request: IncomingMessage, response: ServerResponse,
       limits: { files: config.uploadMaxFiles, fileSize: config.uploadMaxFileBytes, fields: 32, fieldSize: 4096, parts: config.uploadMaxFiles + 32 },
     });
   } catch (error) {
-    request.resume();
-    sendJson(response, 400, { error: { code: UploadErrorCode.BadRequest, message: `malformed multipart request: ${(error as Error).message}` } });
+    refuse(response, 400, UploadErrorCode.BadRequest, `malformed multipart request: ${(error as Error).message}`);
     return;
   }
   const results: Promise<FileResult>[] = [];
+  const inPool = limited(FILES_IN_FLIGHT);
   let tooManyFiles = false;
   let answered = false;
   const answer = (status: number, body: unknown) => {
@@ -76,6 +161,26 @@ export function handleUpload(request: IncomingMessage, response: ServerResponse,
     answered = true;
     sendJson(response, status, body);
   };
+  /** Stops reading the body and answers now; the connection closes after the answer. */
+  const abandon = (status: number, code: string, message: string) => {
+    if (answered) return;
+    answered = true;
+    request.unpipe(parser);
+    metrics.errors.inc({ code });
+    logger.log('warn', 'upload-refused', { code, address });
+    refuse(response, status, code, message);
+  };
+  timeout = setTimeout(
+    () => abandon(408, UploadErrorCode.UploadTimeout, `the upload did not arrive within ${config.uploadTimeoutMs / 1000} s`),
+    config.uploadTimeoutMs,
+  );
+  let received = 0;
+  request.on('data', (chunk: Buffer) => {
+    received += chunk.byteLength;
+    if (received > config.uploadMaxRequestBytes) {
+      abandon(413, UploadErrorCode.RequestTooLarge, `the request is over ${config.uploadMaxRequestBytes} bytes: send fewer or smaller images`);
+    }
+  });
 
   parser.on('file', (field, stream, info) => {
     const name = info.filename || field;
@@ -93,8 +198,10 @@ export function handleUpload(request: IncomingMessage, response: ServerResponse,
           resolve(failure(name, UploadErrorCode.FileTooLarge, `larger than the ${config.uploadMaxFileBytes} bytes allowed per file`));
           return;
         }
+        const bytes = new Uint8Array(Buffer.concat(chunks));
+        chunks.length = 0;
         const stopTimer = metrics.recognitionSeconds.startTimer({ mode: 'upload' });
-        pool.recognizeImage(new Uint8Array(Buffer.concat(chunks)))
+        inPool(() => pool.recognizeImage(bytes, 'upload'))
           .then(({ result, ms }) => {
             stopTimer();
             metrics.predictions.inc({ mode: 'upload' });
@@ -110,12 +217,9 @@ export function handleUpload(request: IncomingMessage, response: ServerResponse,
   parser.on('filesLimit', () => {
     tooManyFiles = true;
   });
-  parser.on('error', (error: Error) => {
-    request.unpipe(parser);
-    request.resume();
-    answer(400, { error: { code: UploadErrorCode.BadRequest, message: `malformed multipart request: ${error.message}` } });
-  });
+  parser.on('error', (error: Error) => abandon(400, UploadErrorCode.BadRequest, `malformed multipart request: ${error.message}`));
   parser.on('close', () => {
+    clearTimeout(timeout);
     void Promise.all(results).then((files) => {
       files.forEach((file) => counted(metrics, file));
       if (files.length === 0) {

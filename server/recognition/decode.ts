@@ -31,18 +31,42 @@ export interface DecodedImage {
   format: string;
 }
 
+const UNSUPPORTED_MESSAGE = 'not an image in a supported format (PNG, JPEG, WebP, GIF, TIFF, AVIF, BMP)';
+
 function classify(error: unknown): RecognitionError {
   const message = (error as Error)?.message ?? String(error);
   if (/pixel limit/i.test(message)) {
     return new RecognitionError(RecognitionErrorCode.ImageTooLarge, `image is too large: ${message}`, { cause: error });
   }
   if (/unsupported image format|Input buffer is empty|bad seek|Input file is missing/i.test(message)) {
-    return new RecognitionError(RecognitionErrorCode.UnsupportedImage, 'not an image in a supported format (PNG, JPEG, WebP, GIF, TIFF, AVIF, BMP)', { cause: error });
+    return new RecognitionError(RecognitionErrorCode.UnsupportedImage, UNSUPPORTED_MESSAGE, { cause: error });
   }
   return new RecognitionError(RecognitionErrorCode.CorruptImage, `the image could not be decoded: ${message}`, { cause: error });
 }
 
 const BMP_HEADER_BYTES = 26;
+
+function startsWith(bytes: Uint8Array, signature: string, at = 0): boolean {
+  if (bytes.byteLength < at + signature.length) return false;
+  for (let i = 0; i < signature.length; i++) if (bytes[at + i] !== signature.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * The documented formats by their first bytes. Anything else never reaches sharp, which would
+ * also render SVG (a 197-byte SVG with a blur filter costs seconds), PDF and other formats whose
+ * cost has nothing to do with their size.
+ */
+export function sniffImageFormat(bytes: Uint8Array): 'png' | 'jpeg' | 'gif' | 'webp' | 'tiff' | 'avif' | 'bmp' | null {
+  if (startsWith(bytes, '\x89PNG\r\n\x1a\n')) return 'png';
+  if (startsWith(bytes, '\xff\xd8\xff')) return 'jpeg';
+  if (startsWith(bytes, 'GIF87a') || startsWith(bytes, 'GIF89a')) return 'gif';
+  if (startsWith(bytes, 'RIFF') && startsWith(bytes, 'WEBP', 8)) return 'webp';
+  if (startsWith(bytes, 'II*\x00') || startsWith(bytes, 'MM\x00*')) return 'tiff';
+  if (startsWith(bytes, 'ftyp', 4) && ['avif', 'avis', 'mif1', 'msf1'].some((brand) => startsWith(bytes, brand, 8))) return 'avif';
+  if (isBmp(bytes)) return 'bmp';
+  return null;
+}
 
 function isBmp(bytes: Uint8Array): boolean {
   return bytes.byteLength >= BMP_HEADER_BYTES && bytes[0] === 0x42 && bytes[1] === 0x4d; // "BM"
@@ -68,11 +92,13 @@ function bmpInput(bytes: Uint8Array, limits: DecodeLimits): { input: Buffer; raw
 
 export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<DecodedImage> {
   if (bytes.byteLength === 0) throw new RecognitionError(RecognitionErrorCode.UnsupportedImage, 'empty file: not an image');
+  const format = sniffImageFormat(bytes);
+  if (!format) throw new RecognitionError(RecognitionErrorCode.UnsupportedImage, UNSUPPORTED_MESSAGE);
   try {
     // failOn 'truncated' rejects cut-off files; sharp's default 'warning' would also reject some
     // harmless JPEGs with trailing junk that cameras and scanners do produce.
     const sharpOptions = { limitInputPixels: limits.maxInputPixels, failOn: 'truncated' as const, animated: false };
-    const bmp = isBmp(bytes) ? bmpInput(bytes, limits) : null;
+    const bmp = format === 'bmp' ? bmpInput(bytes, limits) : null;
     const open = () => (bmp ? sharp(bmp.input, { ...sharpOptions, raw: bmp.raw }) : sharp(bytes, sharpOptions));
     const metadata = await open().metadata();
     const rotated = (metadata.orientation ?? 1) >= 5;

@@ -1,7 +1,9 @@
 /**
- * A pool of recognition worker threads (piscina), sized to the machine's cores, with a bounded
- * queue: when every worker is busy and the queue is full, a task is refused at once with a `busy`
- * error instead of waiting without limit.
+ * Recognition worker threads (piscina) in two lanes. The image lane (one thread per core by
+ * default) reads camera frames and uploads, with a bounded queue: when it is full a frame or file
+ * is refused at once as `busy` instead of waiting without limit. The pen lane (one thread by
+ * default) reads only pen strokes, which are small and latency-critical, so a pen reading never
+ * waits behind image work; pen readings also use an image worker that has nothing to do.
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
@@ -9,25 +11,31 @@ import { DEFAULT_MODEL_DIR } from './classifier.js';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode.js';
 import { RecognitionError, RecognitionErrorCode } from './errors.js';
 import type { RecognitionResult } from './recognize.js';
-import type { StrokeSet } from './strokes.js';
+import type { PackedStrokeSet, StrokeSet } from './strokes.js';
 import type { RecognitionTask, TaskOutcome, TaskResult, WorkerSettings } from './worker.js';
 import type { BackendChoice } from '../ml/backend.js';
 
+/** Where an image comes from: each has its own decode limits (a camera frame is small). */
+export type ImageSource = 'upload' | 'camera';
+
 export interface RecognitionPoolOptions {
-  /** Worker threads; default: one per core. */
+  /** Image-lane worker threads; default: one per core. */
   threads: number;
-  /** Tasks that may wait for a worker; more are refused as `busy`. */
+  /** Pen-lane worker threads; 0 puts pen readings on the image workers. */
+  penThreads: number;
+  /** Image tasks that may wait for a worker, and stroke sets that may wait; more are refused as `busy`. */
   maxQueue: number;
   modelDir: string;
   backend?: BackendChoice;
-  decodeLimits: DecodeLimits;
+  decodeLimits: Record<ImageSource, DecodeLimits>;
 }
 
 export const DEFAULT_POOL_OPTIONS: RecognitionPoolOptions = {
   threads: availableParallelism(),
+  penThreads: 1,
   maxQueue: 64,
   modelDir: DEFAULT_MODEL_DIR,
-  decodeLimits: DEFAULT_DECODE_LIMITS,
+  decodeLimits: { upload: DEFAULT_DECODE_LIMITS, camera: DEFAULT_DECODE_LIMITS },
 };
 
 export interface TimedResult {
@@ -46,44 +54,57 @@ const MAX_STROKE_BATCH = 8;
 export type StrokePriority = 'urgent' | 'live';
 
 interface WaitingStrokes {
-  set: StrokeSet;
+  set: StrokeSet | PackedStrokeSet;
   resolve: (result: TimedResult) => void;
   reject: (error: unknown) => void;
 }
 
+/** One piscina and the tasks handed to it and not yet answered (running or in its queue). */
+interface Lane {
+  piscina: Piscina;
+  threads: number;
+  inFlight: number;
+}
+
+function startLane(threads: number, maxQueue: number, workerData: WorkerSettings): Lane {
+  const filename = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
+  const piscina = new Piscina({
+    filename,
+    workerData,
+    minThreads: threads,
+    maxThreads: threads,
+    maxQueue,
+    // A TypeScript worker needs tsx's loader: present in execArgv under the tsx CLI, absent
+    // where TypeScript is compiled on the fly otherwise (Vitest).
+    execArgv: filename.endsWith('.ts') && !process.execArgv.some((a) => a.includes('tsx')) ? [...process.execArgv, '--import', 'tsx'] : process.execArgv,
+  });
+  return { piscina, threads, inFlight: 0 };
+}
+
 export class RecognitionPool {
-  private readonly piscina: Piscina;
+  private readonly image: Lane;
+  private readonly pen: Lane | null;
   private readonly maxQueue: number;
-  /** Tasks handed to workers and not yet answered. */
-  private inFlight = 0;
-  /** Stroke sets waiting while every worker is busy; sent as one batch when one frees up. */
+  /** Stroke sets waiting while every worker they may use is busy; sent as one batch when one frees up. */
   private readonly waitingStrokes: Record<StrokePriority, WaitingStrokes[]> = { urgent: [], live: [] };
-  /** Stroke sets read and tasks that read them, for metrics and tests. */
-  readonly strokeStats = { sets: 0, tasks: 0 };
+  /** Stroke sets read, tasks that read them, and those tasks run by an idle image worker, for metrics and tests. */
+  readonly strokeStats = { sets: 0, tasks: 0, onImageLane: 0 };
   /** Time workers spent on tasks, summed over workers: against threads x wall time, how busy they are. */
   busySeconds = 0;
 
   private constructor(options: RecognitionPoolOptions) {
     this.maxQueue = options.maxQueue;
     const workerData: WorkerSettings = { modelDir: options.modelDir, backend: options.backend, decodeLimits: options.decodeLimits };
-    const filename = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
-    this.piscina = new Piscina({
-      filename,
-      workerData,
-      minThreads: options.threads,
-      maxThreads: options.threads,
-      maxQueue: options.maxQueue,
-      // A TypeScript worker needs tsx's loader: present in execArgv under the tsx CLI, absent
-      // where TypeScript is compiled on the fly otherwise (Vitest).
-      execArgv: filename.endsWith('.ts') && !process.execArgv.some((a) => a.includes('tsx')) ? [...process.execArgv, '--import', 'tsx'] : process.execArgv,
-    });
+    this.image = startLane(options.threads, options.maxQueue, workerData);
+    this.pen = options.penThreads > 0 ? startLane(options.penThreads, options.maxQueue, workerData) : null;
   }
 
   /** Starts the workers and waits until each has loaded its backend and model. */
   static async start(options: Partial<RecognitionPoolOptions> = {}): Promise<RecognitionPool> {
     const merged = { ...DEFAULT_POOL_OPTIONS, ...options };
     const pool = new RecognitionPool(merged);
-    const warmups = Array.from({ length: merged.threads }, () => pool.submit({ kind: 'ready' }));
+    const lanes = [pool.image, ...(pool.pen ? [pool.pen] : [])];
+    const warmups = lanes.flatMap((lane) => Array.from({ length: lane.threads }, () => pool.submit(lane, { kind: 'ready' })));
     try {
       await Promise.all(warmups);
     } catch (error) {
@@ -93,20 +114,26 @@ export class RecognitionPool {
     return pool;
   }
 
+  /** Image-lane worker threads. */
   get threads(): number {
-    return this.piscina.threads.length;
+    return this.image.piscina.threads.length;
+  }
+
+  /** Pen-lane worker threads. */
+  get penThreads(): number {
+    return this.pen?.piscina.threads.length ?? 0;
   }
 
   /** Tasks and stroke sets waiting for a worker right now. */
   get queued(): number {
-    return this.piscina.queueSize + this.waitingStrokes.urgent.length + this.waitingStrokes.live.length;
+    return this.image.piscina.queueSize + (this.pen?.piscina.queueSize ?? 0) + this.waitingStrokes.urgent.length + this.waitingStrokes.live.length;
   }
 
-  private async submit(task: RecognitionTask, transfer?: ArrayBuffer[]): Promise<TaskResult & { ok: true }> {
+  private async submit(lane: Lane, task: RecognitionTask, transfer?: ArrayBuffer[]): Promise<TaskResult & { ok: true }> {
     let outcome: TaskResult;
-    this.inFlight++;
+    lane.inFlight++;
     try {
-      outcome = (await this.piscina.run(task, { transferList: transfer })) as TaskResult;
+      outcome = (await lane.piscina.run(task, { transferList: transfer })) as TaskResult;
     } catch (error) {
       const message = (error as Error)?.message ?? String(error);
       if (/queue is at limit/i.test(message)) {
@@ -114,7 +141,7 @@ export class RecognitionPool {
       }
       throw new RecognitionError(RecognitionErrorCode.Internal, `recognition worker failed: ${message}`, { cause: error });
     } finally {
-      this.inFlight--;
+      lane.inFlight--;
       this.sendWaitingStrokes();
     }
     if ('ms' in outcome) this.busySeconds += outcome.ms / 1000;
@@ -122,25 +149,35 @@ export class RecognitionPool {
     return outcome;
   }
 
-  /** Reads an image's bytes in a worker. The bytes are moved to the worker, not copied. */
-  async recognizeImage(bytes: Uint8Array): Promise<TimedResult> {
+  /**
+   * Reads an image's bytes in an image worker, under the decode limits of its source. The bytes
+   * are moved to the worker, not copied.
+   */
+  async recognizeImage(bytes: Uint8Array, source: ImageSource = 'upload'): Promise<TimedResult> {
     const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes : bytes.slice();
-    const outcome = await this.submit({ kind: 'image', bytes: owned }, [owned.buffer as ArrayBuffer]);
+    const outcome = await this.submit(this.image, { kind: 'image', bytes: owned, source }, [owned.buffer as ArrayBuffer]);
     return { result: (outcome as TaskOutcome & { ok: true }).result!, ms: outcome.ms };
   }
 
+  /** The lane a stroke batch can start on at once: the pen lane, else an image worker with nothing to do. */
+  private freeStrokeLane(): Lane | null {
+    if (this.pen && this.pen.inFlight < this.pen.threads) return this.pen;
+    if (this.image.inFlight < this.image.threads) return this.image;
+    return null;
+  }
+
   /**
-   * Reads a stroke set. While every worker is busy, `urgent` sets (the canvas after a stroke end,
-   * undo or clear: what the person waits for) from all sessions wait together and go to the next
-   * free worker as one task, whose network call classifies all their digits at once. A `live` set
-   * (ink still being drawn) is read only by a worker with nothing else to do, else refused as
-   * busy: its session reads again a moment later, and a saturated server spends its workers on
-   * what people wait for.
+   * Reads a stroke set. While every worker it may use is busy, `urgent` sets (the canvas after a
+   * stroke end, undo or clear: what the person waits for) from all sessions wait together and go
+   * to the next free worker as one task, whose network call classifies all their digits at once.
+   * A `live` set (ink still being drawn) is read only by a worker with nothing else to do, else
+   * refused as busy: its session reads again a moment later, and a saturated server spends its
+   * workers on what people wait for.
    */
-  recognizeStrokes(set: StrokeSet, priority: StrokePriority = 'urgent'): Promise<TimedResult> {
+  recognizeStrokes(set: StrokeSet | PackedStrokeSet, priority: StrokePriority = 'urgent'): Promise<TimedResult> {
     return new Promise((resolve, reject) => {
       const waiting = this.waitingStrokes.urgent.length + this.waitingStrokes.live.length;
-      if (priority === 'live' ? this.inFlight + waiting >= this.threads : waiting >= this.maxQueue) {
+      if (priority === 'live' ? waiting > 0 || !this.freeStrokeLane() : waiting >= this.maxQueue) {
         reject(new RecognitionError(RecognitionErrorCode.Busy, 'every recognition worker is busy; try again shortly'));
         return;
       }
@@ -151,12 +188,13 @@ export class RecognitionPool {
 
   private sendWaitingStrokes(): void {
     const { urgent, live } = this.waitingStrokes;
-    while (urgent.length + live.length > 0 && this.inFlight < this.threads) {
+    for (let lane = this.freeStrokeLane(); lane && urgent.length + live.length > 0; lane = this.freeStrokeLane()) {
       const batch = urgent.splice(0, MAX_STROKE_BATCH);
       batch.push(...live.splice(0, MAX_STROKE_BATCH - batch.length));
       this.strokeStats.tasks++;
       this.strokeStats.sets += batch.length;
-      this.submit({ kind: 'strokes', sets: batch.map((w) => w.set) }).then(
+      if (lane === this.image) this.strokeStats.onImageLane++;
+      this.submit(lane, { kind: 'strokes', sets: batch.map((w) => w.set) }).then(
         (outcome) => {
           const { outcomes } = outcome as { outcomes: TaskOutcome[] };
           batch.forEach((waiting, i) => {
@@ -172,6 +210,6 @@ export class RecognitionPool {
 
   /** Finishes the tasks in flight and stops the workers. */
   async close(): Promise<void> {
-    await this.piscina.close();
+    await Promise.all([this.image.piscina.close(), this.pen?.piscina.close()]);
   }
 }

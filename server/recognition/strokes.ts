@@ -8,6 +8,7 @@ import type { InkImage } from './binarize.js';
 import type { DigitClassifier } from './classifier.js';
 import type { ComponentImage, InkComponent } from './components.js';
 import { nearCanvas } from '../../shared/protocol.js';
+import { unpackPoints, type PackedStroke } from '../../shared/stroke-board.js';
 import { RecognitionError, RecognitionErrorCode } from './errors.js';
 import { completeTogether, isPlan, planReading, type InkEvidence, type PlannedReading, type RecognitionResult } from './recognize.js';
 
@@ -20,6 +21,19 @@ export interface StrokeSet {
   width: number;
   height: number;
   strokes: StrokePoint[][];
+}
+
+/** A canvas as a session holds it (shared/stroke-board.ts): packed points, cheap to hand to a worker. */
+export interface PackedStrokeSet {
+  width: number;
+  height: number;
+  packed: PackedStroke[];
+}
+
+/** The stroke set a packed one holds, for the checks and reading that plain sets get. */
+export function unpackStrokeSet(set: StrokeSet | PackedStrokeSet): StrokeSet {
+  if (!('packed' in set)) return set;
+  return { width: set.width, height: set.height, strokes: set.packed.map((stroke) => unpackPoints(stroke) as StrokePoint[]) };
 }
 
 export interface StrokeLimits {
@@ -91,7 +105,8 @@ export function writingHeight(strokes: StrokePoint[][]): number {
     }
     return Math.max(bottom - top, 0.5 * (right - left));
   });
-  const tallest = Math.max(...heights, 0);
+  let tallest = 0;
+  for (const h of heights) tallest = Math.max(tallest, h);
   if (tallest <= 0) return 0;
   const estimate = median(heights.filter((h) => h >= 0.4 * tallest));
   return 2 ** (Math.round(4 * Math.log2(Math.max(1, estimate))) / 4);
@@ -107,18 +122,39 @@ export interface StrokeRaster {
   anchors: { x: number; y: number; left: number; right: number; start: number; end: number }[];
 }
 
+/** Points closer than this (raster pixels) to the last one drawn add nothing the pen width does not cover. */
+const MIN_SEGMENT_PIXELS = 0.5;
+
+/**
+ * A stroke's raster points without those that add nothing to the drawing: a pen held still, or a
+ * fast tablet, sends many points within a pixel, and each would cost a line of its own. The last
+ * point is always kept, so the stroke ends where it ended.
+ */
+function resampled(points: [number, number][]): [number, number][] {
+  const kept: [number, number][] = [];
+  for (let i = 0; i < points.length; i++) {
+    const last = kept[kept.length - 1];
+    if (last && i < points.length - 1 && Math.hypot(points[i][0] - last[0], points[i][1] - last[1]) < MIN_SEGMENT_PIXELS) continue;
+    kept.push(points[i]);
+  }
+  return kept;
+}
+
 /**
  * Draws the strokes over their own extent (not the whole canvas, so that a dot on a huge canvas
  * costs a dot), at a scale that makes the writing about RASTER_DIGIT_HEIGHT pixels tall.
  */
 export function rasterizeStrokes(set: StrokeSet): StrokeRaster {
   const height = writingHeight(set.strokes);
-  const points = set.strokes.flat();
   const margin = Math.max(height, 1) * 0.25;
-  const firstX = Math.min(...points.map((p) => p[0])) - margin;
-  const firstY = Math.min(...points.map((p) => p[1])) - margin;
-  const lastX = Math.max(...points.map((p) => p[0])) + margin;
-  const lastY = Math.max(...points.map((p) => p[1])) + margin;
+  // Loops, not Math.min(...points): spreading a canvas's worth of points overflows the stack.
+  let firstX = Infinity, firstY = Infinity, lastX = -Infinity, lastY = -Infinity;
+  for (const stroke of set.strokes) {
+    for (const [x, y] of stroke) {
+      firstX = Math.min(firstX, x - margin); firstY = Math.min(firstY, y - margin);
+      lastX = Math.max(lastX, x + margin); lastY = Math.max(lastY, y + margin);
+    }
+  }
   // Dots and lines without height are drawn at canvas scale.
   const pixelsPerUnit = Math.min(
     height > 0 ? Math.min(8, RASTER_DIGIT_HEIGHT / height) : 1,
@@ -139,14 +175,19 @@ export function rasterizeStrokes(set: StrokeSet): StrokeRaster {
   try {
     const white = new cv.Scalar(255);
     for (const stroke of set.strokes) {
-      const drawn = stroke.map((p) => new cv.Point(...toRaster(p)));
+      const drawn = resampled(stroke.map(toRaster)).map(([x, y]) => new cv.Point(x, y));
       if (drawn.length === 1) cv.circle(canvas, drawn[0], RASTER_PEN_WIDTH / 2, white, -1, cv.LINE_AA);
       for (let i = 1; i < drawn.length; i++) cv.line(canvas, drawn[i - 1], drawn[i], white, RASTER_PEN_WIDTH, cv.LINE_AA);
       const [x, y] = toRaster(stroke[0]);
-      const columns = stroke.map((p) => toRaster(p)[0]);
+      let left = Infinity, right = -Infinity;
+      for (const point of stroke) {
+        const [column] = toRaster(point);
+        left = Math.min(left, column);
+        right = Math.max(right, column);
+      }
       anchors.push({
-        left: Math.min(...columns),
-        right: Math.max(...columns),
+        left,
+        right,
         x: Math.min(rasterWidth - 1, Math.max(0, Math.round(x))),
         y: Math.min(rasterHeight - 1, Math.max(0, Math.round(y))),
         start: stroke[0][2] ?? 0,

@@ -6,20 +6,21 @@
 import { workerData } from 'node:worker_threads';
 import { initBackend, type BackendChoice } from '../ml/backend.js';
 import { DigitClassifier } from './classifier.js';
+import type { ImageSource } from './pool.js';
 import type { DecodeLimits } from './decode.js';
 import { RecognitionError, RecognitionErrorCode } from './errors.js';
 import { completeTogether, recognizeImage, type PlannedReading, type RecognitionResult } from './recognize.js';
-import { parseStrokeSet, planStrokes, type StrokeSet } from './strokes.js';
+import { parseStrokeSet, planStrokes, unpackStrokeSet, type PackedStrokeSet, type StrokeSet } from './strokes.js';
 
 export interface WorkerSettings {
   modelDir: string;
   backend?: BackendChoice;
-  decodeLimits: DecodeLimits;
+  decodeLimits: Record<ImageSource, DecodeLimits>;
 }
 
 export type RecognitionTask =
-  | { kind: 'image'; bytes: Uint8Array }
-  | { kind: 'strokes'; sets: StrokeSet[] }
+  | { kind: 'image'; bytes: Uint8Array; source: ImageSource }
+  | { kind: 'strokes'; sets: (StrokeSet | PackedStrokeSet)[] }
   | { kind: 'ready' };
 
 /** Errors cross the thread boundary as data: an Error's class and code do not survive cloning. */
@@ -42,12 +43,12 @@ export default async function run(task: RecognitionTask): Promise<TaskResult> {
   try {
     const reader = await classifier;
     const start = performance.now();
-    if (task.kind === 'image') return { ok: true, result: await recognizeImage(task.bytes, reader, settings.decodeLimits), ms: performance.now() - start };
+    if (task.kind === 'image') return { ok: true, result: await recognizeImage(task.bytes, reader, settings.decodeLimits[task.source]), ms: performance.now() - start };
     if (task.kind === 'strokes') {
       // Each set is checked on its own (they come from different people); the valid ones share one network call.
       const plans = task.sets.map((set) => {
         try {
-          return planStrokes(parseStrokeSet(set));
+          return planStrokes(parseStrokeSet(unpackStrokeSet(set)));
         } catch (error) {
           return failed(error);
         }

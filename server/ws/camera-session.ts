@@ -73,7 +73,7 @@ export class CameraSession {
     }
     this.waiting = null;
     try {
-      const { result, ms } = await this.pool.recognizeImage(next.image);
+      const { result, ms } = await this.pool.recognizeImage(next.image, 'camera');
       this.send({
         type: 'prediction', seq: ++this.predictions, text: result.text, lines: result.lines, ms: Math.round(ms * 10) / 10,
         frame: next.frame, dropped: this.dropped,

@@ -114,13 +114,13 @@ export class CanvasSession {
     const ack = this.state.lastSeq;
     const changedAt = this.changedAt;
     this.changedAt = undefined;
-    const strokes = this.board.snapshot();
+    const packed = this.board.snapshot();
     let prediction: PredictionMessage;
-    if (strokes.length === 0) {
+    if (packed.length === 0) {
       prediction = { type: 'prediction', seq: ++this.state.predictions, text: '', lines: [], ms: 0 };
     } else {
       try {
-        const { result, ms } = await this.pool.recognizeStrokes({ width: this.board.width, height: this.board.height, strokes }, urgent ? 'urgent' : 'live');
+        const { result, ms } = await this.pool.recognizeStrokes({ width: this.board.width, height: this.board.height, packed }, urgent ? 'urgent' : 'live');
         prediction = { type: 'prediction', seq: ++this.state.predictions, text: result.text, lines: result.lines, ms: Math.round(ms * 10) / 10 };
       } catch (error) {
         const code = error instanceof RecognitionError ? error.code : RecognitionErrorCode.Internal;

@@ -1,10 +1,19 @@
-/** Sends a server message on a session's socket, counting predictions and errors for /metrics. */
+/**
+ * Sends a server message on a session's socket, counting predictions and errors for /metrics. A
+ * client that has stopped reading gets nothing more: its connection is closed (not-reading), so
+ * what waits for it never grows past the socket's outbox bound, error replies included.
+ */
 import type { WebSocket } from 'ws';
-import type { ServerMessage } from '../../shared/protocol.js';
+import { CloseReason, type ServerMessage } from '../../shared/protocol.js';
 import type { Metrics, Mode } from '../metrics.js';
+import { ServerSocket } from './server-socket.js';
 
 export function sendMessage(socket: WebSocket, message: ServerMessage, metrics: Metrics, mode: Mode): void {
   if (socket.readyState !== socket.OPEN) return;
+  if (socket instanceof ServerSocket && !socket.reading) {
+    socket.close(CloseReason.NotReading.code, CloseReason.NotReading.reason);
+    return;
+  }
   if (message.type === 'error') metrics.errors.inc({ code: message.code });
   else if (message.type === 'prediction') metrics.predictions.inc({ mode });
   socket.send(JSON.stringify(message));

@@ -1,36 +1,49 @@
 /**
- * WebSocket sessions on /ws: the upgrade, the hello handshake, limits (sessions per server,
- * message size, message rate), heartbeats and idle timeouts, and a graceful close.
+ * WebSocket sessions on /ws: the upgrade (path and origin checked), the hello handshake, limits
+ * (sessions per server and per address, message size, message and ping rate, unread replies),
+ * heartbeats and idle timeouts, and a graceful close. Every close the server makes carries a code
+ * and reason from CloseReason and is logged.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData } from 'ws';
 import { CloseReason, decodeFrame, ErrorCode, parseClientMessage, PROTOCOL_VERSION, type ServerMessage } from '../../shared/protocol.js';
 import type { ServerConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { requestPath } from '../http/request-target.js';
+import { originAllowed } from '../http/security.js';
 import { sendMessage } from './outbox.js';
 import type { RecognitionPool } from '../recognition/pool.js';
+import { ServerSocket } from './server-socket.js';
 import { CameraSession } from './camera-session.js';
 import { CanvasSession, newCanvasState, type CanvasState } from './canvas-session.js';
 
 export const WS_PATH = '/ws';
 
 interface Connection {
-  socket: WebSocket;
+  socket: ServerSocket;
   id: string;
+  address: string;
   session?: CanvasSession | CameraSession;
   /** The token that resumes this connection's canvas after it drops. */
   resumeToken?: string;
-  alive: boolean;
+  /** The payload of the last heartbeat ping, until its pong comes back; only that pong proves the client alive. */
+  awaitingPong: Buffer | null;
   lastMessage: number;
-  /** Token bucket for the message rate. */
+  /** Token bucket for the message rate (pings included). */
   tokens: number;
   refilled: number;
   lastRateError: number;
+  /** Messages dropped over the rate in the current second, and when that second began. */
+  droppedInWindow: number;
+  windowStart: number;
   helloTimer: NodeJS.Timeout;
 }
+
+/** Messages over the rate within one second, as a multiple of the rate, past which the connection is closed as a flood. */
+const FLOOD_FACTOR = 4;
 
 export interface WebSocketService {
   readonly sessions: number;
@@ -41,8 +54,12 @@ export interface WebSocketService {
 }
 
 export function attachWebSockets(http: Server, pool: RecognitionPool, config: ServerConfig, logger: Logger, metrics: Metrics): WebSocketService {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxMessageBytes });
+  // Pings are answered by hand (autoPong off) so that they count against the message rate: ws
+  // would answer a ping burst from a client that never reads until it gave up without a reason.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxMessageBytes, autoPong: false, WebSocket: ServerSocket });
   const connections = new Set<Connection>();
+  /** Open connections per client address. */
+  const perAddress = new Map<string, number>();
   /** Canvases of dropped connections, by resume token, kept for config.resumeGraceMs. */
   const parked = new Map<string, { id: string; state: CanvasState; timer: NodeJS.Timeout }>();
   let closing = false;
@@ -81,7 +98,13 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
     parked.set(token, { id: connection.id, state: connection.session.state, timer });
   }
 
-  const send = (socket: WebSocket, message: ServerMessage) => sendMessage(socket, message, metrics, 'canvas');
+  /** Closes a connection for a reason of the server's own, and says so in the log. */
+  function closeFor(connection: Connection, why: { code: number; reason: string }, fields: Record<string, unknown> = {}): void {
+    logger.log('warn', 'session-closed', { session: connection.id, remote: connection.address, code: why.code, reason: why.reason, ...fields });
+    connection.socket.close(why.code, why.reason);
+  }
+
+  const send = (socket: ServerSocket, message: ServerMessage) => sendMessage(socket, message, metrics, 'canvas');
   const error = (connection: Connection, code: ErrorCode, message: string, seq?: number) =>
     send(connection.socket, { type: 'error', code, message, ...(seq !== undefined ? { seq } : {}) });
 
@@ -92,6 +115,14 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
     if (connection.tokens >= 1) {
       connection.tokens -= 1;
       return true;
+    }
+    if (now - connection.windowStart >= 1000) {
+      connection.windowStart = now;
+      connection.droppedInWindow = 0;
+    }
+    if (++connection.droppedInWindow > FLOOD_FACTOR * config.messagesPerSecond) {
+      closeFor(connection, CloseReason.Flooding, { perSecond: config.messagesPerSecond });
+      return false;
     }
     if (now - connection.lastRateError > 1000) {
       connection.lastRateError = now;
@@ -133,7 +164,7 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
       }
       if (message.version !== PROTOCOL_VERSION) {
         error(connection, ErrorCode.WrongVersion, `this server speaks protocol version ${PROTOCOL_VERSION}, not ${message.version}`, message.seq);
-        connection.socket.close(CloseReason.WrongVersion.code, CloseReason.WrongVersion.reason);
+        closeFor(connection, CloseReason.WrongVersion, { version: message.version });
         return;
       }
       if (message.mode === 'canvas' && !message.canvas) {
@@ -144,7 +175,7 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
       const resumable = message.mode === 'canvas' && message.resume !== undefined ? takeOver(message.resume) : undefined;
       if (resumable) connection.id = resumable.id;
       connection.resumeToken = randomBytes(16).toString('hex');
-      const limits = { maxStrokes: config.maxStrokes, maxPointsPerStroke: config.maxPointsPerStroke, maxHistory: 200 };
+      const limits = { maxStrokes: config.maxStrokes, maxPointsPerStroke: config.maxPointsPerStroke, maxPointsPerCanvas: config.maxPointsPerCanvas, maxHistory: 200 };
       connection.session = message.mode === 'camera'
         ? new CameraSession(connection.socket, pool, config.cameraFpsMax, logger, metrics, connection.id)
         : new CanvasSession(connection.socket, pool, resumable?.state ?? newCanvasState(message.canvas!, limits), logger, metrics, connection.id, config.liveReadMs);
@@ -153,7 +184,7 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
       send(connection.socket, {
         type: 'ready', version: PROTOCOL_VERSION, session: connection.id, resumeToken: connection.resumeToken, resumed: Boolean(resumable),
         ...(ack !== undefined ? { ack } : {}),
-        limits: { maxStrokes: config.maxStrokes, maxPointsPerStroke: config.maxPointsPerStroke, maxMessageBytes: config.wsMaxMessageBytes },
+        limits: { maxStrokes: config.maxStrokes, maxPointsPerStroke: config.maxPointsPerStroke, maxPointsPerCanvas: config.maxPointsPerCanvas, maxMessageBytes: config.wsMaxMessageBytes },
       });
       if (resumable && connection.session instanceof CanvasSession) connection.session.refresh();
       logger.log('info', 'session-start', { session: connection.id, mode: message.mode, canvas: message.canvas, resumed: Boolean(resumable) });
@@ -170,19 +201,32 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
     connection.session.handle(message);
   }
 
-  function onConnection(socket: WebSocket, request: IncomingMessage): void {
+  function onConnection(socket: ServerSocket, request: IncomingMessage): void {
+    const address = request.socket.remoteAddress ?? 'unknown';
+    const refuse = (why: { code: number; reason: string }, fields: Record<string, unknown>) => {
+      logger.log('warn', 'session-refused', { remote: address, code: why.code, reason: why.reason, ...fields });
+      socket.close(why.code, why.reason);
+    };
     if (closing) {
-      socket.close(CloseReason.GoingAway.code, CloseReason.GoingAway.reason);
+      refuse(CloseReason.GoingAway, {});
       return;
     }
     if (connections.size >= config.maxSessions) {
-      socket.close(CloseReason.ServerFull.code, CloseReason.ServerFull.reason);
-      logger.log('warn', 'session-refused', { reason: 'server-full', sessions: connections.size });
+      refuse(CloseReason.ServerFull, { sessions: connections.size });
       return;
     }
+    const fromAddress = perAddress.get(address) ?? 0;
+    if (fromAddress >= config.sessionsPerAddressMax) {
+      refuse(CloseReason.AddressFull, { fromAddress });
+      return;
+    }
+    perAddress.set(address, fromAddress + 1);
+    socket.outboxMaxBytes = config.outboxMaxBytes;
+    const now = Date.now();
     const connection: Connection = {
-      socket, id: randomUUID(), alive: true, lastMessage: Date.now(), tokens: config.messagesPerSecond, refilled: Date.now(), lastRateError: 0,
-      helloTimer: setTimeout(() => socket.close(CloseReason.HelloTimeout.code, CloseReason.HelloTimeout.reason), config.helloTimeoutMs),
+      socket, id: randomUUID(), address, awaitingPong: null, lastMessage: now, tokens: config.messagesPerSecond, refilled: now, lastRateError: 0,
+      droppedInWindow: 0, windowStart: now,
+      helloTimer: setTimeout(() => closeFor(connection, CloseReason.HelloTimeout), config.helloTimeoutMs),
     };
     connections.add(connection);
     socket.on('message', (data, isBinary) => {
@@ -190,49 +234,68 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
         onMessage(connection, data, isBinary);
       } catch (failure) {
         // A fault in one session ends that session only.
-        logger.log('error', 'session-fault', { session: connection.id, message: (failure as Error).message });
-        socket.close(CloseReason.Internal.code, CloseReason.Internal.reason);
+        closeFor(connection, CloseReason.Internal, { message: (failure as Error)?.message });
       }
     });
-    socket.on('pong', () => {
-      connection.alive = true;
+    socket.on('ping', (data) => {
+      connection.lastMessage = Date.now();
+      if (withinRate(connection) && socket.reading) socket.pong(data);
+    });
+    socket.on('pong', (data) => {
+      // Only the answer to our own ping counts: unsolicited pongs prove nothing.
+      if (connection.awaitingPong && data.equals(connection.awaitingPong)) connection.awaitingPong = null;
     });
     socket.on('error', (failure: Error & { code?: string }) => {
       // ws closes with 1009 itself when a message is over maxPayload.
       logger.log('warn', 'socket-error', { session: connection.id, code: failure.code, message: failure.message });
     });
-    socket.on('close', (code) => {
+    socket.on('close', (code, reason) => {
       clearTimeout(connection.helloTimer);
       if (connection.session) metrics.sessions.dec({ mode: connection.session instanceof CameraSession ? 'camera' : 'canvas' });
       connection.session?.dispose();
       park(connection);
       connections.delete(connection);
-      logger.log('info', 'session-end', { session: connection.id, code, remote: request.socket.remoteAddress });
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left > 0) perAddress.set(address, left);
+      else perAddress.delete(address);
+      logger.log('info', 'session-end', { session: connection.id, code, reason: reason.toString(), remote: address });
     });
   }
 
+  /** Answers an upgrade that is refused with a plain HTTP response, and ends the socket. */
+  function refuseUpgrade(socket: Duplex, status: string, request: IncomingMessage, why: string): void {
+    logger.log('warn', 'upgrade-refused', { status, why, target: request.url?.slice(0, 200), origin: request.headers.origin, remote: request.socket.remoteAddress });
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  }
+
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-    if (path !== WS_PATH) {
-      socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
-      return;
+    try {
+      const path = requestPath(request.url);
+      if (path === null) refuseUpgrade(socket, '400 Bad Request', request, 'bad-request-target');
+      else if (path !== WS_PATH) refuseUpgrade(socket, '404 Not Found', request, 'not-found');
+      else if (!originAllowed(request, config)) refuseUpgrade(socket, '403 Forbidden', request, 'origin-not-allowed');
+      else wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, request));
+    } catch (failure) {
+      logger.log('error', 'upgrade-fault', { target: request.url?.slice(0, 200), message: (failure as Error)?.message });
+      socket.destroy();
     }
-    wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, request));
   });
 
   const heartbeat = setInterval(() => {
     const now = Date.now();
     for (const connection of connections) {
-      if (!connection.alive) {
+      if (connection.awaitingPong) {
+        // No close frame can reach a peer that does not answer pings.
+        logger.log('info', 'heartbeat-missed', { session: connection.id, remote: connection.address });
         connection.socket.terminate();
         continue;
       }
       if (now - connection.lastMessage > config.idleTimeoutMs) {
-        connection.socket.close(CloseReason.IdleTimeout.code, CloseReason.IdleTimeout.reason);
+        closeFor(connection, CloseReason.IdleTimeout);
         continue;
       }
-      connection.alive = false;
-      connection.socket.ping();
+      connection.awaitingPong = randomBytes(8);
+      connection.socket.ping(connection.awaitingPong);
     }
   }, config.heartbeatMs);
   heartbeat.unref();

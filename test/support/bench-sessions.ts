@@ -24,7 +24,7 @@ const levels = (values.sessions ?? '1,10,100').split(',').map((n) => positiveInt
 const seconds = positiveInteger(values.seconds, 'seconds', 20);
 const POINT_EVERY_MS = 16;
 
-const server = await startServerProcess({ SESSIONS_MAX: '1000' });
+const server = await startServerProcess({ SESSIONS_MAX: '1000', SESSIONS_PER_ADDRESS_MAX: '1000' });
 const wsUrl = `${server.baseUrl.replace(/^http/, 'ws')}/ws`;
 
 const digits: DigitSet = await loadMnist('test');

@@ -14,13 +14,19 @@ async function freePort(): Promise<number> {
 
 export interface ServerProcess {
   baseUrl: string;
+  metricsUrl: string;
+  /** The server's process id, to read its memory from /proc. */
+  pid: number;
+  /** Resolves with the exit code (or signal) when the process ends, whoever ended it. */
+  exited: Promise<unknown>;
   stop(): Promise<void>;
 }
 
 export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
   const port = await freePort();
+  const metricsPort = await freePort();
   const child: ChildProcess = spawn(process.execPath, [...process.execArgv, 'server/main.ts'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, PORT: String(port), METRICS_PORT: String(metricsPort), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = once(child, 'exit');
@@ -36,6 +42,9 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
   }
   return {
     baseUrl,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    pid: child.pid!,
+    exited,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
