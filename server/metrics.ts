@@ -17,6 +17,12 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly droppedFrames = new Counter({ name: 'digit_stream_dropped_frames_total', help: 'Camera frames never read: replaced by a newer frame, over the frame rate, or workers busy', registers: [this.registry] });
+  readonly closes = new Counter({
+    name: 'digit_stream_session_closes_total',
+    help: 'WebSocket connections ended, by why: a CloseReason, the client\'s own reason, heartbeat-missed or connection-lost',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly errors = new Counter({ name: 'digit_stream_errors_total', help: 'Error messages and failed upload files, by code', labelNames: ['code'] as const, registers: [this.registry] });
 
   /**

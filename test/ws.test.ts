@@ -6,6 +6,7 @@ import { loadMnist } from '../server/ml/mnist.js';
 import { seededRandom } from '../server/ml/random.js';
 import { asCameraFrame, composeNumber, SETS } from '../server/ml/compose.js';
 import { RecognitionPool } from '../server/recognition/pool.js';
+import { Client, ellipse, one, seven } from './support/protocol-client.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
 let pool: RecognitionPool;
@@ -24,94 +25,9 @@ afterAll(async () => {
   await pool.close();
 });
 
-/** A real client: every server message is checked by the shared protocol as the web client will. */
-class Client {
-  readonly messages: ServerMessage[] = [];
-  private waiters: { match: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }[] = [];
-  readonly closed: Promise<{ code: number; reason: string }>;
-  seq = 0;
-
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (data) => {
-      const parsed = parseServerMessage(data.toString());
-      if (!parsed.ok) throw new Error(`server sent a message outside the protocol: ${parsed.message}`);
-      this.messages.push(parsed.message);
-      this.waiters = this.waiters.filter((w) => (w.match(parsed.message) ? (w.resolve(parsed.message), false) : true));
-    });
-    this.closed = new Promise((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  }
-
-  static async connect(): Promise<Client> {
-    const socket = new WebSocket(url);
-    await new Promise((resolve, reject) => {
-      socket.once('open', resolve);
-      socket.once('error', reject);
-    });
-    return new Client(socket);
-  }
-
-  static async canvas(resume?: string, firstSeq = 0): Promise<Client> {
-    const client = await Client.connect();
-    client.seq = firstSeq;
-    client.send({ type: 'hello', version: PROTOCOL_VERSION, mode: 'canvas', canvas: { width: 800, height: 300 }, ...(resume ? { resume } : {}) });
-    await client.next((m) => m.type === 'ready');
-    return client;
-  }
-
-  get ready(): Extract<ServerMessage, { type: 'ready' }> {
-    return this.messages.find((m) => m.type === 'ready') as Extract<ServerMessage, { type: 'ready' }>;
-  }
-
-  /** Sends a message numbered with `seq`; returns the number. */
-  send(message: Record<string, unknown>): number {
-    const seq = ++this.seq;
-    this.socket.send(JSON.stringify({ ...message, seq }));
-    return seq;
-  }
-
-  raw(data: string | Buffer): void {
-    this.socket.send(data);
-  }
-
-  next(match: (m: ServerMessage) => boolean): Promise<ServerMessage> {
-    const seen = this.messages.find(match);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve) => this.waiters.push({ match, resolve }));
-  }
-
-  /** The prediction that includes the effect of the message numbered `seq`. */
-  predictionAfter(seq: number): Promise<Extract<ServerMessage, { type: 'prediction' }>> {
-    return this.next((m) => m.type === 'prediction' && (m.ack ?? 0) >= seq) as Promise<Extract<ServerMessage, { type: 'prediction' }>>;
-  }
-
-  errorAfter(seq: number): Promise<Extract<ServerMessage, { type: 'error' }>> {
-    return this.next((m) => m.type === 'error' && m.seq === seq) as Promise<Extract<ServerMessage, { type: 'error' }>>;
-  }
-
-  /** Writes a stroke the way a pen does: begin, points a few at a time, end. Returns the last seq. */
-  stroke(id: string, points: [number, number][], options: { end?: boolean } = {}): number {
-    let t = Date.now();
-    let seq = this.send({ type: 'stroke-begin', stroke: id, point: [...points[0], t] });
-    for (let i = 1; i < points.length; i += 2) {
-      seq = this.send({ type: 'stroke-points', stroke: id, points: points.slice(i, i + 2).map(([x, y]) => [x, y, (t += 16)]) });
-    }
-    if (options.end !== false) seq = this.send({ type: 'stroke-end', stroke: id });
-    return seq;
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
-
-const ellipse = (cx: number): [number, number][] =>
-  Array.from({ length: 33 }, (_, i) => [cx + 45 * Math.sin((i / 32) * 2 * Math.PI), 150 - 90 * Math.cos((i / 32) * 2 * Math.PI)]);
-const one: [number, number][] = [[80, 60], [81, 105], [82, 150], [83, 195], [84, 240]];
-const seven: [number, number][] = [[285, 65], [330, 64], [375, 62], [360, 105], [345, 150], [335, 195], [325, 240]];
-
 describe('live canvas sessions', () => {
   it('reads a number while it is written, before the last pen-up', async () => {
-    const client = await Client.canvas();
+    const client = await Client.canvas(url);
     client.stroke('a', one);
     client.stroke('b', ellipse(200));
     const lastPoints = client.stroke('c', seven, { end: false });
@@ -124,7 +40,7 @@ describe('live canvas sessions', () => {
   });
 
   it('reads a moving pen now and then, not at every message, and a stroke end at once', async () => {
-    const client = await Client.canvas();
+    const client = await Client.canvas(url);
     let t = Date.now();
     let seq = client.send({ type: 'stroke-begin', stroke: 'long', point: [100, 150, t] });
     const pointMessages = 36;
@@ -143,7 +59,7 @@ describe('live canvas sessions', () => {
   });
 
   it('changes the reading on undo, redo, erase and clear', async () => {
-    const client = await Client.canvas();
+    const client = await Client.canvas(url);
     client.stroke('a', one);
     client.stroke('b', ellipse(200));
     const last = client.stroke('c', seven);
@@ -157,8 +73,8 @@ describe('live canvas sessions', () => {
   });
 
   it('answers every bad message with an error, changes nothing, and keeps this and other sessions going', async () => {
-    const other = await Client.canvas();
-    const client = await Client.canvas();
+    const other = await Client.canvas(url);
+    const client = await Client.canvas(url);
     const before = client.stroke('a', one);
     expect((await client.predictionAfter(before)).text).toBe('1');
     const errors = client.messages.filter((m) => m.type === 'error').length;
@@ -185,7 +101,7 @@ describe('live canvas sessions', () => {
   });
 
   it('resumes a dropped session: the canvas is kept and replayed messages are not applied twice', async () => {
-    const first = await Client.canvas();
+    const first = await Client.canvas(url);
     first.stroke('a', one);
     const acked = first.stroke('b', ellipse(200));
     expect((await first.predictionAfter(acked)).text).toBe('10');
@@ -193,7 +109,7 @@ describe('live canvas sessions', () => {
     const unsent = first.seq;
     first.socket.terminate();
     await first.closed;
-    const second = await Client.canvas(first.ready.resumeToken, unsent);
+    const second = await Client.canvas(url, first.ready.resumeToken, unsent);
     expect(second.ready).toMatchObject({ resumed: true, ack: acked, session: first.ready.session });
     // The client replays everything after ack (here: nothing was lost), then goes on.
     const last = second.stroke('c', seven);
@@ -203,19 +119,19 @@ describe('live canvas sessions', () => {
     expect((await second.predictionAfter(second.send({ type: 'redo' }))).text).toBe('107');
 
     // A reconnect before the server has seen the old connection drop takes the canvas over.
-    const third = await Client.canvas(second.ready.resumeToken, second.seq);
+    const third = await Client.canvas(url, second.ready.resumeToken, second.seq);
     expect(third.ready.resumed).toBe(true);
     expect((await second.closed).code).toBe(1006);
     expect((await third.predictionAfter(third.send({ type: 'undo' }))).text).toBe('10');
     // An unknown token starts a fresh canvas.
-    const fresh = await Client.canvas('no-such-token');
+    const fresh = await Client.canvas(url, 'no-such-token');
     expect(fresh.ready.resumed).toBe(false);
     third.close();
     fresh.close();
   });
 
   it('refuses too many strokes with an error while the canvas stays as it was', async () => {
-    const client = await Client.canvas();
+    const client = await Client.canvas(url);
     let seq = 0;
     for (let i = 0; i < config.maxStrokes; i++) seq = client.stroke(`s${i}`, [[20 + i * 30, 100], [22 + i * 30, 140]]);
     await client.predictionAfter(seq);
@@ -226,19 +142,19 @@ describe('live canvas sessions', () => {
   });
 
   it('closes a connection that says the wrong protocol version (1008) or sends an oversized message (1009)', async () => {
-    const old = await Client.connect();
+    const old = await Client.connect(url);
     old.send({ type: 'hello', version: PROTOCOL_VERSION + 1, mode: 'canvas', canvas: { width: 800, height: 300 } });
     expect((await old.next((m) => m.type === 'error')).type === 'error' && (old.messages[0] as { code: string }).code).toBe(ErrorCode.WrongVersion);
     expect(await old.closed).toEqual(CloseReason.WrongVersion);
-    const big = await Client.canvas();
+    const big = await Client.canvas(url);
     big.raw('x'.repeat(config.wsMaxMessageBytes + 1));
     expect((await big.closed).code).toBe(CloseReason.TooBig.code);
   });
 
   it('answers 1013 (try later) past the session limit', async () => {
-    const held = await Promise.all(Array.from({ length: config.maxSessions }, () => Client.connect()));
+    const held = await Promise.all(Array.from({ length: config.maxSessions }, () => Client.connect(url)));
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const extra = await Client.connect();
+    const extra = await Client.connect(url);
     expect(await extra.closed).toEqual(CloseReason.ServerFull);
     for (const client of held) client.close();
     await Promise.all(held.map((c) => c.closed));
@@ -253,7 +169,7 @@ async function cameraFrame(seed: number): Promise<Buffer> {
 
 describe('camera sessions', () => {
   async function camera(): Promise<Client> {
-    const client = await Client.connect();
+    const client = await Client.connect(url);
     client.send({ type: 'hello', version: PROTOCOL_VERSION, mode: 'camera' });
     await client.next((m) => m.type === 'ready');
     return client;

@@ -13,7 +13,7 @@ import type { RecognitionPool } from '../recognition/pool.js';
 import { requestPath } from './request-target.js';
 import { sendJson } from './respond.js';
 import { originAllowed, setSecurityHeaders } from './security.js';
-import { handleUpload, UploadAdmission } from './upload.js';
+import { handleUpload, refuseUpload, UploadAdmission } from './upload.js';
 
 export const HttpErrorCode = {
   BadRequestTarget: 'bad-request-target',
@@ -45,8 +45,7 @@ export function createHttpServer(config: ServerConfig, pool: RecognitionPool, lo
         return;
       }
       if (!originAllowed(request, config)) {
-        response.setHeader('connection', 'close');
-        sendJson(response, 403, { error: { code: HttpErrorCode.OriginNotAllowed, message: `pages from ${request.headers.origin} may not post here` } });
+        refuseUpload(request, response, config, 403, HttpErrorCode.OriginNotAllowed, `pages from ${request.headers.origin} may not post here`);
         return;
       }
       handleUpload(request, response, pool, config, logger, metrics, uploads);

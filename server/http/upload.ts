@@ -104,32 +104,40 @@ function counted(metrics: Metrics, result: FileResult): FileResult {
 }
 
 /**
- * Refuses a request without reading its body: the connection is closed after the answer, so the
- * rest of a large body is never read.
+ * Answers an upload that will not be read. A body the client is still sending is read and thrown
+ * away (up to the request limit, within the upload timeout) so that the client gets to read the
+ * answer: a server that closes on an unread body makes most clients report a broken connection
+ * instead of the reason. A larger body is not read: the connection closes after the answer.
  */
-function refuse(response: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
-  response.setHeader('connection', 'close');
+export function refuseUpload(request: IncomingMessage, response: ServerResponse, config: ServerConfig, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
   for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+  const declared = Number(request.headers['content-length'] ?? Number.NaN);
+  if (request.complete || (Number.isFinite(declared) && declared <= config.uploadMaxRequestBytes)) {
+    const slow = setTimeout(() => request.destroy(), config.uploadTimeoutMs);
+    request.on('end', () => clearTimeout(slow)).on('close', () => clearTimeout(slow)).resume();
+  } else {
+    response.setHeader('connection', 'close');
+  }
   sendJson(response, status, { error: { code, message } });
 }
 
 export function handleUpload(request: IncomingMessage, response: ServerResponse, pool: RecognitionPool, config: ServerConfig, logger: Logger, metrics: Metrics, admission: UploadAdmission): void {
   const contentType = request.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(contentType)) {
-    refuse(response, 415, UploadErrorCode.NotMultipart, 'send the images as multipart/form-data (one or more file fields)');
+    refuseUpload(request, response, config, 415, UploadErrorCode.NotMultipart, 'send the images as multipart/form-data (one or more file fields)');
     return;
   }
   const declared = Number(request.headers['content-length'] ?? 0);
   if (declared > config.uploadMaxRequestBytes) {
-    refuse(response, 413, UploadErrorCode.RequestTooLarge, `the request is ${declared} bytes; at most ${config.uploadMaxRequestBytes} are read: send fewer or smaller images`);
+    refuseUpload(request, response, config, 413, UploadErrorCode.RequestTooLarge, `the request is ${declared} bytes; at most ${config.uploadMaxRequestBytes} are read: send fewer or smaller images`);
     return;
   }
   const address = request.socket.remoteAddress ?? 'unknown';
   const place = admission.enter(address);
   if (place !== 'ok') {
     metrics.errors.inc({ code: place === 'busy' ? RecognitionErrorCode.Busy : UploadErrorCode.TooManyUploads });
-    if (place === 'busy') refuse(response, 503, RecognitionErrorCode.Busy, `${config.uploadsMax} uploads are being read; try again shortly`, { 'retry-after': '1' });
-    else refuse(response, 429, UploadErrorCode.TooManyUploads, `${config.uploadsPerAddressMax} uploads from this address are being read; wait for their answers before sending more`, { 'retry-after': '1' });
+    if (place === 'busy') refuseUpload(request, response, config, 503, RecognitionErrorCode.Busy, `${config.uploadsMax} uploads are being read; try again shortly`, { 'retry-after': '1' });
+    else refuseUpload(request, response, config, 429, UploadErrorCode.TooManyUploads, `${config.uploadsPerAddressMax} uploads from this address are being read; wait for their answers before sending more`, { 'retry-after': '1' });
     return;
   }
   let timeout: NodeJS.Timeout | undefined;
@@ -149,7 +157,7 @@ export function handleUpload(request: IncomingMessage, response: ServerResponse,
       limits: { files: config.uploadMaxFiles, fileSize: config.uploadMaxFileBytes, fields: 32, fieldSize: 4096, parts: config.uploadMaxFiles + 32 },
     });
   } catch (error) {
-    refuse(response, 400, UploadErrorCode.BadRequest, `malformed multipart request: ${(error as Error).message}`);
+    refuseUpload(request, response, config, 400, UploadErrorCode.BadRequest, `malformed multipart request: ${(error as Error).message}`);
     return;
   }
   const results: Promise<FileResult>[] = [];
@@ -168,7 +176,9 @@ export function handleUpload(request: IncomingMessage, response: ServerResponse,
     request.unpipe(parser);
     metrics.errors.inc({ code });
     logger.log('warn', 'upload-refused', { code, address });
-    refuse(response, status, code, message);
+    // Too large or too slow: the rest of this body is not worth reading.
+    response.setHeader('connection', 'close');
+    sendJson(response, status, { error: { code, message } });
   };
   timeout = setTimeout(
     () => abandon(408, UploadErrorCode.UploadTimeout, `the upload did not arrive within ${config.uploadTimeoutMs / 1000} s`),

@@ -3,16 +3,15 @@
  * at most one waits, replaced by every newer frame (latest wins), so a camera faster than the
  * server never builds a queue and predictions follow the newest frame.
  */
-import type { WebSocket } from 'ws';
 import { ErrorCode, type ServerMessage } from '../../shared/protocol.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { sendMessage } from './outbox.js';
+import type { ServerSocket } from './server-socket.js';
 import { RecognitionError, RecognitionErrorCode } from '../recognition/errors.js';
 import type { RecognitionPool } from '../recognition/pool.js';
 import { LatestWins } from './latest-wins.js';
 
-const MAX_BUFFERED_BYTES = 256 * 1024;
 
 export class CameraSession {
   private readonly reader: LatestWins;
@@ -24,7 +23,7 @@ export class CameraSession {
   private lastRateError = 0;
 
   constructor(
-    private readonly socket: WebSocket,
+    private readonly socket: ServerSocket,
     private readonly pool: RecognitionPool,
     private readonly fpsMax: number,
     private readonly logger: Logger,
@@ -67,7 +66,7 @@ export class CameraSession {
   private async read(): Promise<void> {
     const next = this.waiting;
     if (!next) return;
-    if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+    if (this.socket.congested) {
       // The client reads slower than it sends: skip this frame, the newest one is read when it catches up.
       return;
     }

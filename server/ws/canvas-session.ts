@@ -5,18 +5,16 @@
  * reading each would spend the workers on frames no one sees at 100 writers); a stroke end, undo,
  * redo, erase or clear is read at once, queueing for a worker if need be.
  */
-import type { WebSocket } from 'ws';
 import { ErrorCode, type ClientMessage, type PredictionMessage, type ServerMessage } from '../../shared/protocol.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { sendMessage } from './outbox.js';
+import type { ServerSocket } from './server-socket.js';
 import { RecognitionError, RecognitionErrorCode } from '../recognition/errors.js';
 import type { RecognitionPool } from '../recognition/pool.js';
 import { BoardError, StrokeBoard, type BoardLimits } from '../../shared/stroke-board.js';
 import { LatestWins } from './latest-wins.js';
 
-/** Outgoing bytes a session may have waiting on a slow client before predictions are held back. */
-const MAX_BUFFERED_BYTES = 256 * 1024;
 /** Wait before trying again when workers are busy or the client is slow. */
 const RETRY_MS = 50;
 
@@ -42,7 +40,7 @@ export class CanvasSession {
   private liveTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly socket: WebSocket,
+    private readonly socket: ServerSocket,
     private readonly pool: RecognitionPool,
     readonly state: CanvasState,
     private readonly logger: Logger,
@@ -93,7 +91,7 @@ export class CanvasSession {
   }
 
   private async read(): Promise<void> {
-    if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+    if (this.socket.congested) {
       // A slow client: hold the prediction back rather than buffer without bound; the newest is sent once it catches up.
       this.later();
       return;

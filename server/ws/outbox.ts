@@ -3,15 +3,14 @@
  * client that has stopped reading gets nothing more: its connection is closed (not-reading), so
  * what waits for it never grows past the socket's outbox bound, error replies included.
  */
-import type { WebSocket } from 'ws';
 import { CloseReason, type ServerMessage } from '../../shared/protocol.js';
 import type { Metrics, Mode } from '../metrics.js';
-import { ServerSocket } from './server-socket.js';
+import type { ServerSocket } from './server-socket.js';
 
-export function sendMessage(socket: WebSocket, message: ServerMessage, metrics: Metrics, mode: Mode): void {
+export function sendMessage(socket: ServerSocket, message: ServerMessage, metrics: Metrics, mode: Mode): void {
   if (socket.readyState !== socket.OPEN) return;
-  if (socket instanceof ServerSocket && !socket.reading) {
-    socket.close(CloseReason.NotReading.code, CloseReason.NotReading.reason);
+  if (!socket.reading) {
+    socket.closeFor(CloseReason.NotReading);
     return;
   }
   if (message.type === 'error') metrics.errors.inc({ code: message.code });

@@ -78,7 +78,7 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
     for (const other of connections) {
       if (other.resumeToken === token && other.session instanceof CanvasSession) {
         other.resumeToken = undefined;
-        other.socket.terminate();
+        other.socket.drop('resumed-elsewhere');
         return { id: other.id, state: other.session.state };
       }
     }
@@ -101,7 +101,7 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
   /** Closes a connection for a reason of the server's own, and says so in the log. */
   function closeFor(connection: Connection, why: { code: number; reason: string }, fields: Record<string, unknown> = {}): void {
     logger.log('warn', 'session-closed', { session: connection.id, remote: connection.address, code: why.code, reason: why.reason, ...fields });
-    connection.socket.close(why.code, why.reason);
+    connection.socket.closeFor(why);
   }
 
   const send = (socket: ServerSocket, message: ServerMessage) => sendMessage(socket, message, metrics, 'canvas');
@@ -205,7 +205,8 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
     const address = request.socket.remoteAddress ?? 'unknown';
     const refuse = (why: { code: number; reason: string }, fields: Record<string, unknown>) => {
       logger.log('warn', 'session-refused', { remote: address, code: why.code, reason: why.reason, ...fields });
-      socket.close(why.code, why.reason);
+      metrics.closes.inc({ reason: why.reason });
+      socket.closeFor(why);
     };
     if (closing) {
       refuse(CloseReason.GoingAway, {});
@@ -258,7 +259,10 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
       const left = (perAddress.get(address) ?? 1) - 1;
       if (left > 0) perAddress.set(address, left);
       else perAddress.delete(address);
-      logger.log('info', 'session-end', { session: connection.id, code, reason: reason.toString(), remote: address });
+      // The client's own reason is logged, never used as a metric label (that would let clients mint series).
+      const why = socket.endedBy ?? (code === 1006 ? 'connection-lost' : 'client-closed');
+      metrics.closes.inc({ reason: why });
+      logger.log('info', 'session-end', { session: connection.id, code, reason: reason.toString().slice(0, 123), endedBy: why, remote: address });
     });
   }
 
@@ -287,7 +291,7 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
       if (connection.awaitingPong) {
         // No close frame can reach a peer that does not answer pings.
         logger.log('info', 'heartbeat-missed', { session: connection.id, remote: connection.address });
-        connection.socket.terminate();
+        connection.socket.drop('heartbeat-missed');
         continue;
       }
       if (now - connection.lastMessage > config.idleTimeoutMs) {
@@ -305,7 +309,7 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
       return connections.size;
     },
     dropAll() {
-      for (const connection of connections) connection.socket.terminate();
+      for (const connection of connections) connection.socket.drop('dropped-by-server');
     },
     async close() {
       closing = true;
@@ -314,7 +318,7 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
       clearInterval(heartbeat);
       await Promise.all([...connections].map(async (connection) => {
         await connection.session?.idle();
-        connection.socket.close(CloseReason.GoingAway.code, CloseReason.GoingAway.reason);
+        connection.socket.closeFor(CloseReason.GoingAway);
       }));
       wss.close();
     },

@@ -25,7 +25,9 @@ export interface ServerProcess {
 export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
   const port = await freePort();
   const metricsPort = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...process.execArgv, 'server/main.ts'], {
+  // Under the tsx CLI its loader is in execArgv already; under Vitest it has to be added.
+  const loader = process.execArgv.some((a) => a.includes('tsx')) ? [] : ['--import', 'tsx'];
+  const child: ChildProcess = spawn(process.execPath, [...process.execArgv, ...loader, 'server/main.ts'], {
     env: { ...process.env, PORT: String(port), METRICS_PORT: String(metricsPort), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
