@@ -57,6 +57,7 @@ function listen(target: Server, port: number, host: string, setting: string): Pr
   });
 }
 
+if (!pool.engine.startsWith('onnxruntime')) logger.log('warn', 'inference-fallback', { inference: pool.engine });
 const port = await listen(server, config.port, config.host, 'PORT');
 const metricsPort = await listen(metricsServer, config.metricsPort, config.metricsHost, 'METRICS_PORT');
 logger.log('info', 'listening', {
@@ -65,6 +66,7 @@ logger.log('info', 'listening', {
   workers: pool.threads,
   penWorkers: pool.penThreads,
   model: config.modelDir,
+  inference: pool.engine,
 });
 
 let stopping = false;

@@ -36,7 +36,7 @@ describe('HTTP', () => {
   it('answers /healthz', async () => {
     const response = await fetch(`${base}/healthz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok', workers: 1, penWorkers: 1, queued: 0 });
+    expect(await response.json()).toEqual({ status: 'ok', workers: 1, penWorkers: 1, queued: 0, inference: expect.stringMatching(/^onnxruntime .* \(cpu, 1 thread\)$/) });
   });
 
   it('reads several uploaded images, and gives a non-image its own 415 while the others are read', async () => {

@@ -37,7 +37,7 @@ describe('recognition worker pool', () => {
     const { result, ms } = await pool.recognizeStrokes(written.set);
     expect(result.digits.length).toBeGreaterThan(0);
     expect(ms).toBeGreaterThanOrEqual(0);
-    local.dispose();
+    await local.dispose();
   });
 
   it('passes the pipeline errors through with their codes', async () => {
@@ -58,12 +58,13 @@ describe('recognition worker pool', () => {
       const broken = { width: 800, height: 300, strokes: [[[1, 2, 3], [Number.NaN, 1, 2]]] } as never;
       const outcomes = await Promise.allSettled([...sets.slice(0, 6), broken, ...sets.slice(6)].map((set) => single.recognizeStrokes(set)));
       const texts = outcomes.map((o) => (o.status === 'fulfilled' ? o.value.result.text : (o.reason as RecognitionError).code));
-      expect(texts).toEqual([...sets.slice(0, 6).map((set) => recognizeStrokes(set, local).text), 'invalid-strokes', ...sets.slice(6).map((set) => recognizeStrokes(set, local).text)]);
+      const local6 = await Promise.all(sets.map(async (set) => (await recognizeStrokes(set, local)).text));
+      expect(texts).toEqual([...local6.slice(0, 6), 'invalid-strokes', ...local6.slice(6)]);
       expect(single.strokeStats.sets).toBe(13);
       expect(single.strokeStats.tasks).toBeLessThan(13);
     } finally {
       await single.close();
-      local.dispose();
+      await local.dispose();
     }
   });
 

@@ -52,7 +52,7 @@ describe('reading numbers from images', () => {
     let exact = 0;
     for (let seed = 1; seed <= 10; seed++) {
       const image = await composed(seed, SETS['two-line']);
-      const result = recognizeGray({ data: image.gray, width: image.width, height: image.height }, classifier);
+      const result = await recognizeGray({ data: image.gray, width: image.width, height: image.height }, classifier);
       expect(result.lines.length).toBe(2);
       if (result.text === image.text) exact++;
     }
@@ -62,8 +62,8 @@ describe('reading numbers from images', () => {
   it('reads light ink on a dark background the same as dark ink on paper', async () => {
     const image = await composed(3);
     const inverted = { data: image.gray.map((v) => 255 - v), width: image.width, height: image.height };
-    const normal = recognizeGray({ data: image.gray, width: image.width, height: image.height }, classifier);
-    const dark = recognizeGray(inverted, classifier);
+    const normal = await recognizeGray({ data: image.gray, width: image.width, height: image.height }, classifier);
+    const dark = await recognizeGray(inverted, classifier);
     expect(dark.polarity).toBe('light-on-dark');
     expect(normal.polarity).toBe('dark-on-light');
     expect(dark.text).toBe(normal.text);
@@ -112,12 +112,12 @@ describe('reading numbers from images', () => {
     for (let x = 0; x < width; x++) gray[ruleY * width + x] = 40;
     const random = seededRandom(9);
     for (let i = 0; i < 40; i++) gray[Math.floor(random() * gray.length)] = 0;
-    const clean = recognizeGray({ data: image.gray, width, height }, classifier);
-    const marked = recognizeGray({ data: gray, width, height }, classifier);
+    const clean = await recognizeGray({ data: image.gray, width, height }, classifier);
+    const marked = await recognizeGray({ data: gray, width, height }, classifier);
     expect(marked.text).toBe(clean.text);
   });
 
-  it('cuts narrow digits that touch (11, 17, 41) though together they are no wider than one digit', () => {
+  it('cuts narrow digits that touch (11, 17, 41) though together they are no wider than one digit', async () => {
     const size = 28, factor = 3, paper = 235;
     const nthOf = (label: number, n: number) => {
       for (let i = 0, seen = 0; i < mnistTest.labels.length; i++) if (mnistTest.labels[i] === label && seen++ === n) return i;
@@ -143,7 +143,7 @@ describe('reading numbers from images', () => {
       for (let n = 0; n < 3; n++) {
         for (const overlap of [14, 16, 18, 20]) {
           total++;
-          if (recognizeGray(touchingPair(nthOf(a, n), nthOf(b, n), overlap), classifier).text === `${a}${b}`) right++;
+          if ((await recognizeGray(touchingPair(nthOf(a, n), nthOf(b, n), overlap), classifier)).text === `${a}${b}`) right++;
         }
       }
     }
@@ -151,9 +151,9 @@ describe('reading numbers from images', () => {
     expect(right / total).toBeGreaterThanOrEqual(0.8);
   });
 
-  it('returns no digits for a blank page', () => {
+  it('returns no digits for a blank page', async () => {
     const blank = { data: new Uint8Array(300 * 200).fill(235), width: 300, height: 200 };
-    expect(recognizeGray(blank, classifier).digits).toEqual([]);
+    expect((await recognizeGray(blank, classifier)).digits).toEqual([]);
   });
 });
 
@@ -199,8 +199,8 @@ describe('bad images get clear errors', () => {
       const { data, info } = await sharp(image.gray, { raw: { width: image.width, height: image.height, channels: 1 } })
         .resize({ width: image.width * factor, height: image.height * factor }).grayscale().raw().toBuffer({ resolveWithObject: true });
       expect(info.channels).toBe(1);
-      const big = recognizeGray({ width: info.width, height: info.height, data: new Uint8Array(data) }, classifier);
-      const small = recognizeGray(gray, classifier);
+      const big = await recognizeGray({ width: info.width, height: info.height, data: new Uint8Array(data) }, classifier);
+      const small = await recognizeGray(gray, classifier);
       expect(big.width).toBe(image.width * factor);
       expect(big.text).toBe(small.text);
       big.digits.forEach((d, i) => {
@@ -225,9 +225,9 @@ const seven = (x: number): [number, number][][] => [[[x - 45, 65], [x + 45, 62],
 const four = (x: number): [number, number][][] => [[[x - 10, 60], [x - 45, 175], [x + 45, 175]], [[x + 20, 100], [x + 20, 245]]];
 
 describe('reading pen strokes', () => {
-  it('reads a number written stroke by stroke, joining a digit drawn in two strokes', () => {
+  it('reads a number written stroke by stroke, joining a digit drawn in two strokes', async () => {
     const strokes = drawn([...one(80), ...zero(200), ...seven(330), ...four(460)]);
-    const result = recognizeStrokes({ width: 800, height: 300, strokes }, classifier);
+    const result = await recognizeStrokes({ width: 800, height: 300, strokes }, classifier);
     expect(result.text).toBe('1074');
     // The 0 spans x 155..245 and y 60..240, drawn with a pen about a ninth of its height wide.
     const [x, y, w, h] = result.digits[1].box;
@@ -237,11 +237,11 @@ describe('reading pen strokes', () => {
     expect(y + h).toBeGreaterThan(230);
   });
 
-  it('reads the same writing the same on a canvas of any size', () => {
+  it('reads the same writing the same on a canvas of any size', async () => {
     const strokes = drawn([...one(80), ...zero(200), ...seven(330)]);
     const scaled = strokes.map((s) => s.map(([x, y, t]) => [x * 3, y * 3, t] as StrokePoint));
-    const small = recognizeStrokes({ width: 800, height: 300, strokes }, classifier);
-    const big = recognizeStrokes({ width: 2400, height: 900, strokes: scaled }, classifier);
+    const small = await recognizeStrokes({ width: 800, height: 300, strokes }, classifier);
+    const big = await recognizeStrokes({ width: 2400, height: 900, strokes: scaled }, classifier);
     expect(big.text).toBe(small.text);
     // The drawing scale is rounded to steps, so boxes agree to a few canvas units.
     big.digits.forEach((d, i) => d.box.forEach((v, j) => expect(Math.abs(v / 3 - small.digits[i].box[j])).toBeLessThanOrEqual(4)));
@@ -250,13 +250,13 @@ describe('reading pen strokes', () => {
   it('does not re-read digits whose ink did not change when a stroke is added', async () => {
     const fresh = await DigitClassifier.load();
     const first = drawn([...one(80), ...zero(200)]);
-    recognizeStrokes({ width: 800, height: 300, strokes: first }, fresh);
+    await recognizeStrokes({ width: 800, height: 300, strokes: first }, fresh);
     const before = fresh.stats.inferred;
     const more = [...first, ...drawn(seven(330), 5000)];
-    const result = recognizeStrokes({ width: 800, height: 300, strokes: more }, fresh);
+    const result = await recognizeStrokes({ width: 800, height: 300, strokes: more }, fresh);
     expect(result.text).toBe('107');
     expect(fresh.stats.inferred - before).toBe(1);
-    fresh.dispose();
+    await fresh.dispose();
   });
 
   it('refuses malformed and absurd stroke sets with a clear error', () => {
@@ -278,9 +278,9 @@ describe('reading pen strokes', () => {
     }
   });
 
-  it('handles tiny writing on a huge canvas without a huge raster', () => {
+  it('handles tiny writing on a huge canvas without a huge raster', async () => {
     const strokes = drawn([[[10, 10], [10.5, 12]]]);
-    const result = recognizeStrokes(parseStrokeSet({ width: 16000, height: 16000, strokes }), classifier);
+    const result = await recognizeStrokes(parseStrokeSet({ width: 16000, height: 16000, strokes }), classifier);
     expect(result.digits.length).toBeLessThanOrEqual(1);
   });
 });

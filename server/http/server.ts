@@ -37,7 +37,7 @@ export function createHttpServer(config: ServerConfig, pool: RecognitionPool, lo
     }
     const notFound = () => sendJson(response, 404, { error: { code: HttpErrorCode.NotFound, message: `nothing at ${path}` } });
     if (path === '/healthz' && (request.method === 'GET' || request.method === 'HEAD')) {
-      sendJson(response, 200, { status: 'ok', workers: pool.threads, penWorkers: pool.penThreads, queued: pool.queued });
+      sendJson(response, 200, { status: 'ok', workers: pool.threads, penWorkers: pool.penThreads, queued: pool.queued, inference: pool.engine });
     } else if (path === '/api/recognize') {
       if (request.method !== 'POST') {
         response.setHeader('allow', 'POST');

@@ -95,17 +95,28 @@ export interface Throughput {
   singleMsP50: number;
 }
 
+/** Something that turns normalised inputs into class probabilities: a tfjs model, an inference engine. */
+export type Predict = (inputs: Float32Array) => Float32Array | Promise<Float32Array>;
+
+/** A tfjs model as a Predict, in batches of `batchSize`. */
+export function tfjsPredict(model: tf.LayersModel, batchSize = 256): Predict {
+  return (inputs) => predictProbabilities(model, inputs, batchSize);
+}
+
 /** Digits per second in batches and one at a time (the live pen case). A benchmark, not a test. */
-export function measureThroughput(model: tf.LayersModel, inputs: Float32Array, batchSize = 64, singles = 300): Throughput {
+export async function measureThroughput(predict: Predict, inputs: Float32Array, batchSize = 64, singles = 300): Promise<Throughput> {
   const count = inputs.length / INPUT_VALUES;
-  predictProbabilities(model, inputs.subarray(0, Math.min(count, batchSize) * INPUT_VALUES), batchSize);
+  const inBatches = async () => {
+    for (let start = 0; start < count; start += batchSize) await predict(inputs.subarray(start * INPUT_VALUES, Math.min(count, start + batchSize) * INPUT_VALUES));
+  };
+  await predict(inputs.subarray(0, Math.min(count, batchSize) * INPUT_VALUES));
   const batchStart = performance.now();
-  predictProbabilities(model, inputs, batchSize);
+  await inBatches();
   const batchSeconds = (performance.now() - batchStart) / 1000;
   const times: number[] = [];
   for (let i = 0; i < Math.min(singles, count); i++) {
     const start = performance.now();
-    predictProbabilities(model, inputs.subarray(i * INPUT_VALUES, (i + 1) * INPUT_VALUES), 1);
+    await predict(inputs.subarray(i * INPUT_VALUES, (i + 1) * INPUT_VALUES));
     times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
@@ -116,4 +127,20 @@ export function measureThroughput(model: tf.LayersModel, inputs: Float32Array, b
     singleDigitsPerSecond: times.length / (total / 1000),
     singleMsP50: times[Math.floor(times.length / 2)],
   };
+}
+
+/** How far two sets of probabilities for the same inputs differ: rows whose top class differs, and the largest difference. */
+export function agreement(a: Float32Array, b: Float32Array, classes: number): { rows: number; topDiffers: number; maxDifference: number } {
+  let topDiffers = 0, maxDifference = 0;
+  for (let row = 0; row < a.length / classes; row++) {
+    let topA = 0, topB = 0;
+    for (let k = 0; k < classes; k++) {
+      const i = row * classes + k;
+      maxDifference = Math.max(maxDifference, Math.abs(a[i] - b[i]));
+      if (a[i] > a[row * classes + topA]) topA = k;
+      if (b[i] > b[row * classes + topB]) topB = k;
+    }
+    if (topA !== topB) topDiffers++;
+  }
+  return { rows: a.length / classes, topDiffers, maxDifference };
 }

@@ -109,6 +109,12 @@ Most confused (label → predicted): ${card.test.mostConfused.map((p) => `${p.la
 ${confusionHeader}
 ${confusionRows}
 
+## Serving
+\`model.onnx\` beside this card holds the same network for ONNX Runtime, which the server runs:
+batch normalisation folded into the convolution or dense layer before it, dropout left out. \`npm run
+train\` writes it with the model; \`npm run export\` writes it again and checks it against tfjs on
+the test split; \`npm run eval\` reports both.
+
 ## Limits
 Trained on MNIST only: single, isolated, upright-ish Western Arabic digits. Segmentation decides what
 reaches it; a non-digit crop still gets a (usually low-confidence) digit.

@@ -6,10 +6,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { basename, join } from 'node:path';
 import { initBackend } from './backend.js';
-import { evaluateModel, measureThroughput, normalizedInputs } from './evaluation.js';
+import { evaluateModel, measureThroughput, normalizedInputs, tfjsPredict } from './evaluation.js';
 import { loadMnist, splitTrainValidation, subset } from './mnist.js';
 import { describeLayers, MODEL_CARD_JSON, percent, writeModelCard, type ModelCard } from './model-card.js';
 import { loadModel, saveModel } from './model-files.js';
+import { writeOnnxModel } from './onnx-export.js';
 import { buildDigitModel, outputClasses, REJECT_CLASS, withRejectClass } from './model.js';
 import { readFile } from 'node:fs/promises';
 import { parseCli, positiveInteger, positiveNumber } from './cli-args.js';
@@ -138,8 +139,10 @@ if (result.stoppedEarly) {
 const test = await loadMnist('test');
 const testInputs = normalizedInputs(test);
 const { errors: _errors, ...report } = evaluateModel(result.model, test, testInputs);
-const throughput = measureThroughput(result.model, testInputs);
+const throughput = await measureThroughput(tfjsPredict(result.model, 64), testInputs);
 await saveModel(result.model, outDir);
+// Serving reads the same weights from ONNX (server/ml/engine.ts).
+await writeOnnxModel(result.model, outDir);
 const card: ModelCard = {
   name,
   date: new Date().toISOString(),

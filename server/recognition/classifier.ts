@@ -4,10 +4,8 @@
  * other digits while a person writes one more, the same paper in the next camera frame) is not run
  * through the network again.
  */
-import type * as tf from '@tensorflow/tfjs';
-import { predictProbabilities } from '../ml/evaluation.js';
-import { DIGIT_CLASSES, outputClasses, REJECT_CLASS } from '../ml/model.js';
-import { loadModel } from '../ml/model-files.js';
+import { loadEngine, type DigitEngine, type EngineOptions } from '../ml/engine.js';
+import { DIGIT_CLASSES, REJECT_CLASS } from '../ml/model.js';
 
 export interface Alternative {
   digit: number;
@@ -55,13 +53,13 @@ export class DigitClassifier {
   /** Network runs and cache hits since creation, for metrics and tests. */
   readonly stats = { inferred: 0, cached: 0 };
 
-  constructor(private readonly model: tf.LayersModel, private readonly cacheSize = 4096) {}
+  constructor(readonly engine: DigitEngine, private readonly cacheSize = 4096) {}
 
-  static async load(dir = DEFAULT_MODEL_DIR, cacheSize?: number): Promise<DigitClassifier> {
-    return new DigitClassifier(await loadModel(dir), cacheSize);
+  static async load(dir = DEFAULT_MODEL_DIR, options: EngineOptions & { cacheSize?: number } = {}): Promise<DigitClassifier> {
+    return new DigitClassifier(await loadEngine(dir, options), options.cacheSize);
   }
 
-  classify(inputs: Float32Array[]): DigitPrediction[] {
+  async classify(inputs: Float32Array[]): Promise<DigitPrediction[]> {
     const results = new Array<DigitPrediction>(inputs.length);
     const keys = inputs.map(inputKey);
     const missing: number[] = [];
@@ -80,8 +78,8 @@ export class DigitClassifier {
     if (missing.length > 0) {
       const batch = new Float32Array(missing.length * inputs[0].length);
       missing.forEach((index, row) => batch.set(inputs[index], row * inputs[0].length));
-      const probabilities = predictProbabilities(this.model, batch);
-      const classes = outputClasses(this.model);
+      const probabilities = await this.engine.predict(batch);
+      const classes = this.engine.classes;
       this.stats.inferred += missing.length;
       missing.forEach((index, row) => {
         const prediction = toPrediction(probabilities.subarray(row * classes, (row + 1) * classes));
@@ -93,8 +91,8 @@ export class DigitClassifier {
     return results;
   }
 
-  dispose(): void {
-    this.model.dispose();
+  async dispose(): Promise<void> {
     this.cache.clear();
+    await this.engine.dispose();
   }
 }

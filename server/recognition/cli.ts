@@ -5,7 +5,6 @@
  * still run; the exit code is 1 if any input failed.
  */
 import { readFile } from 'node:fs/promises';
-import { initBackend } from '../ml/backend.js';
 import { parseCli } from '../ml/cli-args.js';
 import { DigitClassifier, DEFAULT_MODEL_DIR } from './classifier.js';
 import { RecognitionError } from './errors.js';
@@ -26,7 +25,6 @@ if (values.help || (positionals.length === 0 && !values.strokes)) {
   process.exit(values.help ? 0 : 2);
 }
 
-await initBackend(undefined, () => {});
 const classifier = await DigitClassifier.load(values.model ?? DEFAULT_MODEL_DIR);
 let failures = 0;
 

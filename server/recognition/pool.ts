@@ -91,6 +91,8 @@ export class RecognitionPool {
   readonly strokeStats = { sets: 0, tasks: 0, onImageLane: 0 };
   /** Time workers spent on tasks, summed over workers: against threads x wall time, how busy they are. */
   busySeconds = 0;
+  /** What runs the network in the workers ("onnxruntime … (cpu, 1 thread)", or tfjs), as the first worker reported it. */
+  engine = 'unknown';
 
   private constructor(options: RecognitionPoolOptions) {
     this.maxQueue = options.maxQueue;
@@ -106,7 +108,8 @@ export class RecognitionPool {
     const lanes = [pool.image, ...(pool.pen ? [pool.pen] : [])];
     const warmups = lanes.flatMap((lane) => Array.from({ length: lane.threads }, () => pool.submit(lane, { kind: 'ready' })));
     try {
-      await Promise.all(warmups);
+      const [first] = await Promise.all(warmups);
+      pool.engine = ('engine' in first && first.engine) || pool.engine;
     } catch (error) {
       await pool.close();
       throw error;

@@ -208,11 +208,11 @@ function assemble(located: Located[], ink: InkImage, scale: number, offset?: { x
 }
 
 /** Reads several plans with one call of the network per round (a second round only for ink to cut again). */
-export function completeTogether(plans: PlannedReading[], classifier: DigitClassifier): RecognitionResult[] {
+export async function completeTogether(plans: PlannedReading[], classifier: DigitClassifier): Promise<RecognitionResult[]> {
   const outcomes: (RecognitionResult | PlannedReading)[] = [...plans];
   for (let pending = outcomes.map((_, i) => i); pending.length > 0; pending = pending.filter((i) => isPlan(outcomes[i]))) {
     const round = pending.map((i) => outcomes[i] as PlannedReading);
-    const predictions = round.some((plan) => plan.inputs.length > 0) ? classifier.classify(round.flatMap((plan) => plan.inputs)) : [];
+    const predictions = round.some((plan) => plan.inputs.length > 0) ? await classifier.classify(round.flatMap((plan) => plan.inputs)) : [];
     let offset = 0;
     round.forEach((plan, k) => {
       outcomes[pending[k]] = plan.complete(predictions.slice(offset, offset + plan.inputs.length));
@@ -222,8 +222,8 @@ export function completeTogether(plans: PlannedReading[], classifier: DigitClass
   return outcomes as RecognitionResult[];
 }
 
-export function recognizeInk(ink: InkImage, classifier: DigitClassifier, options: InkOptions = {}): RecognitionResult {
-  return completeTogether([planReading(ink, options)], classifier)[0];
+export async function recognizeInk(ink: InkImage, classifier: DigitClassifier, options: InkOptions = {}): Promise<RecognitionResult> {
+  return (await completeTogether([planReading(ink, options)], classifier))[0];
 }
 
 /**
@@ -244,17 +244,17 @@ function scaledDown(image: GrayImage8, factor: number): GrayImage8 {
   });
 }
 
-export function recognizeGray(image: GrayImage8, classifier: DigitClassifier, scale = 1): RecognitionResult {
+export async function recognizeGray(image: GrayImage8, classifier: DigitClassifier, scale = 1): Promise<RecognitionResult> {
   const ink = binarize(image);
   const found = findPieces(ink);
-  if (found.digitHeight <= LARGE_WRITING) return completeTogether([planReading(ink, { scale }, found)], classifier)[0];
+  if (found.digitHeight <= LARGE_WRITING) return (await completeTogether([planReading(ink, { scale }, found)], classifier))[0];
   const smaller = scaledDown(image, found.digitHeight / WORKING_DIGIT_HEIGHT);
-  const result = recognizeInk(binarize(smaller), classifier, { scale: (scale * image.width) / smaller.width });
+  const result = await recognizeInk(binarize(smaller), classifier, { scale: (scale * image.width) / smaller.width });
   return { ...result, width: Math.round(image.width * scale), height: Math.round(image.height * scale) };
 }
 
 export async function recognizeImage(bytes: Uint8Array, classifier: DigitClassifier, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<RecognitionResult> {
   const decoded = await decodeImage(bytes, limits);
-  const result = recognizeGray(decoded, classifier, decoded.scale);
+  const result = await recognizeGray(decoded, classifier, decoded.scale);
   return { ...result, width: decoded.inputWidth, height: decoded.inputHeight };
 }

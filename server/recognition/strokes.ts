@@ -276,6 +276,6 @@ function withCanvasSize(plan: PlannedReading, canvas: { width: number; height: n
   };
 }
 
-export function recognizeStrokes(set: StrokeSet, classifier: DigitClassifier): RecognitionResult {
-  return completeTogether([planStrokes(set)], classifier)[0];
+export async function recognizeStrokes(set: StrokeSet, classifier: DigitClassifier): Promise<RecognitionResult> {
+  return (await completeTogether([planStrokes(set)], classifier))[0];
 }

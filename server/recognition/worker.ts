@@ -4,7 +4,7 @@
  * the server's event loop.
  */
 import { workerData } from 'node:worker_threads';
-import { initBackend, type BackendChoice } from '../ml/backend.js';
+import type { BackendChoice } from '../ml/backend.js';
 import { DigitClassifier } from './classifier.js';
 import type { ImageSource } from './pool.js';
 import type { DecodeLimits } from './decode.js';
@@ -25,7 +25,7 @@ export type RecognitionTask =
 
 /** Errors cross the thread boundary as data: an Error's class and code do not survive cloning. */
 export type TaskOutcome =
-  | { ok: true; result: RecognitionResult | null; ms: number }
+  | { ok: true; result: RecognitionResult | null; ms: number; engine?: string }
   | { ok: false; error: { code: RecognitionErrorCode; message: string } };
 
 /** A stroke task reads several sets (several sessions' canvases) with one call of the network. */
@@ -37,7 +37,8 @@ function failed(error: unknown): TaskOutcome & { ok: false } {
 }
 
 const settings = workerData as WorkerSettings;
-const classifier = initBackend(settings.backend, () => {}).then(() => DigitClassifier.load(settings.modelDir));
+// The engine's choice (ONNX Runtime, or tfjs and why) is reported by the warm-up task, for the server's log.
+const classifier = DigitClassifier.load(settings.modelDir, { backend: settings.backend, log: () => {} });
 
 export default async function run(task: RecognitionTask): Promise<TaskResult> {
   try {
@@ -54,12 +55,12 @@ export default async function run(task: RecognitionTask): Promise<TaskResult> {
         }
       });
       const valid = plans.filter((p): p is PlannedReading => !('ok' in p));
-      const results = completeTogether(valid, reader);
+      const results = await completeTogether(valid, reader);
       const ms = performance.now() - start;
       let next = 0;
       return { ok: true, ms, outcomes: plans.map((p) => ('ok' in p ? p : { ok: true, result: results[next++], ms })) };
     }
-    return { ok: true, result: null, ms: performance.now() - start };
+    return { ok: true, result: null, ms: performance.now() - start, engine: reader.engine.name };
   } catch (error) {
     return failed(error);
   }

@@ -6,11 +6,10 @@
  */
 import os from 'node:os';
 import sharp from 'sharp';
-import { initBackend } from '../../server/ml/backend.js';
 import { parseCli, positiveInteger } from '../../server/ml/cli-args.js';
-import { measureThroughput } from '../../server/ml/evaluation.js';
+import { loadEngine, type EngineChoice } from '../../server/ml/engine.js';
+import { measureThroughput, type Throughput } from '../../server/ml/evaluation.js';
 import { loadMnist } from '../../server/ml/mnist.js';
-import { loadModel } from '../../server/ml/model-files.js';
 import { seededRandom } from '../../server/ml/random.js';
 import { DigitClassifier, DEFAULT_MODEL_DIR } from '../../server/recognition/classifier.js';
 import { recognizeImage } from '../../server/recognition/recognize.js';
@@ -18,15 +17,16 @@ import { rasterizeStrokes, recognizeStrokes, type StrokeSet } from '../../server
 import { asCameraFrame, composeNumber, SETS } from '../../server/ml/compose.js';
 import { writeNumber } from './strokes-from-mnist.js';
 
-const USAGE = 'Usage: npm run bench -- [--frames N] [--model DIR] [--json]';
-const { values } = parseCli({ frames: { type: 'string' }, model: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } }, USAGE);
+const USAGE = 'Usage: npm run bench -- [--frames N] [--model DIR] [--engine onnx|tfjs] [--json]';
+const { values } = parseCli({ frames: { type: 'string' }, model: { type: 'string' }, engine: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } }, USAGE);
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
 const frames = positiveInteger(values.frames, 'frames', 100);
 const modelDir = values.model ?? DEFAULT_MODEL_DIR;
-const backend = await initBackend(undefined, () => {});
+const engineChoice = values.engine as EngineChoice | undefined;
+const newClassifier = async (cacheSize?: number) => new DigitClassifier(await loadEngine(modelDir, { engine: engineChoice, log: () => {} }), cacheSize);
 const digits = await loadMnist('test');
 const random = seededRandom(7);
 
@@ -47,13 +47,13 @@ const canvases: StrokeSet[] = Array.from({ length: frames }, () =>
   writeNumber(digits, random, { length: 4 + Math.floor(random() * 5), width: 800, height: 300, digitHeight: 90 + random() * 60 }).set);
 
 // Every frame a new number and no cache: the cost of reading a canvas from scratch.
-const cold = new DigitClassifier(await loadModel(modelDir), 0);
-recognizeStrokes(canvases[0], cold);
+const cold = await newClassifier(0);
+await recognizeStrokes(canvases[0], cold);
 const strokesCold: number[] = [];
 for (const set of canvases) strokesCold.push(await time(() => recognizeStrokes(set, cold)));
 
 // Live: the same canvases written stroke by stroke, read after every stroke, as the server does.
-const live = new DigitClassifier(await loadModel(modelDir));
+const live = await newClassifier();
 const strokesLive: number[] = [];
 for (const set of canvases.slice(0, Math.max(1, Math.round(frames / 5)))) {
   for (let n = 1; n <= set.strokes.length; n++) {
@@ -79,15 +79,22 @@ for (const jpeg of photos) photo.push(await time(() => recognizeImage(jpeg, cold
 
 const inputs = new Float32Array(2048 * 784);
 for (let i = 0; i < 2048; i++) for (let j = 0; j < 784; j++) inputs[i * 784 + j] = digits.images.pixels[i * 784 + j] / 255;
-const throughput = measureThroughput(await loadModel(modelDir), inputs);
+// The classifier's speed on each engine that can run here, and ONNX Runtime on two threads.
+const engines: Record<string, Throughput> = {};
+for (const [label, options] of [['tfjs', { engine: 'tfjs' }], ['onnx, 1 thread', { engine: 'onnx', threads: 1 }], ['onnx, 2 threads', { engine: 'onnx', threads: 2 }]] as const) {
+  const engine = await loadEngine(modelDir, { ...options, log: () => {} }).catch(() => null);
+  if (!engine) continue;
+  engines[`${label}: ${engine.name}`] = await measureThroughput((x) => engine.predict(x), inputs);
+  await engine.dispose();
+}
 
 const results = {
-  machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, tfjs backend ${backend.name}`,
+  machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, pipeline engine ${cold.engine.name}`,
   canvasStrokesNewFrame: summary(strokesCold),
   canvasStrokesLivePerStroke: summary(strokesLive),
   canvasPng800x300: summary(canvasImage),
   photoJpeg640x480: summary(photo),
-  digitsPerSecond: { batch64: throughput.batchDigitsPerSecond, single: throughput.singleDigitsPerSecond },
+  digitsPerSecond: Object.fromEntries(Object.entries(engines).map(([name, t]) => [name, { batch64: t.batchDigitsPerSecond, single: t.singleDigitsPerSecond, singleMsP50: t.singleMsP50 }])),
 };
 if (values.json) {
   console.log(JSON.stringify(results));
@@ -99,5 +106,7 @@ if (values.json) {
   row('800x300 canvas, strokes, live (+1 stroke)', results.canvasStrokesLivePerStroke);
   row('800x300 canvas as PNG (decode included)', results.canvasPng800x300);
   row('640x480 photo as JPEG (decode included)', results.photoJpeg640x480);
-  console.log(`classifier: ${throughput.batchDigitsPerSecond.toFixed(0)} digits/s in batches of 64, ${throughput.singleDigitsPerSecond.toFixed(0)} digits/s one at a time`);
+  for (const [name, t] of Object.entries(engines)) {
+    console.log(`classifier, ${name}: ${t.batchDigitsPerSecond.toFixed(0)} digits/s in batches of 64, ${t.singleDigitsPerSecond.toFixed(0)} digits/s one at a time`);
+  }
 }

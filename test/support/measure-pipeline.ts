@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { initBackend } from '../../server/ml/backend.js';
 import { parseCli, positiveInteger } from '../../server/ml/cli-args.js';
 import { loadMnist, splitTrainValidation } from '../../server/ml/mnist.js';
 import { seededRandom } from '../../server/ml/random.js';
@@ -69,7 +68,6 @@ for (const name of setNames) {
   }
 }
 
-await initBackend();
 const digits = source === 'test' ? await loadMnist('test') : splitTrainValidation(await loadMnist('train'), 6000, 1).validation;
 const classifier = await DigitClassifier.load(values.model ?? DEFAULT_MODEL_DIR);
 const run = promisify(execFile);
@@ -86,7 +84,7 @@ async function tesseract(png: Buffer): Promise<string> {
 interface Sample {
   text: string;
   png: () => Promise<Buffer>;
-  recognize: () => RecognitionResult;
+  recognize: () => Promise<RecognitionResult>;
 }
 
 function imageSample(image: ComposedImage): Sample {
@@ -119,7 +117,7 @@ for (const name of setNames) {
   for (let i = 0; i < count; i++) {
     const item = await sample(name, random);
     const start = performance.now();
-    const result = item.recognize();
+    const result = await item.recognize();
     ms += performance.now() - start;
     const distance = editDistance(result.text, item.text);
     errors += distance;
