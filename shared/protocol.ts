@@ -57,6 +57,12 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
     mode: z.enum(['canvas', 'camera']),
     /** The token from an earlier `ready`: continue that session (canvas mode) after a dropped connection. */
     resume: z.string().max(128).optional(),
+    /**
+     * Canvas mode: the `seq` of the first numbered message the client will send if it gets a fresh
+     * canvas. Numbered messages are then taken in order from there, so one dropped on the way is
+     * noticed even if it was the first.
+     */
+    firstSeq: z.number().int().nonnegative().optional(),
     /** The drawing surface's size in canvas units (CSS pixels): required for canvas mode. */
     canvas: z.object({
       width: z.number().finite().positive().max(PROTOCOL_LIMITS.maxCanvasSide),
@@ -101,7 +107,7 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     resumed: z.boolean(),
     /** The last client `seq` the session applied. */
     ack: z.number().int().optional(),
-    limits: z.object({ maxStrokes: z.number(), maxPointsPerStroke: z.number(), maxPointsPerCanvas: z.number().optional(), maxMessageBytes: z.number() }),
+    limits: z.object({ maxStrokes: z.number(), maxPointsPerStroke: z.number(), maxPointsPerCanvas: z.number().optional(), maxMessageBytes: z.number(), messagesPerSecond: z.number().optional() }),
   }),
   z.object({
     type: z.literal('prediction'),
@@ -126,6 +132,8 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     seq: z.number().int().optional(),
     /** The camera frame that caused it. */
     frame: z.number().int().optional(),
+    /** Canvas mode: numbered messages from this `seq` on were not taken; send them again, in order. */
+    resendFrom: z.number().int().optional(),
   }),
 ]);
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
@@ -149,8 +157,10 @@ export const ErrorCode = {
   OutOfCanvas: 'out-of-canvas',
   TooManyStrokes: 'too-many-strokes',
   TooManyPoints: 'too-many-points',
-  /** More messages per second than the server reads from one session. */
+  /** More messages per second than the server reads from one session; `resendFrom` says where to resend numbered ones from. */
   RateLimited: 'rate-limited',
+  /** A numbered message after a gap (one before it was dropped): refused; resend from `resendFrom`. */
+  OutOfOrder: 'out-of-order',
   /** Binary messages in canvas mode, or a message that has no meaning in this mode. */
   Unsupported: 'unsupported',
   /** A camera frame that is not an image, or is truncated, or too large in pixels. */

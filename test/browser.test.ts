@@ -131,6 +131,38 @@ describe('the web client in a real browser', () => {
     await page.close();
   });
 
+  it('catches up with writing done while the server was stopped, after it restarts with nothing, within its message rate', async () => {
+    // A server that reads 60 messages a second: the writing below is several times that many.
+    const slow = await startTestServer(pool, { clientDir: 'dist/client', messagesPerSecond: 60 });
+    const page = await browser.newPage({ viewport: { width: 1024, height: 800 } });
+    try {
+      await page.goto(slow.base);
+      await page.waitForFunction(() => document.querySelector('digit-stream-app')?.shadowRoot?.querySelector('.status.open') !== null);
+      const box = (await page.locator('draw-canvas').boundingBox())!;
+      const at = ([x, y]: [number, number]): [number, number] => [box.x + 40 + x, box.y + 20 + y];
+      const write = async (stroke: [number, number][]) => {
+        await page.mouse.move(...at(stroke[0]));
+        await page.mouse.down();
+        for (const point of stroke.slice(1)) await page.mouse.move(...at(point), { steps: 4 });
+        await page.mouse.up();
+      };
+      await write(STROKES[0]);
+      await write(STROKES[1]);
+      await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '10');
+      await slow.stop();
+      await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.status.reconnecting') !== null);
+      await write(STROKES[2]);
+      // Back with no canvas at all: the page sends its whole log again, paced under the rate limit.
+      await slow.start();
+      await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107', undefined, { timeout: 60_000 });
+      await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.status')!.textContent === 'Live');
+      expect(await page.evaluate(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('[role=alert]')?.textContent ?? '')).toBe('');
+    } finally {
+      await page.close();
+      await slow.close();
+    }
+  });
+
   it('uploads several images and a non-image, and shows each reading or a clear message', async () => {
     const digits = await loadMnist('test');
     const images = await Promise.all([51, 52].map((seed) => composeNumber(digits, seededRandom(seed), SETS.clean)));

@@ -130,6 +130,41 @@ describe('live canvas sessions', () => {
     fresh.close();
   });
 
+  it('never takes numbered messages past one it dropped for the rate: it says where to resend from, and a paced resend reads it all', async () => {
+    const strict = await startTestServer(pool, { messagesPerSecond: 20 });
+    try {
+      const client = await Client.connect(strict.wsUrl);
+      client.raw(JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, mode: 'canvas', canvas: { width: 800, height: 300 }, firstSeq: 1 }));
+      await client.next((m) => m.type === 'ready');
+      // "107" as a pen sends it, numbered from 1: far more messages than 20 in a burst.
+      const log: Record<string, unknown>[] = [];
+      let t = 0;
+      for (const [id, points] of [['a', one], ['b', ellipse(200)], ['c', seven]] as const) {
+        log.push({ type: 'stroke-begin', stroke: id, point: [...points[0], (t += 16)] });
+        for (const point of points.slice(1)) log.push({ type: 'stroke-points', stroke: id, points: [[...point, (t += 16)]] });
+        log.push({ type: 'stroke-end', stroke: id });
+      }
+      log.forEach((message, i) => client.raw(JSON.stringify({ ...message, seq: i + 1 })));
+      const dropped = await client.next((m) => m.type === 'error' && m.code === ErrorCode.RateLimited);
+      const resendFrom = (dropped as { resendFrom?: number }).resendFrom!;
+      expect(resendFrom).toBeGreaterThan(1);
+      expect(resendFrom).toBeLessThanOrEqual(log.length);
+      // Later messages that got through the rate were refused, not applied out of order.
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      const refused = client.messages.filter((m) => m.type === 'error' && m.code === ErrorCode.OutOfOrder);
+      expect(refused.every((m) => (m as { resendFrom?: number }).resendFrom === resendFrom)).toBe(true);
+      // Resent from there at 10 a second: every message taken once, in order.
+      for (let seq = resendFrom; seq <= log.length; seq++) {
+        client.raw(JSON.stringify({ ...log[seq - 1], seq }));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect((await client.predictionAfter(log.length)).text).toBe('107');
+      client.close();
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('refuses too many strokes with an error while the canvas stays as it was', async () => {
     const client = await Client.canvas(url);
     let seq = 0;

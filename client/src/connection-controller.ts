@@ -13,6 +13,13 @@ type Numbered = Outgoing & { seq: number };
 const MAX_LOG = 200_000;
 const MIN_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 15_000;
+/** The server's message rate when it does not say (ready.limits.messagesPerSecond). */
+const DEFAULT_MESSAGES_PER_SECOND = 240;
+/** A replay sends at most this share of the server's rate, leaving room for the pen. */
+const REPLAY_SHARE = 0.6;
+const PUMP_MS = 50;
+/** After the server says it dropped messages, wait this long (its rate bucket refills) before resending. */
+const RESEND_PAUSE_MS = 500;
 
 /**
  * Owns the WebSocket to the server for one session: says hello, reconnects with backoff, resumes
@@ -29,6 +36,10 @@ export class ConnectionController implements ReactiveController {
   private socket: WebSocket | undefined;
   private seq = 0;
   private log: Numbered[] = [];
+  /** The last `seq` written to the current socket: everything after it in the log is still to send. */
+  private sentUpTo = 0;
+  private pump: ReturnType<typeof setTimeout> | undefined;
+  private messagesPerSecond = DEFAULT_MESSAGES_PER_SECOND;
   private resumeToken: string | undefined;
   private attempts = 0;
   private retry: ReturnType<typeof setTimeout> | undefined;
@@ -66,6 +77,8 @@ export class ConnectionController implements ReactiveController {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.retry);
+    clearTimeout(this.pump);
+    this.pump = undefined;
     this.socket?.close(CloseReason.Normal.code, CloseReason.Normal.reason);
     this.socket = undefined;
     this.ready = false;
@@ -82,12 +95,52 @@ export class ConnectionController implements ReactiveController {
     return true;
   }
 
-  /** Sends a message now if connected, and keeps it to replay after a reconnect either way. */
+  /** Messages written but not yet sent to the server: a replay still catching up. */
+  get pending(): number {
+    return this.seq - this.sentUpTo;
+  }
+
+  /**
+   * Sends a message now if connected and nothing is waiting before it, and keeps it to replay
+   * after a reconnect either way. Messages go out in `seq` order, each once per connection, unless
+   * the server asks for them again.
+   */
   send(message: Outgoing): void {
     const numbered = { ...message, seq: ++this.seq } as Numbered;
     this.log.push(numbered);
     if (this.log.length > MAX_LOG) this.log.shift();
-    if (this.ready) this.socket?.send(JSON.stringify(numbered));
+    if (this.ready && !this.pump && this.sentUpTo === numbered.seq - 1) {
+      this.socket?.send(JSON.stringify(numbered));
+      this.sentUpTo = numbered.seq;
+    } else if (this.ready) {
+      this.startPump(0);
+    }
+  }
+
+  /**
+   * Sends what the server has not taken, in order, at a share of its message rate: a replay of
+   * minutes of writing never trips the rate limit (which would drop messages), and the pen's
+   * new messages follow behind it.
+   */
+  private startPump(delayMs: number): void {
+    if (this.pump) return;
+    const perTick = Math.max(1, Math.floor((this.messagesPerSecond * REPLAY_SHARE * PUMP_MS) / 1000));
+    const tick = () => {
+      this.pump = undefined;
+      if (!this.ready || !this.socket) return;
+      const start = this.log.findIndex((entry) => entry.seq > this.sentUpTo);
+      if (start === -1) {
+        this.sentUpTo = this.seq;
+        this.host.requestUpdate();
+        return;
+      }
+      for (const entry of this.log.slice(start, start + perTick)) {
+        this.socket.send(JSON.stringify(entry));
+        this.sentUpTo = entry.seq;
+      }
+      this.pump = setTimeout(tick, PUMP_MS);
+    };
+    this.pump = setTimeout(tick, delayMs);
   }
 
   private update(changes: Partial<Pick<ConnectionController, 'status' | 'prediction' | 'lastError'>>): void {
@@ -103,7 +156,12 @@ export class ConnectionController implements ReactiveController {
     socket.onopen = () => {
       socket.send(JSON.stringify(this.mode === 'camera'
         ? { type: 'hello', version: PROTOCOL_VERSION, mode: 'camera' }
-        : { type: 'hello', version: PROTOCOL_VERSION, mode: 'canvas', canvas: this.canvasSize(), ...(this.resumeToken ? { resume: this.resumeToken } : {}) }));
+        : {
+          type: 'hello', version: PROTOCOL_VERSION, mode: 'canvas', canvas: this.canvasSize(),
+          // A fresh canvas gets the whole log, from its first message.
+          firstSeq: this.log[0]?.seq ?? this.seq + 1,
+          ...(this.resumeToken ? { resume: this.resumeToken } : {}),
+        }));
     };
     socket.onmessage = (event) => {
       const parsed = parseServerMessage(String(event.data));
@@ -111,11 +169,13 @@ export class ConnectionController implements ReactiveController {
         this.update({ lastError: { code: parsed.code, message: `the server sent something this page does not understand: ${parsed.message}` } });
         return;
       }
-      this.receive(socket, parsed.message);
+      this.receive(parsed.message);
     };
     socket.onclose = (event) => {
       if (socket !== this.socket) return;
       this.ready = false;
+      clearTimeout(this.pump);
+      this.pump = undefined;
       if (event.code === CloseReason.WrongVersion.code && event.reason === CloseReason.WrongVersion.reason) {
         this.update({ status: 'incompatible' });
         return;
@@ -127,15 +187,16 @@ export class ConnectionController implements ReactiveController {
     };
   }
 
-  private receive(socket: WebSocket, message: ServerMessage): void {
+  private receive(message: ServerMessage): void {
     switch (message.type) {
       case 'ready': {
         this.resumeToken = message.resumeToken;
         this.attempts = 0;
+        this.messagesPerSecond = message.limits.messagesPerSecond ?? DEFAULT_MESSAGES_PER_SECOND;
         // A resumed canvas needs what came after ack; a fresh one needs everything.
-        const from = message.resumed ? (message.ack ?? 0) : 0;
-        for (const entry of this.log) if (entry.seq > from) socket.send(JSON.stringify(entry));
+        this.sentUpTo = message.resumed ? (message.ack ?? 0) : 0;
         this.ready = true;
+        this.startPump(0);
         this.update({ status: 'open' });
         break;
       }
@@ -143,6 +204,16 @@ export class ConnectionController implements ReactiveController {
         if (!this.prediction || message.seq > this.prediction.seq || message.seq === 1) this.update({ prediction: message });
         break;
       case 'error':
+        if (message.resendFrom !== undefined) {
+          // Dropped for the rate limit, or refused after a gap: send again from there, in a while.
+          // Nothing is lost, so it is not shown as an error; the status says it is catching up.
+          this.sentUpTo = Math.min(this.sentUpTo, message.resendFrom - 1);
+          clearTimeout(this.pump);
+          this.pump = undefined;
+          this.startPump(RESEND_PAUSE_MS);
+          this.host.requestUpdate();
+          break;
+        }
         this.update({ lastError: { code: message.code, message: message.message } });
         break;
     }

@@ -234,7 +234,8 @@ export class DigitStreamApp extends LitElement {
           <button aria-pressed=${this.mode === 'camera'} @click=${() => this.setMode('camera')}>Camera</button>
           <button aria-pressed=${this.mode === 'upload'} @click=${() => this.setMode('upload')}>Upload</button>
         </nav>
-        <span class="status ${this.activeConnection.status}" role="status">${STATUS_TEXT[this.activeConnection.status]}</span>
+        <span class="status ${this.activeConnection.status}" role="status">${this.activeConnection.status === 'open' && this.activeConnection.pending > 0
+          ? `Catching up: ${this.activeConnection.pending} to send` : STATUS_TEXT[this.activeConnection.status]}</span>
         <button aria-expanded=${this.help} @click=${() => { this.help = !this.help; }}>Help</button>
       </header>
       ${this.help ? html`<section class="help" aria-label="Help">${HELP[this.mode]}</section>` : ''}

@@ -25,8 +25,9 @@ export interface CanvasState {
   predictions: number;
 }
 
-export function newCanvasState(canvas: { width: number; height: number }, limits: BoardLimits): CanvasState {
-  return { board: new StrokeBoard(canvas.width, canvas.height, limits), lastSeq: undefined, predictions: 0 };
+/** A fresh canvas; `firstSeq` (from hello) is the first numbered message it will take. */
+export function newCanvasState(canvas: { width: number; height: number }, limits: BoardLimits, firstSeq?: number): CanvasState {
+  return { board: new StrokeBoard(canvas.width, canvas.height, limits), lastSeq: firstSeq === undefined ? undefined : firstSeq - 1, predictions: 0 };
 }
 
 export class CanvasSession {
@@ -37,6 +38,8 @@ export class CanvasSession {
   /** A change not yet read that the person waits to see (anything but ink still being drawn). */
   private urgent = false;
   private lastReadAt = -Infinity;
+  /** The resend point last reported in an out-of-order error, so a gap is reported once. */
+  private gapReported: number | undefined;
   private liveTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -65,10 +68,38 @@ export class CanvasSession {
     sendMessage(this.socket, message, this.metrics, 'canvas');
   }
 
+  /** The client `seq` a resend must start from: the first numbered message not yet taken. */
+  get resendFrom(): number | undefined {
+    return this.state.lastSeq === undefined ? undefined : this.state.lastSeq + 1;
+  }
+
+  /**
+   * Whether a numbered message is the next one. Numbered messages are taken in order, each once:
+   * one already taken (a replay after a resume) is ignored; one past a gap (a message before it was
+   * dropped, for the rate limit) is refused, once per gap with an `out-of-order` error that says
+   * where to resend from, so client and server never disagree in silence.
+   */
+  private takeInOrder(seq: number | undefined): boolean {
+    const expected = this.resendFrom;
+    if (seq === undefined || expected === undefined || seq === expected) {
+      if (seq !== undefined) this.state.lastSeq = seq;
+      return true;
+    }
+    if (seq > expected && this.gapReported !== expected) {
+      this.gapReported = expected;
+      this.send({ type: 'error', code: ErrorCode.OutOfOrder, message: `message ${seq} came before ${expected}: resend from ${expected}`, seq, resendFrom: expected });
+    }
+    return false;
+  }
+
+  /** A numbered message answered before it reached the canvas (hello, or one that did not fit the protocol): taken, changing nothing. */
+  refused(seq: number): void {
+    this.takeInOrder(seq);
+  }
+
   /** Applies one message; a message that breaks a rule gets an error and changes nothing. */
   handle(message: Exclude<ClientMessage, { type: 'hello' }>): void {
-    // A replayed message the session already applied (after a resume) changes nothing.
-    if (message.seq !== undefined && this.state.lastSeq !== undefined && message.seq <= this.state.lastSeq) return;
+    if (!this.takeInOrder(message.seq)) return;
     try {
       switch (message.type) {
         case 'stroke-begin': this.board.begin(message.stroke, message.point); break;
@@ -84,7 +115,6 @@ export class CanvasSession {
       this.send({ type: 'error', code: error.code, message: error.message, ...(message.seq !== undefined ? { seq: message.seq } : {}) });
       return;
     }
-    if (message.seq !== undefined) this.state.lastSeq = message.seq;
     this.changedAt ??= performance.now();
     if (message.type !== 'stroke-begin' && message.type !== 'stroke-points') this.urgent = true;
     this.reader.request();

@@ -126,7 +126,12 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
     }
     if (now - connection.lastRateError > 1000) {
       connection.lastRateError = now;
-      error(connection, ErrorCode.RateLimited, `more than ${config.messagesPerSecond} messages a second: messages are being dropped`);
+      const resendFrom = connection.session instanceof CanvasSession ? connection.session.resendFrom : undefined;
+      send(connection.socket, {
+        type: 'error', code: ErrorCode.RateLimited,
+        message: `more than ${config.messagesPerSecond} messages a second: messages are being dropped${resendFrom !== undefined ? `; resend from ${resendFrom}` : ''}`,
+        ...(resendFrom !== undefined ? { resendFrom } : {}),
+      });
     }
     return false;
   }
@@ -154,12 +159,14 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
     metrics.messages.inc({ type: parsed.ok ? parsed.message.type : 'invalid' });
     if (!parsed.ok) {
       error(connection, parsed.code, parsed.message, parsed.seq);
+      if (parsed.seq !== undefined && connection.session instanceof CanvasSession) connection.session.refused(parsed.seq);
       return;
     }
     const message = parsed.message;
     if (message.type === 'hello') {
       if (connection.session) {
         error(connection, ErrorCode.HelloFirst, 'hello was already said on this connection', message.seq);
+        if (message.seq !== undefined && connection.session instanceof CanvasSession) connection.session.refused(message.seq);
         return;
       }
       if (message.version !== PROTOCOL_VERSION) {
@@ -178,14 +185,16 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
       const limits = { maxStrokes: config.maxStrokes, maxPointsPerStroke: config.maxPointsPerStroke, maxPointsPerCanvas: config.maxPointsPerCanvas, maxHistory: 200 };
       connection.session = message.mode === 'camera'
         ? new CameraSession(connection.socket, pool, config.cameraFpsMax, logger, metrics, connection.id)
-        : new CanvasSession(connection.socket, pool, resumable?.state ?? newCanvasState(message.canvas!, limits), logger, metrics, connection.id, config.liveReadMs);
+        : new CanvasSession(connection.socket, pool, resumable?.state ?? newCanvasState(message.canvas!, limits, message.firstSeq), logger, metrics, connection.id, config.liveReadMs);
       metrics.sessions.inc({ mode: message.mode });
       const ack = connection.session instanceof CanvasSession ? connection.session.state.lastSeq : undefined;
       send(connection.socket, {
         type: 'ready', version: PROTOCOL_VERSION, session: connection.id, resumeToken: connection.resumeToken, resumed: Boolean(resumable),
         ...(ack !== undefined ? { ack } : {}),
-        limits: { maxStrokes: config.maxStrokes, maxPointsPerStroke: config.maxPointsPerStroke, maxPointsPerCanvas: config.maxPointsPerCanvas, maxMessageBytes: config.wsMaxMessageBytes },
+        limits: { maxStrokes: config.maxStrokes, maxPointsPerStroke: config.maxPointsPerStroke, maxPointsPerCanvas: config.maxPointsPerCanvas, maxMessageBytes: config.wsMaxMessageBytes, messagesPerSecond: config.messagesPerSecond },
       });
+      // A numbered hello takes its place in the order of numbered messages, like any other.
+      if (message.seq !== undefined && connection.session instanceof CanvasSession) connection.session.refused(message.seq);
       if (resumable && connection.session instanceof CanvasSession) connection.session.refresh();
       logger.log('info', 'session-start', { session: connection.id, mode: message.mode, canvas: message.canvas, resumed: Boolean(resumable) });
       return;

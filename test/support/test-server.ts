@@ -7,7 +7,7 @@ import { createHttpServer } from '../../server/http/server.js';
 import { silentLogger } from '../../server/log.js';
 import { Metrics } from '../../server/metrics.js';
 import type { RecognitionPool } from '../../server/recognition/pool.js';
-import { attachWebSockets } from '../../server/ws/server.js';
+import { attachWebSockets, type WebSocketService } from '../../server/ws/server.js';
 
 export interface TestServer {
   base: string;
@@ -18,29 +18,51 @@ export interface TestServer {
   server: Server;
   /** Ends every WebSocket connection, as a network failure would. */
   dropConnections(): void;
+  /** Stops serving, as a stopped process would: sessions closed, canvases forgotten, the port free. */
+  stop(): Promise<void>;
+  /** Serves again on the same port, with nothing of what it held before (a restart after stop). */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
+
+const listen = (server: Server, port: number) => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
 
 export async function startTestServer(pool: RecognitionPool, settings: Partial<ServerConfig> = {}): Promise<TestServer> {
   const config = { ...DEFAULT_CONFIG, ...settings };
   const metrics = new Metrics({ processMetrics: false, pool });
-  const server = createHttpServer(config, pool, silentLogger, metrics);
-  const sockets = attachWebSockets(server, pool, config, silentLogger, metrics);
   const metricsServer = createMetricsServer(metrics, silentLogger);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  await new Promise<void>((resolve) => metricsServer.listen(0, '127.0.0.1', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await listen(metricsServer, 0);
+  let server: Server;
+  let sockets: WebSocketService | null = null;
+  let port = 0;
+  const serve = async () => {
+    server = createHttpServer(config, pool, silentLogger, metrics);
+    sockets = attachWebSockets(server, pool, config, silentLogger, metrics);
+    await listen(server, port);
+    port = (server.address() as AddressInfo).port;
+  };
+  const stop = async () => {
+    if (!sockets) return;
+    await sockets.close();
+    sockets = null;
+    await new Promise((resolve) => server.close(resolve));
+  };
+  await serve();
+  const base = `http://127.0.0.1:${port}`;
   return {
     base,
     wsUrl: `${base.replace(/^http/, 'ws')}/ws`,
     metricsUrl: `http://127.0.0.1:${(metricsServer.address() as AddressInfo).port}/metrics`,
     metrics,
-    server,
-    dropConnections: () => sockets.dropAll(),
+    get server() {
+      return server;
+    },
+    dropConnections: () => sockets?.dropAll(),
+    stop,
+    start: serve,
     async close() {
-      await sockets.close();
+      await stop();
       await new Promise((resolve) => metricsServer.close(resolve));
-      await new Promise((resolve) => server.close(resolve));
     },
   };
 }
