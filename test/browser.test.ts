@@ -104,7 +104,7 @@ describe('the web client in a real browser', () => {
     await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '197');
     await page.getByRole('button', { name: 'Undo' }).click();
     await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '19');
-    await page.getByRole('button', { name: 'Clear' }).click();
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
     await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number .placeholder') !== null);
     await page.close();
   });
@@ -128,6 +128,32 @@ describe('the web client in a real browser', () => {
     await write(STROKES[2]);
     await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107');
     await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.status.open') !== null);
+    await page.close();
+  });
+
+  it('keeps the results list through a reload until it is cleared', async () => {
+    const page = await openPage(1024, 800);
+    const box = (await page.locator('draw-canvas').boundingBox())!;
+    const at = ([x, y]: [number, number]): [number, number] => [box.x + 40 + x, box.y + 20 + y];
+    for (const stroke of STROKES) {
+      await page.mouse.move(...at(stroke[0]));
+      await page.mouse.down();
+      for (const point of stroke.slice(1)) await page.mouse.move(...at(point), { steps: 4 });
+      await page.mouse.up();
+    }
+    await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107');
+    await page.getByRole('button', { name: 'Keep this number' }).click();
+    // Keeping the same number again adds no duplicate row.
+    await page.getByRole('button', { name: 'Keep this number' }).click();
+    await page.reload();
+    const rows = () => page.locator('results-list td.number').allTextContents();
+    await page.waitForFunction(() => document.querySelector('digit-stream-app')?.shadowRoot?.querySelector('results-list')?.shadowRoot?.querySelector('td.number') != null);
+    expect(await rows()).toEqual(['107']);
+    await page.getByRole('button', { name: 'Remove 107' }).click();
+    expect(await rows()).toEqual([]);
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector('digit-stream-app')?.shadowRoot?.querySelector('.status.open') !== null);
+    expect(await rows()).toEqual([]);
     await page.close();
   });
 

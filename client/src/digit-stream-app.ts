@@ -6,6 +6,7 @@ import type { StrokeEventDetail } from './draw-canvas.js';
 import type { CameraFrameDetail } from './camera-view.js';
 import type { UploadResult } from './image-upload.js';
 import type { ReadingEntry } from './results-list.js';
+import { restoreReadings, storeReadings } from './readings-store.js';
 import { SteadyReading } from './steady-reading.js';
 import { isScratchOut, strokesTouched } from './scratch-out.js';
 import './results-list.js';
@@ -102,7 +103,7 @@ export class DigitStreamApp extends LitElement {
     this.mode = 'draw';
     this.uploads = [];
     this.frozen = false;
-    this.readings = [];
+    this.readings = restoreReadings();
     this.eraser = false;
     this.help = false;
     this.corrections = [];
@@ -122,6 +123,10 @@ export class DigitStreamApp extends LitElement {
   private correct(box: Box, digit: number): void {
     this.corrections = [...this.corrections.filter((c) => overlap(c.box, box) < 0.8), { box, digit }];
     this.picking = null;
+  }
+
+  override updated(changed: Map<string, unknown>): void {
+    if (changed.has('readings')) storeReadings(this.readings);
   }
 
   override connectedCallback(): void {
@@ -152,6 +157,9 @@ export class DigitStreamApp extends LitElement {
 
   private keep(source: ReadingEntry['source'], prediction: { text: string; lines: { digits: { confidence: number }[] }[] } | null, file?: string, corrected = false): void {
     if (!prediction?.text) return;
+    // Keeping the number just kept (a second press, a clear after Keep) adds no second row.
+    const newest = this.readings[0];
+    if (newest && newest.source === source && newest.text === prediction.text && newest.file === file) return;
     const confidence = Math.min(...prediction.lines.flatMap((l) => l.digits.map((d) => d.confidence)));
     this.readings = [{ time: new Date().toISOString(), source, text: prediction.text, confidence, corrected, ...(file ? { file } : {}) }, ...this.readings];
   }
@@ -241,7 +249,9 @@ export class DigitStreamApp extends LitElement {
       ${this.help ? html`<section class="help" aria-label="Help">${HELP[this.mode]}</section>` : ''}
       ${this.mode === 'upload' ? html`<image-upload .results=${this.uploads} @files-chosen=${this.upload}></image-upload>`
         : this.mode === 'camera' ? this.cameraView() : this.drawing(prediction, lines)}
-      <results-list .entries=${this.readings}></results-list>`;
+      <results-list .entries=${this.readings}
+        @reading-removed=${(event: CustomEvent<{ index: number }>) => { this.readings = this.readings.filter((_, i) => i !== event.detail.index); }}
+        @readings-cleared=${() => { this.readings = []; }}></results-list>`;
   }
 
   private drawing(prediction: DigitStreamApp['connection']['prediction'], lines: NonNullable<DigitStreamApp['connection']['prediction']>['lines']) {

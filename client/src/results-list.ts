@@ -23,8 +23,11 @@ export function toCsv(entries: readonly ReadingEntry[]): string {
 }
 
 /**
- * Every number kept during this visit, from any mode, with time and source; downloadable as CSV
- * and JSON.
+ * Every number kept, from any mode, with time and source; downloadable as CSV and JSON. The page
+ * keeps the list across reloads until it is cleared.
+ *
+ * @fires reading-removed - a row's Remove was pressed; `detail.index` is its place in `entries`
+ * @fires readings-cleared - Clear list was pressed
  */
 export class ResultsList extends LitElement {
   static override styles = css`
@@ -35,6 +38,7 @@ export class ResultsList extends LitElement {
     .actions { display: flex; gap: 8px; flex-wrap: wrap; margin: 8px 0; align-items: center; }
     button { font: inherit; padding: 6px 12px; border-radius: 6px; border: 1px solid #c9c3b5; background: #fff; cursor: pointer; }
     h2 { font-size: 1rem; margin: 0; }
+    .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
   `;
 
   static override properties = { entries: { attribute: false } };
@@ -62,12 +66,14 @@ export class ResultsList extends LitElement {
         <h2>Numbers read (${this.entries.length})</h2>
         <button @click=${() => this.download('csv')}>Download CSV</button>
         <button @click=${() => this.download('json')}>Download JSON</button>
+        <button @click=${() => this.dispatchEvent(new CustomEvent('readings-cleared', { bubbles: true, composed: true }))}>Clear list</button>
       </div>
       <table>
-        <thead><tr><th>Time</th><th>From</th><th>Number</th><th>Least sure digit</th></tr></thead>
-        <tbody>${this.entries.map((e) => html`<tr>
+        <thead><tr><th>Time</th><th>From</th><th>Number</th><th>Least sure digit</th><th><span class="visually-hidden">Remove</span></th></tr></thead>
+        <tbody>${this.entries.map((e, index) => html`<tr>
           <td>${new Date(e.time).toLocaleTimeString()}</td><td>${e.source}${e.file ? ` (${e.file})` : ''}</td>
-          <td class="number">${e.text}${e.corrected ? ' (corrected)' : ''}</td><td>${Math.round(e.confidence * 100)} %</td></tr>`)}</tbody>
+          <td class="number">${e.text}${e.corrected ? ' (corrected)' : ''}</td><td>${Math.round(e.confidence * 100)} %</td>
+          <td><button aria-label=${`Remove ${e.text.replace(/\n/g, ' ')}`} @click=${() => this.dispatchEvent(new CustomEvent('reading-removed', { detail: { index }, bubbles: true, composed: true }))}>Remove</button></td></tr>`)}</tbody>
       </table>`;
   }
 }

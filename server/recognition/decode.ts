@@ -6,6 +6,10 @@ import { decode as decodeBmp } from 'fast-bmp';
 import sharp from 'sharp';
 import { RecognitionError, RecognitionErrorCode } from './errors.js';
 
+// libvips keeps recent operations and their results (up to 50 MB) for reuse; every image here is
+// new, so the cache only holds memory, and a server's memory should stay flat under load.
+sharp.cache(false);
+
 export interface DecodeLimits {
   /** Images with more pixels than this are refused before decoding (decompression bombs). */
   maxInputPixels: number;
