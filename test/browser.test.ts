@@ -1,5 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import axe from 'axe-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,10 +28,14 @@ let server: TestServer;
 let browser: Browser;
 let base: string;
 
+let clientDir: string;
+
 beforeAll(async () => {
-  await build({ configFile: 'vite.config.ts', logLevel: 'silent' });
+  // Built into a folder of its own: a server already running from dist/ (npm start) keeps its files.
+  clientDir = await mkdtemp(join(tmpdir(), 'digit-stream-client-'));
+  await build({ configFile: 'vite.config.ts', logLevel: 'silent', build: { outDir: clientDir, emptyOutDir: true } });
   pool = await RecognitionPool.start({ threads: 2, maxQueue: 32 });
-  server = await startTestServer(pool, { clientDir: 'dist/client' });
+  server = await startTestServer(pool, { clientDir });
   base = server.base;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS });
   await mkdir(ARTIFACTS, { recursive: true });
@@ -39,6 +45,7 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
   await pool?.close();
+  if (clientDir) await rm(clientDir, { recursive: true, force: true });
 });
 
 async function openPage(width: number, height: number): Promise<Page> {
@@ -46,6 +53,16 @@ async function openPage(width: number, height: number): Promise<Page> {
   await page.goto(base);
   await page.waitForFunction(() => document.querySelector('digit-stream-app')?.shadowRoot?.querySelector('.status.open') !== null);
   return page;
+}
+
+/** What axe-core (WCAG 2.x A and AA rules, shadow DOM included) finds wrong with the page as it is. */
+async function accessibilityViolations(page: Page): Promise<string[]> {
+  // Evaluated, not added as a script tag: the page's Content-Security-Policy refuses inline scripts.
+  await page.evaluate(axe.source);
+  return page.evaluate(async () => {
+    const result = await (window as unknown as { axe: typeof axe }).axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 3).join(', ')})`);
+  });
 }
 
 function numberShown(page: Page): Promise<string> {
@@ -77,10 +94,14 @@ describe('the web client in a real browser', () => {
       await page.mouse.up();
     }
     expect(await numberShown(page)).toBe('107');
+    // Screen readers hear the settled number, not each reading while a digit was being written.
+    await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('[aria-live]')!.textContent === 'Number read: 1 0 7');
+    expect(await page.locator('digit-stream-app .number[aria-live]').count()).toBe(0);
     // Picking another digit for the 0 corrects the number kept.
     await page.locator('digit-stream-app .number button.digit').nth(1).click();
     await page.locator('digit-stream-app .alternatives button', { hasText: /^9/ }).first().click();
     expect(await numberShown(page)).toBe('197');
+    expect(await accessibilityViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Keep this number' }).click();
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Download CSV' }).click();
@@ -131,6 +152,38 @@ describe('the web client in a real browser', () => {
     await page.close();
   });
 
+  it('never moves the canvas while writing: not when the reading gains a line, nor when the digit picker opens', async () => {
+    const page = await openPage(1440, 900);
+    const canvasTop = async () => (await page.locator('draw-canvas').boundingBox())!.y;
+    const top = await canvasTop();
+    const box = (await page.locator('draw-canvas').boundingBox())!;
+    const tops: number[] = [];
+    // "10" small on a first line, then "7" on a second line below it, checking the canvas after every move.
+    const write = async (stroke: [number, number][], dx: number, dy: number) => {
+      const at = ([x, y]: [number, number]): [number, number] => [box.x + 40 + dx + x * 0.45, box.y + 10 + dy + y * 0.45];
+      await page.mouse.move(...at(stroke[0]));
+      await page.mouse.down();
+      for (const point of stroke.slice(1)) {
+        await page.mouse.move(...at(point), { steps: 2 });
+        tops.push(await canvasTop());
+      }
+      await page.mouse.up();
+    };
+    await write(STROKES[0], 0, 0);
+    await write(STROKES[1], 0, 0);
+    await write(STROKES[2], 0, 160);
+    await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelectorAll('.number .line').length === 2);
+    tops.push(await canvasTop());
+    await page.locator('digit-stream-app .number button.digit').first().click();
+    await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.alternatives') !== null);
+    tops.push(await canvasTop());
+    await page.screenshot({ path: `${ARTIFACTS}/two-lines-picker-1440x900.png` });
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.alternatives') === null);
+    expect(new Set(tops)).toEqual(new Set([top]));
+    await page.close();
+  });
+
   it('keeps the results list through a reload until it is cleared', async () => {
     const page = await openPage(1024, 800);
     const box = (await page.locator('draw-canvas').boundingBox())!;
@@ -159,7 +212,7 @@ describe('the web client in a real browser', () => {
 
   it('catches up with writing done while the server was stopped, after it restarts with nothing, within its message rate', async () => {
     // A server that reads 60 messages a second: the writing below is several times that many.
-    const slow = await startTestServer(pool, { clientDir: 'dist/client', messagesPerSecond: 60 });
+    const slow = await startTestServer(pool, { clientDir, messagesPerSecond: 60 });
     const page = await browser.newPage({ viewport: { width: 1024, height: 800 } });
     try {
       await page.goto(slow.base);
@@ -211,6 +264,7 @@ describe('the web client in a real browser', () => {
       { name: 'second.png', text: expected[1], error: null },
     ]);
     await page.screenshot({ path: `${ARTIFACTS}/uploads.png`, fullPage: true });
+    expect(await accessibilityViolations(page)).toEqual([]);
     await page.close();
   });
 
@@ -232,13 +286,14 @@ describe('the web client in a real browser', () => {
       await page.getByRole('button', { name: 'Camera' }).click();
       await page.waitForFunction((text) => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === text, expected);
       await page.screenshot({ path: `${ARTIFACTS}/camera.png` });
+      expect(await accessibilityViolations(page)).toEqual([]);
       expect(expected).toMatch(/^\d+$/);
     } finally {
       await camera.close();
     }
   });
 
-  it.each([[320, 640], [768, 630], [1440, 970], [2560, 1801]])('fits a %ix%i screen without overflowing', async (width, height) => {
+  it.each([[320, 640], [390, 844], [768, 630], [768, 1024], [1366, 768], [1440, 900], [1920, 1080], [2560, 1801]])('fits a %ix%i screen without overflowing, its controls in view', async (width, height) => {
     const page = await openPage(width, height);
     const overflow = await page.evaluate(() => ({
       page: document.documentElement.scrollWidth - window.innerWidth,
@@ -252,6 +307,11 @@ describe('the web client in a real browser', () => {
     const canvas = (await page.locator('draw-canvas').boundingBox())!;
     expect(canvas.width).toBeGreaterThan(width * 0.8 > 1200 ? 1000 : width * 0.8);
     expect(canvas.height).toBeGreaterThanOrEqual(200);
+    // Every drawing tool is on the first screen, without scrolling.
+    const tools = await page.locator('digit-stream-app .tools button').evaluateAll((buttons) => buttons.map((b) => b.getBoundingClientRect().bottom));
+    expect(tools.length).toBeGreaterThan(5);
+    expect(Math.max(...tools)).toBeLessThanOrEqual(height);
+    expect(await accessibilityViolations(page)).toEqual([]);
     await page.close();
   });
 });

@@ -1,4 +1,5 @@
 import { css, html, LitElement } from 'lit';
+import { styleMap } from 'lit/directives/style-map.js';
 import type { Point, PredictionMessage } from '../../shared/protocol.js';
 import { StrokeBoard, BoardError } from '../../shared/stroke-board.js';
 import { ConnectionController } from './connection-controller.js';
@@ -39,6 +40,9 @@ const HELP = {
     what was read, with the confidence and the runner-up digits; a file that is not a readable image says so.</p>`,
 };
 
+/** A reading unchanged this long after the pen is lifted is announced to screen readers. */
+const SETTLED_MS = 700;
+
 const STATUS_TEXT = {
   connecting: 'Connecting…',
   open: 'Live',
@@ -54,25 +58,34 @@ export class DigitStreamApp extends LitElement {
   static override styles = css`
     :host { display: flex; flex-direction: column; gap: 12px; max-width: 1600px; margin: 0 auto; padding: 12px;
       box-sizing: border-box; min-height: 100vh; font-family: system-ui, sans-serif; color: #1d1d1f; }
+    main { display: flex; flex-direction: column; gap: 12px; flex: 1; min-height: 0; }
     header { display: flex; align-items: center; justify-content: space-between; gap: 8px; flex-wrap: wrap; }
     h1 { font-size: 1.1rem; margin: 0; }
     .status { font-size: 0.85rem; padding: 2px 10px; border-radius: 999px; background: #eee; max-width: 100%; }
     .status.open { background: #dff3e4; color: #1b5e20; }
     .status.reconnecting, .status.incompatible { background: #fde2e1; color: #8e1b1b; }
-    .number { font-size: clamp(2rem, 8vw, 4.5rem); font-variant-numeric: tabular-nums; letter-spacing: 0.05em; min-height: 1.2em;
-      overflow-wrap: anywhere; line-height: 1.1; }
+    /* The reading never changes height (more lines get a smaller font, the digit picker floats
+       over the canvas), so nothing under it moves while a pen is down. */
+    .reading { position: relative; }
+    .number { font-size: clamp(2rem, 8vw, 4.5rem); font-variant-numeric: tabular-nums; letter-spacing: 0.05em; height: 1.2em;
+      line-height: 1.1; overflow: hidden; }
+    .number .line { display: block; white-space: nowrap; overflow-x: auto; overflow-y: hidden; }
     .number button.digit { font: inherit; letter-spacing: inherit; padding: 0; border: none; background: none; color: inherit; cursor: pointer; }
     .number .uncertain { color: #c62828; text-decoration: underline dotted; }
     .number .corrected { color: #2962ff; }
-    .alternatives { display: flex; gap: 6px; flex-wrap: wrap; }
+    .alternatives { display: flex; gap: 6px; flex-wrap: wrap; position: absolute; top: 100%; left: 0; right: 0; z-index: 2;
+      background: #fff; border: 1px solid #e2dccd; border-radius: 8px; padding: 8px; box-shadow: 0 4px 16px rgb(0 0 0 / 15%); }
     .alternatives button { font-size: 1.2rem; min-width: 3rem; }
     .alternatives .other { font-size: 1rem; color: #666; }
-    .placeholder { color: #9a9a9a; font-size: 1rem; letter-spacing: normal; }
+    .placeholder { color: #5f5b53; font-size: 1rem; letter-spacing: normal; }
     draw-canvas { flex: 1; min-height: 240px; }
-    .tools { display: flex; gap: 8px; flex-wrap: wrap; }
+    .tools { display: flex; gap: 8px; flex-wrap: wrap; position: relative; }
+    .error.floating { position: absolute; top: 100%; right: 0; max-width: 70%; margin: 4px 0 0; padding: 4px 10px; z-index: 1;
+      background: #fde2e1; border-radius: 6px; pointer-events: none; }
     button { font: inherit; padding: 8px 14px; border-radius: 6px; border: 1px solid #c9c3b5; background: #fff; cursor: pointer; }
     button:focus-visible { outline: 3px solid #2962ff; outline-offset: 2px; }
     .error { color: #8e1b1b; font-size: 0.9rem; }
+    .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; margin: 0; }
     nav { display: flex; gap: 4px; }
     .help { background: #fff; border: 1px solid #e2dccd; border-radius: 8px; padding: 0 12px; font-size: 0.9rem; }
     nav button[aria-pressed=true] { background: #1d1d1f; color: #fff; border-color: #1d1d1f; }
@@ -80,8 +93,13 @@ export class DigitStreamApp extends LitElement {
 
   static override properties = {
     mode: { state: true }, uploads: { state: true }, frozen: { state: true }, readings: { state: true }, eraser: { state: true }, help: { state: true },
-    corrections: { state: true }, picking: { state: true },
+    corrections: { state: true }, picking: { state: true }, announced: { state: true },
   };
+  /** The settled reading, for the live region. */
+  declare announced: string;
+  private penDown = false;
+  private pendingAnnouncement = '';
+  private announceTimer: ReturnType<typeof setTimeout> | undefined;
   declare eraser: boolean;
   declare help: boolean;
   /** Digits the person corrected, with the box they had: a correction holds while that ink stays where it was. */
@@ -108,6 +126,7 @@ export class DigitStreamApp extends LitElement {
     this.help = false;
     this.corrections = [];
     this.picking = null;
+    this.announced = '';
   }
 
   /** The correction made to this digit's ink, if any: boxes move a pixel or two as the writing grows. */
@@ -127,6 +146,21 @@ export class DigitStreamApp extends LitElement {
 
   override updated(changed: Map<string, unknown>): void {
     if (changed.has('readings')) storeReadings(this.readings);
+    this.announceWhenSettled();
+  }
+
+  /**
+   * What a screen reader hears: the number once the pen is up and the reading has held for a
+   * moment, not every reading while a digit is being written (that would be a flood).
+   */
+  private announceWhenSettled(): void {
+    const text = this.mode === 'draw' ? this.correctedText(this.connection.prediction) : '';
+    if (this.penDown || text === this.pendingAnnouncement) return;
+    this.pendingAnnouncement = text;
+    clearTimeout(this.announceTimer);
+    this.announceTimer = setTimeout(() => {
+      this.announced = text ? `Number read: ${text.split('').join(' ').replace(/\n/g, ', then ')}` : '';
+    }, SETTLED_MS);
   }
 
   override connectedCallback(): void {
@@ -139,8 +173,12 @@ export class DigitStreamApp extends LitElement {
     window.removeEventListener('keydown', this.onKey);
   }
 
-  /** Ctrl/Cmd+Z undoes, Ctrl/Cmd+Shift+Z or Ctrl+Y redoes, in draw mode. */
+  /** Escape closes the digit picker; Ctrl/Cmd+Z undoes, Ctrl/Cmd+Shift+Z or Ctrl+Y redoes, in draw mode. */
   private onKey = (event: KeyboardEvent) => {
+    if (event.key === 'Escape' && this.picking) {
+      this.picking = null;
+      return;
+    }
     if (this.mode !== 'draw' || !(event.ctrlKey || event.metaKey)) return;
     const key = event.key.toLowerCase();
     if (key === 'z' && !event.shiftKey) this.apply({ type: 'undo' });
@@ -213,7 +251,7 @@ export class DigitStreamApp extends LitElement {
     }
     const shown = this.steady.text;
     return html`
-      <div class="number" aria-live="polite" aria-label="Number read">${shown || html`<span class="placeholder">Point the camera at a handwritten number</span>`}</div>
+      <div class="number" aria-label="Number read">${shown || html`<span class="placeholder">Point the camera at a handwritten number</span>`}</div>
       <camera-view .prediction=${prediction} ?frozen=${this.frozen}
         @camera-frame=${(e: CustomEvent<CameraFrameDetail>) => this.camera.sendFrame(e.detail.frame, e.detail.image)}></camera-view>
       <div class="tools">
@@ -246,35 +284,34 @@ export class DigitStreamApp extends LitElement {
           ? `Catching up: ${this.activeConnection.pending} to send` : STATUS_TEXT[this.activeConnection.status]}</span>
         <button aria-expanded=${this.help} @click=${() => { this.help = !this.help; }}>Help</button>
       </header>
-      ${this.help ? html`<section class="help" aria-label="Help">${HELP[this.mode]}</section>` : ''}
-      ${this.mode === 'upload' ? html`<image-upload .results=${this.uploads} @files-chosen=${this.upload}></image-upload>`
-        : this.mode === 'camera' ? this.cameraView() : this.drawing(prediction, lines)}
-      <results-list .entries=${this.readings}
-        @reading-removed=${(event: CustomEvent<{ index: number }>) => { this.readings = this.readings.filter((_, i) => i !== event.detail.index); }}
-        @readings-cleared=${() => { this.readings = []; }}></results-list>`;
+      <p class="visually-hidden" aria-live="polite">${this.announced}</p>
+      <main>
+        ${this.help ? html`<section class="help" aria-label="Help">${HELP[this.mode]}</section>` : ''}
+        ${this.mode === 'upload' ? html`<image-upload .results=${this.uploads} @files-chosen=${this.upload}></image-upload>`
+          : this.mode === 'camera' ? this.cameraView() : this.drawing(prediction, lines)}
+        <results-list .entries=${this.readings}
+          @reading-removed=${(event: CustomEvent<{ index: number }>) => { this.readings = this.readings.filter((_, i) => i !== event.detail.index); }}
+          @readings-cleared=${() => { this.readings = []; }}></results-list>
+      </main>`;
   }
 
   private drawing(prediction: DigitStreamApp['connection']['prediction'], lines: NonNullable<DigitStreamApp['connection']['prediction']>['lines']) {
     return html`
-      <div class="number" aria-live="polite" aria-label="Number read">
+      <div class="reading">
+      <div class="number" aria-label="Number read">
         ${lines.length === 0
           ? html`<span class="placeholder">Write a number below</span>`
-          : lines.map((line, i) => html`${i > 0 ? html`<br />` : ''}${line.digits.map((d) => {
+          : lines.map((line) => html`<span class="line" style=${styleMap({ fontSize: `${(1 / lines.length).toFixed(3)}em` })}>${line.digits.map((d) => {
             const key = d.box;
             const corrected = this.correctionFor(key);
             return html`<button class="digit ${d.uncertain && corrected === undefined ? 'uncertain' : ''} ${corrected !== undefined ? 'corrected' : ''}"
               aria-label="${corrected ?? d.digit}, ${Math.round(d.confidence * 100)} % sure: choose another digit"
               @click=${() => { this.picking = this.picking && overlap(this.picking, key) >= 0.8 ? null : key; }}>${corrected ?? d.digit}</button>`;
-          })}`)}
+          })}</span>`)}
       </div>
       ${this.picking ? this.alternatives(lines) : ''}
-      <draw-canvas
-        .strokes=${this.board.list().slice()}
-        .prediction=${prediction}
-        @canvas-size=${this.onCanvasSize}
-        @stroke-begin=${this.onStroke}
-        @stroke-points=${this.onStroke}
-        @stroke-end=${this.onStroke}></draw-canvas>
+      </div>
+      <!-- Tools above the canvas, in view at every size; errors float over the canvas's corner, so nothing pushes it down mid-stroke. -->
       <div class="tools">
         <button @click=${() => this.apply({ type: 'undo' })}>Undo</button>
         <button @click=${() => this.apply({ type: 'redo' })}>Redo</button>
@@ -283,8 +320,16 @@ export class DigitStreamApp extends LitElement {
         <button @click=${() => this.keep('draw', prediction ? { ...prediction, text: this.correctedText(prediction) } : null, undefined, this.correctedText(prediction) !== prediction?.text)} ?disabled=${!prediction?.text}>Keep this number</button>
         <button @click=${() => this.speak(this.correctedText(prediction))} ?disabled=${!prediction?.text || !('speechSynthesis' in window)}>Read aloud</button>
         <button aria-pressed=${this.eraser} @click=${() => { this.eraser = !this.eraser; }}>Eraser</button>
+        ${this.connection.lastError ? html`<p class="error floating" role="alert">${this.connection.lastError.message}</p>` : ''}
       </div>
-      ${this.connection.lastError ? html`<p class="error" role="alert">${this.connection.lastError.message}</p>` : ''}
+      <draw-canvas
+        .strokes=${this.board.list().slice()}
+        .prediction=${prediction}
+        ?erasing=${this.eraser}
+        @canvas-size=${this.onCanvasSize}
+        @stroke-begin=${this.onStroke}
+        @stroke-points=${this.onStroke}
+        @stroke-end=${this.onStroke}></draw-canvas>
     `;
   }
 
@@ -328,6 +373,8 @@ export class DigitStreamApp extends LitElement {
   private sweep: Point[] = [];
 
   private onStroke = (event: CustomEvent<StrokeEventDetail>) => {
+    this.penDown = event.type !== 'stroke-end';
+    if (!this.penDown) this.announceWhenSettled();
     const { stroke, points } = event.detail;
     if (this.eraser) {
       this.sweep = event.type === 'stroke-begin' ? [...points] : [...this.sweep, ...points];

@@ -25,12 +25,18 @@ export class DrawCanvas extends LitElement {
     :host { display: block; position: relative; touch-action: none; user-select: none; }
     canvas { display: block; width: 100%; height: 100%; background: #fffdf7; border-radius: 8px; cursor: crosshair;
       box-shadow: inset 0 0 0 1px #d8d2c4; }
+    /* An eraser-sized ring: what is under it goes. */
+    :host([erasing]) canvas { cursor: url('data:image/svg+xml;utf8,<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24"><circle cx="12" cy="12" r="10" fill="white" fill-opacity="0.6" stroke="black" stroke-width="1.5"/></svg>') 12 12, cell; }
   `;
 
   static override properties = {
     strokes: { attribute: false },
     prediction: { attribute: false },
+    erasing: { type: Boolean, reflect: true },
   };
+
+  /** The pen erases (the page decides what); only the cursor shows it here. */
+  declare erasing: boolean;
 
   /** Finished and in-progress strokes, in canvas units (CSS pixels). */
   declare strokes: readonly { id: StrokeId; points: readonly Point[] }[];
@@ -48,6 +54,7 @@ export class DrawCanvas extends LitElement {
     super();
     this.strokes = [];
     this.prediction = null;
+    this.erasing = false;
   }
 
   override render() {
