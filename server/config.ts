@@ -77,8 +77,17 @@ export interface ServerConfig {
   idleTimeoutMs: number;
   /** HEARTBEAT_MS: ping interval; a connection that missed the last pong is dropped. */
   heartbeatMs: number;
-  /** RESUME_GRACE_MS: how long the canvas of a dropped connection is kept for it to resume. */
+  /** RESUME_GRACE_MS: how long the canvas of a dropped connection is kept in memory for it to resume. */
   resumeGraceMs: number;
+  /**
+   * CANVAS_STORE: the SQLite file where canvases are saved so they can be resumed after a restart
+   * (':memory:' keeps them in this process only).
+   */
+  canvasStorePath: string;
+  /** CANVAS_STORE_KEEP_MS: a saved canvas can be resumed this long after it was last saved. */
+  canvasStoreKeepMs: number;
+  /** CANVAS_STORE_MAX: canvases saved at most; the least recently saved are forgotten first. */
+  canvasStoreMax: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -115,6 +124,9 @@ export const DEFAULT_CONFIG: ServerConfig = {
   idleTimeoutMs: 15 * 60_000,
   heartbeatMs: 30_000,
   resumeGraceMs: 120_000,
+  canvasStorePath: 'data/canvases.sqlite',
+  canvasStoreKeepMs: 24 * 3600_000,
+  canvasStoreMax: 5000,
 };
 
 const ENVIRONMENT: Record<keyof ServerConfig, string> = {
@@ -151,6 +163,9 @@ const ENVIRONMENT: Record<keyof ServerConfig, string> = {
   idleTimeoutMs: 'IDLE_TIMEOUT_MS',
   heartbeatMs: 'HEARTBEAT_MS',
   resumeGraceMs: 'RESUME_GRACE_MS',
+  canvasStorePath: 'CANVAS_STORE',
+  canvasStoreKeepMs: 'CANVAS_STORE_KEEP_MS',
+  canvasStoreMax: 'CANVAS_STORE_MAX',
 };
 
 /** Numbers that may be 0: a port (any free one) and settings where 0 means off. */

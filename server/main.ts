@@ -13,19 +13,6 @@ import { RecognitionPool } from './recognition/pool.js';
 import { attachWebSockets } from './ws/server.js';
 
 const logger = createLogger();
-let metrics: Metrics | undefined;
-// The last resort: every request path catches its own faults, so anything that reaches here is a
-// bug; it is logged and counted, and the server goes on serving the others rather than dropping
-// every session at once.
-process.on('uncaughtException', (error) => {
-  logger.log('error', 'uncaught-exception', { message: error?.message, stack: error?.stack });
-  metrics?.errors.inc({ code: 'uncaught' });
-});
-process.on('unhandledRejection', (reason) => {
-  logger.log('error', 'unhandled-rejection', { message: (reason as Error)?.message ?? String(reason), stack: (reason as Error)?.stack });
-  metrics?.errors.inc({ code: 'uncaught' });
-});
-
 const config = configFromEnvironment();
 const pool = await RecognitionPool.start({
   threads: config.workers,
@@ -37,7 +24,18 @@ const pool = await RecognitionPool.start({
     camera: { ...DEFAULT_DECODE_LIMITS, maxInputPixels: config.cameraMaxPixels },
   },
 });
-metrics = new Metrics({ pool });
+const metrics = new Metrics({ pool });
+// The last resort once serving: every request path catches its own faults, so anything that
+// reaches here is a bug; it is logged and counted, and the server goes on serving the others
+// rather than dropping every session at once. (A failure to start still ends the process.)
+process.on('uncaughtException', (error) => {
+  logger.log('error', 'uncaught-exception', { message: error?.message, stack: error?.stack });
+  metrics.errors.inc({ code: 'uncaught' });
+});
+process.on('unhandledRejection', (reason) => {
+  logger.log('error', 'unhandled-rejection', { message: (reason as Error)?.message ?? String(reason), stack: (reason as Error)?.stack });
+  metrics.errors.inc({ code: 'uncaught' });
+});
 const server = createHttpServer(config, pool, logger, metrics);
 const sockets = attachWebSockets(server, pool, config, logger, metrics);
 const metricsServer = createMetricsServer(metrics, logger);

@@ -17,6 +17,12 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly droppedFrames = new Counter({ name: 'digit_stream_dropped_frames_total', help: 'Camera frames never read: replaced by a newer frame, over the frame rate, or workers busy', registers: [this.registry] });
+  readonly resumes = new Counter({
+    name: 'digit_stream_resumes_total',
+    help: 'Canvases resumed by a reconnecting client, by where the canvas was: parked (dropped connection), live (taken over) or store (saved before a restart)',
+    labelNames: ['from'] as const,
+    registers: [this.registry],
+  });
   readonly closes = new Counter({
     name: 'digit_stream_session_closes_total',
     help: 'WebSocket connections ended, by why: a CloseReason, the client\'s own reason, heartbeat-missed or connection-lost',

@@ -41,6 +41,14 @@ class Stroke {
 
   constructor(readonly id: StrokeId) {}
 
+  static fromPacked(id: StrokeId, packed: PackedStroke): Stroke {
+    const stroke = new Stroke(id);
+    stroke.xyt = Float32Array.from(packed.xyt);
+    stroke.t0 = packed.t0;
+    stroke.count = Math.floor(packed.xyt.length / VALUES_PER_POINT);
+    return stroke;
+  }
+
   push(points: readonly Point[]): void {
     const needed = (this.count + points.length) * VALUES_PER_POINT;
     if (needed > this.xyt.length) {
@@ -216,6 +224,24 @@ export class StrokeBoard {
     this.history.push(action);
     if (this.history.length > this.limits.maxHistory) this.history.shift();
     this.future = [];
+  }
+
+  /** Every stroke in order, packed, with whether it is still being drawn: what a saved canvas holds. */
+  exportStrokes(): { id: StrokeId; open: boolean; stroke: PackedStroke }[] {
+    return this.strokes.map((s) => ({ id: s.id, open: this.open.has(s.id), stroke: s.packed() }));
+  }
+
+  /** A board holding saved strokes (no undo history), each checked against the limits like new ones. */
+  static fromStrokes(width: number, height: number, limits: BoardLimits, saved: readonly { id: StrokeId; open: boolean; stroke: PackedStroke }[]): StrokeBoard {
+    const board = new StrokeBoard(width, height, limits);
+    for (const { id, open, stroke } of saved.slice(0, limits.maxStrokes)) {
+      const restored = Stroke.fromPacked(id, stroke);
+      if (restored.count === 0 || restored.count > limits.maxPointsPerStroke || board.pointsHeld + restored.count > limits.maxPointsPerCanvas) continue;
+      board.pointsHeld += restored.count;
+      board.strokes.push(restored);
+      if (open) board.open.set(id, restored);
+    }
+    return board;
   }
 
   /** The strokes as the pipeline reads them, finished and being drawn: packed copies, cheap to hand to a worker. */

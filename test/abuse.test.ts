@@ -157,20 +157,19 @@ describe('abuse: the server stays up and serves the others', () => {
     const attacker = await Client.canvas(wsUrl);
     const perStroke = 4000;
     const strokes = 10; // CANVAS_POINTS_MAX (40,000) in strokes of STROKE_POINTS_MAX points
-    let last = 0;
     for (let s = 0; s < strokes; s++) {
       let t = 0;
       const id = `scribble-${s}`;
-      last = attacker.send({ type: 'stroke-begin', stroke: id, point: [10, 10, t] });
+      attacker.send({ type: 'stroke-begin', stroke: id, point: [10, 10, t] });
       for (let sent = 1; sent < perStroke; sent += PROTOCOL_LIMITS.maxPointsPerMessage) {
         const count = Math.min(PROTOCOL_LIMITS.maxPointsPerMessage, perStroke - sent);
         const points = Array.from({ length: count }, (_, i) => [(sent + i) % 790, 10 + ((s * 29 + (sent + i) * 7) % 280), (t += 4)]);
-        last = attacker.send({ type: 'stroke-points', stroke: id, points });
+        attacker.send({ type: 'stroke-points', stroke: id, points });
       }
-      last = attacker.send({ type: 'stroke-end', stroke: id });
+      attacker.send({ type: 'stroke-end', stroke: id });
       await pause(200); // within the message rate
     }
-    const full = await attacker.predictionAfter(last);
+    const full = await attacker.predictionAfter(attacker.seq);
     expect(full.type).toBe('prediction');
     const over = attacker.send({ type: 'stroke-begin', stroke: 'one-more', point: [5, 5, 0] });
     const refusal = await attacker.errorAfter(over);

@@ -6,6 +6,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecognitionPool } from '../server/recognition/pool.js';
+import { startServerProcess, type ServerProcess } from './support/server-process.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 import { loadMnist } from '../server/ml/mnist.js';
 import { seededRandom } from '../server/ml/random.js';
@@ -182,6 +183,41 @@ describe('the web client in a real browser', () => {
     await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.alternatives') === null);
     expect(new Set(tops)).toEqual(new Set([top]));
     await page.close();
+  });
+
+  it('resumes the canvas after the server is killed (kill -9) and started again, with what was written meanwhile', async () => {
+    const first = await startServerProcess({ CLIENT_DIR: clientDir });
+    const port = Number(new URL(first.baseUrl).port);
+    let second: ServerProcess | undefined;
+    const page = await browser.newPage({ viewport: { width: 1024, height: 800 } });
+    try {
+      await page.goto(first.baseUrl);
+      await page.waitForFunction(() => document.querySelector('digit-stream-app')?.shadowRoot?.querySelector('.status.open') !== null);
+      const box = (await page.locator('draw-canvas').boundingBox())!;
+      const at = ([x, y]: [number, number]): [number, number] => [box.x + 40 + x, box.y + 20 + y];
+      const write = async (stroke: [number, number][]) => {
+        await page.mouse.move(...at(stroke[0]));
+        await page.mouse.down();
+        for (const point of stroke.slice(1)) await page.mouse.move(...at(point), { steps: 4 });
+        await page.mouse.up();
+      };
+      await write(STROKES[0]);
+      await write(STROKES[1]);
+      await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '10');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await first.kill();
+      await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.status.reconnecting') !== null);
+      await write(STROKES[2]);
+      second = await startServerProcess({ CLIENT_DIR: clientDir, CANVAS_STORE: first.canvasStore }, { port });
+      await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107', undefined, { timeout: 60_000 });
+      await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.status')!.textContent === 'Live');
+      // The new process resumed the canvas it found saved, rather than starting a fresh one.
+      expect(await (await fetch(second.metricsUrl)).text()).toMatch(/^digit_stream_resumes_total\{from="store"\} 1$/m);
+    } finally {
+      await page.close();
+      await first.stop();
+      await second?.stop();
+    }
   });
 
   it('keeps the results list through a reload until it is cleared', async () => {

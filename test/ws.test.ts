@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { CloseReason, encodeFrame, ErrorCode, parseServerMessage, PROTOCOL_VERSION, type ServerMessage } from '../shared/protocol.js';
+import { CloseReason, encodeFrame, ErrorCode, PROTOCOL_VERSION, type ServerMessage } from '../shared/protocol.js';
 import { loadMnist } from '../server/ml/mnist.js';
 import { seededRandom } from '../server/ml/random.js';
 import { asCameraFrame, composeNumber, SETS } from '../server/ml/compose.js';

@@ -140,7 +140,11 @@ export function handleUpload(request: IncomingMessage, response: ServerResponse,
     else refuseUpload(request, response, config, 429, UploadErrorCode.TooManyUploads, `${config.uploadsPerAddressMax} uploads from this address are being read; wait for their answers before sending more`, { 'retry-after': '1' });
     return;
   }
-  let timeout: NodeJS.Timeout | undefined;
+  // Armed now, so that every way out below clears it; what it does is defined further down.
+  const timeout = setTimeout(
+    () => abandon(408, UploadErrorCode.UploadTimeout, `the upload did not arrive within ${config.uploadTimeoutMs / 1000} s`),
+    config.uploadTimeoutMs,
+  );
   let left = false;
   const leave = () => {
     if (left) return;
@@ -180,10 +184,6 @@ export function handleUpload(request: IncomingMessage, response: ServerResponse,
     response.setHeader('connection', 'close');
     sendJson(response, status, { error: { code, message } });
   };
-  timeout = setTimeout(
-    () => abandon(408, UploadErrorCode.UploadTimeout, `the upload did not arrive within ${config.uploadTimeoutMs / 1000} s`),
-    config.uploadTimeoutMs,
-  );
   let received = 0;
   request.on('data', (chunk: Buffer) => {
     received += chunk.byteLength;

@@ -46,7 +46,7 @@ function batchNormAffine(layer: tf.layers.Layer): { scale: Float32Array; shift: 
   const gamma = config.scale !== false ? values(weights[next++]) : null;
   const beta = config.center !== false ? values(weights[next++]) : null;
   const mean = values(weights[next++]);
-  const variance = values(weights[next++]);
+  const variance = values(weights[next]);
   const epsilon = config.epsilon ?? 1e-3;
   const scale = new Float32Array(mean.length);
   const shift = new Float32Array(mean.length);

@@ -50,6 +50,8 @@ export class CanvasSession {
     private readonly metrics: Metrics,
     readonly id: string,
     private readonly liveReadMs: number,
+    /** Called after every change to the canvas (to save it, a moment later). */
+    private readonly changed: () => void = () => {},
   ) {
     this.reader = new LatestWins(() => this.read());
   }
@@ -116,6 +118,7 @@ export class CanvasSession {
       return;
     }
     this.changedAt ??= performance.now();
+    this.changed();
     if (message.type !== 'stroke-begin' && message.type !== 'stroke-points') this.urgent = true;
     this.reader.request();
   }

@@ -19,6 +19,8 @@ import type { RecognitionPool } from '../recognition/pool.js';
 import { ServerSocket } from './server-socket.js';
 import { CameraSession } from './camera-session.js';
 import { CanvasSession, newCanvasState, type CanvasState } from './canvas-session.js';
+import { StrokeBoard } from '../../shared/stroke-board.js';
+import { CanvasStore } from '../store/canvas-store.js';
 
 export const WS_PATH = '/ws';
 
@@ -63,6 +65,46 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
   /** Canvases of dropped connections, by resume token, kept for config.resumeGraceMs. */
   const parked = new Map<string, { id: string; state: CanvasState; timer: NodeJS.Timeout }>();
   let closing = false;
+  const limits = { maxStrokes: config.maxStrokes, maxPointsPerStroke: config.maxPointsPerStroke, maxPointsPerCanvas: config.maxPointsPerCanvas, maxHistory: 200 };
+  /** Canvases saved on disk, resumable after a restart; none when CANVAS_STORE is empty. */
+  const store = config.canvasStorePath ? new CanvasStore({ path: config.canvasStorePath, keepMs: config.canvasStoreKeepMs, maxCanvases: config.canvasStoreMax }) : null;
+  let storeOpen = store !== null;
+  /** Saves pending a moment after a change, per connection. */
+  const saveTimers = new Map<Connection, NodeJS.Timeout>();
+  /** A changed canvas is saved this long after its change (changes meanwhile go in the same save). */
+  const SAVE_AFTER_MS = 500;
+
+  /** Saves a connection's canvas under its resume token; a failure is logged and the session goes on. */
+  function save(connection: Connection): void {
+    clearTimeout(saveTimers.get(connection));
+    saveTimers.delete(connection);
+    if (!store || !storeOpen || !(connection.session instanceof CanvasSession) || !connection.resumeToken) return;
+    const { board, lastSeq } = connection.session.state;
+    try {
+      store.save(connection.resumeToken, { session: connection.id, width: board.width, height: board.height, lastSeq, strokes: board.exportStrokes() });
+    } catch (failure) {
+      logger.log('error', 'canvas-save-failed', { session: connection.id, message: (failure as Error)?.message });
+    }
+  }
+
+  function saveSoon(connection: Connection): void {
+    if (!store || saveTimers.has(connection)) return;
+    const timer = setTimeout(() => save(connection), SAVE_AFTER_MS);
+    timer.unref();
+    saveTimers.set(connection, timer);
+  }
+
+  /** A canvas saved before a restart, as a session's state. */
+  function restore(token: string): { id: string; state: CanvasState } | undefined {
+    try {
+      const saved = store?.load(token);
+      if (!saved) return undefined;
+      return { id: saved.session, state: { board: StrokeBoard.fromStrokes(saved.width, saved.height, limits, saved.strokes), lastSeq: saved.lastSeq, predictions: 0 } };
+    } catch (failure) {
+      logger.log('error', 'canvas-restore-failed', { message: (failure as Error)?.message });
+      return undefined;
+    }
+  }
 
   /**
    * The canvas a resume token names: parked after its connection dropped, or still held by a
@@ -73,16 +115,21 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
     if (waiting) {
       clearTimeout(waiting.timer);
       parked.delete(token);
+      metrics.resumes.inc({ from: 'parked' });
       return waiting;
     }
     for (const other of connections) {
       if (other.resumeToken === token && other.session instanceof CanvasSession) {
         other.resumeToken = undefined;
         other.socket.drop('resumed-elsewhere');
+        metrics.resumes.inc({ from: 'live' });
         return { id: other.id, state: other.session.state };
       }
     }
-    return undefined;
+    // Not in this process: saved before a restart.
+    const saved = restore(token);
+    if (saved) metrics.resumes.inc({ from: 'store' });
+    return saved;
   }
 
   function park(connection: Connection): void {
@@ -181,11 +228,13 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
       clearTimeout(connection.helloTimer);
       const resumable = message.mode === 'canvas' && message.resume !== undefined ? takeOver(message.resume) : undefined;
       if (resumable) connection.id = resumable.id;
+      // A token resumes once: the canvas goes on under the new one (saved under it a moment later).
+      if (resumable && message.resume !== undefined) store?.remove(message.resume);
       connection.resumeToken = randomBytes(16).toString('hex');
-      const limits = { maxStrokes: config.maxStrokes, maxPointsPerStroke: config.maxPointsPerStroke, maxPointsPerCanvas: config.maxPointsPerCanvas, maxHistory: 200 };
       connection.session = message.mode === 'camera'
         ? new CameraSession(connection.socket, pool, config.cameraFpsMax, logger, metrics, connection.id)
-        : new CanvasSession(connection.socket, pool, resumable?.state ?? newCanvasState(message.canvas!, limits, message.firstSeq), logger, metrics, connection.id, config.liveReadMs);
+        : new CanvasSession(connection.socket, pool, resumable?.state ?? newCanvasState(message.canvas!, limits, message.firstSeq), logger, metrics, connection.id, config.liveReadMs, () => saveSoon(connection));
+      if (resumable) saveSoon(connection);
       metrics.sessions.inc({ mode: message.mode });
       const ack = connection.session instanceof CanvasSession ? connection.session.state.lastSeq : undefined;
       send(connection.socket, {
@@ -263,6 +312,7 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
       clearTimeout(connection.helloTimer);
       if (connection.session) metrics.sessions.dec({ mode: connection.session instanceof CameraSession ? 'camera' : 'canvas' });
       connection.session?.dispose();
+      save(connection);
       park(connection);
       connections.delete(connection);
       const left = (perAddress.get(address) ?? 1) - 1;
@@ -327,9 +377,13 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
       clearInterval(heartbeat);
       await Promise.all([...connections].map(async (connection) => {
         await connection.session?.idle();
+        save(connection);
         connection.socket.closeFor(CloseReason.GoingAway);
       }));
       wss.close();
+      for (const timer of saveTimers.values()) clearTimeout(timer);
+      storeOpen = false;
+      store?.close();
     },
   };
 }

@@ -1,7 +1,10 @@
 /** The real server (server/main.ts) in its own process on a free local port, for benchmarks and load tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -19,16 +22,25 @@ export interface ServerProcess {
   pid: number;
   /** Resolves with the exit code (or signal) when the process ends, whoever ended it. */
   exited: Promise<unknown>;
+  /** The SQLite file its canvases are saved in. */
+  canvasStore: string;
+  /** Ends it at once with SIGKILL, as a crash would: no shutdown, nothing flushed. */
+  kill(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const port = await freePort();
+/**
+ * `env` adds to the server's environment; `port` asks for a given port (a restart on the one the
+ * clients know). Canvases are saved in a fresh temporary file unless CANVAS_STORE says where.
+ */
+export async function startServerProcess(env: Record<string, string> = {}, options: { port?: number } = {}): Promise<ServerProcess> {
+  const port = options.port ?? (await freePort());
+  const store = env.CANVAS_STORE ?? join(await mkdtemp(join(tmpdir(), 'digit-stream-store-')), 'canvases.sqlite');
   const metricsPort = await freePort();
   // Under the tsx CLI its loader is in execArgv already; under Vitest it has to be added.
   const loader = process.execArgv.some((a) => a.includes('tsx')) ? [] : ['--import', 'tsx'];
   const child: ChildProcess = spawn(process.execPath, [...process.execArgv, ...loader, 'server/main.ts'], {
-    env: { ...process.env, PORT: String(port), METRICS_PORT: String(metricsPort), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, PORT: String(port), METRICS_PORT: String(metricsPort), HOST: '127.0.0.1', LOG_LEVEL: 'warn', CANVAS_STORE: store, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = once(child, 'exit');
@@ -47,8 +59,13 @@ export async function startServerProcess(env: Record<string, string> = {}): Prom
     metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     pid: child.pid!,
     exited,
+    canvasStore: store,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
     async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
     },
   };

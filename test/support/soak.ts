@@ -108,12 +108,19 @@ async function abuser(): Promise<void> {
   }
 }
 
+/** The main thread's JavaScript heap and external memory from /metrics, to tell its growth from the workers'. */
+async function mainThreadMiB(): Promise<string> {
+  const text = await (await fetch(server.metricsUrl)).text();
+  const value = (name: string) => Number(new RegExp(`^digit_stream_nodejs_${name} (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN) / 1048576;
+  return `main heap ${value('heap_size_used_bytes').toFixed(1)} external ${value('external_memory_bytes').toFixed(1)} MiB`;
+}
+
 const samples: { minute: number; mib: number }[] = [];
 const started = Date.now();
 const sampler = setInterval(async () => {
   const sample = { minute: (Date.now() - started) / 60_000, mib: await residentMiB() };
   samples.push(sample);
-  console.log(`${sample.minute.toFixed(1)} min  rss ${sample.mib.toFixed(1)} MiB  readings ${tally.readings} (wrong ${tally.wrong}, missing ${tally.missing})  frames ${tally.frames}  uploads ${tally.uploads}  resumes ${tally.resumes}  abuses ${tally.abuses}`);
+  console.log(`${sample.minute.toFixed(1)} min  rss ${sample.mib.toFixed(1)} MiB (${await mainThreadMiB()})  readings ${tally.readings} (wrong ${tally.wrong}, missing ${tally.missing})  frames ${tally.frames}  uploads ${tally.uploads}  resumes ${tally.resumes}  abuses ${tally.abuses}`);
 }, SAMPLE_EVERY_MS);
 
 await Promise.all([

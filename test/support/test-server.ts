@@ -28,7 +28,8 @@ export interface TestServer {
 const listen = (server: Server, port: number) => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
 
 export async function startTestServer(pool: RecognitionPool, settings: Partial<ServerConfig> = {}): Promise<TestServer> {
-  const config = { ...DEFAULT_CONFIG, ...settings };
+  // Saved canvases stay in this process unless a test says where to keep them.
+  const config = { ...DEFAULT_CONFIG, canvasStorePath: ':memory:', ...settings };
   const metrics = new Metrics({ processMetrics: false, pool });
   const metricsServer = createMetricsServer(metrics, silentLogger);
   await listen(metricsServer, 0);
