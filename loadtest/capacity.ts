@@ -20,7 +20,10 @@ const KINDS = ['canvas', 'camera', 'upload', 'idle'] as const;
 type Kind = (typeof KINDS)[number];
 const USAGE = `Usage: npm run loadtest:capacity -- [--kinds ${KINDS.join(',')}] [--step-seconds N] [--levels A,B,...] [--hold S]
   --levels   the load levels to try (sessions, or uploads/s), for a single kind; default a preset per kind`;
-const { values } = parseCli({ kinds: { type: 'string' }, 'step-seconds': { type: 'string' }, levels: { type: 'string' }, hold: { type: 'string' }, help: { type: 'boolean' } }, USAGE);
+const { values } = parseCli(
+  { kinds: { type: 'string' }, 'step-seconds': { type: 'string' }, levels: { type: 'string' }, hold: { type: 'string' }, help: { type: 'boolean' } },
+  USAGE,
+);
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
@@ -76,7 +79,16 @@ interface Step {
   passed: boolean;
   figures: Record<string, number | undefined>;
   /** Cores' worth of CPU used over the step, and the event loop's share of one core. */
-  cpu: { serverCores?: number; machineCores?: number; loadGeneratorCores?: number; mainThreadBusy?: number; workersBusy?: number; gcShare?: number; eventLoopLagP99Ms?: number; serverMemoryMiB?: number };
+  cpu: {
+    serverCores?: number;
+    machineCores?: number;
+    loadGeneratorCores?: number;
+    mainThreadBusy?: number;
+    workersBusy?: number;
+    gcShare?: number;
+    eventLoopLagP99Ms?: number;
+    serverMemoryMiB?: number;
+  };
 }
 
 function k6Value(summary: { metrics: Record<string, { values: Record<string, number> }> }, name: string, stat: string): number | undefined {
@@ -89,10 +101,13 @@ async function runStep(kind: Kind, level: number, server: ServerProcess): Promis
   if (kind === 'upload') sizes.RATE = String(level);
   else sizes.VUS = String(level);
   if (kind === 'idle') sizes.HOLD = String(holdSeconds);
-  const before = await scrape(metricsUrl), cpuBefore = await machineCpu(), startedAt = performance.now();
+  const before = await scrape(metricsUrl),
+    cpuBefore = await machineCpu(),
+    startedAt = performance.now();
   const { resultsFile } = await runK6(kind as Scenario, baseUrl, sizes, `capacity-${kind}-${level}`, true);
   const wall = (performance.now() - startedAt) / 1000;
-  const after = await scrape(metricsUrl), cpuAfter = await machineCpu();
+  const after = await scrape(metricsUrl),
+    cpuAfter = await machineCpu();
   const delta = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
   const summary = JSON.parse(await readFile(resultsFile, 'utf8'));
   const seconds = summary.state.testRunDurationMs / 1000;
@@ -102,18 +117,41 @@ async function runStep(kind: Kind, level: number, server: ServerProcess): Promis
   let passed: boolean;
   switch (kind) {
     case 'canvas':
-      figures = { p50Ms: v('stroke_end_to_prediction', 'med'), p95Ms: v('stroke_end_to_prediction', 'p(95)'), p99Ms: v('stroke_end_to_prediction', 'p(99)'), strokes: v('stroke_end_to_prediction', 'count'), correct: v('correct_readings', 'rate'), errors };
+      figures = {
+        p50Ms: v('stroke_end_to_prediction', 'med'),
+        p95Ms: v('stroke_end_to_prediction', 'p(95)'),
+        p99Ms: v('stroke_end_to_prediction', 'p(99)'),
+        strokes: v('stroke_end_to_prediction', 'count'),
+        correct: v('correct_readings', 'rate'),
+        errors,
+      };
       passed = errors === 0 && (figures.p95Ms ?? Infinity) < CANVAS_P95_MS;
       break;
     case 'camera': {
       const read = v('frame_to_prediction', 'count') ?? 0;
-      figures = { framesReadPerSecond: read / seconds, p50Ms: v('frame_to_prediction', 'med'), p95Ms: v('frame_to_prediction', 'p(95)'), dropped: v('dropped_frames', 'count') ?? 0, correct: v('correct_readings', 'rate'), errors };
+      figures = {
+        framesReadPerSecond: read / seconds,
+        p50Ms: v('frame_to_prediction', 'med'),
+        p95Ms: v('frame_to_prediction', 'p(95)'),
+        dropped: v('dropped_frames', 'count') ?? 0,
+        correct: v('correct_readings', 'rate'),
+        errors,
+      };
       passed = errors === 0;
       break;
     }
     case 'upload': {
       const dropped = v('dropped_iterations', 'count') ?? 0;
-      figures = { requestsPerSecond: (v('http_reqs', 'count') ?? 0) / seconds, imagesPerSecond: (3 * (v('http_reqs', 'count') ?? 0)) / seconds, p50Ms: v('http_req_duration', 'med'), p95Ms: v('http_req_duration', 'p(95)'), failed: v('http_req_failed', 'rate'), notSent: dropped, correct: v('correct_readings', 'rate'), errors };
+      figures = {
+        requestsPerSecond: (v('http_reqs', 'count') ?? 0) / seconds,
+        imagesPerSecond: (3 * (v('http_reqs', 'count') ?? 0)) / seconds,
+        p50Ms: v('http_req_duration', 'med'),
+        p95Ms: v('http_req_duration', 'p(95)'),
+        failed: v('http_req_failed', 'rate'),
+        notSent: dropped,
+        correct: v('correct_readings', 'rate'),
+        errors,
+      };
       passed = errors === 0 && dropped === 0 && (figures.failed ?? 1) < 0.01 && (figures.p95Ms ?? Infinity) < UPLOAD_P95_MS;
       break;
     }
@@ -126,7 +164,10 @@ async function runStep(kind: Kind, level: number, server: ServerProcess): Promis
   const machineCores = cpuBefore && cpuAfter ? (cpuAfter.busy - cpuBefore.busy) / wall : undefined;
   const workers = after.get('digit_stream_workers') ?? 1;
   return {
-    kind, level, passed, figures,
+    kind,
+    level,
+    passed,
+    figures,
     cpu: {
       serverCores,
       machineCores,
@@ -183,7 +224,11 @@ for (const kind of kinds) {
     console.log(`  ${kind}: not even the first level (${own[0]?.level}) passed`);
   } else {
     const next = own.find((s) => s.level > best.level);
-    const detail = { canvas: `concurrent writers with p95 ${fmt(best.figures.p95Ms)} ms`, upload: `uploads/s of 3 images (${fmt(best.figures.imagesPerSecond)} images/s, p95 ${fmt(best.figures.p95Ms)} ms)`, idle: 'idle sessions held' }[kind];
+    const detail = {
+      canvas: `concurrent writers with p95 ${fmt(best.figures.p95Ms)} ms`,
+      upload: `uploads/s of 3 images (${fmt(best.figures.imagesPerSecond)} images/s, p95 ${fmt(best.figures.p95Ms)} ms)`,
+      idle: 'idle sessions held',
+    }[kind];
     console.log(`  ${kind}: ${best.level} ${detail}${next ? `; ${next.level} failed` : '; the highest level tried'}`);
   }
 }

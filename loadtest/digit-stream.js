@@ -24,7 +24,9 @@ const FRAME_EVERY_MS = 100; // 10 frames a second
 const uses = (exec) => SCENARIO === 'smoke' || SCENARIO === exec;
 const numbers = uses('canvas') ? JSON.parse(open('./data/numbers.json')) : [];
 const frames = uses('camera') ? JSON.parse(open('./data/frames.json')).map((f) => ({ text: f.text, bytes: open(`./data/${f.file}`, 'b') })) : [];
-const uploads = uses('upload') ? JSON.parse(open('./data/uploads.json')).map((u) => ({ text: u.text, name: u.file.split('/').pop(), bytes: open(`./data/${u.file}`, 'b') })) : [];
+const uploads = uses('upload')
+  ? JSON.parse(open('./data/uploads.json')).map((u) => ({ text: u.text, name: u.file.split('/').pop(), bytes: open(`./data/${u.file}`, 'b') }))
+  : [];
 
 const strokeEndToPrediction = new Trend('stroke_end_to_prediction', true);
 const frameToPrediction = new Trend('frame_to_prediction', true);
@@ -42,7 +44,17 @@ const SCENARIOS = {
   },
   canvas: { canvas: { executor: 'constant-vus', exec: 'canvas', vus: VUS, duration: DURATION } },
   camera: { camera: { executor: 'constant-vus', exec: 'camera', vus: VUS, duration: DURATION } },
-  upload: { upload: { executor: 'constant-arrival-rate', exec: 'upload', rate: RATE, timeUnit: '1s', duration: DURATION, preAllocatedVUs: Math.max(2, RATE * 2), maxVUs: Math.max(10, RATE * 10) } },
+  upload: {
+    upload: {
+      executor: 'constant-arrival-rate',
+      exec: 'upload',
+      rate: RATE,
+      timeUnit: '1s',
+      duration: DURATION,
+      preAllocatedVUs: Math.max(2, RATE * 2),
+      maxVUs: Math.max(10, RATE * 10),
+    },
+  },
   idle: { idle: { executor: 'per-vu-iterations', exec: 'idle', vus: VUS, iterations: 1, maxDuration: `${HOLD_SECONDS + 60}s` } },
 };
 if (!SCENARIOS[SCENARIO]) throw new Error(`unknown SCENARIO ${SCENARIO}; one of ${Object.keys(SCENARIOS).join(', ')}`);
@@ -102,15 +114,17 @@ export function canvas() {
     number.strokes.forEach((stroke, s) => {
       const id = s + 1;
       stroke.forEach((point, p) => {
-        timers.push(setTimeout(() => {
-          if (p === 0) send({ type: 'stroke-begin', stroke: id, point });
-          else send({ type: 'stroke-points', stroke: id, points: [point] });
-          if (p === stroke.length - 1) {
-            const endSeq = send({ type: 'stroke-end', stroke: id });
-            sentAt.set(endSeq, Date.now());
-            if (s === number.strokes.length - 1) finalSeq = endSeq;
-          }
-        }, point[2] - start));
+        timers.push(
+          setTimeout(() => {
+            if (p === 0) send({ type: 'stroke-begin', stroke: id, point });
+            else send({ type: 'stroke-points', stroke: id, points: [point] });
+            if (p === stroke.length - 1) {
+              const endSeq = send({ type: 'stroke-end', stroke: id });
+              sentAt.set(endSeq, Date.now());
+              if (s === number.strokes.length - 1) finalSeq = endSeq;
+            }
+          }, point[2] - start),
+        );
       });
     });
     const last = number.strokes[number.strokes.length - 1];
@@ -216,12 +230,14 @@ function metric(data, name, stat) {
 export function handleSummary(data) {
   const ms = (v) => (v === undefined ? '-' : `${v.toFixed(1)} ms`);
   const pct = (v) => (v === undefined ? '-' : `${(v * 100).toFixed(1)} %`);
-  const failed = Object.entries(data.metrics).filter(([, m]) => m.thresholds && Object.values(m.thresholds).some((t) => !t.ok)).map(([name]) => name);
+  const failed = Object.entries(data.metrics)
+    .filter(([, m]) => m.thresholds && Object.values(m.thresholds).some((t) => !t.ok))
+    .map(([name]) => name);
   const seconds = data.state.testRunDurationMs / 1000;
   const lines = [
     `Digit Stream load test, scenario ${SCENARIO}, ${seconds.toFixed(0)} s`,
     `  stroke-end → prediction: p50 ${ms(metric(data, 'stroke_end_to_prediction', 'med'))}, p95 ${ms(metric(data, 'stroke_end_to_prediction', 'p(95)'))}, p99 ${ms(metric(data, 'stroke_end_to_prediction', 'p(99)'))} (${metric(data, 'stroke_end_to_prediction', 'count') || 0} strokes)`,
-    `  frame → prediction:      p50 ${ms(metric(data, 'frame_to_prediction', 'med'))}, p95 ${ms(metric(data, 'frame_to_prediction', 'p(95)'))} (${metric(data, 'frame_to_prediction', 'count') || 0} frames read, ${(((metric(data, 'frame_to_prediction', 'count') || 0) / seconds)).toFixed(1)}/s; ${metric(data, 'dropped_frames', 'count') || 0} dropped)`,
+    `  frame → prediction:      p50 ${ms(metric(data, 'frame_to_prediction', 'med'))}, p95 ${ms(metric(data, 'frame_to_prediction', 'p(95)'))} (${metric(data, 'frame_to_prediction', 'count') || 0} frames read, ${((metric(data, 'frame_to_prediction', 'count') || 0) / seconds).toFixed(1)}/s; ${metric(data, 'dropped_frames', 'count') || 0} dropped)`,
     `  uploads: ${metric(data, 'http_reqs', 'count') || 0} requests, p95 ${ms(metric(data, 'http_req_duration', 'p(95)'))}, failed ${pct(metric(data, 'http_req_failed', 'rate'))}`,
     `  idle sessions held: ${metric(data, 'idle_sessions_held', 'count') || 0}`,
     `  correct readings: ${pct(metric(data, 'correct_readings', 'rate'))}; checks ${pct(metric(data, 'checks', 'rate'))}; protocol errors ${metric(data, 'protocol_errors', 'count') || 0}`,

@@ -17,8 +17,19 @@ await mkdir(join(DATA, 'frames'), { recursive: true });
 await mkdir(join(DATA, 'uploads'), { recursive: true });
 
 const numbers = Array.from({ length: 60 }, () => {
-  const written = writeNumber(digits, random, { length: 3 + Math.floor(random() * 6), width: 800, height: 300, digitHeight: 100 + random() * 50, pointsEveryMs: 16 });
-  return { text: written.text, width: 800, height: 300, strokes: written.set.strokes.map((s) => s.map(([x, y, t]) => [Math.round(x * 10) / 10, Math.round(y * 10) / 10, t])) };
+  const written = writeNumber(digits, random, {
+    length: 3 + Math.floor(random() * 6),
+    width: 800,
+    height: 300,
+    digitHeight: 100 + random() * 50,
+    pointsEveryMs: 16,
+  });
+  return {
+    text: written.text,
+    width: 800,
+    height: 300,
+    strokes: written.set.strokes.map((s) => s.map(([x, y, t]) => [Math.round(x * 10) / 10, Math.round(y * 10) / 10, t])),
+  };
 });
 await writeFile(join(DATA, 'numbers.json'), JSON.stringify(numbers));
 

@@ -28,7 +28,11 @@ export async function prepareK6(): Promise<void> {
  * that capacity, not a limit, shows; every virtual user comes from the one loopback address.
  */
 export const LOAD_TEST_SERVER_ENV = {
-  SESSIONS_MAX: '20000', SESSIONS_PER_ADDRESS_MAX: '20000', QUEUE_LIMIT: '256', UPLOADS_MAX: '256', UPLOADS_PER_ADDRESS_MAX: '256',
+  SESSIONS_MAX: '20000',
+  SESSIONS_PER_ADDRESS_MAX: '20000',
+  QUEUE_LIMIT: '256',
+  UPLOADS_MAX: '256',
+  UPLOADS_PER_ADDRESS_MAX: '256',
 };
 
 export interface K6Run {
@@ -44,9 +48,13 @@ export interface K6Run {
 export async function runK6(scenario: Scenario, baseUrl: string, sizes: Record<string, string>, label: string = scenario, quiet = false): Promise<K6Run> {
   const resultsFile = join(RESULTS_DIR, `${label}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   const env: Record<string, string> = { SCENARIO: scenario, BASE_URL: baseUrl, RESULTS_FILE: resultsFile, ...sizes };
-  const k6 = spawn(join('.tools', 'bin', 'k6'), ['run', '--quiet', '--no-color', ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), join('loadtest', 'digit-stream.js')], {
-    stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit'],
-  });
+  const k6 = spawn(
+    join('.tools', 'bin', 'k6'),
+    ['run', '--quiet', '--no-color', ...Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]), join('loadtest', 'digit-stream.js')],
+    {
+      stdio: ['ignore', quiet ? 'ignore' : 'inherit', 'inherit'],
+    },
+  );
   const [code] = (await once(k6, 'exit')) as [number | null];
   return { code: code ?? 1, resultsFile };
 }

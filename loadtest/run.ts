@@ -9,9 +9,16 @@ import { startServerProcess } from '../test/support/server-process.js';
 import { LOAD_TEST_SERVER_ENV, prepareK6, runK6, SCENARIOS, type Scenario } from './k6.js';
 
 const USAGE = `Usage: npm run loadtest -- [${SCENARIOS.join('|')}] [--vus N] [--duration 60s] [--rate N] [--hold S]`;
-const { values, positionals } = parseCli({
-  vus: { type: 'string' }, duration: { type: 'string' }, rate: { type: 'string' }, hold: { type: 'string' }, help: { type: 'boolean' },
-}, USAGE);
+const { values, positionals } = parseCli(
+  {
+    vus: { type: 'string' },
+    duration: { type: 'string' },
+    rate: { type: 'string' },
+    hold: { type: 'string' },
+    help: { type: 'boolean' },
+  },
+  USAGE,
+);
 const scenario = (positionals[0] ?? 'smoke') as Scenario;
 if (values.help || !SCENARIOS.includes(scenario)) {
   console.log(USAGE);

@@ -8,7 +8,10 @@ export interface Logger {
 }
 
 /** LOG_LEVEL sets the threshold (default info); `write` lets tests capture lines. */
-export function createLogger(threshold: LogLevel = (process.env.LOG_LEVEL as LogLevel) || 'info', write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Logger {
+export function createLogger(
+  threshold: LogLevel = (process.env.LOG_LEVEL as LogLevel) || 'info',
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Logger {
   const minimum = ORDER[threshold] ?? ORDER.info;
   return {
     log(level, event, fields = {}) {

@@ -44,7 +44,8 @@ const metricsServer = createMetricsServer(metrics, logger);
 function listen(target: Server, port: number, host: string, setting: string): Promise<number> {
   return new Promise((resolve) => {
     target.once('error', (error: NodeJS.ErrnoException) => {
-      const why = error.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use (another Digit Stream?): choose another with ${setting}=...` : error.message;
+      const why =
+        error.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use (another Digit Stream?): choose another with ${setting}=...` : error.message;
       logger.log('error', 'listen-failed', { code: error.code, message: why });
       process.exit(1);
     });

@@ -64,10 +64,12 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
      */
     firstSeq: z.number().int().nonnegative().optional(),
     /** The drawing surface's size in canvas units (CSS pixels): required for canvas mode. */
-    canvas: z.object({
-      width: z.number().finite().positive().max(PROTOCOL_LIMITS.maxCanvasSide),
-      height: z.number().finite().positive().max(PROTOCOL_LIMITS.maxCanvasSide),
-    }).optional(),
+    canvas: z
+      .object({
+        width: z.number().finite().positive().max(PROTOCOL_LIMITS.maxCanvasSide),
+        height: z.number().finite().positive().max(PROTOCOL_LIMITS.maxCanvasSide),
+      })
+      .optional(),
     seq,
   }),
   z.object({ type: z.literal('stroke-begin'), stroke: strokeId, point: pointSchema, seq }),
@@ -107,7 +109,13 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     resumed: z.boolean(),
     /** The last client `seq` the session applied. */
     ack: z.number().int().optional(),
-    limits: z.object({ maxStrokes: z.number(), maxPointsPerStroke: z.number(), maxPointsPerCanvas: z.number().optional(), maxMessageBytes: z.number(), messagesPerSecond: z.number().optional() }),
+    limits: z.object({
+      maxStrokes: z.number(),
+      maxPointsPerStroke: z.number(),
+      maxPointsPerCanvas: z.number().optional(),
+      maxMessageBytes: z.number(),
+      messagesPerSecond: z.number().optional(),
+    }),
   }),
   z.object({
     type: z.literal('prediction'),
@@ -223,7 +231,12 @@ export function parseClientMessage(text: string): Parsed<ClientMessage> {
   const { type, seq: rawSeq } = value as { type?: unknown; seq?: unknown };
   const seq = Number.isSafeInteger(rawSeq) && (rawSeq as number) >= 0 ? { seq: rawSeq as number } : {};
   if (!CLIENT_MESSAGE_TYPES.includes(type as ClientMessageType)) {
-    return { ok: false, code: ErrorCode.UnknownType, message: `unknown message type ${JSON.stringify(type)?.slice(0, 40)}; expected one of ${CLIENT_MESSAGE_TYPES.join(', ')}`, ...seq };
+    return {
+      ok: false,
+      code: ErrorCode.UnknownType,
+      message: `unknown message type ${JSON.stringify(type)?.slice(0, 40)}; expected one of ${CLIENT_MESSAGE_TYPES.join(', ')}`,
+      ...seq,
+    };
   }
   const parsed = clientMessageSchema.safeParse(value);
   if (!parsed.success) return { ok: false, code: ErrorCode.Invalid, message: `${type}: ${parsed.error.issues.slice(0, 3).map(describe).join('; ')}`, ...seq };

@@ -20,7 +20,10 @@ export interface BoardLimits {
 }
 
 export class BoardError extends Error {
-  constructor(readonly code: ErrorCode, message: string) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -87,10 +90,7 @@ export function unpackPoints({ t0, xyt }: PackedStroke): Point[] {
   return points;
 }
 
-type Action =
-  | { kind: 'add'; stroke: Stroke }
-  | { kind: 'erase'; removed: { stroke: Stroke; index: number }[] }
-  | { kind: 'clear'; removed: Stroke[] };
+type Action = { kind: 'add'; stroke: Stroke } | { kind: 'erase'; removed: { stroke: Stroke; index: number }[] } | { kind: 'clear'; removed: Stroke[] };
 
 function strokesOf(action: Action): Stroke[] {
   if (action.kind === 'add') return [action.stroke];
@@ -109,7 +109,11 @@ export class StrokeBoard {
    */
   private pointsHeld = 0;
 
-  constructor(readonly width: number, readonly height: number, private readonly limits: BoardLimits) {}
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    private readonly limits: BoardLimits,
+  ) {}
 
   get strokeCount(): number {
     return this.strokes.length;
@@ -145,13 +149,17 @@ export class StrokeBoard {
       this.pointsHeld = this.countReachable();
     }
     if (this.pointsHeld + adding > this.limits.maxPointsPerCanvas) {
-      throw new BoardError(ErrorCode.TooManyPoints, `this canvas holds ${this.pointsHeld} points and takes at most ${this.limits.maxPointsPerCanvas}: clear or erase some writing`);
+      throw new BoardError(
+        ErrorCode.TooManyPoints,
+        `this canvas holds ${this.pointsHeld} points and takes at most ${this.limits.maxPointsPerCanvas}: clear or erase some writing`,
+      );
     }
     this.pointsHeld += adding;
   }
 
   begin(id: StrokeId, point: Point): void {
-    if (this.open.has(id) || this.strokes.some((s) => s.id === id)) throw new BoardError(ErrorCode.DuplicateStroke, `stroke ${JSON.stringify(id)} already exists`);
+    if (this.open.has(id) || this.strokes.some((s) => s.id === id))
+      throw new BoardError(ErrorCode.DuplicateStroke, `stroke ${JSON.stringify(id)} already exists`);
     if (this.strokes.length + this.open.size >= this.limits.maxStrokes) {
       throw new BoardError(ErrorCode.TooManyStrokes, `at most ${this.limits.maxStrokes} strokes per canvas: clear or erase some`);
     }

@@ -106,7 +106,9 @@ function stalledUpload(): { socket: Socket; answer: Promise<string> } {
   const chunks: Buffer[] = [];
   socket.on('data', (chunk) => chunks.push(chunk));
   const answer = new Promise<string>((resolve) => socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1'))));
-  socket.write('POST /api/recognize HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\nContent-Disposition: form-data; name="images"; filename="a.png"\r\n\r\n\x89PNG');
+  socket.write(
+    'POST /api/recognize HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\nContent-Disposition: form-data; name="images"; filename="a.png"\r\n\r\n\x89PNG',
+  );
   return { socket, answer };
 }
 
@@ -114,7 +116,8 @@ function stalledUpload(): { socket: Socket; answer: Promise<string> } {
 async function closesFor(reasons: string[]): Promise<number> {
   const text = await (await fetch(server.metricsUrl)).text();
   let total = 0;
-  for (const [, reason, value] of text.matchAll(/^digit_stream_session_closes_total\{reason="([^"]+)"\} (\d+)/gm)) if (reasons.includes(reason)) total += Number(value);
+  for (const [, reason, value] of text.matchAll(/^digit_stream_session_closes_total\{reason="([^"]+)"\} (\d+)/gm))
+    if (reasons.includes(reason)) total += Number(value);
   return total;
 }
 
@@ -181,18 +184,33 @@ describe('abuse: the server stays up and serves the others', () => {
   });
 
   it('refuses images by their bytes and size before decoding them: SVG, over the pixel limits', async () => {
-    const svg = new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg" width="9000" height="9000"><filter id="f"><feGaussianBlur stdDeviation="900"/></filter><rect width="9000" height="9000" filter="url(#f)"/></svg>');
+    const svg = new TextEncoder().encode(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="9000" height="9000"><filter id="f"><feGaussianBlur stdDeviation="900"/></filter><rect width="9000" height="9000" filter="url(#f)"/></svg>',
+    );
     const side = 6000; // 36 MP: over the 24 MP upload limit
-    const bomb = await sharp({ create: { width: side, height: side, channels: 3, background: '#ffffff' } }).png({ palette: true, colours: 2 }).toBuffer();
-    const response = await fetch(`${server.baseUrl}/api/recognize`, { method: 'POST', body: form([{ name: 'blur.svg', bytes: svg, type: 'image/svg+xml' }, { name: 'bomb.png', bytes: bomb }]) });
+    const bomb = await sharp({ create: { width: side, height: side, channels: 3, background: '#ffffff' } })
+      .png({ palette: true, colours: 2 })
+      .toBuffer();
+    const response = await fetch(`${server.baseUrl}/api/recognize`, {
+      method: 'POST',
+      body: form([
+        { name: 'blur.svg', bytes: svg, type: 'image/svg+xml' },
+        { name: 'bomb.png', bytes: bomb },
+      ]),
+    });
     const { results } = (await response.json()) as { results: { file: string; status: number; error?: { code: string } }[] };
-    expect(results.map((r) => [r.file, r.status, r.error?.code])).toEqual([['blur.svg', 415, 'unsupported-image'], ['bomb.png', 413, 'image-too-large']]);
+    expect(results.map((r) => [r.file, r.status, r.error?.code])).toEqual([
+      ['blur.svg', 415, 'unsupported-image'],
+      ['bomb.png', 413, 'image-too-large'],
+    ]);
 
     // A camera frame has a lower limit than an upload: a 2000x1500 frame (3 MP) is refused.
     const camera = await Client.connect(wsUrl);
     camera.send({ type: 'hello', version: PROTOCOL_VERSION, mode: 'camera' });
     await camera.next((m) => m.type === 'ready');
-    const frame = await sharp({ create: { width: 2000, height: 1500, channels: 3, background: '#ffffff' } }).jpeg().toBuffer();
+    const frame = await sharp({ create: { width: 2000, height: 1500, channels: 3, background: '#ffffff' } })
+      .jpeg()
+      .toBuffer();
     const header = Buffer.alloc(4);
     header.writeUInt32BE(7);
     camera.raw(Buffer.concat([header, frame]));
@@ -204,8 +222,11 @@ describe('abuse: the server stays up and serves the others', () => {
 
   it('keeps pen readings going while uploads of large images fill the image workers', async () => {
     const side = 4800; // 23 MP: just under the upload limit, about a second of work each
-    const scan = await sharp({ create: { width: side, height: side, channels: 3, background: '#ffffff' } }).png({ palette: true, colours: 2 }).toBuffer();
-    const upload = () => fetch(`${server.baseUrl}/api/recognize`, { method: 'POST', body: form(Array.from({ length: 6 }, (_, i) => ({ name: `scan-${i}.png`, bytes: scan }))) });
+    const scan = await sharp({ create: { width: side, height: side, channels: 3, background: '#ffffff' } })
+      .png({ palette: true, colours: 2 })
+      .toBuffer();
+    const upload = () =>
+      fetch(`${server.baseUrl}/api/recognize`, { method: 'POST', body: form(Array.from({ length: 6 }, (_, i) => ({ name: `scan-${i}.png`, bytes: scan }))) });
     let uploadsDone = 0;
     const uploads = [upload(), upload()].map((p) => p.then((r) => (uploadsDone++, r)));
     const before = bystanders.map((b) => b.readings.length);
@@ -228,7 +249,10 @@ describe('abuse: the server stays up and serves the others', () => {
       expect(answer).toMatch(/^HTTP\/1\.1 408 /);
       expect(answer).toContain('upload-timeout');
     }
-    const tooLarge = await rawExchange('POST /api/recognize HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 999999999\r\n\r\n', { keepOpenMs: 0 });
+    const tooLarge = await rawExchange(
+      'POST /api/recognize HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 999999999\r\n\r\n',
+      { keepOpenMs: 0 },
+    );
     expect(tooLarge).toMatch(/^HTTP\/1\.1 413 /);
     expect(tooLarge).toContain('request-too-large');
     // Once the stalled ones are answered, uploads from this address are read again.
@@ -308,7 +332,11 @@ describe('abuse: the server stays up and serves the others', () => {
   });
 
   it('refuses other sites: uploads and sessions from foreign origins, and sends security headers', async () => {
-    const foreign = await fetch(`${server.baseUrl}/api/recognize`, { method: 'POST', headers: { origin: 'https://evil.example' }, body: form([{ name: 'a.png', bytes: new Uint8Array(10) }]) });
+    const foreign = await fetch(`${server.baseUrl}/api/recognize`, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example' },
+      body: form([{ name: 'a.png', bytes: new Uint8Array(10) }]),
+    });
     expect(foreign.status).toBe(403);
     expect(((await foreign.json()) as { error: { code: string } }).error.code).toBe('origin-not-allowed');
     const refused = await new Promise<string>((resolve) => {

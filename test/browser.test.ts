@@ -15,7 +15,15 @@ import { asCameraFrame, composeNumber, encodePng, SETS } from '../server/ml/comp
 /** Debian's chromium, installed by .ci/run; never a browser downloaded by playwright. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = 'test/artifacts';
-const BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const BROWSER_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** A YUV4MPEG2 video of `seconds` of one grey frame: the format Chromium's fake camera plays. */
 function y4m(gray: Buffer, width: number, height: number, seconds: number): Buffer {
@@ -62,7 +70,13 @@ async function accessibilityViolations(page: Page): Promise<string[]> {
   await page.evaluate(axe.source);
   return page.evaluate(async () => {
     const result = await (window as unknown as { axe: typeof axe }).axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 3).join(', ')})`);
+    return result.violations.map(
+      (v) =>
+        `${v.id}: ${v.help} (${v.nodes
+          .map((n) => JSON.stringify(n.target))
+          .slice(0, 3)
+          .join(', ')})`,
+    );
   });
 }
 
@@ -74,9 +88,23 @@ function numberShown(page: Page): Promise<string> {
 const ellipse = (cx: number): [number, number][] =>
   Array.from({ length: 33 }, (_, i) => [cx + 45 * Math.sin((i / 32) * 2 * Math.PI), 150 - 90 * Math.cos((i / 32) * 2 * Math.PI)]);
 const STROKES: [number, number][][] = [
-  [[80, 60], [81, 105], [82, 150], [83, 195], [84, 240]],
+  [
+    [80, 60],
+    [81, 105],
+    [82, 150],
+    [83, 195],
+    [84, 240],
+  ],
   ellipse(200),
-  [[285, 65], [330, 64], [375, 62], [360, 105], [345, 150], [335, 195], [325, 240]],
+  [
+    [285, 65],
+    [330, 64],
+    [375, 62],
+    [360, 105],
+    [345, 150],
+    [335, 195],
+    [325, 240],
+  ],
 ];
 
 describe('the web client in a real browser', () => {
@@ -90,13 +118,17 @@ describe('the web client in a real browser', () => {
       for (const point of stroke.slice(1)) await page.mouse.move(...at(point), { steps: 4 });
       if (s === STROKES.length - 1) {
         // The pen is still down on the 7: the number must already be there.
-        await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107');
+        await page.waitForFunction(
+          () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107',
+        );
       }
       await page.mouse.up();
     }
     expect(await numberShown(page)).toBe('107');
     // Screen readers hear the settled number, not each reading while a digit was being written.
-    await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('[aria-live]')!.textContent === 'Number read: 1 0 7');
+    await page.waitForFunction(
+      () => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('[aria-live]')!.textContent === 'Number read: 1 0 7',
+    );
     expect(await page.locator('digit-stream-app .number[aria-live]').count()).toBe(0);
     // Picking another digit for the 0 corrects the number kept.
     await page.locator('digit-stream-app .number button.digit').nth(1).click();
@@ -119,13 +151,19 @@ describe('the web client in a real browser', () => {
     await page.mouse.down();
     for (let i = 1; i <= 12; i++) await page.mouse.move(...at([i % 2 === 0 ? 150 : 250, 120 + i * 6]), { steps: 3 });
     await page.mouse.up();
-    await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '17');
+    await page.waitForFunction(
+      () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '17',
+    );
     // Undo brings the same ink back, and with it the correction made to it, but not the scribble:
     // the undo after that takes back the 7, the last thing written.
     await page.keyboard.press('Control+z');
-    await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '197');
+    await page.waitForFunction(
+      () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '197',
+    );
     await page.getByRole('button', { name: 'Undo' }).click();
-    await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '19');
+    await page.waitForFunction(
+      () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '19',
+    );
     await page.getByRole('button', { name: 'Clear', exact: true }).click();
     await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number .placeholder') !== null);
     await page.close();
@@ -143,12 +181,16 @@ describe('the web client in a real browser', () => {
     };
     await write(STROKES[0]);
     await write(STROKES[1]);
-    await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '10');
+    await page.waitForFunction(
+      () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '10',
+    );
     server.dropConnections();
     await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.status.reconnecting') !== null);
     // Written while the server is away: kept, replayed and read after the reconnect.
     await write(STROKES[2]);
-    await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107');
+    await page.waitForFunction(
+      () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107',
+    );
     await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.status.open') !== null);
     await page.close();
   });
@@ -203,13 +245,19 @@ describe('the web client in a real browser', () => {
       };
       await write(STROKES[0]);
       await write(STROKES[1]);
-      await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '10');
+      await page.waitForFunction(
+        () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '10',
+      );
       await new Promise((resolve) => setTimeout(resolve, 1000));
       await first.kill();
       await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.status.reconnecting') !== null);
       await write(STROKES[2]);
       second = await startServerProcess({ CLIENT_DIR: clientDir, CANVAS_STORE: first.canvasStore }, { port });
-      await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107', undefined, { timeout: 60_000 });
+      await page.waitForFunction(
+        () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107',
+        undefined,
+        { timeout: 60_000 },
+      );
       await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.status')!.textContent === 'Live');
       // The new process resumed the canvas it found saved, rather than starting a fresh one.
       expect(await (await fetch(second.metricsUrl)).text()).toMatch(/^digit_stream_resumes_total\{from="store"\} 1$/m);
@@ -230,13 +278,17 @@ describe('the web client in a real browser', () => {
       for (const point of stroke.slice(1)) await page.mouse.move(...at(point), { steps: 4 });
       await page.mouse.up();
     }
-    await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107');
+    await page.waitForFunction(
+      () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107',
+    );
     await page.getByRole('button', { name: 'Keep this number' }).click();
     // Keeping the same number again adds no duplicate row.
     await page.getByRole('button', { name: 'Keep this number' }).click();
     await page.reload();
     const rows = () => page.locator('results-list td.number').allTextContents();
-    await page.waitForFunction(() => document.querySelector('digit-stream-app')?.shadowRoot?.querySelector('results-list')?.shadowRoot?.querySelector('td.number') != null);
+    await page.waitForFunction(
+      () => document.querySelector('digit-stream-app')?.shadowRoot?.querySelector('results-list')?.shadowRoot?.querySelector('td.number') != null,
+    );
     expect(await rows()).toEqual(['107']);
     await page.getByRole('button', { name: 'Remove 107' }).click();
     expect(await rows()).toEqual([]);
@@ -263,13 +315,19 @@ describe('the web client in a real browser', () => {
       };
       await write(STROKES[0]);
       await write(STROKES[1]);
-      await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '10');
+      await page.waitForFunction(
+        () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '10',
+      );
       await slow.stop();
       await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.status.reconnecting') !== null);
       await write(STROKES[2]);
       // Back with no canvas at all: the page sends its whole log again, paced under the rate limit.
       await slow.start();
-      await page.waitForFunction(() => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107', undefined, { timeout: 60_000 });
+      await page.waitForFunction(
+        () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107',
+        undefined,
+        { timeout: 60_000 },
+      );
       await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.status')!.textContent === 'Live');
       expect(await page.evaluate(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('[role=alert]')?.textContent ?? '')).toBe('');
     } finally {
@@ -290,10 +348,21 @@ describe('the web client in a real browser', () => {
       { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('shopping list') },
       { name: 'second.png', mimeType: 'image/png', buffer: pngs[1] },
     ]);
-    await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('image-upload')!.shadowRoot!.querySelectorAll('li .text, li .failed').length === 3
-      && ![...document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('image-upload')!.shadowRoot!.querySelectorAll('li .text')].some((e) => e.textContent === '…'));
-    const shown = await page.evaluate(() => [...document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('image-upload')!.shadowRoot!.querySelectorAll('li')]
-      .map((li) => ({ name: li.querySelector('.name')!.textContent, text: li.querySelector('.text')?.textContent ?? null, error: li.querySelector('.failed')?.textContent ?? null })));
+    await page.waitForFunction(
+      () =>
+        document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('image-upload')!.shadowRoot!.querySelectorAll('li .text, li .failed').length ===
+          3 &&
+        ![...document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('image-upload')!.shadowRoot!.querySelectorAll('li .text')].some(
+          (e) => e.textContent === '…',
+        ),
+    );
+    const shown = await page.evaluate(() =>
+      [...document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('image-upload')!.shadowRoot!.querySelectorAll('li')].map((li) => ({
+        name: li.querySelector('.name')!.textContent,
+        text: li.querySelector('.text')?.textContent ?? null,
+        error: li.querySelector('.failed')?.textContent ?? null,
+      })),
+    );
     expect(shown).toEqual([
       { name: 'first.png', text: expected[0], error: null },
       { name: 'notes.txt', text: null, error: 'not an image in a supported format (PNG, JPEG, WebP, GIF, TIFF, AVIF, BMP)' },
@@ -320,7 +389,10 @@ describe('the web client in a real browser', () => {
       const page = await camera.newPage({ viewport: { width: 1024, height: 900 } });
       await page.goto(base);
       await page.getByRole('button', { name: 'Camera' }).click();
-      await page.waitForFunction((text) => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === text, expected);
+      await page.waitForFunction(
+        (text) => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === text,
+        expected,
+      );
       await page.screenshot({ path: `${ARTIFACTS}/camera.png` });
       expect(await accessibilityViolations(page)).toEqual([]);
       expect(expected).toMatch(/^\d+$/);
@@ -329,13 +401,24 @@ describe('the web client in a real browser', () => {
     }
   });
 
-  it.each([[320, 640], [390, 844], [768, 630], [768, 1024], [1366, 768], [1440, 900], [1920, 1080], [2560, 1801]])('fits a %ix%i screen without overflowing, its controls in view', async (width, height) => {
+  it.each([
+    [320, 640],
+    [390, 844],
+    [768, 630],
+    [768, 1024],
+    [1366, 768],
+    [1440, 900],
+    [1920, 1080],
+    [2560, 1801],
+  ])('fits a %ix%i screen without overflowing, its controls in view', async (width, height) => {
     const page = await openPage(width, height);
     const overflow = await page.evaluate(() => ({
       page: document.documentElement.scrollWidth - window.innerWidth,
       app: (() => {
         const root = document.querySelector('digit-stream-app')!.shadowRoot!;
-        return [...root.querySelectorAll('*')].map((e) => (e as HTMLElement).getBoundingClientRect()).filter((r) => r.right > window.innerWidth + 0.5 || r.left < -0.5).length;
+        return [...root.querySelectorAll('*')]
+          .map((e) => (e as HTMLElement).getBoundingClientRect())
+          .filter((r) => r.right > window.innerWidth + 0.5 || r.left < -0.5).length;
       })(),
     }));
     await page.screenshot({ path: `${ARTIFACTS}/viewport-${width}x${height}.png`, fullPage: true });

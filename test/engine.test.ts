@@ -21,7 +21,9 @@ beforeAll(async () => {
 function randomiseBatchNorms(model: tf.LayersModel, seed: number): void {
   for (const layer of model.layers) {
     if (layer.getClassName() !== 'BatchNormalization') continue;
-    layer.setWeights(layer.getWeights().map((w, i) => (i === 3 ? tf.randomUniform(w.shape, 0.5, 2, 'float32', seed++) : tf.randomNormal(w.shape, 0, 0.5, 'float32', seed++))));
+    layer.setWeights(
+      layer.getWeights().map((w, i) => (i === 3 ? tf.randomUniform(w.shape, 0.5, 2, 'float32', seed++) : tf.randomNormal(w.shape, 0, 0.5, 'float32', seed++))),
+    );
   }
 }
 
@@ -55,7 +57,15 @@ describe('inference engines', () => {
     randomiseBatchNorms(model, 17);
     const padded = tf.sequential({
       layers: [
-        tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 4, kernelSize: 3, padding: 'same', useBias: true, activation: 'relu', biasInitializer: 'randomNormal' }),
+        tf.layers.conv2d({
+          inputShape: [28, 28, 1],
+          filters: 4,
+          kernelSize: 3,
+          padding: 'same',
+          useBias: true,
+          activation: 'relu',
+          biasInitializer: 'randomNormal',
+        }),
         tf.layers.batchNormalization(),
         tf.layers.maxPooling2d({ poolSize: 2 }),
         tf.layers.flatten(),
@@ -64,7 +74,10 @@ describe('inference engines', () => {
     });
     randomiseBatchNorms(padded, 3);
     const inputs = Float32Array.from({ length: 16 * 784 }, (_, i) => ((i * 7919) % 1000) / 1000);
-    for (const [candidate, folded] of [[model, 4], [padded, 0]] as const) {
+    for (const [candidate, folded] of [
+      [model, 4],
+      [padded, 0],
+    ] as const) {
       const dir = await mkdtemp(join(tmpdir(), 'export-'));
       await saveModel(candidate, dir);
       const exported = await writeOnnxModel(candidate, dir);
@@ -81,7 +94,9 @@ describe('inference engines', () => {
   });
 
   it('refuses to export a layer it does not know', () => {
-    const model = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 2, kernelSize: 3 }), tf.layers.globalAveragePooling2d({}), tf.layers.dense({ units: 10 })] });
+    const model = tf.sequential({
+      layers: [tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 2, kernelSize: 3 }), tf.layers.globalAveragePooling2d({}), tf.layers.dense({ units: 10 })],
+    });
     expect(() => exportToOnnx(model)).toThrow(/GlobalAveragePooling2D.*not supported/);
     model.dispose();
   });

@@ -36,18 +36,32 @@ describe('HTTP', () => {
   it('answers /healthz', async () => {
     const response = await fetch(`${base}/healthz`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok', workers: 1, penWorkers: 1, queued: 0, inference: expect.stringMatching(/^onnxruntime .* \(cpu, 1 thread\)$/) });
+    expect(await response.json()).toEqual({
+      status: 'ok',
+      workers: 1,
+      penWorkers: 1,
+      queued: 0,
+      inference: expect.stringMatching(/^onnxruntime .* \(cpu, 1 thread\)$/),
+    });
   });
 
   it('reads several uploaded images, and gives a non-image its own 415 while the others are read', async () => {
     const [a, b] = [await number(31), await number(32)];
     const response = await fetch(`${base}/api/recognize`, {
       method: 'POST',
-      body: form([{ name: 'a.png', bytes: a.png }, { name: 'notes.txt', bytes: new TextEncoder().encode('not an image'), type: 'text/plain' }, { name: 'b.png', bytes: b.png }]),
+      body: form([
+        { name: 'a.png', bytes: a.png },
+        { name: 'notes.txt', bytes: new TextEncoder().encode('not an image'), type: 'text/plain' },
+        { name: 'b.png', bytes: b.png },
+      ]),
     });
     expect(response.status).toBe(200);
     const { results } = (await response.json()) as { results: { file: string; status: number; text?: string; error?: { code: string } }[] };
-    expect(results.map((r) => [r.file, r.status])).toEqual([['a.png', 200], ['notes.txt', 415], ['b.png', 200]]);
+    expect(results.map((r) => [r.file, r.status])).toEqual([
+      ['a.png', 200],
+      ['notes.txt', 415],
+      ['b.png', 200],
+    ]);
     expect(results[1].error?.code).toBe('unsupported-image');
     expect(results[0].text).toMatch(/^\d+$/);
   });
@@ -75,7 +89,11 @@ describe('HTTP', () => {
     expect(((await plain.json()) as { error: { code: string } }).error.code).toBe('not-multipart');
     const empty = await fetch(`${base}/api/recognize`, { method: 'POST', body: new FormData() });
     expect(empty.status).toBe(400);
-    const broken = await fetch(`${base}/api/recognize`, { method: 'POST', body: '--x\r\nnonsense', headers: { 'content-type': 'multipart/form-data; boundary=x' } });
+    const broken = await fetch(`${base}/api/recognize`, {
+      method: 'POST',
+      body: '--x\r\nnonsense',
+      headers: { 'content-type': 'multipart/form-data; boundary=x' },
+    });
     expect(broken.status).toBe(400);
     expect((await fetch(`${base}/api/recognize`)).status).toBe(405);
     expect((await fetch(`${base}/nowhere`)).status).toBe(404);

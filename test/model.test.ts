@@ -57,10 +57,19 @@ describe('digit model', () => {
   it('learns: a short training run on a few hundred digits lowers the loss', async () => {
     const train = await loadMnist('train');
     const split = splitTrainValidation(train, 200, 11);
-    const small = subset(split.train, Array.from({ length: 384 }, (_, i) => i));
+    const small = subset(
+      split.train,
+      Array.from({ length: 384 }, (_, i) => i),
+    );
     const quiet = new ProgressLine({ isTTY: false, write: () => true } as unknown as NodeJS.WriteStream);
     const result = await trainDigitModel(small, split.validation, {
-      epochs: 3, batchSize: 32, learningRate: 2e-3, finalLearningRate: 1e-4, seed: 1, augment: DEFAULT_AUGMENT_OPTIONS, progress: quiet,
+      epochs: 3,
+      batchSize: 32,
+      learningRate: 2e-3,
+      finalLearningRate: 1e-4,
+      seed: 1,
+      augment: DEFAULT_AUGMENT_OPTIONS,
+      progress: quiet,
     });
     const [first, last] = [result.history[0], result.history[result.history.length - 1]];
     expect(result.history.length).toBe(3);
@@ -72,7 +81,10 @@ describe('digit model', () => {
   it('resumes from its last checkpoint where it stopped', async () => {
     const train = await loadMnist('train');
     const split = splitTrainValidation(train, 100, 12);
-    const small = subset(split.train, Array.from({ length: 128 }, (_, i) => i));
+    const small = subset(
+      split.train,
+      Array.from({ length: 128 }, (_, i) => i),
+    );
     const checkpointDir = await mkdtemp(join(tmpdir(), 'checkpoints-'));
     const quiet = new ProgressLine({ isTTY: false, write: () => true } as unknown as NodeJS.WriteStream);
     const options = { batchSize: 32, learningRate: 2e-3, finalLearningRate: 1e-4, seed: 2, augment: null, checkpointDir, progress: quiet };
@@ -94,7 +106,9 @@ describe('scoring', () => {
     const labels = new Uint8Array([1, 1, 7, 7, 7]);
     const predicted = [1, 7, 1, 1, 7];
     const probabilities = new Float32Array(labels.length * 10);
-    predicted.forEach((p, i) => { probabilities[i * 10 + p] = 0.9; });
+    predicted.forEach((p, i) => {
+      probabilities[i * 10 + p] = 0.9;
+    });
     const report = scorePredictions(probabilities, labels);
     expect(report.accuracy).toBeCloseTo(2 / 5);
     expect(report.confusion[7][1]).toBe(2);

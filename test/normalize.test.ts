@@ -7,19 +7,34 @@ import { seededRandom } from '../server/ml/random.js';
 const SIZE = MODEL_INPUT_SIZE;
 
 function inkBox(values: Float32Array, inkThreshold = 0.1) {
-  let top = SIZE, bottom = -1, left = SIZE, right = -1, mass = 0, sx = 0, sy = 0;
-  for (let y = 0; y < SIZE; y++) for (let x = 0; x < SIZE; x++) {
-    const v = values[y * SIZE + x];
-    mass += v; sx += v * x; sy += v * y;
-    if (v > inkThreshold) { top = Math.min(top, y); bottom = Math.max(bottom, y); left = Math.min(left, x); right = Math.max(right, x); }
-  }
+  let top = SIZE,
+    bottom = -1,
+    left = SIZE,
+    right = -1,
+    mass = 0,
+    sx = 0,
+    sy = 0;
+  for (let y = 0; y < SIZE; y++)
+    for (let x = 0; x < SIZE; x++) {
+      const v = values[y * SIZE + x];
+      mass += v;
+      sx += v * x;
+      sy += v * y;
+      if (v > inkThreshold) {
+        top = Math.min(top, y);
+        bottom = Math.max(bottom, y);
+        left = Math.min(left, x);
+        right = Math.max(right, x);
+      }
+    }
   return { width: right - left + 1, height: bottom - top + 1, centreX: sx / mass, centreY: sy / mass };
 }
 
 /** A dark bar on white paper, `w` x `h` pixels, inside a larger crop. */
 function darkBarOnPaper(cropWidth: number, cropHeight: number, w: number, h: number): Uint8Array {
   const data = new Uint8Array(cropWidth * cropHeight).fill(235);
-  const x0 = Math.floor((cropWidth - w) / 2), y0 = Math.floor((cropHeight - h) / 2);
+  const x0 = Math.floor((cropWidth - w) / 2),
+    y0 = Math.floor((cropHeight - h) / 2);
   for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) data[y * cropWidth + x] = 20;
   return data;
 }

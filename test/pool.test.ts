@@ -55,7 +55,16 @@ describe('recognition worker pool', () => {
     try {
       const random = seededRandom(77);
       const sets = Array.from({ length: 12 }, () => writeNumber(digits, random, { length: 4, width: 800, height: 300, digitHeight: 120 }).set);
-      const broken = { width: 800, height: 300, strokes: [[[1, 2, 3], [Number.NaN, 1, 2]]] } as never;
+      const broken = {
+        width: 800,
+        height: 300,
+        strokes: [
+          [
+            [1, 2, 3],
+            [Number.NaN, 1, 2],
+          ],
+        ],
+      } as never;
       const outcomes = await Promise.allSettled([...sets.slice(0, 6), broken, ...sets.slice(6)].map((set) => single.recognizeStrokes(set)));
       const texts = outcomes.map((o) => (o.status === 'fulfilled' ? o.value.result.text : (o.reason as RecognitionError).code));
       const local6 = await Promise.all(sets.map(async (set) => (await recognizeStrokes(set, local)).text));
@@ -73,7 +82,11 @@ describe('recognition worker pool', () => {
     try {
       const random = seededRandom(5);
       const set = () => writeNumber(digits, random, { length: 3, width: 800, height: 300, digitHeight: 120 }).set;
-      const settle = (promise: Promise<unknown>) => promise.then(() => 'read', (error: RecognitionError) => error.code);
+      const settle = (promise: Promise<unknown>) =>
+        promise.then(
+          () => 'read',
+          (error: RecognitionError) => error.code,
+        );
       const inFlight = settle(small.recognizeStrokes(set(), 'urgent'));
       const liveWhileBusy = settle(small.recognizeStrokes(set(), 'live'));
       const strokeEnd = settle(small.recognizeStrokes(set(), 'urgent'));

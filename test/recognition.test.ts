@@ -90,7 +90,10 @@ describe('reading numbers from images', () => {
     const fromBmp = await recognizeImage(bmp, classifier);
     expect(fromBmp.text).toBe((await recognizeImage(await encodePng(image), classifier)).text);
     expect((await decodeImage(bmp)).format).toBe('bmp');
-    await decodeImage(bmp.subarray(0, 200)).then(() => expect.unreachable(), (e) => expectCode(e, 'corrupt-image'));
+    await decodeImage(bmp.subarray(0, 200)).then(
+      () => expect.unreachable(),
+      (e) => expectCode(e, 'corrupt-image'),
+    );
   });
 
   it('flattens transparency onto white paper', async () => {
@@ -98,7 +101,9 @@ describe('reading numbers from images', () => {
     // Black ink whose alpha is the ink, on a fully transparent background.
     const rgba = Buffer.alloc(image.width * image.height * 4);
     for (let i = 0; i < image.gray.length; i++) rgba[i * 4 + 3] = 255 - image.gray[i];
-    const png = await sharp(rgba, { raw: { width: image.width, height: image.height, channels: 4 } }).png().toBuffer();
+    const png = await sharp(rgba, { raw: { width: image.width, height: image.height, channels: 4 } })
+      .png()
+      .toBuffer();
     const result = await recognizeImage(png, classifier);
     expect(result.text).toBe((await recognizeImage(await encodePng(image), classifier)).text);
     expect(result.text.length).toBeGreaterThan(0);
@@ -118,16 +123,22 @@ describe('reading numbers from images', () => {
   });
 
   it('cuts narrow digits that touch (11, 17, 41) though together they are no wider than one digit', async () => {
-    const size = 28, factor = 3, paper = 235;
+    const size = 28,
+      factor = 3,
+      paper = 235;
     const nthOf = (label: number, n: number) => {
       for (let i = 0, seen = 0; i < mnistTest.labels.length; i++) if (mnistTest.labels[i] === label && seen++ === n) return i;
       throw new Error(`no ${label}`);
     };
     // Two MNIST test digits whose 28-pixel boxes overlap by `overlap` columns, dark on paper, scaled up.
     const touchingPair = (first: number, second: number, overlap: number) => {
-      const width = (2 * size - overlap + 40) * factor, height = (size + 40) * factor;
+      const width = (2 * size - overlap + 40) * factor,
+        height = (size + 40) * factor;
       const data = new Uint8Array(width * height).fill(paper);
-      [[first, 20], [second, 20 + size - overlap]].forEach(([index, left]) => {
+      [
+        [first, 20],
+        [second, 20 + size - overlap],
+      ].forEach(([index, left]) => {
         for (let y = 0; y < size * factor; y++) {
           for (let x = 0; x < size * factor; x++) {
             const value = mnistTest.images.pixels[index * size * size + Math.floor(y / factor) * size + Math.floor(x / factor)];
@@ -138,8 +149,18 @@ describe('reading numbers from images', () => {
       });
       return { data, width, height };
     };
-    let right = 0, total = 0;
-    for (const [a, b] of [[1, 7], [1, 1], [7, 1], [1, 4], [4, 1], [1, 2], [3, 1], [1, 9]]) {
+    let right = 0,
+      total = 0;
+    for (const [a, b] of [
+      [1, 7],
+      [1, 1],
+      [7, 1],
+      [1, 4],
+      [4, 1],
+      [1, 2],
+      [3, 1],
+      [1, 9],
+    ]) {
       for (let n = 0; n < 3; n++) {
         for (const overlap of [14, 16, 18, 20]) {
           total++;
@@ -159,29 +180,46 @@ describe('reading numbers from images', () => {
 
 describe('bad images get clear errors', () => {
   it('refuses bytes that are not an image', async () => {
-    await decodeImage(new Uint8Array(Buffer.from('%PDF-1.4 not an image'))).then(() => expect.unreachable(), (e) => expectCode(e, 'unsupported-image'));
-    await decodeImage(new Uint8Array(0)).then(() => expect.unreachable(), (e) => expectCode(e, 'unsupported-image'));
+    await decodeImage(new Uint8Array(Buffer.from('%PDF-1.4 not an image'))).then(
+      () => expect.unreachable(),
+      (e) => expectCode(e, 'unsupported-image'),
+    );
+    await decodeImage(new Uint8Array(0)).then(
+      () => expect.unreachable(),
+      (e) => expectCode(e, 'unsupported-image'),
+    );
   });
 
   it('refuses a truncated image', async () => {
     const png = await encodePng(await composed(7));
-    await decodeImage(png.subarray(0, Math.floor(png.length / 2))).then(() => expect.unreachable(), (e) => expectCode(e, 'corrupt-image'));
+    await decodeImage(png.subarray(0, Math.floor(png.length / 2))).then(
+      () => expect.unreachable(),
+      (e) => expectCode(e, 'corrupt-image'),
+    );
   });
 
   it('refuses an image over the pixel limit before decoding it', async () => {
     // A tiny PNG whose header claims 100000 x 100000 pixels: a decompression bomb's calling card.
-    const png = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 1, height: 1, channels: 3, background: '#ffffff' } })
+      .png()
+      .toBuffer();
     const bomb = Buffer.from(png);
     const header = 8 + 4 + 4; // signature, IHDR length, IHDR type
     bomb.writeUInt32BE(100_000, header);
     bomb.writeUInt32BE(100_000, header + 4);
     bomb.writeUInt32BE(zlib.crc32(bomb.subarray(header - 4, header + 13)), header + 13);
-    await decodeImage(bomb).then(() => expect.unreachable(), (e) => expectCode(e, 'image-too-large'));
+    await decodeImage(bomb).then(
+      () => expect.unreachable(),
+      (e) => expectCode(e, 'image-too-large'),
+    );
   });
 
   it('scales big images down to the working size and reports boxes in input pixels', async () => {
     const image = await composed(8);
-    const big = await sharp(await encodePng(image)).resize({ width: image.width * 5 }).png().toBuffer();
+    const big = await sharp(await encodePng(image))
+      .resize({ width: image.width * 5 })
+      .png()
+      .toBuffer();
     const decoded = await decodeImage(big, { maxInputPixels: 40_000_000, maxWorkingSide: 800 });
     expect(Math.max(decoded.width, decoded.height)).toBe(800);
     const result = await recognizeImage(big, classifier, { maxInputPixels: 40_000_000, maxWorkingSide: 800 });
@@ -197,7 +235,10 @@ describe('bad images get clear errors', () => {
       const gray = { width: image.width, height: image.height, data: image.gray };
       const factor = 6;
       const { data, info } = await sharp(image.gray, { raw: { width: image.width, height: image.height, channels: 1 } })
-        .resize({ width: image.width * factor, height: image.height * factor }).grayscale().raw().toBuffer({ resolveWithObject: true });
+        .resize({ width: image.width * factor, height: image.height * factor })
+        .grayscale()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       expect(info.channels).toBe(1);
       const big = await recognizeGray({ width: info.width, height: info.height, data: new Uint8Array(data) }, classifier);
       const small = await recognizeGray(gray, classifier);
@@ -218,11 +259,34 @@ function drawn(strokes: [number, number][][], startMs = 0): StrokePoint[][] {
 
 const ellipse = (cx: number, cy: number, rx: number, ry: number): [number, number][] =>
   Array.from({ length: 33 }, (_, i) => [cx + rx * Math.sin((i / 32) * 2 * Math.PI), cy - ry * Math.cos((i / 32) * 2 * Math.PI)]);
-const one = (x: number): [number, number][][] => [[[x, 60], [x + 2, 150], [x + 4, 240]]];
+const one = (x: number): [number, number][][] => [
+  [
+    [x, 60],
+    [x + 2, 150],
+    [x + 4, 240],
+  ],
+];
 const zero = (x: number): [number, number][][] => [ellipse(x, 150, 45, 90)];
-const seven = (x: number): [number, number][][] => [[[x - 45, 65], [x + 45, 62], [x + 15, 150], [x - 5, 240]]];
+const seven = (x: number): [number, number][][] => [
+  [
+    [x - 45, 65],
+    [x + 45, 62],
+    [x + 15, 150],
+    [x - 5, 240],
+  ],
+];
 /** A 4 in two strokes, as most people write it. */
-const four = (x: number): [number, number][][] => [[[x - 10, 60], [x - 45, 175], [x + 45, 175]], [[x + 20, 100], [x + 20, 245]]];
+const four = (x: number): [number, number][][] => [
+  [
+    [x - 10, 60],
+    [x - 45, 175],
+    [x + 45, 175],
+  ],
+  [
+    [x + 20, 100],
+    [x + 20, 245],
+  ],
+];
 
 describe('reading pen strokes', () => {
   it('reads a number written stroke by stroke, joining a digit drawn in two strokes', async () => {
@@ -261,7 +325,10 @@ describe('reading pen strokes', () => {
 
   it('refuses malformed and absurd stroke sets with a clear error', () => {
     const bad: unknown[] = [
-      null, [], { width: 800, height: 300 }, { width: -1, height: 300, strokes: [] },
+      null,
+      [],
+      { width: 800, height: 300 },
+      { width: -1, height: 300, strokes: [] },
       { width: 800, height: 300, strokes: [[]] },
       { width: 800, height: 300, strokes: [[[1, Number.NaN]]] },
       { width: 800, height: 300, strokes: [[[1e9, 5]]] },
@@ -279,7 +346,12 @@ describe('reading pen strokes', () => {
   });
 
   it('handles tiny writing on a huge canvas without a huge raster', async () => {
-    const strokes = drawn([[[10, 10], [10.5, 12]]]);
+    const strokes = drawn([
+      [
+        [10, 10],
+        [10.5, 12],
+      ],
+    ]);
     const result = await recognizeStrokes(parseStrokeSet({ width: 16000, height: 16000, strokes }), classifier);
     expect(result.digits.length).toBeLessThanOrEqual(1);
   });

@@ -13,10 +13,23 @@ const run = promisify(execFile);
 async function recognize(args: string[]): Promise<{ code: number; lines: Record<string, unknown>[] }> {
   try {
     const { stdout } = await run('npx', ['tsx', 'server/recognition/cli.ts', '--json', ...args]);
-    return { code: 0, lines: stdout.trim().split('\n').map((l) => JSON.parse(l)) };
+    return {
+      code: 0,
+      lines: stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    };
   } catch (error) {
     const failed = error as { code: number; stdout: string };
-    return { code: failed.code, lines: failed.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
+    return {
+      code: failed.code,
+      lines: failed.stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
+    };
   }
 }
 
@@ -29,10 +42,28 @@ describe('npm run recognize', () => {
     await writeFile(good, await encodePng(image));
     await writeFile(bad, 'these are not pixels');
     const strokes = join(dir, 'strokes.json');
-    await writeFile(strokes, JSON.stringify([
-      { id: 'seventeen', width: 400, height: 200, strokes: [[[100, 40, 0], [102, 160, 80]], [[160, 45, 400], [240, 42, 450], [200, 160, 520]]] },
-      { id: 'broken', width: 400, height: 200, strokes: 'not strokes' },
-    ]));
+    await writeFile(
+      strokes,
+      JSON.stringify([
+        {
+          id: 'seventeen',
+          width: 400,
+          height: 200,
+          strokes: [
+            [
+              [100, 40, 0],
+              [102, 160, 80],
+            ],
+            [
+              [160, 45, 400],
+              [240, 42, 450],
+              [200, 160, 520],
+            ],
+          ],
+        },
+        { id: 'broken', width: 400, height: 200, strokes: 'not strokes' },
+      ]),
+    );
     const { code, lines } = await recognize([good, bad, '--strokes', strokes]);
     expect(code).toBe(1);
     expect(lines).toHaveLength(4);
@@ -40,7 +71,11 @@ describe('npm run recognize', () => {
     expect(byName[good]).toMatchObject({ file: good, text: expect.stringMatching(/^\d+$/), ms: expect.any(Number) });
     const digits = byName[good].digits as { digit: number; confidence: number; box: number[]; alternatives: unknown[] }[];
     expect(digits.length).toBe((byName[good].text as string).length);
-    expect(digits[0]).toMatchObject({ digit: expect.any(Number), confidence: expect.any(Number), box: [expect.any(Number), expect.any(Number), expect.any(Number), expect.any(Number)] });
+    expect(digits[0]).toMatchObject({
+      digit: expect.any(Number),
+      confidence: expect.any(Number),
+      box: [expect.any(Number), expect.any(Number), expect.any(Number), expect.any(Number)],
+    });
     expect(byName[bad]).toEqual({ file: bad, error: { code: 'unsupported-image', message: expect.any(String) } });
     expect(byName.seventeen).toMatchObject({ id: 'seventeen', text: '17' });
     expect(byName.broken).toMatchObject({ id: 'broken', error: { code: 'invalid-strokes' } });

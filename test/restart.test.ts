@@ -17,7 +17,16 @@ afterEach(async () => {
 async function canvasHello(url: string, options: { resume?: string; firstSeq: number }): Promise<Client> {
   const client = await Client.connect(url);
   client.seq = options.firstSeq - 1;
-  client.raw(JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, mode: 'canvas', canvas: { width: 800, height: 300 }, firstSeq: options.firstSeq, ...(options.resume ? { resume: options.resume } : {}) }));
+  client.raw(
+    JSON.stringify({
+      type: 'hello',
+      version: PROTOCOL_VERSION,
+      mode: 'canvas',
+      canvas: { width: 800, height: 300 },
+      firstSeq: options.firstSeq,
+      ...(options.resume ? { resume: options.resume } : {}),
+    }),
+  );
   await client.next((m) => m.type === 'ready');
   return client;
 }
@@ -49,7 +58,10 @@ describe('restarts', () => {
     const store = new CanvasStore({ path: ':memory:', keepMs: 60_000, maxCanvases: 2 });
     const board = new StrokeBoard(800, 300, { maxStrokes: 10, maxPointsPerStroke: 100, maxPointsPerCanvas: 1000, maxHistory: 10 });
     board.begin('a', [1.5, 2.25, 1_700_000_000_000]);
-    board.append('a', [[3, 4, 1_700_000_000_016], [5, 6]]);
+    board.append('a', [
+      [3, 4, 1_700_000_000_016],
+      [5, 6],
+    ]);
     board.end('a');
     board.begin(7, [10, 20, 1_700_000_000_100]);
     const saved = { session: 's', width: 800, height: 300, lastSeq: 12, strokes: board.exportStrokes() };

@@ -22,7 +22,8 @@ beforeAll(async () => {
 describe('pieces cut the way the pipeline cuts, for training', () => {
   it('labels the pieces of touching digits by whose ink they hold', async () => {
     const random = seededRandom(11);
-    let digitsSeen = 0, digitsFound = 0;
+    let digitsSeen = 0,
+      digitsFound = 0;
     for (let n = 0; n < 20; n++) {
       const image = await composeNumber(train, random, { ...SEGMENT_SPECS[0], length: [2, 3], gap: [-0.1, -0.02] });
       const samples = samplesOf(image);
@@ -50,12 +51,22 @@ describe('pieces cut the way the pipeline cuts, for training', () => {
       const image = await composeNumber(train, random, { ...spec, slant: [0.25, 0.25], lightOnDark: 0 });
       expect(image.owners.length).toBe(image.width * image.height);
       // Dark pixels are ink and have a digit; paper does not.
-      let inkOwned = 0, ink = 0, paperOwned = 0, paper = 0;
+      let inkOwned = 0,
+        ink = 0,
+        paperOwned = 0,
+        paper = 0;
       const sorted = [...image.gray].sort((a, b) => a - b);
-      const inkBelow = sorted[Math.floor(sorted.length * 0.02)] + 20, paperAbove = sorted[Math.floor(sorted.length * 0.5)] - 10;
+      const inkBelow = sorted[Math.floor(sorted.length * 0.02)] + 20,
+        paperAbove = sorted[Math.floor(sorted.length * 0.5)] - 10;
       image.gray.forEach((value, i) => {
-        if (value <= inkBelow) { ink++; if (image.owners[i] >= 0) inkOwned++; }
-        if (value >= paperAbove) { paper++; if (image.owners[i] >= 0) paperOwned++; }
+        if (value <= inkBelow) {
+          ink++;
+          if (image.owners[i] >= 0) inkOwned++;
+        }
+        if (value >= paperAbove) {
+          paper++;
+          if (image.owners[i] >= 0) paperOwned++;
+        }
       });
       expect(inkOwned / ink).toBeGreaterThan(0.8);
       expect(paperOwned / paper).toBeLessThan(0.1);
@@ -74,14 +85,24 @@ describe('pieces cut the way the pipeline cuts, for training', () => {
 
   it('trains a model with a reject output on them, keeping the last epoch when told to', async () => {
     const samples = await makeSegmentSamples(train, seededRandom(6), 40);
-    const digits = subset(train, Array.from({ length: 256 }, (_, i) => i));
-    const validation = subset(train, Array.from({ length: 100 }, (_, i) => 1000 + i));
+    const digits = subset(
+      train,
+      Array.from({ length: 256 }, (_, i) => i),
+    );
+    const validation = subset(
+      train,
+      Array.from({ length: 100 }, (_, i) => 1000 + i),
+    );
     const quiet = new ProgressLine({ isTTY: false, write: () => true } as unknown as NodeJS.WriteStream);
     const options = { epochs: 3, batchSize: 32, learningRate: 2e-3, finalLearningRate: 1e-4, seed: 3, augment: null, progress: quiet };
     await expect(trainDigitModel(digits, validation, { ...options, segmentSamples: samples, segmentFraction: 0.5 })).rejects.toThrow(/reject output/);
     const result = await trainDigitModel(digits, validation, {
-      ...options, initialModel: buildDigitModel({ seed: 3, rejectClass: true }), segmentSamples: samples, segmentFraction: 0.5,
-      keep: 'last', checkpointDir: await mkdtemp(join(tmpdir(), 'segment-training-')),
+      ...options,
+      initialModel: buildDigitModel({ seed: 3, rejectClass: true }),
+      segmentSamples: samples,
+      segmentFraction: 0.5,
+      keep: 'last',
+      checkpointDir: await mkdtemp(join(tmpdir(), 'segment-training-')),
     });
     expect(result.keptEpoch).toBe(3);
     expect(result.keptValidationAccuracy).toBe(result.history[2].validationAccuracy);

@@ -10,11 +10,13 @@ import { penWidth } from '../server/recognition/binarize.js';
  * column through the middle crosses one of them, but a slanted line between them crosses neither.
  */
 function leaningPair(): InkImage {
-  const width = 90, height = 60;
+  const width = 90,
+    height = 60;
   const mask = new Uint8Array(width * height);
   const stroke = (x0: number, y0: number, x1: number, y1: number) => {
     for (let t = 0; t <= 1; t += 0.002) {
-      const cx = x0 + (x1 - x0) * t, cy = y0 + (y1 - y0) * t;
+      const cx = x0 + (x1 - x0) * t,
+        cy = y0 + (y1 - y0) * t;
       for (let dy = -2; dy <= 2; dy++) for (let dx = -2; dx <= 2; dx++) mask[Math.round(cy + dy) * width + Math.round(cx + dx)] = 255;
     }
   };
@@ -26,7 +28,8 @@ function leaningPair(): InkImage {
 
 /** A 1 (a bar) pressed against a 0 (a ring): no column between them has less ink than its neighbours. */
 function barAgainstRing(): InkImage {
-  const width = 70, height = 50;
+  const width = 70,
+    height = 50;
   const mask = new Uint8Array(width * height);
   for (let y = 5; y < 45; y++) for (let x = 10; x < 15; x++) mask[y * width + x] = 255;
   for (let y = 0; y < height; y++) {
@@ -61,7 +64,11 @@ describe('splitting touching digits', () => {
       return pixels;
     };
     let leastStraight = Infinity;
-    for (let x = piece.x + 20; x < piece.x + piece.width - 20; x++) leastStraight = Math.min(leastStraight, inkOn(() => x));
+    for (let x = piece.x + 20; x < piece.x + piece.width - 20; x++)
+      leastStraight = Math.min(
+        leastStraight,
+        inkOn(() => x),
+      );
     const { cuts } = splitCandidates(ink, components, piece, piece.height);
     const interior = cuts.slice(1, -1);
     expect(interior.length).toBeGreaterThan(0);
@@ -73,15 +80,22 @@ describe('splitting touching digits', () => {
 });
 
 describe('choosing a cutting', () => {
-  const prediction = (digit: number, confidence: number): DigitPrediction => ({ digit, confidence, notDigit: 1 - confidence, alternatives: [{ digit, p: confidence }] });
+  const prediction = (digit: number, confidence: number): DigitPrediction => ({
+    digit,
+    confidence,
+    notDigit: 1 - confidence,
+    alternatives: [{ digit, p: confidence }],
+  });
   const candidates = (columns: number[], keys: string[]): SplitCandidates => ({
     component: { x: columns[0], y: 0, width: columns.at(-1)! - columns[0], height: 40, labels: [1], area: 1000 },
     cuts: columns.map((c) => new Int32Array(40).fill(c)),
-    segments: new Map(keys.map((key) => {
-      const [i, j] = key.split(',').map(Number);
-      const spans = { top: 0, from: new Int32Array(40).fill(columns[i]), to: new Int32Array(40).fill(columns[j]) };
-      return [key, { box: { x: columns[i], y: 0, width: columns[j] - columns[i], height: 40 }, labels: [1], spans, input: new Float32Array(784) }];
-    })),
+    segments: new Map(
+      keys.map((key) => {
+        const [i, j] = key.split(',').map(Number);
+        const spans = { top: 0, from: new Int32Array(40).fill(columns[i]), to: new Int32Array(40).fill(columns[j]) };
+        return [key, { box: { x: columns[i], y: 0, width: columns[j] - columns[i], height: 40 }, labels: [1], spans, input: new Float32Array(784) }];
+      }),
+    ),
     cutOptions: FIRST_CUTS,
   });
 
@@ -89,20 +103,28 @@ describe('choosing a cutting', () => {
     // Two halves read as 6 and 1 at 0.9 each (0.81 together) lose to the whole read as 0 at 0.85;
     // the width (1.5 digits) favours neither.
     const c = candidates([0, 20, 40], ['0,1', '1,2', '0,2']);
-    const predictions = new Map([['0,1', prediction(6, 0.9)], ['1,2', prediction(1, 0.9)], ['0,2', prediction(0, 0.85)]]);
+    const predictions = new Map([
+      ['0,1', prediction(6, 0.9)],
+      ['1,2', prediction(1, 0.9)],
+      ['0,2', prediction(0, 0.85)],
+    ]);
     expect(chooseSplit(c, predictions, 40, 40 / 1.5).map((chosen) => chosen.prediction.digit)).toEqual([0]);
   });
 
   it('leaves out a stretch no piece covers and still reads the rest', () => {
     const c = candidates([0, 20, 24, 44], ['0,1', '2,3']);
-    const predictions = new Map([['0,1', prediction(1, 0.99)], ['2,3', prediction(7, 0.98)]]);
+    const predictions = new Map([
+      ['0,1', prediction(1, 0.99)],
+      ['2,3', prediction(7, 0.98)],
+    ]);
     expect(chooseSplit(c, predictions, 40, 20).map((chosen) => chosen.prediction.digit)).toEqual([1, 7]);
   });
 });
 
 describe('pen width', () => {
   it('is the width of the strokes, not of a blob of shadow beside them', () => {
-    const width = 300, height = 120;
+    const width = 300,
+      height = 120;
     const mask = new Uint8Array(width * height);
     // Five vertical strokes 6 px wide, 80 px tall...
     for (let s = 0; s < 5; s++) for (let y = 20; y < 100; y++) for (let x = 20 + 30 * s; x < 26 + 30 * s; x++) mask[y * width + x] = 255;

@@ -17,7 +17,11 @@ function write(board: StrokeBoard, id: string, points: Point[]): void {
 describe('stroke board', () => {
   it('keeps points packed and gives them back as written, times included to the millisecond', () => {
     const board = new StrokeBoard(800, 300, limits);
-    const points: Point[] = [[10.5, 20.25, 1_700_000_000_123], [11, 21, 1_700_000_000_139], [12, 22]];
+    const points: Point[] = [
+      [10.5, 20.25, 1_700_000_000_123],
+      [11, 21, 1_700_000_000_139],
+      [12, 22],
+    ];
     board.begin('a', points[0]);
     board.append('a', points.slice(1));
     board.end('a');

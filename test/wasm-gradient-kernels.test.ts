@@ -17,11 +17,23 @@ function randomCases(count: number): ConvCase[] {
   const int = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
   const cases: ConvCase[] = [];
   while (cases.length < count) {
-    const kh = int(1, 5), kw = int(1, 5);
+    const kh = int(1, 5),
+      kw = int(1, 5);
     const strides: [number, number] = [int(1, 3), int(1, 3)];
-    const pads: Padding[] = ['same', 'valid', int(0, 2), [[0, 0], [int(0, kh - 1), int(0, kh - 1)], [int(0, kw - 1), int(0, kw - 1)], [0, 0]]];
+    const pads: Padding[] = [
+      'same',
+      'valid',
+      int(0, 2),
+      [
+        [0, 0],
+        [int(0, kh - 1), int(0, kh - 1)],
+        [int(0, kw - 1), int(0, kw - 1)],
+        [0, 0],
+      ],
+    ];
     const pad = pads[int(0, pads.length - 1)];
-    const h = int(kh, 16), w = int(kw, 16);
+    const h = int(kh, 16),
+      w = int(kw, 16);
     cases.push({ x: [int(1, 5), h, w, int(1, 6)], filter: [kh, kw, 0, int(1, 7)], strides, pad });
     cases[cases.length - 1].filter[2] = cases[cases.length - 1].x[3];
   }
@@ -53,7 +65,8 @@ async function convGradients(backend: string, c: ConvCase, seed: number): Promis
 
 function relativeError(actual: Float32Array, expected: Float32Array): number {
   expect(actual.length).toBe(expected.length);
-  let worst = 0, scale = 1e-6;
+  let worst = 0,
+    scale = 1e-6;
   for (let i = 0; i < expected.length; i++) {
     worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
     scale = Math.max(scale, Math.abs(expected[i]));
@@ -94,12 +107,12 @@ describe('batch-norm gradient', () => {
       const epsilon = 1e-3;
       const f = (a: tf.Tensor, s: tf.Tensor, o: tf.Tensor) => {
         const { mean, variance } = tf.moments(a, [0, 1, 2]);
-        const y = fused
-          ? tf.batchNorm(a, mean, variance, o, s, epsilon)
-          : tf.add(tf.mul(tf.mul(tf.sub(a, mean), tf.rsqrt(tf.add(variance, epsilon))), s), o);
+        const y = fused ? tf.batchNorm(a, mean, variance, o, s, epsilon) : tf.add(tf.mul(tf.mul(tf.sub(a, mean), tf.rsqrt(tf.add(variance, epsilon))), s), o);
         return tf.sum(tf.mul(y, weights));
       };
-      return tf.grads(f)([x, scale, offset]).map((g) => g.dataSync() as Float32Array);
+      return tf
+        .grads(f)([x, scale, offset])
+        .map((g) => g.dataSync() as Float32Array);
     });
   }
 

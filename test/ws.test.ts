@@ -91,7 +91,10 @@ describe('live canvas sessions', () => {
     ];
     for (const [seq, code] of checks) expect((await client.errorAfter(seq)).code).toBe(code);
     // Messages are answered in order, so the four raw ones were answered before the numbered ones.
-    const codes = client.messages.filter((m) => m.type === 'error').slice(errors, errors + 4).map((m) => (m as { code: string }).code);
+    const codes = client.messages
+      .filter((m) => m.type === 'error')
+      .slice(errors, errors + 4)
+      .map((m) => (m as { code: string }).code);
     expect(codes).toEqual([ErrorCode.Malformed, ErrorCode.Malformed, ErrorCode.UnknownType, ErrorCode.Unsupported]);
     // Nothing above changed the canvas: one more stroke reads as the number it makes.
     expect((await client.predictionAfter(client.stroke('b', ellipse(200)))).text).toBe('10');
@@ -139,7 +142,11 @@ describe('live canvas sessions', () => {
       // "107" as a pen sends it, numbered from 1: far more messages than 20 in a burst.
       const log: Record<string, unknown>[] = [];
       let t = 0;
-      for (const [id, points] of [['a', one], ['b', ellipse(200)], ['c', seven]] as const) {
+      for (const [id, points] of [
+        ['a', one],
+        ['b', ellipse(200)],
+        ['c', seven],
+      ] as const) {
         log.push({ type: 'stroke-begin', stroke: id, point: [...points[0], (t += 16)] });
         for (const point of points.slice(1)) log.push({ type: 'stroke-points', stroke: id, points: [[...point, (t += 16)]] });
         log.push({ type: 'stroke-end', stroke: id });
@@ -168,7 +175,11 @@ describe('live canvas sessions', () => {
   it('refuses too many strokes with an error while the canvas stays as it was', async () => {
     const client = await Client.canvas(url);
     let seq = 0;
-    for (let i = 0; i < config.maxStrokes; i++) seq = client.stroke(`s${i}`, [[20 + i * 30, 100], [22 + i * 30, 140]]);
+    for (let i = 0; i < config.maxStrokes; i++)
+      seq = client.stroke(`s${i}`, [
+        [20 + i * 30, 100],
+        [22 + i * 30, 140],
+      ]);
     await client.predictionAfter(seq);
     const refused = client.send({ type: 'stroke-begin', stroke: 'one-too-many', point: [700, 100, 0] });
     expect((await client.errorAfter(refused)).code).toBe(ErrorCode.TooManyStrokes);

@@ -47,7 +47,10 @@ class CameraController implements ReactiveController {
       this.error = null;
       this.host.attach(this.stream);
     } catch (error) {
-      this.error = (error as Error).name === 'NotAllowedError' ? 'The camera was not allowed: allow it in the browser to read numbers from paper.' : `No camera: ${(error as Error).message}`;
+      this.error =
+        (error as Error).name === 'NotAllowedError'
+          ? 'The camera was not allowed: allow it in the browser to read numbers from paper.'
+          : `No camera: ${(error as Error).message}`;
     }
     this.host.requestUpdate();
   }
@@ -61,13 +64,45 @@ class CameraController implements ReactiveController {
  */
 export class CameraView extends LitElement {
   static override styles = css`
-    :host { display: block; }
-    .stage { position: relative; background: #222; border-radius: 8px; overflow: hidden; }
-    video, canvas.overlay { display: block; width: 100%; height: auto; }
-    canvas.overlay { position: absolute; inset: 0; height: 100%; pointer-events: none; }
-    .controls { display: flex; gap: 8px; flex-wrap: wrap; margin-top: 8px; }
-    select, button { font: inherit; padding: 6px 10px; border-radius: 6px; border: 1px solid #c9c3b5; background: #fff; max-width: 100%; }
-    .error { color: #8e1b1b; }
+    :host {
+      display: block;
+    }
+    .stage {
+      position: relative;
+      background: #222;
+      border-radius: 8px;
+      overflow: hidden;
+    }
+    video,
+    canvas.overlay {
+      display: block;
+      width: 100%;
+      height: auto;
+    }
+    canvas.overlay {
+      position: absolute;
+      inset: 0;
+      height: 100%;
+      pointer-events: none;
+    }
+    .controls {
+      display: flex;
+      gap: 8px;
+      flex-wrap: wrap;
+      margin-top: 8px;
+    }
+    select,
+    button {
+      font: inherit;
+      padding: 6px 10px;
+      border-radius: 6px;
+      border: 1px solid #c9c3b5;
+      background: #fff;
+      max-width: 100%;
+    }
+    .error {
+      color: #8e1b1b;
+    }
   `;
 
   static override properties = { prediction: { attribute: false }, frozen: { type: Boolean } };
@@ -116,13 +151,23 @@ export class CameraView extends LitElement {
     this.grabber.width = Math.round(video.videoWidth * scale);
     this.grabber.height = Math.round(video.videoHeight * scale);
     this.grabber.getContext('2d')!.drawImage(video, 0, 0, this.grabber.width, this.grabber.height);
-    this.grabber.toBlob(async (blob) => {
-      if (!blob) return;
-      const frame = ++this.frame;
-      this.waitingFor = frame;
-      this.dispatchEvent(new CustomEvent<CameraFrameDetail>('camera-frame', { detail: { frame, image: new Uint8Array(await blob.arrayBuffer()) }, bubbles: true, composed: true }));
-      this.timeout = setTimeout(() => this.capture(), ANSWER_TIMEOUT_MS);
-    }, 'image/jpeg', 0.8);
+    this.grabber.toBlob(
+      async (blob) => {
+        if (!blob) return;
+        const frame = ++this.frame;
+        this.waitingFor = frame;
+        this.dispatchEvent(
+          new CustomEvent<CameraFrameDetail>('camera-frame', {
+            detail: { frame, image: new Uint8Array(await blob.arrayBuffer()) },
+            bubbles: true,
+            composed: true,
+          }),
+        );
+        this.timeout = setTimeout(() => this.capture(), ANSWER_TIMEOUT_MS);
+      },
+      'image/jpeg',
+      0.8,
+    );
   }
 
   private paintBoxes(): void {
@@ -164,9 +209,13 @@ export class CameraView extends LitElement {
         <canvas class="overlay" aria-hidden="true"></canvas>
       </div>
       <div class="controls">
-        ${this.camera.devices.length > 1 ? html`<select aria-label="Camera" @change=${(e: Event) => this.switchCamera((e.target as HTMLSelectElement).value)}>
-          ${this.camera.devices.map((d, i) => html`<option value=${d.deviceId}>${d.label || `Camera ${i + 1}`}</option>`)}
-        </select>` : ''}
+        ${
+          this.camera.devices.length > 1
+            ? html`<select aria-label="Camera" @change=${(e: Event) => this.switchCamera((e.target as HTMLSelectElement).value)}>
+                ${this.camera.devices.map((d, i) => html`<option value=${d.deviceId}>${d.label || `Camera ${i + 1}`}</option>`)}
+              </select>`
+            : ''
+        }
         <button @click=${this.flip}>Front / back</button>
       </div>
     `;

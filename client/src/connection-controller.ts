@@ -1,7 +1,12 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import {
-  CloseReason, encodeFrame, parseServerMessage, PROTOCOL_VERSION,
-  type ClientMessage, type PredictionMessage, type ServerMessage,
+  CloseReason,
+  encodeFrame,
+  parseServerMessage,
+  PROTOCOL_VERSION,
+  type ClientMessage,
+  type PredictionMessage,
+  type ServerMessage,
 } from '../../shared/protocol.js';
 
 export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'incompatible';
@@ -154,14 +159,21 @@ export class ConnectionController implements ReactiveController {
     this.socket = socket;
     this.ready = false;
     socket.onopen = () => {
-      socket.send(JSON.stringify(this.mode === 'camera'
-        ? { type: 'hello', version: PROTOCOL_VERSION, mode: 'camera' }
-        : {
-          type: 'hello', version: PROTOCOL_VERSION, mode: 'canvas', canvas: this.canvasSize(),
-          // A fresh canvas gets the whole log, from its first message.
-          firstSeq: this.log[0]?.seq ?? this.seq + 1,
-          ...(this.resumeToken ? { resume: this.resumeToken } : {}),
-        }));
+      socket.send(
+        JSON.stringify(
+          this.mode === 'camera'
+            ? { type: 'hello', version: PROTOCOL_VERSION, mode: 'camera' }
+            : {
+                type: 'hello',
+                version: PROTOCOL_VERSION,
+                mode: 'canvas',
+                canvas: this.canvasSize(),
+                // A fresh canvas gets the whole log, from its first message.
+                firstSeq: this.log[0]?.seq ?? this.seq + 1,
+                ...(this.resumeToken ? { resume: this.resumeToken } : {}),
+              },
+        ),
+      );
     };
     socket.onmessage = (event) => {
       const parsed = parseServerMessage(String(event.data));

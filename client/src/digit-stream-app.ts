@@ -30,14 +30,19 @@ function overlap(a: Box, b: Box): number {
 }
 
 const HELP = {
-  draw: html`<p>Write digits on the surface with a pen, a finger or the mouse; the number appears above as you write, each digit
-    boxed: green when sure, amber when less sure, red with a ? when the reading is doubtful. Scribble over digits to erase them,
-    or use the Eraser and touch strokes. Ctrl+Z undoes, Ctrl+Shift+Z redoes. Several lines are read as several numbers.
-    Strokes drawn while the server is away are kept and read when it is back.</p>`,
-  camera: html`<p>Point the camera at a handwritten number on paper, filling much of the view, in even light. Frames are sent as
-    fast as the server reads them; the number shown changes only when two frames agree. Freeze keeps the current reading.</p>`,
-  upload: html`<p>Drop images (PNG, JPEG, WebP, GIF, TIFF, AVIF, BMP; up to 20 at a time, 20 MB each) or choose them. Each shows
-    what was read, with the confidence and the runner-up digits; a file that is not a readable image says so.</p>`,
+  draw: html`<p>
+    Write digits on the surface with a pen, a finger or the mouse; the number appears above as you write, each digit boxed: green when sure, amber when less
+    sure, red with a ? when the reading is doubtful. Scribble over digits to erase them, or use the Eraser and touch strokes. Ctrl+Z undoes, Ctrl+Shift+Z
+    redoes. Several lines are read as several numbers. Strokes drawn while the server is away are kept and read when it is back.
+  </p>`,
+  camera: html`<p>
+    Point the camera at a handwritten number on paper, filling much of the view, in even light. Frames are sent as fast as the server reads them; the number
+    shown changes only when two frames agree. Freeze keeps the current reading.
+  </p>`,
+  upload: html`<p>
+    Drop images (PNG, JPEG, WebP, GIF, TIFF, AVIF, BMP; up to 20 at a time, 20 MB each) or choose them. Each shows what was read, with the confidence and the
+    runner-up digits; a file that is not a readable image says so.
+  </p>`,
 };
 
 /** A reading unchanged this long after the pen is lifted is announced to screen readers. */
@@ -56,44 +61,190 @@ const STATUS_TEXT = {
  */
 export class DigitStreamApp extends LitElement {
   static override styles = css`
-    :host { display: flex; flex-direction: column; gap: 12px; max-width: 1600px; margin: 0 auto; padding: 12px;
-      box-sizing: border-box; min-height: 100vh; font-family: system-ui, sans-serif; color: #1d1d1f; }
-    main { display: flex; flex-direction: column; gap: 12px; flex: 1; min-height: 0; }
-    header { display: flex; align-items: center; justify-content: space-between; gap: 8px; flex-wrap: wrap; }
-    h1 { font-size: 1.1rem; margin: 0; }
-    .status { font-size: 0.85rem; padding: 2px 10px; border-radius: 999px; background: #eee; max-width: 100%; }
-    .status.open { background: #dff3e4; color: #1b5e20; }
-    .status.reconnecting, .status.incompatible { background: #fde2e1; color: #8e1b1b; }
+    :host {
+      display: flex;
+      flex-direction: column;
+      gap: 12px;
+      max-width: 1600px;
+      margin: 0 auto;
+      padding: 12px;
+      box-sizing: border-box;
+      min-height: 100vh;
+      font-family: system-ui, sans-serif;
+      color: #1d1d1f;
+    }
+    main {
+      display: flex;
+      flex-direction: column;
+      gap: 12px;
+      flex: 1;
+      min-height: 0;
+    }
+    header {
+      display: flex;
+      align-items: center;
+      justify-content: space-between;
+      gap: 8px;
+      flex-wrap: wrap;
+    }
+    h1 {
+      font-size: 1.1rem;
+      margin: 0;
+    }
+    .status {
+      font-size: 0.85rem;
+      padding: 2px 10px;
+      border-radius: 999px;
+      background: #eee;
+      max-width: 100%;
+    }
+    .status.open {
+      background: #dff3e4;
+      color: #1b5e20;
+    }
+    .status.reconnecting,
+    .status.incompatible {
+      background: #fde2e1;
+      color: #8e1b1b;
+    }
     /* The reading never changes height (more lines get a smaller font, the digit picker floats
        over the canvas), so nothing under it moves while a pen is down. */
-    .reading { position: relative; }
-    .number { font-size: clamp(2rem, 8vw, 4.5rem); font-variant-numeric: tabular-nums; letter-spacing: 0.05em; height: 1.2em;
-      line-height: 1.1; overflow: hidden; }
-    .number .line { display: block; white-space: nowrap; overflow-x: auto; overflow-y: hidden; }
-    .number button.digit { font: inherit; letter-spacing: inherit; padding: 0; border: none; background: none; color: inherit; cursor: pointer; }
-    .number .uncertain { color: #c62828; text-decoration: underline dotted; }
-    .number .corrected { color: #2962ff; }
-    .alternatives { display: flex; gap: 6px; flex-wrap: wrap; position: absolute; top: 100%; left: 0; right: 0; z-index: 2;
-      background: #fff; border: 1px solid #e2dccd; border-radius: 8px; padding: 8px; box-shadow: 0 4px 16px rgb(0 0 0 / 15%); }
-    .alternatives button { font-size: 1.2rem; min-width: 3rem; }
-    .alternatives .other { font-size: 1rem; color: #666; }
-    .placeholder { color: #5f5b53; font-size: 1rem; letter-spacing: normal; }
-    draw-canvas { flex: 1; min-height: 240px; }
-    .tools { display: flex; gap: 8px; flex-wrap: wrap; position: relative; }
-    .error.floating { position: absolute; top: 100%; right: 0; max-width: 70%; margin: 4px 0 0; padding: 4px 10px; z-index: 1;
-      background: #fde2e1; border-radius: 6px; pointer-events: none; }
-    button { font: inherit; padding: 8px 14px; border-radius: 6px; border: 1px solid #c9c3b5; background: #fff; cursor: pointer; }
-    button:focus-visible { outline: 3px solid #2962ff; outline-offset: 2px; }
-    .error { color: #8e1b1b; font-size: 0.9rem; }
-    .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; margin: 0; }
-    nav { display: flex; gap: 4px; }
-    .help { background: #fff; border: 1px solid #e2dccd; border-radius: 8px; padding: 0 12px; font-size: 0.9rem; }
-    nav button[aria-pressed=true] { background: #1d1d1f; color: #fff; border-color: #1d1d1f; }
+    .reading {
+      position: relative;
+    }
+    .number {
+      font-size: clamp(2rem, 8vw, 4.5rem);
+      font-variant-numeric: tabular-nums;
+      letter-spacing: 0.05em;
+      height: 1.2em;
+      line-height: 1.1;
+      overflow: hidden;
+    }
+    .number .line {
+      display: block;
+      white-space: nowrap;
+      overflow-x: auto;
+      overflow-y: hidden;
+    }
+    .number button.digit {
+      font: inherit;
+      letter-spacing: inherit;
+      padding: 0;
+      border: none;
+      background: none;
+      color: inherit;
+      cursor: pointer;
+    }
+    .number .uncertain {
+      color: #c62828;
+      text-decoration: underline dotted;
+    }
+    .number .corrected {
+      color: #2962ff;
+    }
+    .alternatives {
+      display: flex;
+      gap: 6px;
+      flex-wrap: wrap;
+      position: absolute;
+      top: 100%;
+      left: 0;
+      right: 0;
+      z-index: 2;
+      background: #fff;
+      border: 1px solid #e2dccd;
+      border-radius: 8px;
+      padding: 8px;
+      box-shadow: 0 4px 16px rgb(0 0 0 / 15%);
+    }
+    .alternatives button {
+      font-size: 1.2rem;
+      min-width: 3rem;
+    }
+    .alternatives .other {
+      font-size: 1rem;
+      color: #666;
+    }
+    .placeholder {
+      color: #5f5b53;
+      font-size: 1rem;
+      letter-spacing: normal;
+    }
+    draw-canvas {
+      flex: 1;
+      min-height: 240px;
+    }
+    .tools {
+      display: flex;
+      gap: 8px;
+      flex-wrap: wrap;
+      position: relative;
+    }
+    .error.floating {
+      position: absolute;
+      top: 100%;
+      right: 0;
+      max-width: 70%;
+      margin: 4px 0 0;
+      padding: 4px 10px;
+      z-index: 1;
+      background: #fde2e1;
+      border-radius: 6px;
+      pointer-events: none;
+    }
+    button {
+      font: inherit;
+      padding: 8px 14px;
+      border-radius: 6px;
+      border: 1px solid #c9c3b5;
+      background: #fff;
+      cursor: pointer;
+    }
+    button:focus-visible {
+      outline: 3px solid #2962ff;
+      outline-offset: 2px;
+    }
+    .error {
+      color: #8e1b1b;
+      font-size: 0.9rem;
+    }
+    .visually-hidden {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip-path: inset(50%);
+      white-space: nowrap;
+      margin: 0;
+    }
+    nav {
+      display: flex;
+      gap: 4px;
+    }
+    .help {
+      background: #fff;
+      border: 1px solid #e2dccd;
+      border-radius: 8px;
+      padding: 0 12px;
+      font-size: 0.9rem;
+    }
+    nav button[aria-pressed='true'] {
+      background: #1d1d1f;
+      color: #fff;
+      border-color: #1d1d1f;
+    }
   `;
 
   static override properties = {
-    mode: { state: true }, uploads: { state: true }, frozen: { state: true }, readings: { state: true }, eraser: { state: true }, help: { state: true },
-    corrections: { state: true }, picking: { state: true }, announced: { state: true },
+    mode: { state: true },
+    uploads: { state: true },
+    frozen: { state: true },
+    readings: { state: true },
+    eraser: { state: true },
+    help: { state: true },
+    corrections: { state: true },
+    picking: { state: true },
+    announced: { state: true },
   };
   /** The settled reading, for the live region. */
   declare announced: string;
@@ -193,7 +344,12 @@ export class DigitStreamApp extends LitElement {
     window.speechSynthesis.speak(new SpeechSynthesisUtterance(text.split('').join(' ')));
   }
 
-  private keep(source: ReadingEntry['source'], prediction: { text: string; lines: { digits: { confidence: number }[] }[] } | null, file?: string, corrected = false): void {
+  private keep(
+    source: ReadingEntry['source'],
+    prediction: { text: string; lines: { digits: { confidence: number }[] }[] } | null,
+    file?: string,
+    corrected = false,
+  ): void {
     if (!prediction?.text) return;
     // Keeping the number just kept (a second press, a clear after Keep) adds no second row.
     const newest = this.readings[0];
@@ -238,8 +394,9 @@ export class DigitStreamApp extends LitElement {
     if (!digit) return '';
     return html`<div class="alternatives" role="group" aria-label="Choose the digit">
       ${digit.alternatives.map((a) => html`<button @click=${() => this.correct(key, a.digit)}>${a.digit} <small>${Math.round(a.p * 100)} %</small></button>`)}
-      ${[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].filter((n) => !digit.alternatives.some((a) => a.digit === n)).map((n) =>
-        html`<button class="other" @click=${() => this.correct(key, n)}>${n}</button>`)}
+      ${[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+        .filter((n) => !digit.alternatives.some((a) => a.digit === n))
+        .map((n) => html`<button class="other" @click=${() => this.correct(key, n)}>${n}</button>`)}
     </div>`;
   }
 
@@ -250,10 +407,12 @@ export class DigitStreamApp extends LitElement {
       this.steady.push(prediction.text);
     }
     const shown = this.steady.text;
-    return html`
-      <div class="number" aria-label="Number read">${shown || html`<span class="placeholder">Point the camera at a handwritten number</span>`}</div>
-      <camera-view .prediction=${prediction} ?frozen=${this.frozen}
-        @camera-frame=${(e: CustomEvent<CameraFrameDetail>) => this.camera.sendFrame(e.detail.frame, e.detail.image)}></camera-view>
+    return html` <div class="number" aria-label="Number read">${shown || html`<span class="placeholder">Point the camera at a handwritten number</span>`}</div>
+      <camera-view
+        .prediction=${prediction}
+        ?frozen=${this.frozen}
+        @camera-frame=${(e: CustomEvent<CameraFrameDetail>) => this.camera.sendFrame(e.detail.frame, e.detail.image)}
+      ></camera-view>
       <div class="tools">
         <button aria-pressed=${this.frozen} @click=${() => this.freeze(prediction, shown)}>${this.frozen ? 'Go on reading' : 'Freeze'}</button>
         <button @click=${() => this.keep('camera', prediction ? { ...prediction, text: shown } : null)} ?disabled=${!shown}>Keep this number</button>
@@ -272,44 +431,79 @@ export class DigitStreamApp extends LitElement {
   override render() {
     const prediction = this.connection.prediction;
     const lines = prediction?.lines ?? [];
-    return html`
-      <header>
+    return html` <header>
         <h1>Digit Stream</h1>
         <nav aria-label="Mode">
           <button aria-pressed=${this.mode === 'draw'} @click=${() => this.setMode('draw')}>Draw</button>
           <button aria-pressed=${this.mode === 'camera'} @click=${() => this.setMode('camera')}>Camera</button>
           <button aria-pressed=${this.mode === 'upload'} @click=${() => this.setMode('upload')}>Upload</button>
         </nav>
-        <span class="status ${this.activeConnection.status}" role="status">${this.activeConnection.status === 'open' && this.activeConnection.pending > 0
-          ? `Catching up: ${this.activeConnection.pending} to send` : STATUS_TEXT[this.activeConnection.status]}</span>
-        <button aria-expanded=${this.help} @click=${() => { this.help = !this.help; }}>Help</button>
+        <span class="status ${this.activeConnection.status}" role="status"
+          >${
+            this.activeConnection.status === 'open' && this.activeConnection.pending > 0
+              ? `Catching up: ${this.activeConnection.pending} to send`
+              : STATUS_TEXT[this.activeConnection.status]
+          }</span
+        >
+        <button
+          aria-expanded=${this.help}
+          @click=${() => {
+            this.help = !this.help;
+          }}
+        >
+          Help
+        </button>
       </header>
       <p class="visually-hidden" aria-live="polite">${this.announced}</p>
       <main>
         ${this.help ? html`<section class="help" aria-label="Help">${HELP[this.mode]}</section>` : ''}
-        ${this.mode === 'upload' ? html`<image-upload .results=${this.uploads} @files-chosen=${this.upload}></image-upload>`
-          : this.mode === 'camera' ? this.cameraView() : this.drawing(prediction, lines)}
-        <results-list .entries=${this.readings}
-          @reading-removed=${(event: CustomEvent<{ index: number }>) => { this.readings = this.readings.filter((_, i) => i !== event.detail.index); }}
-          @readings-cleared=${() => { this.readings = []; }}></results-list>
+        ${
+          this.mode === 'upload'
+            ? html`<image-upload .results=${this.uploads} @files-chosen=${this.upload}></image-upload>`
+            : this.mode === 'camera'
+              ? this.cameraView()
+              : this.drawing(prediction, lines)
+        }
+        <results-list
+          .entries=${this.readings}
+          @reading-removed=${(event: CustomEvent<{ index: number }>) => {
+            this.readings = this.readings.filter((_, i) => i !== event.detail.index);
+          }}
+          @readings-cleared=${() => {
+            this.readings = [];
+          }}
+        ></results-list>
       </main>`;
   }
 
   private drawing(prediction: DigitStreamApp['connection']['prediction'], lines: NonNullable<DigitStreamApp['connection']['prediction']>['lines']) {
     return html`
       <div class="reading">
-      <div class="number" aria-label="Number read">
-        ${lines.length === 0
-          ? html`<span class="placeholder">Write a number below</span>`
-          : lines.map((line) => html`<span class="line" style=${styleMap({ fontSize: `${(1 / lines.length).toFixed(3)}em` })}>${line.digits.map((d) => {
-            const key = d.box;
-            const corrected = this.correctionFor(key);
-            return html`<button class="digit ${d.uncertain && corrected === undefined ? 'uncertain' : ''} ${corrected !== undefined ? 'corrected' : ''}"
-              aria-label="${corrected ?? d.digit}, ${Math.round(d.confidence * 100)} % sure: choose another digit"
-              @click=${() => { this.picking = this.picking && overlap(this.picking, key) >= 0.8 ? null : key; }}>${corrected ?? d.digit}</button>`;
-          })}</span>`)}
-      </div>
-      ${this.picking ? this.alternatives(lines) : ''}
+        <div class="number" aria-label="Number read">
+          ${
+            lines.length === 0
+              ? html`<span class="placeholder">Write a number below</span>`
+              : lines.map(
+                  (line) =>
+                    html`<span class="line" style=${styleMap({ fontSize: `${(1 / lines.length).toFixed(3)}em` })}
+                      >${line.digits.map((d) => {
+                        const key = d.box;
+                        const corrected = this.correctionFor(key);
+                        return html`<button
+                          class="digit ${d.uncertain && corrected === undefined ? 'uncertain' : ''} ${corrected !== undefined ? 'corrected' : ''}"
+                          aria-label="${corrected ?? d.digit}, ${Math.round(d.confidence * 100)} % sure: choose another digit"
+                          @click=${() => {
+                            this.picking = this.picking && overlap(this.picking, key) >= 0.8 ? null : key;
+                          }}
+                        >
+                          ${corrected ?? d.digit}
+                        </button>`;
+                      })}</span
+                    >`,
+                )
+          }
+        </div>
+        ${this.picking ? this.alternatives(lines) : ''}
       </div>
       <!-- Tools above the canvas, in view at every size; errors float over the canvas's corner, so nothing pushes it down mid-stroke. -->
       <div class="tools">
@@ -317,9 +511,21 @@ export class DigitStreamApp extends LitElement {
         <button @click=${() => this.apply({ type: 'redo' })}>Redo</button>
         <button @click=${this.clearCanvas}>Clear</button>
         <button @click=${this.copy} ?disabled=${!prediction?.text}>Copy number</button>
-        <button @click=${() => this.keep('draw', prediction ? { ...prediction, text: this.correctedText(prediction) } : null, undefined, this.correctedText(prediction) !== prediction?.text)} ?disabled=${!prediction?.text}>Keep this number</button>
+        <button
+          @click=${() => this.keep('draw', prediction ? { ...prediction, text: this.correctedText(prediction) } : null, undefined, this.correctedText(prediction) !== prediction?.text)}
+          ?disabled=${!prediction?.text}
+        >
+          Keep this number
+        </button>
         <button @click=${() => this.speak(this.correctedText(prediction))} ?disabled=${!prediction?.text || !('speechSynthesis' in window)}>Read aloud</button>
-        <button aria-pressed=${this.eraser} @click=${() => { this.eraser = !this.eraser; }}>Eraser</button>
+        <button
+          aria-pressed=${this.eraser}
+          @click=${() => {
+            this.eraser = !this.eraser;
+          }}
+        >
+          Eraser
+        </button>
         ${this.connection.lastError ? html`<p class="error floating" role="alert">${this.connection.lastError.message}</p>` : ''}
       </div>
       <draw-canvas
@@ -329,7 +535,8 @@ export class DigitStreamApp extends LitElement {
         @canvas-size=${this.onCanvasSize}
         @stroke-begin=${this.onStroke}
         @stroke-points=${this.onStroke}
-        @stroke-end=${this.onStroke}></draw-canvas>
+        @stroke-end=${this.onStroke}
+      ></draw-canvas>
     `;
   }
 
@@ -344,7 +551,7 @@ export class DigitStreamApp extends LitElement {
     let failure: string | undefined;
     try {
       const response = await fetch('/api/recognize', { method: 'POST', body });
-      const json = await response.json() as { results?: typeof answers; error?: { message: string } };
+      const json = (await response.json()) as { results?: typeof answers; error?: { message: string } };
       answers = json.results ?? [];
       failure = json.error?.message;
     } catch {
@@ -404,13 +611,27 @@ export class DigitStreamApp extends LitElement {
   private apply(message: Parameters<ConnectionController['send']>[0]): void {
     try {
       switch (message.type) {
-        case 'stroke-begin': this.board.begin(message.stroke, message.point); break;
-        case 'stroke-points': this.board.append(message.stroke, message.points); break;
-        case 'stroke-end': this.board.end(message.stroke); break;
-        case 'undo': if (!this.board.undo()) return; break;
-        case 'redo': if (!this.board.redo()) return; break;
-        case 'clear': this.board.clear(); break;
-        case 'erase': this.board.erase(message.strokes); break;
+        case 'stroke-begin':
+          this.board.begin(message.stroke, message.point);
+          break;
+        case 'stroke-points':
+          this.board.append(message.stroke, message.points);
+          break;
+        case 'stroke-end':
+          this.board.end(message.stroke);
+          break;
+        case 'undo':
+          if (!this.board.undo()) return;
+          break;
+        case 'redo':
+          if (!this.board.redo()) return;
+          break;
+        case 'clear':
+          this.board.clear();
+          break;
+        case 'erase':
+          this.board.erase(message.strokes);
+          break;
       }
     } catch (error) {
       if (error instanceof BoardError) return;

@@ -22,11 +22,28 @@ const FLAGGED = '#c62828';
  */
 export class DrawCanvas extends LitElement {
   static override styles = css`
-    :host { display: block; position: relative; touch-action: none; user-select: none; }
-    canvas { display: block; width: 100%; height: 100%; background: #fffdf7; border-radius: 8px; cursor: crosshair;
-      box-shadow: inset 0 0 0 1px #d8d2c4; }
+    :host {
+      display: block;
+      position: relative;
+      touch-action: none;
+      user-select: none;
+    }
+    canvas {
+      display: block;
+      width: 100%;
+      height: 100%;
+      background: #fffdf7;
+      border-radius: 8px;
+      cursor: crosshair;
+      box-shadow: inset 0 0 0 1px #d8d2c4;
+    }
     /* An eraser-sized ring: what is under it goes. */
-    :host([erasing]) canvas { cursor: url('data:image/svg+xml;utf8,<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24"><circle cx="12" cy="12" r="10" fill="white" fill-opacity="0.6" stroke="black" stroke-width="1.5"/></svg>') 12 12, cell; }
+    :host([erasing]) canvas {
+      cursor:
+        url('data:image/svg+xml;utf8,<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24"><circle cx="12" cy="12" r="10" fill="white" fill-opacity="0.6" stroke="black" stroke-width="1.5"/></svg>')
+          12 12,
+        cell;
+    }
   `;
 
   static override properties = {
@@ -60,7 +77,11 @@ export class DrawCanvas extends LitElement {
   override render() {
     return html`<canvas
       aria-label="Writing area: write digits here"
-      @pointerdown=${this.down} @pointermove=${this.move} @pointerup=${this.up} @pointercancel=${this.up}></canvas>`;
+      @pointerdown=${this.down}
+      @pointermove=${this.move}
+      @pointerup=${this.up}
+      @pointercancel=${this.up}
+    ></canvas>`;
   }
 
   override firstUpdated(): void {

@@ -20,21 +20,86 @@ export interface UploadResult {
  */
 export class ImageUpload extends LitElement {
   static override styles = css`
-    :host { display: block; }
-    .drop { border: 2px dashed #b9b2a2; border-radius: 8px; padding: 24px; text-align: center; background: #fffdf7; }
-    .drop.over { border-color: #2962ff; background: #eef3ff; }
-    label.pick { display: inline-block; margin-top: 8px; padding: 8px 14px; border: 1px solid #c9c3b5; border-radius: 6px; background: #fff; cursor: pointer; }
-    label.pick:focus-within { outline: 3px solid #2962ff; outline-offset: 2px; }
-    input[type=file] { position: absolute; width: 1px; height: 1px; opacity: 0; }
-    ul { list-style: none; padding: 0; margin: 16px 0 0; display: grid; gap: 16px; grid-template-columns: repeat(auto-fill, minmax(min(100%, 280px), 1fr)); }
-    li { background: #fff; border: 1px solid #e2dccd; border-radius: 8px; padding: 10px; min-width: 0; }
-    .frame { position: relative; }
-    .frame img, .frame svg { display: block; width: 100%; height: auto; }
-    .frame svg { position: absolute; inset: 0; height: 100%; }
-    .name { font-size: 0.8rem; color: #666; overflow-wrap: anywhere; }
-    .text { font-size: 1.6rem; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
-    .failed { color: #8e1b1b; }
-    .digits { font-size: 0.8rem; color: #444; overflow-wrap: anywhere; }
+    :host {
+      display: block;
+    }
+    .drop {
+      border: 2px dashed #b9b2a2;
+      border-radius: 8px;
+      padding: 24px;
+      text-align: center;
+      background: #fffdf7;
+    }
+    .drop.over {
+      border-color: #2962ff;
+      background: #eef3ff;
+    }
+    label.pick {
+      display: inline-block;
+      margin-top: 8px;
+      padding: 8px 14px;
+      border: 1px solid #c9c3b5;
+      border-radius: 6px;
+      background: #fff;
+      cursor: pointer;
+    }
+    label.pick:focus-within {
+      outline: 3px solid #2962ff;
+      outline-offset: 2px;
+    }
+    input[type='file'] {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      opacity: 0;
+    }
+    ul {
+      list-style: none;
+      padding: 0;
+      margin: 16px 0 0;
+      display: grid;
+      gap: 16px;
+      grid-template-columns: repeat(auto-fill, minmax(min(100%, 280px), 1fr));
+    }
+    li {
+      background: #fff;
+      border: 1px solid #e2dccd;
+      border-radius: 8px;
+      padding: 10px;
+      min-width: 0;
+    }
+    .frame {
+      position: relative;
+    }
+    .frame img,
+    .frame svg {
+      display: block;
+      width: 100%;
+      height: auto;
+    }
+    .frame svg {
+      position: absolute;
+      inset: 0;
+      height: 100%;
+    }
+    .name {
+      font-size: 0.8rem;
+      color: #666;
+      overflow-wrap: anywhere;
+    }
+    .text {
+      font-size: 1.6rem;
+      font-variant-numeric: tabular-nums;
+      overflow-wrap: anywhere;
+    }
+    .failed {
+      color: #8e1b1b;
+    }
+    .digits {
+      font-size: 0.8rem;
+      color: #444;
+      overflow-wrap: anywhere;
+    }
   `;
 
   static override properties = { results: { attribute: false }, over: { state: true } };
@@ -55,30 +120,63 @@ export class ImageUpload extends LitElement {
 
   override render() {
     return html`
-      <div class="drop ${this.over ? 'over' : ''}"
-        @dragover=${(e: DragEvent) => { e.preventDefault(); this.over = true; }}
-        @dragleave=${() => { this.over = false; }}
-        @drop=${(e: DragEvent) => { e.preventDefault(); this.over = false; this.choose(e.dataTransfer?.files); }}>
+      <div
+        class="drop ${this.over ? 'over' : ''}"
+        @dragover=${(e: DragEvent) => {
+          e.preventDefault();
+          this.over = true;
+        }}
+        @dragleave=${() => {
+          this.over = false;
+        }}
+        @drop=${(e: DragEvent) => {
+          e.preventDefault();
+          this.over = false;
+          this.choose(e.dataTransfer?.files);
+        }}
+      >
         <div>Drop images of handwritten numbers here</div>
-        <label class="pick">Choose images…
+        <label class="pick"
+          >Choose images…
           <input type="file" accept="image/*" multiple @change=${(e: Event) => this.choose((e.target as HTMLInputElement).files)} />
         </label>
       </div>
       <ul aria-live="polite">
-        ${this.results.map((r) => html`<li>
-          <div class="name">${r.name}</div>
-          ${r.state === 'failed' ? html`<p class="failed" role="alert">${r.error}</p>` : html`
-            <div class="frame">
-              <img src=${r.preview} alt="Upload ${r.name}" />
-              ${r.width && r.digits ? svg`<svg viewBox="0 0 ${r.width} ${r.height}" preserveAspectRatio="none" aria-hidden="true">
-                ${r.digits.map((d) => svg`<rect x=${d.box[0]} y=${d.box[1]} width=${d.box[2]} height=${d.box[3]} fill="none"
-                  stroke=${d.uncertain ? '#c62828' : d.confidence < 0.95 ? '#b26a00' : '#1b7f3b'} stroke-width=${Math.max(1, r.width! / 300)} />`)}
-              </svg>` : ''}
-            </div>
-            <div class="text">${r.state === 'reading' ? '…' : r.text || 'no digits found'}</div>
-            <div class="digits">${(r.digits ?? []).map((d) =>
-              `${d.digit}: ${Math.round(d.confidence * 100)} %${d.uncertain ? ', unsure' : ''} (else ${d.alternatives.slice(1).map((a) => `${a.digit}: ${Math.round(a.p * 100)} %`).join(', ')})`).join(' · ')}</div>`}
-        </li>`)}
+        ${this.results.map(
+          (r) =>
+            html`<li>
+              <div class="name">${r.name}</div>
+              ${
+                r.state === 'failed'
+                  ? html`<p class="failed" role="alert">${r.error}</p>`
+                  : html` <div class="frame">
+                        <img src=${r.preview} alt="Upload ${r.name}" />
+                        ${
+                          r.width && r.digits
+                            ? svg`<svg viewBox="0 0 ${r.width} ${r.height}" preserveAspectRatio="none" aria-hidden="true">
+                ${r.digits.map(
+                  (d) => svg`<rect x=${d.box[0]} y=${d.box[1]} width=${d.box[2]} height=${d.box[3]} fill="none"
+                  stroke=${d.uncertain ? '#c62828' : d.confidence < 0.95 ? '#b26a00' : '#1b7f3b'} stroke-width=${Math.max(1, r.width! / 300)} />`,
+                )}
+              </svg>`
+                            : ''
+                        }
+                      </div>
+                      <div class="text">${r.state === 'reading' ? '…' : r.text || 'no digits found'}</div>
+                      <div class="digits">
+                        ${(r.digits ?? [])
+                          .map(
+                            (d) =>
+                              `${d.digit}: ${Math.round(d.confidence * 100)} %${d.uncertain ? ', unsure' : ''} (else ${d.alternatives
+                                .slice(1)
+                                .map((a) => `${a.digit}: ${Math.round(a.p * 100)} %`)
+                                .join(', ')})`,
+                          )
+                          .join(' · ')}
+                      </div>`
+              }
+            </li>`,
+        )}
       </ul>
     `;
   }

@@ -18,7 +18,9 @@ function csvField(value: string): string {
 }
 
 export function toCsv(entries: readonly ReadingEntry[]): string {
-  const rows = entries.map((e) => [e.time, e.source, e.text.replace(/\n/g, ' '), e.confidence.toFixed(4), e.corrected ? 'yes' : 'no', e.file ?? ''].map(csvField).join(','));
+  const rows = entries.map((e) =>
+    [e.time, e.source, e.text.replace(/\n/g, ' '), e.confidence.toFixed(4), e.corrected ? 'yes' : 'no', e.file ?? ''].map(csvField).join(','),
+  );
   return ['time,source,number,confidence,corrected,file', ...rows].join('\n') + '\n';
 }
 
@@ -31,14 +33,52 @@ export function toCsv(entries: readonly ReadingEntry[]): string {
  */
 export class ResultsList extends LitElement {
   static override styles = css`
-    :host { display: block; font-size: 0.9rem; }
-    table { border-collapse: collapse; width: 100%; }
-    th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #e2dccd; overflow-wrap: anywhere; }
-    td.number { font-variant-numeric: tabular-nums; font-size: 1.1rem; }
-    .actions { display: flex; gap: 8px; flex-wrap: wrap; margin: 8px 0; align-items: center; }
-    button { font: inherit; padding: 6px 12px; border-radius: 6px; border: 1px solid #c9c3b5; background: #fff; cursor: pointer; }
-    h2 { font-size: 1rem; margin: 0; }
-    .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+    :host {
+      display: block;
+      font-size: 0.9rem;
+    }
+    table {
+      border-collapse: collapse;
+      width: 100%;
+    }
+    th,
+    td {
+      text-align: left;
+      padding: 4px 8px;
+      border-bottom: 1px solid #e2dccd;
+      overflow-wrap: anywhere;
+    }
+    td.number {
+      font-variant-numeric: tabular-nums;
+      font-size: 1.1rem;
+    }
+    .actions {
+      display: flex;
+      gap: 8px;
+      flex-wrap: wrap;
+      margin: 8px 0;
+      align-items: center;
+    }
+    button {
+      font: inherit;
+      padding: 6px 12px;
+      border-radius: 6px;
+      border: 1px solid #c9c3b5;
+      background: #fff;
+      cursor: pointer;
+    }
+    h2 {
+      font-size: 1rem;
+      margin: 0;
+    }
+    .visually-hidden {
+      position: absolute;
+      width: 1px;
+      height: 1px;
+      overflow: hidden;
+      clip-path: inset(50%);
+      white-space: nowrap;
+    }
   `;
 
   static override properties = { entries: { attribute: false } };
@@ -61,19 +101,41 @@ export class ResultsList extends LitElement {
 
   override render() {
     if (this.entries.length === 0) return html``;
-    return html`
-      <div class="actions">
+    return html` <div class="actions">
         <h2>Numbers read (${this.entries.length})</h2>
         <button @click=${() => this.download('csv')}>Download CSV</button>
         <button @click=${() => this.download('json')}>Download JSON</button>
         <button @click=${() => this.dispatchEvent(new CustomEvent('readings-cleared', { bubbles: true, composed: true }))}>Clear list</button>
       </div>
       <table>
-        <thead><tr><th>Time</th><th>From</th><th>Number</th><th>Least sure digit</th><th><span class="visually-hidden">Remove</span></th></tr></thead>
-        <tbody>${this.entries.map((e, index) => html`<tr>
-          <td>${new Date(e.time).toLocaleTimeString()}</td><td>${e.source}${e.file ? ` (${e.file})` : ''}</td>
-          <td class="number">${e.text}${e.corrected ? ' (corrected)' : ''}</td><td>${Math.round(e.confidence * 100)} %</td>
-          <td><button aria-label=${`Remove ${e.text.replace(/\n/g, ' ')}`} @click=${() => this.dispatchEvent(new CustomEvent('reading-removed', { detail: { index }, bubbles: true, composed: true }))}>Remove</button></td></tr>`)}</tbody>
+        <thead>
+          <tr>
+            <th>Time</th>
+            <th>From</th>
+            <th>Number</th>
+            <th>Least sure digit</th>
+            <th><span class="visually-hidden">Remove</span></th>
+          </tr>
+        </thead>
+        <tbody>
+          ${this.entries.map(
+            (e, index) =>
+              html`<tr>
+                <td>${new Date(e.time).toLocaleTimeString()}</td>
+                <td>${e.source}${e.file ? ` (${e.file})` : ''}</td>
+                <td class="number">${e.text}${e.corrected ? ' (corrected)' : ''}</td>
+                <td>${Math.round(e.confidence * 100)} %</td>
+                <td>
+                  <button
+                    aria-label=${`Remove ${e.text.replace(/\n/g, ' ')}`}
+                    @click=${() => this.dispatchEvent(new CustomEvent('reading-removed', { detail: { index }, bubbles: true, composed: true }))}
+                  >
+                    Remove
+                  </button>
+                </td>
+              </tr>`,
+          )}
+        </tbody>
       </table>`;
   }
 }

@@ -12,11 +12,16 @@ export function isScratchOut(points: readonly Point[]): boolean {
   if (points.length < 8) return false;
   let reversals = 0;
   let direction = 0;
-  let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
+  let minX = Infinity,
+    maxX = -Infinity,
+    minY = Infinity,
+    maxY = -Infinity;
   for (let i = 1; i < points.length; i++) {
     const dx = points[i][0] - points[i - 1][0];
-    minX = Math.min(minX, points[i][0]); maxX = Math.max(maxX, points[i][0]);
-    minY = Math.min(minY, points[i][1]); maxY = Math.max(maxY, points[i][1]);
+    minX = Math.min(minX, points[i][0]);
+    maxX = Math.max(maxX, points[i][0]);
+    minY = Math.min(minY, points[i][1]);
+    maxY = Math.max(maxY, points[i][1]);
     if (Math.abs(dx) < 2) continue;
     const sign = Math.sign(dx);
     if (direction !== 0 && sign !== direction) reversals++;

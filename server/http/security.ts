@@ -42,7 +42,10 @@ export function setSecurityHeaders(response: ServerResponse, config: Pick<Server
 export function originAllowed(request: IncomingMessage, config: Pick<ServerConfig, 'allowedOrigins'>): boolean {
   const origin = request.headers.origin;
   if (origin === undefined) return true;
-  const allowed = config.allowedOrigins.split(',').map((o) => o.trim()).filter(Boolean);
+  const allowed = config.allowedOrigins
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   if (allowed.includes('*') || allowed.includes(origin)) return true;
   try {
     // "null" (sandboxed frames, file: pages) does not parse and is refused.

@@ -82,7 +82,6 @@ const STATUS: Record<string, number> = {
   [UploadErrorCode.FileTooLarge]: 413,
 };
 
-
 export interface FileResult {
   file: string;
   status: number;
@@ -109,19 +108,38 @@ function counted(metrics: Metrics, result: FileResult): FileResult {
  * answer: a server that closes on an unread body makes most clients report a broken connection
  * instead of the reason. A larger body is not read: the connection closes after the answer.
  */
-export function refuseUpload(request: IncomingMessage, response: ServerResponse, config: ServerConfig, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+export function refuseUpload(
+  request: IncomingMessage,
+  response: ServerResponse,
+  config: ServerConfig,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
   const declared = Number(request.headers['content-length'] ?? Number.NaN);
   if (request.complete || (Number.isFinite(declared) && declared <= config.uploadMaxRequestBytes)) {
     const slow = setTimeout(() => request.destroy(), config.uploadTimeoutMs);
-    request.on('end', () => clearTimeout(slow)).on('close', () => clearTimeout(slow)).resume();
+    request
+      .on('end', () => clearTimeout(slow))
+      .on('close', () => clearTimeout(slow))
+      .resume();
   } else {
     response.setHeader('connection', 'close');
   }
   sendJson(response, status, { error: { code, message } });
 }
 
-export function handleUpload(request: IncomingMessage, response: ServerResponse, pool: RecognitionPool, config: ServerConfig, logger: Logger, metrics: Metrics, admission: UploadAdmission): void {
+export function handleUpload(
+  request: IncomingMessage,
+  response: ServerResponse,
+  pool: RecognitionPool,
+  config: ServerConfig,
+  logger: Logger,
+  metrics: Metrics,
+  admission: UploadAdmission,
+): void {
   const contentType = request.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(contentType)) {
     refuseUpload(request, response, config, 415, UploadErrorCode.NotMultipart, 'send the images as multipart/form-data (one or more file fields)');
@@ -129,15 +147,34 @@ export function handleUpload(request: IncomingMessage, response: ServerResponse,
   }
   const declared = Number(request.headers['content-length'] ?? 0);
   if (declared > config.uploadMaxRequestBytes) {
-    refuseUpload(request, response, config, 413, UploadErrorCode.RequestTooLarge, `the request is ${declared} bytes; at most ${config.uploadMaxRequestBytes} are read: send fewer or smaller images`);
+    refuseUpload(
+      request,
+      response,
+      config,
+      413,
+      UploadErrorCode.RequestTooLarge,
+      `the request is ${declared} bytes; at most ${config.uploadMaxRequestBytes} are read: send fewer or smaller images`,
+    );
     return;
   }
   const address = request.socket.remoteAddress ?? 'unknown';
   const place = admission.enter(address);
   if (place !== 'ok') {
     metrics.errors.inc({ code: place === 'busy' ? RecognitionErrorCode.Busy : UploadErrorCode.TooManyUploads });
-    if (place === 'busy') refuseUpload(request, response, config, 503, RecognitionErrorCode.Busy, `${config.uploadsMax} uploads are being read; try again shortly`, { 'retry-after': '1' });
-    else refuseUpload(request, response, config, 429, UploadErrorCode.TooManyUploads, `${config.uploadsPerAddressMax} uploads from this address are being read; wait for their answers before sending more`, { 'retry-after': '1' });
+    if (place === 'busy')
+      refuseUpload(request, response, config, 503, RecognitionErrorCode.Busy, `${config.uploadsMax} uploads are being read; try again shortly`, {
+        'retry-after': '1',
+      });
+    else
+      refuseUpload(
+        request,
+        response,
+        config,
+        429,
+        UploadErrorCode.TooManyUploads,
+        `${config.uploadsPerAddressMax} uploads from this address are being read; wait for their answers before sending more`,
+        { 'retry-after': '1' },
+      );
     return;
   }
   // Armed now, so that every way out below clears it; what it does is defined further down.
@@ -201,28 +238,38 @@ export function handleUpload(request: IncomingMessage, response: ServerResponse,
       truncated = true;
       chunks.length = 0;
     });
-    results.push(new Promise<FileResult>((resolve) => {
-      stream.on('error', (error: Error) => resolve(failure(name, UploadErrorCode.BadRequest, error.message)));
-      stream.on('close', () => {
-        if (truncated) {
-          resolve(failure(name, UploadErrorCode.FileTooLarge, `larger than the ${config.uploadMaxFileBytes} bytes allowed per file`));
-          return;
-        }
-        const bytes = new Uint8Array(Buffer.concat(chunks));
-        chunks.length = 0;
-        const stopTimer = metrics.recognitionSeconds.startTimer({ mode: 'upload' });
-        inPool(() => pool.recognizeImage(bytes, 'upload'))
-          .then(({ result, ms }) => {
-            stopTimer();
-            metrics.predictions.inc({ mode: 'upload' });
-            resolve({ file: name, status: 200, text: result.text, digits: result.digits, width: result.width, height: result.height, ms: Math.round(ms * 10) / 10 });
-          })
-          .catch((error: unknown) => {
-            const code = error instanceof RecognitionError ? error.code : RecognitionErrorCode.Internal;
-            resolve(failure(name, code, (error as Error).message));
-          });
-      });
-    }));
+    results.push(
+      new Promise<FileResult>((resolve) => {
+        stream.on('error', (error: Error) => resolve(failure(name, UploadErrorCode.BadRequest, error.message)));
+        stream.on('close', () => {
+          if (truncated) {
+            resolve(failure(name, UploadErrorCode.FileTooLarge, `larger than the ${config.uploadMaxFileBytes} bytes allowed per file`));
+            return;
+          }
+          const bytes = new Uint8Array(Buffer.concat(chunks));
+          chunks.length = 0;
+          const stopTimer = metrics.recognitionSeconds.startTimer({ mode: 'upload' });
+          inPool(() => pool.recognizeImage(bytes, 'upload'))
+            .then(({ result, ms }) => {
+              stopTimer();
+              metrics.predictions.inc({ mode: 'upload' });
+              resolve({
+                file: name,
+                status: 200,
+                text: result.text,
+                digits: result.digits,
+                width: result.width,
+                height: result.height,
+                ms: Math.round(ms * 10) / 10,
+              });
+            })
+            .catch((error: unknown) => {
+              const code = error instanceof RecognitionError ? error.code : RecognitionErrorCode.Internal;
+              resolve(failure(name, code, (error as Error).message));
+            });
+        });
+      }),
+    );
   });
   parser.on('filesLimit', () => {
     tooManyFiles = true;

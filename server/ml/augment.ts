@@ -69,14 +69,15 @@ export function augmentDigit(pixels: Uint8Array, random: Random, options: Augmen
     const sx = scale * Math.sqrt(aspect);
     const sy = scale / Math.sqrt(aspect);
     // Rotation · shear · scale about the digit's centre, landing at the canvas centre.
-    const cos = Math.cos(angle), sin = Math.sin(angle);
-    const a = cos * sx, b = (cos * shear - sin) * sy;
-    const c = sin * sx, d = (sin * shear + cos) * sy;
-    const centre = size / 2, target = CANVAS / 2;
-    const transform = cv.matFromArray(2, 3, cv.CV_64F, [
-      a, b, target - a * centre - b * centre,
-      c, d, target - c * centre - d * centre,
-    ]);
+    const cos = Math.cos(angle),
+      sin = Math.sin(angle);
+    const a = cos * sx,
+      b = (cos * shear - sin) * sy;
+    const c = sin * sx,
+      d = (sin * shear + cos) * sy;
+    const centre = size / 2,
+      target = CANVAS / 2;
+    const transform = cv.matFromArray(2, 3, cv.CV_64F, [a, b, target - a * centre - b * centre, c, d, target - c * centre - d * centre]);
     cv.warpAffine(large, warped, transform, new cv.Size(CANVAS, CANVAS), cv.INTER_LINEAR, cv.BORDER_CONSTANT, new cv.Scalar(0));
     transform.delete();
 
@@ -134,15 +135,22 @@ function shift(input: Float32Array, dx: number, dy: number): Float32Array {
 
 /** An MNIST digit cut to its ink: width x height values in 0..1. */
 function inkCrop(pixels: Uint8Array): { values: Float32Array; width: number; height: number } {
-  let top = MODEL_INPUT_SIZE, bottom = -1, left = MODEL_INPUT_SIZE, right = -1;
+  let top = MODEL_INPUT_SIZE,
+    bottom = -1,
+    left = MODEL_INPUT_SIZE,
+    right = -1;
   for (let y = 0; y < MODEL_INPUT_SIZE; y++) {
     for (let x = 0; x < MODEL_INPUT_SIZE; x++) {
       if (pixels[y * MODEL_INPUT_SIZE + x] > 30) {
-        top = Math.min(top, y); bottom = Math.max(bottom, y); left = Math.min(left, x); right = Math.max(right, x);
+        top = Math.min(top, y);
+        bottom = Math.max(bottom, y);
+        left = Math.min(left, x);
+        right = Math.max(right, x);
       }
     }
   }
-  const width = right - left + 1, height = bottom - top + 1;
+  const width = right - left + 1,
+    height = bottom - top + 1;
   const values = new Float32Array(width * height);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) values[y * width + x] = pixels[(top + y) * MODEL_INPUT_SIZE + left + x] / 255;
   return { values, width, height };
@@ -157,7 +165,8 @@ function inkCrop(pixels: Uint8Array): { values: Float32Array; width: number; hei
 export function notOneDigit(set: DigitSet, random: Random): Float32Array {
   const pick = () => inkCrop(digitPixels(set, Math.floor(random() * set.labels.length)));
   if (random() < 0.5) {
-    const a = pick(), b = pick();
+    const a = pick(),
+      b = pick();
     const gap = Math.round(uniform(random, -0.25, 0.05) * Math.max(a.height, b.height));
     const width = Math.max(a.width, a.width + gap + b.width, 1);
     const height = Math.max(a.height, b.height);
@@ -166,7 +175,8 @@ export function notOneDigit(set: DigitSet, random: Random): Float32Array {
       const top = Math.floor((height - crop.height) / 2 + uniform(random, -0.1, 0.1) * (height - crop.height));
       for (let y = 0; y < crop.height; y++) {
         for (let x = 0; x < crop.width; x++) {
-          const tx = left + x, ty = top + y;
+          const tx = left + x,
+            ty = top + y;
           if (tx >= 0 && tx < width && ty >= 0 && ty < height) canvas[ty * width + tx] = Math.max(canvas[ty * width + tx], crop.values[y * crop.width + x]);
         }
       }
@@ -182,7 +192,8 @@ export function notOneDigit(set: DigitSet, random: Random): Float32Array {
     if (digit.width < 0.5 * digit.height) continue;
     const cut = Math.round(uniform(random, 0.25, 0.75) * digit.width);
     const keepLeft = random() < 0.5;
-    const from = keepLeft ? 0 : cut, to = keepLeft ? cut : digit.width;
+    const from = keepLeft ? 0 : cut,
+      to = keepLeft ? cut : digit.width;
     if (to - from < 2) continue;
     const piece = new Float32Array((to - from) * digit.height);
     for (let y = 0; y < digit.height; y++) for (let x = from; x < to; x++) piece[y * (to - from) + x - from] = digit.values[y * digit.width + x];

@@ -43,8 +43,15 @@ export interface ComposedImage {
 }
 
 const base: ComposeSpec = {
-  length: [1, 10], lines: 1, height: [28, 64], gap: [0.15, 0.6], slant: [0, 0], thickness: [0, 0],
-  lightOnDark: 0, noise: 0, photo: false,
+  length: [1, 10],
+  lines: 1,
+  height: [28, 64],
+  gap: [0.15, 0.6],
+  slant: [0, 0],
+  thickness: [0, 0],
+  lightOnDark: 0,
+  noise: 0,
+  photo: false,
 };
 
 export const SETS: Record<string, ComposeSpec> = {
@@ -70,16 +77,29 @@ interface PlacedDigit {
 /** One MNIST digit cut to its ink, scaled to `height`, thickened or thinned. */
 function scaledDigit(set: DigitSet, index: number, height: number, thickness: number): PlacedDigit {
   const pixels = digitPixels(set, index);
-  let top = 28, bottom = -1, left = 28, right = -1;
-  for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) {
-    if (pixels[y * 28 + x] > 30) {
-      top = Math.min(top, y); bottom = Math.max(bottom, y); left = Math.min(left, x); right = Math.max(right, x);
+  let top = 28,
+    bottom = -1,
+    left = 28,
+    right = -1;
+  for (let y = 0; y < 28; y++)
+    for (let x = 0; x < 28; x++) {
+      if (pixels[y * 28 + x] > 30) {
+        top = Math.min(top, y);
+        bottom = Math.max(bottom, y);
+        left = Math.min(left, x);
+        right = Math.max(right, x);
+      }
     }
-  }
-  const cropWidth = right - left + 1, cropHeight = bottom - top + 1;
+  const cropWidth = right - left + 1,
+    cropHeight = bottom - top + 1;
   const width = Math.max(1, Math.round((cropWidth * height) / cropHeight));
   return withMats(2, (resized, adjusted) => {
-    const source = cv.matFromArray(28, 28, cv.CV_32F, Float32Array.from(pixels, (v) => v / 255));
+    const source = cv.matFromArray(
+      28,
+      28,
+      cv.CV_32F,
+      Float32Array.from(pixels, (v) => v / 255),
+    );
     const crop = source.roi(new cv.Rect(left, top, cropWidth, cropHeight));
     cv.resize(crop, resized, new cv.Size(width, height), 0, 0, cv.INTER_LINEAR);
     crop.delete();
@@ -120,13 +140,16 @@ function composeLine(set: DigitSet, random: Random, spec: ComposeSpec, digitHeig
   const owners = new Int16Array(width * height).fill(-1);
   digits.forEach((d, i) => {
     const { x: ox, y: oy } = positions[i];
-    for (let yy = 0; yy < d.height; yy++) for (let xx = 0; xx < d.width; xx++) {
-      const tx = ox + xx, ty = oy + yy, value = d.ink[yy * d.width + xx];
-      if (tx >= 0 && tx < width && ty >= 0 && ty < height && value > 0 && value > ink[ty * width + tx]) {
-        ink[ty * width + tx] = value;
-        owners[ty * width + tx] = i;
+    for (let yy = 0; yy < d.height; yy++)
+      for (let xx = 0; xx < d.width; xx++) {
+        const tx = ox + xx,
+          ty = oy + yy,
+          value = d.ink[yy * d.width + xx];
+        if (tx >= 0 && tx < width && ty >= 0 && ty < height && value > 0 && value > ink[ty * width + tx]) {
+          ink[ty * width + tx] = value;
+          owners[ty * width + tx] = i;
+        }
       }
-    }
   });
   return { ink, owners, width, height, text: digits.map((d) => d.label).join('') };
 }
@@ -142,12 +165,14 @@ export async function composeNumber(set: DigitSet, random: Random, spec: Compose
   const height = lineImages.reduce((sum, l) => sum + l.height, 0) + lineGap * (spec.lines - 1) + 2 * margin;
   let ink: Float32Array = new Float32Array(width * height);
   const inkOwners = new Int16Array(width * height).fill(-1);
-  let top = margin, digitsBefore = 0;
+  let top = margin,
+    digitsBefore = 0;
   for (const line of lineImages) {
     const left = margin + Math.floor(random() * Math.max(1, width - 2 * margin - slantRoom - line.width));
     for (let y = 0; y < line.height; y++) {
       for (let x = 0; x < line.width; x++) {
-        const at = (top + y) * width + left + Math.floor(slantRoom / 2) + x, owner = line.owners[y * line.width + x];
+        const at = (top + y) * width + left + Math.floor(slantRoom / 2) + x,
+          owner = line.owners[y * line.width + x];
         ink[at] = line.ink[y * line.width + x];
         inkOwners[at] = owner < 0 ? -1 : digitsBefore + owner;
       }
@@ -157,13 +182,14 @@ export async function composeNumber(set: DigitSet, random: Random, spec: Compose
   }
   let owners: Int16Array = inkOwners;
   if (slant !== 0) {
-    const shear = [1, -slant, slant * height / 2, 0, 1, 0];
+    const shear = [1, -slant, (slant * height) / 2, 0, 1, 0];
     ink = warp(ink, width, height, shear);
     owners = Int16Array.from(warp(Float32Array.from(inkOwners), width, height, shear, cv.INTER_NEAREST, -1));
   }
 
   const lightOnDark = random() < spec.lightOnDark;
-  let paper = 0.92, inkLevel = 0.12;
+  let paper = 0.92,
+    inkLevel = 0.12;
   if (spec.photo) {
     paper = uniform(random, 0.7, 0.95);
     inkLevel = uniform(random, 0.1, 0.3);
@@ -181,7 +207,8 @@ export async function composeNumber(set: DigitSet, random: Random, spec: Compose
     values[i] = v;
   }
   let gray: Uint8Array = Uint8Array.from(values, (v) => Math.max(0, Math.min(255, Math.round(v * 255))));
-  let outWidth = width, outHeight = height;
+  let outWidth = width,
+    outHeight = height;
   if (spec.photo) {
     const blurred = await photograph(random, gray, owners, width, height);
     gray = blurred.gray;
@@ -208,20 +235,27 @@ function warp(values: Float32Array, width: number, height: number, matrix: numbe
 function unevenLight(random: Random, width: number, height: number): Float32Array {
   const angle = uniform(random, 0, 2 * Math.PI);
   const strength = uniform(random, 0.25, 0.5);
-  const dx = Math.cos(angle), dy = Math.sin(angle);
+  const dx = Math.cos(angle),
+    dy = Math.sin(angle);
   const out = new Float32Array(width * height);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
-    const u = ((x / width - 0.5) * dx + (y / height - 0.5) * dy) + 0.5;
-    const r = Math.hypot(x / width - 0.5, y / height - 0.5);
-    out[y * width + x] = 1 - strength * u - 0.3 * r * r;
-  }
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const u = (x / width - 0.5) * dx + (y / height - 0.5) * dy + 0.5;
+      const r = Math.hypot(x / width - 0.5, y / height - 0.5);
+      out[y * width + x] = 1 - strength * u - 0.3 * r * r;
+    }
   return out;
 }
 
 /** Low-frequency blotches, like paper fibre and shadows, made by blurring noise. */
 function paperTexture(random: Random, width: number, height: number): Float32Array {
   return withMats(1, (blurred) => {
-    const noise = cv.matFromArray(height, width, cv.CV_32F, Float32Array.from({ length: width * height }, () => gaussian(random)));
+    const noise = cv.matFromArray(
+      height,
+      width,
+      cv.CV_32F,
+      Float32Array.from({ length: width * height }, () => gaussian(random)),
+    );
     const sigma = uniform(random, 3, 8);
     cv.GaussianBlur(noise, blurred, new cv.Size(0, 0), sigma, sigma, cv.BORDER_CONSTANT);
     noise.delete();
@@ -238,7 +272,14 @@ async function photograph(random: Random, gray: Uint8Array, owners: Int16Array, 
     const j = () => uniform(random, -0.04, 0.04);
     const from = cv.matFromArray(4, 1, cv.CV_32FC2, [0, 0, width, 0, width, height, 0, height]);
     const to = cv.matFromArray(4, 1, cv.CV_32FC2, [
-      width * j(), height * j(), width * (1 + j()), height * j(), width * (1 + j()), height * (1 + j()), width * j(), height * (1 + j()),
+      width * j(),
+      height * j(),
+      width * (1 + j()),
+      height * j(),
+      width * (1 + j()),
+      height * (1 + j()),
+      width * j(),
+      height * (1 + j()),
     ]);
     const transform = cv.getPerspectiveTransform(from, to);
     cv.warpPerspective(source, out, transform, new cv.Size(width, height), cv.INTER_LINEAR, cv.BORDER_REPLICATE, new cv.Scalar(0));
@@ -254,14 +295,18 @@ async function photograph(random: Random, gray: Uint8Array, owners: Int16Array, 
     for (const m of [source, from, to, transform]) m.delete();
     return result;
   });
-  const jpeg = await sharp(warped, { raw: { width, height, channels: 1 } }).jpeg({ quality: Math.round(uniform(random, 45, 85)) }).toBuffer();
+  const jpeg = await sharp(warped, { raw: { width, height, channels: 1 } })
+    .jpeg({ quality: Math.round(uniform(random, 45, 85)) })
+    .toBuffer();
   const { data, info } = await sharp(jpeg).grayscale().raw().toBuffer({ resolveWithObject: true });
   if (info.width !== width || info.height !== height) throw new Error('JPEG round trip changed the image size');
   return { gray: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), owners: warpedOwners, width, height };
 }
 
 export async function encodePng(image: ComposedImage): Promise<Buffer> {
-  return sharp(image.gray, { raw: { width: image.width, height: image.height, channels: 1 } }).png().toBuffer();
+  return sharp(image.gray, { raw: { width: image.width, height: image.height, channels: 1 } })
+    .png()
+    .toBuffer();
 }
 
 /**
@@ -271,17 +316,31 @@ export async function encodePng(image: ComposedImage): Promise<Buffer> {
  */
 export async function asCameraFrame(image: ComposedImage, width = 640, height = 480): Promise<{ gray: Buffer; jpeg: Buffer }> {
   const fitted = await sharp(image.gray, { raw: { width: image.width, height: image.height, channels: 1 } })
-    .resize({ width, height, fit: 'inside' }).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+    .resize({ width, height, fit: 'inside' })
+    .toColourspace('b-w')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   if (fitted.info.channels !== 1) throw new Error(`expected one grey channel, got ${fitted.info.channels}`);
   const { width: w, height: h } = fitted.info;
   const border: number[] = [];
   for (let x = 0; x < w; x++) border.push(fitted.data[x], fitted.data[(h - 1) * w + x]);
   for (let y = 0; y < h; y++) border.push(fitted.data[y * w], fitted.data[y * w + w - 1]);
   const paper = border.sort((a, b) => a - b)[Math.floor(border.length / 2)];
-  const padX = width - w, padY = height - h;
+  const padX = width - w,
+    padY = height - h;
   const gray = await sharp(fitted.data, { raw: { width: w, height: h, channels: 1 } })
-    .extend({ left: Math.floor(padX / 2), right: Math.ceil(padX / 2), top: Math.floor(padY / 2), bottom: Math.ceil(padY / 2), background: { r: paper, g: paper, b: paper } })
-    .grayscale().raw().toBuffer();
-  const jpeg = await sharp(gray, { raw: { width, height, channels: 1 } }).jpeg({ quality: 80 }).toBuffer();
+    .extend({
+      left: Math.floor(padX / 2),
+      right: Math.ceil(padX / 2),
+      top: Math.floor(padY / 2),
+      bottom: Math.ceil(padY / 2),
+      background: { r: paper, g: paper, b: paper },
+    })
+    .grayscale()
+    .raw()
+    .toBuffer();
+  const jpeg = await sharp(gray, { raw: { width, height, channels: 1 } })
+    .jpeg({ quality: 80 })
+    .toBuffer();
   return { gray, jpeg };
 }

@@ -46,7 +46,12 @@ const inputShape = (count: number) => [count, MODEL_INPUT_SIZE, MODEL_INPUT_SIZE
 type Ort = typeof import('onnxruntime-node');
 
 class OnnxEngine implements DigitEngine {
-  private constructor(private readonly ort: Ort, private readonly session: import('onnxruntime-node').InferenceSession, readonly classes: number, readonly name: string) {}
+  private constructor(
+    private readonly ort: Ort,
+    private readonly session: import('onnxruntime-node').InferenceSession,
+    readonly classes: number,
+    readonly name: string,
+  ) {}
 
   static async load(dir: string, threads: number): Promise<OnnxEngine> {
     // Imported when used: a machine where its native library does not load still serves with tfjs.
@@ -80,7 +85,10 @@ class OnnxEngine implements DigitEngine {
 }
 
 class TfjsEngine implements DigitEngine {
-  private constructor(private readonly model: import('@tensorflow/tfjs').LayersModel, readonly name: string) {}
+  private constructor(
+    private readonly model: import('@tensorflow/tfjs').LayersModel,
+    readonly name: string,
+  ) {}
 
   /** `instead`: why ONNX Runtime is not used, when it was wanted; it becomes part of the name, for the logs. */
   static async load(dir: string, backend: BackendChoice | undefined, log: (line: string) => void, instead?: string): Promise<TfjsEngine> {

@@ -10,7 +10,16 @@ import { join } from 'node:path';
 import { initBackend } from './backend.js';
 import { parseCli } from './cli-args.js';
 import { loadEngine } from './engine.js';
-import { agreement, evaluateModel, measureThroughput, normalizedInputs, predictProbabilities, scorePredictions, tfjsPredict, type Throughput } from './evaluation.js';
+import {
+  agreement,
+  evaluateModel,
+  measureThroughput,
+  normalizedInputs,
+  predictProbabilities,
+  scorePredictions,
+  tfjsPredict,
+  type Throughput,
+} from './evaluation.js';
 import { loadMnist } from './mnist.js';
 import { loadModel } from './model-files.js';
 import { outputClasses } from './model.js';
@@ -45,7 +54,12 @@ interface OnnxReport {
   twoThreads: Throughput;
 }
 let onnx: OnnxReport | undefined;
-if (await access(join(modelDir, ONNX_FILE)).then(() => true, () => false)) {
+if (
+  await access(join(modelDir, ONNX_FILE)).then(
+    () => true,
+    () => false,
+  )
+) {
   const engine = await loadEngine(modelDir, { engine: 'onnx', threads: 1 });
   const probabilities = await engine.predict(inputs);
   const compared = agreement(predictProbabilities(model, inputs), probabilities, outputClasses(model));
@@ -61,7 +75,8 @@ if (await access(join(modelDir, ONNX_FILE)).then(() => true, () => false)) {
   await Promise.all([engine.dispose(), twoThreads.dispose()]);
 }
 
-const rate = (t: Throughput) => `${t.batchDigitsPerSecond.toFixed(0)} digits/s in batches of ${t.batchSize}, ${t.singleDigitsPerSecond.toFixed(0)} digits/s one at a time (p50 ${t.singleMsP50.toFixed(2)} ms)`;
+const rate = (t: Throughput) =>
+  `${t.batchDigitsPerSecond.toFixed(0)} digits/s in batches of ${t.batchSize}, ${t.singleDigitsPerSecond.toFixed(0)} digits/s one at a time (p50 ${t.singleMsP50.toFixed(2)} ms)`;
 if (values.json) {
   console.log(JSON.stringify({ model: modelDir, backend: backend.name, ...report, errorIndices: errors, throughput, onnx }));
 } else {
@@ -75,7 +90,9 @@ if (values.json) {
   report.confusion.forEach((row, label) => console.log(`  ${label}:  ${row.map((n) => String(n).padStart(5)).join('')}`));
   console.log(`throughput, tfjs (${backend.name}): ${rate(throughput)}`);
   if (onnx) {
-    console.log(`${onnx.engine}: accuracy ${pct(onnx.accuracy)}; top class differs from tfjs on ${onnx.topClassDiffersFromTfjs} digits, probabilities within ${onnx.maxProbabilityDifference.toExponential(2)}`);
+    console.log(
+      `${onnx.engine}: accuracy ${pct(onnx.accuracy)}; top class differs from tfjs on ${onnx.topClassDiffersFromTfjs} digits, probabilities within ${onnx.maxProbabilityDifference.toExponential(2)}`,
+    );
     console.log(`throughput, ONNX Runtime, 1 thread: ${rate(onnx.throughput)}`);
     console.log(`throughput, ONNX Runtime, 2 threads: ${rate(onnx.twoThreads)}`);
   } else {

@@ -68,11 +68,20 @@ export function scorePredictions(probabilities: Float32Array, labels: Uint8Array
     confusion[labels[i]][best]++;
     if (best !== labels[i]) errors.push(i);
   }
-  const perClassAccuracy = confusion.map((row, c) => row[c] / Math.max(1, row.reduce((a, b) => a + b, 0)));
+  const perClassAccuracy = confusion.map(
+    (row, c) =>
+      row[c] /
+      Math.max(
+        1,
+        row.reduce((a, b) => a + b, 0),
+      ),
+  );
   const mostConfused: ConfusedPair[] = [];
-  confusion.forEach((row, label) => row.forEach((count, predicted) => {
-    if (label !== predicted && count > 0) mostConfused.push({ label, predicted, count });
-  }));
+  confusion.forEach((row, label) =>
+    row.forEach((count, predicted) => {
+      if (label !== predicted && count > 0) mostConfused.push({ label, predicted, count });
+    }),
+  );
   mostConfused.sort((a, b) => b.count - a.count);
   return {
     count: labels.length,
@@ -107,7 +116,8 @@ export function tfjsPredict(model: tf.LayersModel, batchSize = 256): Predict {
 export async function measureThroughput(predict: Predict, inputs: Float32Array, batchSize = 64, singles = 300): Promise<Throughput> {
   const count = inputs.length / INPUT_VALUES;
   const inBatches = async () => {
-    for (let start = 0; start < count; start += batchSize) await predict(inputs.subarray(start * INPUT_VALUES, Math.min(count, start + batchSize) * INPUT_VALUES));
+    for (let start = 0; start < count; start += batchSize)
+      await predict(inputs.subarray(start * INPUT_VALUES, Math.min(count, start + batchSize) * INPUT_VALUES));
   };
   await predict(inputs.subarray(0, Math.min(count, batchSize) * INPUT_VALUES));
   const batchStart = performance.now();
@@ -131,9 +141,11 @@ export async function measureThroughput(predict: Predict, inputs: Float32Array, 
 
 /** How far two sets of probabilities for the same inputs differ: rows whose top class differs, and the largest difference. */
 export function agreement(a: Float32Array, b: Float32Array, classes: number): { rows: number; topDiffers: number; maxDifference: number } {
-  let topDiffers = 0, maxDifference = 0;
+  let topDiffers = 0,
+    maxDifference = 0;
   for (let row = 0; row < a.length / classes; row++) {
-    let topA = 0, topB = 0;
+    let topA = 0,
+      topB = 0;
     for (let k = 0; k < classes; k++) {
       const i = row * classes + k;
       maxDifference = Math.max(maxDifference, Math.abs(a[i] - b[i]));

@@ -33,5 +33,7 @@ const inputs = normalizedInputs(await loadMnist('test'));
 const engine = await loadEngine(modelDir, { engine: 'onnx' });
 const { rows, topDiffers, maxDifference } = agreement(predictProbabilities(model, inputs), await engine.predict(inputs), outputClasses(model));
 await engine.dispose();
-console.log(`tfjs and ${engine.name} on the ${rows} MNIST test digits: the same top class on ${rows - topDiffers}, probabilities within ${maxDifference.toExponential(2)}`);
+console.log(
+  `tfjs and ${engine.name} on the ${rows} MNIST test digits: the same top class on ${rows - topDiffers}, probabilities within ${maxDifference.toExponential(2)}`,
+);
 process.exit(topDiffers === 0 && maxDifference < 1e-4 ? 0 : 1);

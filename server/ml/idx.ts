@@ -25,8 +25,7 @@ export function parseIdx(buffer: Uint8Array, expectedMagic: number, source = 'ID
   const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   const magic = view.getUint32(0);
   if (magic !== expectedMagic) {
-    throw new IdxFormatError(
-      `${source}: magic number 0x${magic.toString(16).padStart(8, '0')}, expected 0x${expectedMagic.toString(16).padStart(8, '0')}`);
+    throw new IdxFormatError(`${source}: magic number 0x${magic.toString(16).padStart(8, '0')}, expected 0x${expectedMagic.toString(16).padStart(8, '0')}`);
   }
   if (buffer[2] !== IDX_TYPE_UBYTE) throw new IdxFormatError(`${source}: element type 0x${buffer[2].toString(16)} is not unsigned byte`);
   const rank = buffer[3];

@@ -22,10 +22,7 @@ export function mnistDataDir(): string {
 }
 
 export async function loadMnist(split: MnistSplit, dataDir = mnistDataDir()): Promise<DigitSet> {
-  const [images, labels] = await Promise.all([
-    readIdxImages(join(dataDir, FILES[split].images)),
-    readIdxLabels(join(dataDir, FILES[split].labels)),
-  ]);
+  const [images, labels] = await Promise.all([readIdxImages(join(dataDir, FILES[split].images)), readIdxLabels(join(dataDir, FILES[split].labels))]);
   if (images.count !== labels.length) {
     throw new Error(`MNIST ${split}: ${images.count} images but ${labels.length} labels`);
   }

@@ -58,7 +58,8 @@ export function renderModelCard(card: ModelCard): string {
   const t = card.training;
   const confusionHeader = `| label \\ predicted | ${[...Array(10).keys()].join(' | ')} |\n|---|${'---|'.repeat(10)}`;
   const confusionRows = card.test.confusion.map((row, label) => `| **${label}** | ${row.join(' | ')} |`).join('\n');
-  return `# Model card: ${card.name}
+  return (
+    `# Model card: ${card.name}
 
 Handwritten digit classifier (0-9) for Digit Stream. Input: one digit through \`normalizeDigit\`
 (28x28, white ink on black, 0..1, MNIST placement). Output: softmax over the ten digits${card.training.rejectFraction ? ' and "not one digit"' : ''}.
@@ -68,7 +69,7 @@ Handwritten digit classifier (0-9) for Digit Stream. Input: one digit through \`
 - Made on ${card.date} by: \`${card.command}\`
 - Backend: ${t.backend}; training time ${(t.seconds / 60).toFixed(1)} min at ${t.imagesPerSecond.toFixed(0)} images/s
 - Inference: ${card.throughput.batchDigitsPerSecond.toFixed(0)} digits/s in batches of ${card.throughput.batchSize}, ` +
-`${card.throughput.singleDigitsPerSecond.toFixed(0)} digits/s one at a time (p50 ${card.throughput.singleMsP50.toFixed(2)} ms)
+    `${card.throughput.singleDigitsPerSecond.toFixed(0)} digits/s one at a time (p50 ${card.throughput.singleMsP50.toFixed(2)} ms)
 
 ## Data
 ${card.data.source}: ${card.data.trainImages} training images, ${card.data.validationImages} validation images carved out of
@@ -76,21 +77,39 @@ the 60k training split (seed ${card.data.splitSeed}). The ${card.data.testImages
 above, never to choose epochs or settings.
 
 ## Training
-${t.initFrom ? `Fine-tuned from \`${t.initFrom.model}\` (${t.initFrom.epochs ?? '?'} epochs, test accuracy ${t.initFrom.testAccuracy !== undefined ? percent(t.initFrom.testAccuracy) : '?'}, made by \`${t.initFrom.command ?? '?'}\`), then:
-` : ''}${t.epochs} epochs, batch ${t.batchSize}, ${t.optimizer}, learning rate ${t.learningRate}; the checkpoint kept is the one
+${
+  t.initFrom
+    ? `Fine-tuned from \`${t.initFrom.model}\` (${t.initFrom.epochs ?? '?'} epochs, test accuracy ${t.initFrom.testAccuracy !== undefined ? percent(t.initFrom.testAccuracy) : '?'}, made by \`${t.initFrom.command ?? '?'}\`), then:
+`
+    : ''
+}${t.epochs} epochs, batch ${t.batchSize}, ${t.optimizer}, learning rate ${t.learningRate}; the checkpoint kept is the one
 ${t.keptEpoch !== undefined && t.keptEpoch !== t.bestEpoch ? 'of the last epoch (see the command).' : 'with the best validation accuracy.'}
-${t.rejectFraction ? `\nAn eleventh output, "not one digit", was trained on ${percent(t.rejectFraction, 0)} of each batch: two training digits
+${
+  t.rejectFraction
+    ? `\nAn eleventh output, "not one digit", was trained on ${percent(t.rejectFraction, 0)} of each batch: two training digits
 touching or overlapping, or a training digit at least half as wide as tall cut off between a quarter and three
 quarters of its width (a piece of a 1 is still a 1). The
 pipeline uses it to tell a good cut of touching digits from a bad one. Accuracy figures take the likeliest of the
-ten digits, ignoring that output.\n` : ''}${t.segments ? `
+ten digits, ignoring that output.\n`
+    : ''
+}${
+      t.segments
+        ? `
 A further ${percent(t.segments.fraction, 0)} of each batch came from pieces cut the way the pipeline cuts: ${t.segments.numbers} numbers of
 2-5 touching training digits were composed (written clean, varied or photographed, as the measured sets are),
 binarised, and cut into candidate pieces by the pipeline's own segmenter with its first and its fine cuts, each
 piece of ink also taken whole (${t.segments.pieces} pieces); a piece holding at least 90 % of one digit's ink, and little else, is
-that digit, one holding much less of it or much of another is "not one digit" (${percent(t.segments.notOneDigit, 0)} of them).\n` : ''}
+that digit, one holding much less of it or much of another is "not one digit" (${percent(t.segments.notOneDigit, 0)} of them).\n`
+        : ''
+    }
 Augmentation (each training image drawn anew every epoch, then normalised like serving input):
-${t.augmentation ? Object.entries(t.augmentation).map(([k, v]) => `- ${k}: ${JSON.stringify(v)}`).join('\n') : '- none'}
+${
+  t.augmentation
+    ? Object.entries(t.augmentation)
+        .map(([k, v]) => `- ${k}: ${JSON.stringify(v)}`)
+        .join('\n')
+    : '- none'
+}
 
 | epoch | loss | train acc | validation acc | lr | time |
 |---|---|---|---|---|---|
@@ -118,7 +137,8 @@ the test split; \`npm run eval\` reports both.
 ## Limits
 Trained on MNIST only: single, isolated, upright-ish Western Arabic digits. Segmentation decides what
 reaches it; a non-digit crop still gets a (usually low-confidence) digit.
-${card.notes?.length ? `\n## Notes\n${card.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`;
+${card.notes?.length ? `\n## Notes\n${card.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`
+  );
 }
 
 export async function writeModelCard(dir: string, card: ModelCard): Promise<void> {

@@ -41,7 +41,11 @@ function folderLoadHandler(dir: string): tf.io.IOHandler {
       const manifest = modelJson.weightsManifest ?? [];
       const buffers = await Promise.all(manifest.flatMap((group) => group.paths.map((path) => readFile(join(dir, path)))));
       const weightData = tf.io.CompositeArrayBuffer.join(buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)));
-      return tf.io.getModelArtifactsForJSONSync(modelJson, manifest.flatMap((group) => group.weights), weightData);
+      return tf.io.getModelArtifactsForJSONSync(
+        modelJson,
+        manifest.flatMap((group) => group.weights),
+        weightData,
+      );
     },
   };
 }

@@ -51,7 +51,11 @@ export function buildDigitModel(options: DigitModelOptions = {}): tf.Sequential 
       tf.layers.batchNormalization(),
       tf.layers.activation({ activation: 'relu' }),
       tf.layers.dropout({ rate: dropout, seed: layerSeed++ }),
-      tf.layers.dense({ units: DIGIT_CLASSES + (rejectClass ? 1 : 0), activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: layerSeed++ }) }),
+      tf.layers.dense({
+        units: DIGIT_CLASSES + (rejectClass ? 1 : 0),
+        activation: 'softmax',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: layerSeed++ }),
+      }),
     ],
   });
 }

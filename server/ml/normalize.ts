@@ -70,7 +70,10 @@ export function normalizeDigit(image: GrayImage, polarity: Polarity = 'auto'): F
 
   // Stretch so the background is 0 and the strongest ink 1, whatever the pen, paper or exposure.
   const range = highest - lowest;
-  let top = height, bottom = -1, left = width, right = -1;
+  let top = height,
+    bottom = -1,
+    left = width,
+    right = -1;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const v = (values[y * width + x] - lowest) / range;
@@ -103,7 +106,9 @@ export function normalizeDigit(image: GrayImage, polarity: Polarity = 'auto'): F
     }
   });
 
-  let mass = 0, sumX = 0, sumY = 0;
+  let mass = 0,
+    sumX = 0,
+    sumY = 0;
   for (let y = 0; y < fittedHeight; y++) {
     for (let x = 0; x < fittedWidth; x++) {
       const v = Math.min(1, Math.max(0, fitted[y * fittedWidth + x]));

@@ -83,7 +83,13 @@ export function exportToOnnx(model: tf.LayersModel, metadata: Record<string, str
   const folded: string[] = [];
   let current = `${ONNX_INPUT}_nchw`;
   // tfjs is channels-last, ONNX's Conv and MaxPool channels-first: one transpose in, one before Flatten.
-  nodes.push({ opType: 'Transpose', name: 'to_nchw', input: [ONNX_INPUT], output: [current], attribute: [{ name: 'perm', type: AttributeType.INTS, ints: [0, 3, 1, 2] }] });
+  nodes.push({
+    opType: 'Transpose',
+    name: 'to_nchw',
+    input: [ONNX_INPUT],
+    output: [current],
+    attribute: [{ name: 'perm', type: AttributeType.INTS, ints: [0, 3, 1, 2] }],
+  });
   let nchw = true;
   const emit = (opType: string, name: string, inputs: string[], attribute: OnnxNode['attribute'] = []) => {
     const output = `${name}_out`;
@@ -118,18 +124,26 @@ export function exportToOnnx(model: tf.LayersModel, metadata: Record<string, str
         const [kh, kw, cin] = kernel.shape;
         // [kh, kw, in, out] → [out, in, kh, kw], each output channel scaled.
         const onnxKernel = new Float32Array(k.length);
-        for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let c = 0; c < cin; c++) for (let o = 0; o < outputs; o++) {
-          onnxKernel[((o * cin + c) * kh + y) * kw + x] = k[((y * kw + x) * cin + c) * outputs + o] * affine.scale[o];
-        }
+        for (let y = 0; y < kh; y++)
+          for (let x = 0; x < kw; x++)
+            for (let c = 0; c < cin; c++)
+              for (let o = 0; o < outputs; o++) {
+                onnxKernel[((o * cin + c) * kh + y) * kw + x] = k[((y * kw + x) * cin + c) * outputs + o] * affine.scale[o];
+              }
         initializers.push(floatTensor(`${layer.name}_W`, [outputs, cin, kh, kw], onnxKernel), floatTensor(`${layer.name}_B`, [outputs], foldedBias));
         const strides = config.strides ?? [1, 1];
         const dilations = config.dilationRate ?? [1, 1];
-        emit('Conv', layer.name, [`${layer.name}_W`, `${layer.name}_B`], [
-          { name: 'kernel_shape', type: AttributeType.INTS, ints: [kh, kw] },
-          { name: 'strides', type: AttributeType.INTS, ints: strides },
-          { name: 'dilations', type: AttributeType.INTS, ints: dilations },
-          { name: 'pads', type: AttributeType.INTS, ints: convPads(layer.name, config.padding ?? 'valid', [kh, kw], strides, dilations) },
-        ]);
+        emit(
+          'Conv',
+          layer.name,
+          [`${layer.name}_W`, `${layer.name}_B`],
+          [
+            { name: 'kernel_shape', type: AttributeType.INTS, ints: [kh, kw] },
+            { name: 'strides', type: AttributeType.INTS, ints: strides },
+            { name: 'dilations', type: AttributeType.INTS, ints: dilations },
+            { name: 'pads', type: AttributeType.INTS, ints: convPads(layer.name, config.padding ?? 'valid', [kh, kw], strides, dilations) },
+          ],
+        );
       } else {
         const inputs = kernel.shape[0];
         const scaled = new Float32Array(k.length);
@@ -150,10 +164,15 @@ export function exportToOnnx(model: tf.LayersModel, metadata: Record<string, str
       activation(config.activation, layer.name);
     } else if (kind === 'MaxPooling2D') {
       if (config.padding === 'same') throw new Error(`ONNX export: ${layer.name} pads 'same'; only 'valid' pooling is supported`);
-      emit('MaxPool', layer.name, [], [
-        { name: 'kernel_shape', type: AttributeType.INTS, ints: config.poolSize ?? [2, 2] },
-        { name: 'strides', type: AttributeType.INTS, ints: config.strides ?? config.poolSize ?? [2, 2] },
-      ]);
+      emit(
+        'MaxPool',
+        layer.name,
+        [],
+        [
+          { name: 'kernel_shape', type: AttributeType.INTS, ints: config.poolSize ?? [2, 2] },
+          { name: 'strides', type: AttributeType.INTS, ints: config.strides ?? config.poolSize ?? [2, 2] },
+        ],
+      );
     } else if (kind === 'Flatten') {
       // tfjs flattens height, width, channels in that order: back to channels-last first.
       emit('Transpose', `${layer.name}_to_nhwc`, [], [{ name: 'perm', type: AttributeType.INTS, ints: [0, 2, 3, 1] }]);

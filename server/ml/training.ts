@@ -143,15 +143,18 @@ export async function trainDigitModel(train: DigitSet, validation: DigitSet, opt
   if (options.resume && checkpointDir && hasCheckpoint(checkpointDir)) {
     state = await readState(checkpointDir);
     model = await loadModel(join(checkpointDir, LAST));
-    progress.done(`resuming after epoch ${state.epochsDone} (best validation ${(state.bestValidationAccuracy * 100).toFixed(2)} % at epoch ${state.bestEpoch})`);
+    progress.done(
+      `resuming after epoch ${state.epochsDone} (best validation ${(state.bestValidationAccuracy * 100).toFixed(2)} % at epoch ${state.bestEpoch})`,
+    );
   } else {
     model = options.initialModel ?? buildDigitModel({ seed });
     compileForTraining(model, options.learningRate);
   }
   const classes = outputClasses(model);
   const rejectFraction = options.rejectFraction ?? 0;
-  const segmentFraction = options.segmentSamples ? options.segmentFraction ?? 0 : 0;
-  if ((rejectFraction > 0 || segmentFraction > 0) && classes <= REJECT_CLASS) throw new Error('rejectFraction and segmentFraction need a model with a reject output');
+  const segmentFraction = options.segmentSamples ? (options.segmentFraction ?? 0) : 0;
+  if ((rejectFraction > 0 || segmentFraction > 0) && classes <= REJECT_CLASS)
+    throw new Error('rejectFraction and segmentFraction need a model with a reject output');
   if (rejectFraction + segmentFraction > 1) throw new Error('rejectFraction and segmentFraction together are more than the whole batch');
   const mix: BatchMix = { rejectFraction, segmentSamples: options.segmentSamples, segmentFraction };
   // tfjs reads `learningRate` on every update but offers no public setter for a schedule.
@@ -166,7 +169,10 @@ export async function trainDigitModel(train: DigitSet, validation: DigitSet, opt
     // Seeded per epoch, so a resumed run sees the same data order it would have seen.
     const random = seededRandom(seed * 1000 + epoch);
     const order = shuffledIndices(train.labels.length, random);
-    let lossSum = 0, accuracySum = 0, seen = 0, learningRate = options.learningRate;
+    let lossSum = 0,
+      accuracySum = 0,
+      seen = 0,
+      learningRate = options.learningRate;
     for (let step = 0; step < stepsPerEpoch; step++) {
       if (options.shouldStop?.()) {
         stoppedEarly = true;
@@ -185,8 +191,10 @@ export async function trainDigitModel(train: DigitSet, validation: DigitSet, opt
       const elapsed = (performance.now() - epochStart) / 1000;
       const rate = seen / elapsed;
       const remaining = (train.labels.length - seen + (epochs - epoch) * train.labels.length) / rate;
-      progress.update(`epoch ${epoch}/${epochs} ${progressBar(seen / train.labels.length)} loss ${(lossSum / seen).toFixed(4)} ` +
-        `acc ${((accuracySum / seen) * 100).toFixed(2)}% lr ${learningRate.toExponential(1)} ${rate.toFixed(0)} img/s ETA ${formatDuration(remaining)}`);
+      progress.update(
+        `epoch ${epoch}/${epochs} ${progressBar(seen / train.labels.length)} loss ${(lossSum / seen).toFixed(4)} ` +
+          `acc ${((accuracySum / seen) * 100).toFixed(2)}% lr ${learningRate.toExponential(1)} ${rate.toFixed(0)} img/s ETA ${formatDuration(remaining)}`,
+      );
     }
     if (stoppedEarly) break;
     const validationAccuracy = evaluateModel(model, validation, validationInputs).accuracy;
@@ -206,11 +214,14 @@ export async function trainDigitModel(train: DigitSet, validation: DigitSet, opt
       await saveModel(model, join(checkpointDir, LAST), { includeOptimizer: true });
       await writeFile(join(checkpointDir, LAST, STATE_FILE), JSON.stringify(state, null, 2));
     }
-    progress.done(`epoch ${epoch}/${epochs} loss ${(lossSum / seen).toFixed(4)} train ${((accuracySum / seen) * 100).toFixed(2)}% ` +
-      `validation ${(validationAccuracy * 100).toFixed(2)}%${improved ? ' (best)' : ''} ${formatDuration(seconds)}`);
+    progress.done(
+      `epoch ${epoch}/${epochs} loss ${(lossSum / seen).toFixed(4)} train ${((accuracySum / seen) * 100).toFixed(2)}% ` +
+        `validation ${(validationAccuracy * 100).toFixed(2)}%${improved ? ' (best)' : ''} ${formatDuration(seconds)}`,
+    );
   }
 
-  let kept = model, keptEpoch = state.epochsDone;
+  let kept = model,
+    keptEpoch = state.epochsDone;
   if (options.keep !== 'last' && checkpointDir && state.bestEpoch > 0 && state.bestEpoch !== state.epochsDone) {
     kept = await loadModel(join(checkpointDir, BEST));
     keptEpoch = state.bestEpoch;
@@ -228,4 +239,3 @@ export async function trainDigitModel(train: DigitSet, validation: DigitSet, opt
     stoppedEarly,
   };
 }
-

@@ -49,7 +49,15 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTens
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
   if (dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter on wasm supports only NHWC (channelsLast)');
   const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
   const { filterHeight, filterWidth, strideHeight, strideWidth, padInfo, outHeight, outWidth, inHeight, inWidth } = info;
 
   // Rows/columns of x past the last one any filter tap reaches would make the gradient "convolution"
@@ -69,12 +77,22 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTens
   const xAsBatchOfChannels = run('Transpose', backend, { x: input }, { perm: [3, 1, 2, 0] });
   if (input !== x) release(backend, input);
   const dyAsFilter = run('Transpose', backend, { x: dy }, { perm: [1, 2, 0, 3] });
-  const gradient = run('Conv2D', backend, { x: xAsBatchOfChannels, filter: dyAsFilter }, {
-    strides: [1, 1],
-    dilations: [strideHeight, strideWidth],
-    pad: [[0, 0], [padInfo.top, padBottom], [padInfo.left, padRight], [0, 0]],
-    dataFormat: 'NHWC',
-  });
+  const gradient = run(
+    'Conv2D',
+    backend,
+    { x: xAsBatchOfChannels, filter: dyAsFilter },
+    {
+      strides: [1, 1],
+      dilations: [strideHeight, strideWidth],
+      pad: [
+        [0, 0],
+        [padInfo.top, padBottom],
+        [padInfo.left, padRight],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+    },
+  );
   release(backend, xAsBatchOfChannels, dyAsFilter);
   const result = run('Transpose', backend, { x: gradient }, { perm: [1, 2, 0, 3] });
   release(backend, gradient);
@@ -100,7 +118,15 @@ function fastConv2DBackpropInput(shipped: KernelFunc): KernelFunc {
     const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
     const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as Conv2DBackpropInputAttrs;
     const info = tf.backend_util.computeConv2DInfo(
-      inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+      inputShape,
+      filter.shape as [number, number, number, number],
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+      false,
+      'channelsLast',
+    );
     const { filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = info;
     if (dataFormat === 'NCHW' || strideHeight !== 1 || strideWidth !== 1) {
       return shipped({ inputs, backend, attrs: attrs ?? {} });
@@ -108,13 +134,22 @@ function fastConv2DBackpropInput(shipped: KernelFunc): KernelFunc {
     const flipped = run('Reverse', backend, { x: filter }, { dims: [0, 1] });
     const swapped = run('Transpose', backend, { x: flipped }, { perm: [0, 1, 3, 2] });
     release(backend, flipped);
-    const result = run('Conv2D', backend, { x: dy, filter: swapped }, {
-      strides: [1, 1],
-      dilations: [1, 1],
-      pad: [[0, 0], [filterHeight - 1 - padInfo.top, filterHeight - 1 - padInfo.bottom],
-        [filterWidth - 1 - padInfo.left, filterWidth - 1 - padInfo.right], [0, 0]],
-      dataFormat: 'NHWC',
-    });
+    const result = run(
+      'Conv2D',
+      backend,
+      { x: dy, filter: swapped },
+      {
+        strides: [1, 1],
+        dilations: [1, 1],
+        pad: [
+          [0, 0],
+          [filterHeight - 1 - padInfo.top, filterHeight - 1 - padInfo.bottom],
+          [filterWidth - 1 - padInfo.left, filterWidth - 1 - padInfo.right],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+      },
+    );
     release(backend, swapped);
     return result;
   }) as unknown as KernelFunc;
@@ -145,8 +180,7 @@ const fusedBatchNormGradient: tf.GradConfig = {
     return {
       x: () => tf.mul(dyTensor, tf.mul(inverseStd, scaleValue)),
       mean: () => tf.reshape(tf.mul(tf.neg(tf.mul(inverseStd, scaleValue)), dySum), mean.shape),
-      variance: () => tf.reshape(
-        tf.mul(tf.mul(tf.mul(tf.pow(inverseStd, tf.scalar(3)), tf.scalar(-0.5)), scaleValue), dyCenteredSum), mean.shape),
+      variance: () => tf.reshape(tf.mul(tf.mul(tf.mul(tf.pow(inverseStd, tf.scalar(3)), tf.scalar(-0.5)), scaleValue), dyCenteredSum), mean.shape),
       scale: () => tf.reshape(tf.mul(dyCenteredSum, inverseStd), mean.shape),
       offset: () => tf.reshape(dySum, mean.shape),
     };

@@ -50,7 +50,10 @@ function histogramOf(data: Uint8Array): Float64Array {
 function otsuLevel(histogram: Float64Array, total: number): number {
   let sumAll = 0;
   for (let level = 0; level < 256; level++) sumAll += level * histogram[level];
-  let weightBackground = 0, sumBackground = 0, best = 0, bestVariance = -1;
+  let weightBackground = 0,
+    sumBackground = 0,
+    best = 0,
+    bestVariance = -1;
   for (let level = 0; level < 256; level++) {
     weightBackground += histogram[level];
     if (weightBackground === 0) continue;
@@ -88,8 +91,10 @@ export function inkPolarity(image: GrayImage8): InkImage['polarity'] {
     source.delete();
     const window = odd(Math.min(small.cols, small.rows) / 3);
     cv.blur(small, localMean, new cv.Size(window, window), new cv.Point(-1, -1), cv.BORDER_REPLICATE);
-    const values = small.data, means = localMean.data;
-    let second = 0, third = 0;
+    const values = small.data,
+      means = localMean.data;
+    let second = 0,
+      third = 0;
     for (let i = 0; i < values.length; i++) {
       const residual = values[i] - means[i];
       second += residual * residual;
@@ -206,7 +211,10 @@ export function penWidth(mask: Uint8Array, width: number, height: number): numbe
       let length = 0;
       for (let i = 0; i < along; i++) {
         if (mask[line * lineStep + i * pixelStep]) length++;
-        else { count(length); length = 0; }
+        else {
+          count(length);
+          length = 0;
+        }
       }
       count(length);
     }

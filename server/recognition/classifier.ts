@@ -29,7 +29,8 @@ const ALTERNATIVES = 3;
 
 /** FNV-1a over the input quantised to bytes, twice with different seeds: a 64-bit key. */
 function inputKey(input: Float32Array): string {
-  let a = 0x811c9dc5, b = 0x01000193 ^ 0x5bd1e995;
+  let a = 0x811c9dc5,
+    b = 0x01000193 ^ 0x5bd1e995;
   for (let i = 0; i < input.length; i++) {
     const byte = Math.round(input[i] * 255);
     a = Math.imul(a ^ byte, 0x01000193);
@@ -53,7 +54,10 @@ export class DigitClassifier {
   /** Network runs and cache hits since creation, for metrics and tests. */
   readonly stats = { inferred: 0, cached: 0 };
 
-  constructor(readonly engine: DigitEngine, private readonly cacheSize = 4096) {}
+  constructor(
+    readonly engine: DigitEngine,
+    private readonly cacheSize = 4096,
+  ) {}
 
   static async load(dir = DEFAULT_MODEL_DIR, options: EngineOptions & { cacheSize?: number } = {}): Promise<DigitClassifier> {
     return new DigitClassifier(await loadEngine(dir, options), options.cacheSize);

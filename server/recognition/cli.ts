@@ -17,9 +17,15 @@ const USAGE = `Usage: npm run recognize -- [--json] [--model DIR] FILE...
   --strokes   FILE.json holds a JSON array of {id, width, height, strokes: [[[x, y, tMs], ...], ...]}
   --model     model folder (default ${DEFAULT_MODEL_DIR})`;
 
-const { values, positionals } = parseCli({
-  json: { type: 'boolean' }, strokes: { type: 'string' }, model: { type: 'string' }, help: { type: 'boolean' },
-}, USAGE);
+const { values, positionals } = parseCli(
+  {
+    json: { type: 'boolean' },
+    strokes: { type: 'string' },
+    model: { type: 'string' },
+    help: { type: 'boolean' },
+  },
+  USAGE,
+);
 if (values.help || (positionals.length === 0 && !values.strokes)) {
   console.log(USAGE);
   process.exit(values.help ? 0 : 2);
@@ -32,7 +38,7 @@ function report(source: Record<string, string>, outcome: { result: RecognitionRe
   if ('error' in outcome) {
     failures++;
     const { error } = outcome;
-    const code = error instanceof RecognitionError ? error.code : (error as NodeJS.ErrnoException).code ?? 'error';
+    const code = error instanceof RecognitionError ? error.code : ((error as NodeJS.ErrnoException).code ?? 'error');
     const message = (error as Error).message ?? String(error);
     if (values.json) console.log(JSON.stringify({ ...source, error: { code, message } }));
     else console.error(`${Object.values(source)[0]}: error (${code}): ${message}`);
@@ -44,8 +50,10 @@ function report(source: Record<string, string>, outcome: { result: RecognitionRe
     console.log(JSON.stringify({ ...source, text: result.text, digits, ms: Math.round(ms * 10) / 10 }));
   } else {
     const uncertain = digits.filter((d) => d.uncertain).length;
-    console.log(`${Object.values(source)[0]}: ${result.text.replace(/\n/g, ' / ') || '(no digits)'}  ` +
-      `[${digits.length} digits${uncertain ? `, ${uncertain} uncertain` : ''}, ${ms.toFixed(0)} ms]`);
+    console.log(
+      `${Object.values(source)[0]}: ${result.text.replace(/\n/g, ' / ') || '(no digits)'}  ` +
+        `[${digits.length} digits${uncertain ? `, ${uncertain} uncertain` : ''}, ${ms.toFixed(0)} ms]`,
+    );
   }
 }
 

@@ -35,13 +35,16 @@ export function digitInput(ink: InkImage, components: ComponentImage, labels: nu
     if (row < 0 || row >= height) continue;
     for (let x = -1; x <= box.width; x++) {
       const column = box.x + x;
-      if (column >= 0 && column < width && own[components.labels[row * width + column]] && insideSpans(spans, column, row)) grid[(y + 1) * gridWidth + x + 1] = 1;
+      if (column >= 0 && column < width && own[components.labels[row * width + column]] && insideSpans(spans, column, row))
+        grid[(y + 1) * gridWidth + x + 1] = 1;
     }
   }
   const crop = new Uint8Array(box.width * box.height);
   for (let y = 0; y < box.height; y++) {
     for (let x = 0; x < box.width; x++) {
-      const top = y * gridWidth + x, middle = top + gridWidth, bottom = middle + gridWidth;
+      const top = y * gridWidth + x,
+        middle = top + gridWidth,
+        bottom = middle + gridWidth;
       if (grid[top] | grid[top + 1] | grid[top + 2] | grid[middle] | grid[middle + 1] | grid[middle + 2] | grid[bottom] | grid[bottom + 1] | grid[bottom + 2]) {
         crop[y * box.width + x] = ink.intensity[(box.y + y) * width + box.x + x];
       }
@@ -53,7 +56,10 @@ export function digitInput(ink: InkImage, components: ComponentImage, labels: nu
 /** The tight box of a component's own ink within `spans` (rows of its box). */
 export function inkBox(ink: InkImage, components: ComponentImage, labels: number[], box: Box, spans: RowSpans): Box | null {
   const own = labelFlags(components, labels);
-  let top = Infinity, bottom = -1, left = Infinity, right = -1;
+  let top = Infinity,
+    bottom = -1,
+    left = Infinity,
+    right = -1;
   for (let y = box.y; y < box.y + box.height; y++) {
     const row = y - spans.top;
     for (let x = spans.from[row]; x < spans.to[row]; x++) {

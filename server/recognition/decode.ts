@@ -123,7 +123,7 @@ export async function decodeImage(bytes: Uint8Array, limits: DecodeLimits = DEFA
       scale: inputWidth > 0 ? inputWidth / info.width : 1,
       inputWidth,
       inputHeight,
-      format: bmp ? 'bmp' : metadata.format ?? 'unknown',
+      format: bmp ? 'bmp' : (metadata.format ?? 'unknown'),
     };
   } catch (error) {
     throw error instanceof RecognitionError ? error : classify(error);

@@ -18,7 +18,11 @@ export type RecognitionErrorCode = (typeof RecognitionErrorCode)[keyof typeof Re
 
 export class RecognitionError extends Error {
   override readonly name = 'RecognitionError';
-  constructor(readonly code: RecognitionErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: RecognitionErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }

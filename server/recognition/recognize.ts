@@ -58,10 +58,7 @@ export interface InkOptions {
 }
 
 function toTuple(box: Box, scale: number, offset = { x: 0, y: 0 }): BoxTuple {
-  return [
-    Math.round(offset.x + box.x * scale), Math.round(offset.y + box.y * scale),
-    Math.round(box.width * scale), Math.round(box.height * scale),
-  ];
+  return [Math.round(offset.x + box.x * scale), Math.round(offset.y + box.y * scale), Math.round(box.width * scale), Math.round(box.height * scale)];
 }
 
 interface Located {
@@ -118,8 +115,9 @@ export function findPieces(ink: InkImage, inkEvidence?: InkOptions['inkEvidence'
   const digitHeight = typicalDigitHeight(kept);
   const evidence = inkEvidence?.(componentImage);
   // Pieces still small or flat once parts are joined are punctuation, dashes or dirt, not digits.
-  const pieces = mergeParts(kept, digitHeight, evidence?.belongTogether.bind(evidence))
-    .filter((p) => Math.max(p.width, p.height) >= 0.35 * digitHeight && p.height >= 0.3 * digitHeight);
+  const pieces = mergeParts(kept, digitHeight, evidence?.belongTogether.bind(evidence)).filter(
+    (p) => Math.max(p.width, p.height) >= 0.35 * digitHeight && p.height >= 0.3 * digitHeight,
+  );
   return { componentImage, pieces, digitHeight, digitWidth: typicalDigitWidth(pieces, digitHeight), evidence };
 }
 
@@ -150,7 +148,8 @@ export function planReading(ink: InkImage, options: InkOptions = {}, found = fin
       for (const key of c.segments.keys()) byKey.set(key, predictions[offset++]);
       const chosen = chooseSplit(c, byKey, digitHeight, digitWidth);
       const unsure = chosen.length === 0 || chosen.some((piece) => piece.prediction.confidence < RECUT_BELOW);
-      if (unsure && c.cutOptions === FIRST_CUTS && c.component.width <= RECUT_MAX_WIDTH * digitHeight) again.push(splitCandidates(ink, componentImage, c.component, digitHeight, FINE_CUTS));
+      if (unsure && c.cutOptions === FIRST_CUTS && c.component.width <= RECUT_MAX_WIDTH * digitHeight)
+        again.push(splitCandidates(ink, componentImage, c.component, digitHeight, FINE_CUTS));
       else located.push(...chosen.map((piece) => ({ box: piece.segment.box, prediction: piece.prediction })));
     }
     return again;
@@ -189,11 +188,14 @@ function assemble(located: Located[], ink: InkImage, scale: number, offset?: { x
       alternatives: prediction.alternatives,
       uncertain: prediction.confidence < UNCERTAIN_BELOW,
     }));
-    const extent = items.map((i) => i.box).reduce((a, b) => ({
-      x: Math.min(a.x, b.x), y: Math.min(a.y, b.y),
-      width: Math.max(a.x + a.width, b.x + b.width) - Math.min(a.x, b.x),
-      height: Math.max(a.y + a.height, b.y + b.height) - Math.min(a.y, b.y),
-    }));
+    const extent = items
+      .map((i) => i.box)
+      .reduce((a, b) => ({
+        x: Math.min(a.x, b.x),
+        y: Math.min(a.y, b.y),
+        width: Math.max(a.x + a.width, b.x + b.width) - Math.min(a.x, b.x),
+        height: Math.max(a.y + a.height, b.y + b.height) - Math.min(a.y, b.y),
+      }));
     return { text: digits.map((d) => d.digit).join(''), box: toTuple(extent, scale, offset), digits };
   });
   return {
@@ -235,7 +237,8 @@ const WORKING_DIGIT_HEIGHT = 64;
 const LARGE_WRITING = 1.5 * WORKING_DIGIT_HEIGHT;
 
 function scaledDown(image: GrayImage8, factor: number): GrayImage8 {
-  const width = Math.max(1, Math.round(image.width / factor)), height = Math.max(1, Math.round(image.height / factor));
+  const width = Math.max(1, Math.round(image.width / factor)),
+    height = Math.max(1, Math.round(image.height / factor));
   return withMats(1, (out) => {
     const source = cv.matFromArray(image.height, image.width, cv.CV_8U, image.data);
     cv.resize(source, out, new cv.Size(width, height), 0, 0, cv.INTER_AREA);

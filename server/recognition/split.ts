@@ -94,7 +94,10 @@ export interface SplitCandidates {
  * digits, when there are enough of them; else a width from the height.
  */
 export function typicalDigitWidth(pieces: InkComponent[], digitHeight: number): number {
-  const singles = pieces.filter((p) => p.width <= CLEARLY_SINGLE_RATIO * digitHeight && p.height >= 0.6 * digitHeight).map((p) => p.width).sort((a, b) => a - b);
+  const singles = pieces
+    .filter((p) => p.width <= CLEARLY_SINGLE_RATIO * digitHeight && p.height >= 0.6 * digitHeight)
+    .map((p) => p.width)
+    .sort((a, b) => a - b);
   const fallback = EXPECTED_WIDTH_RATIO * digitHeight;
   return singles.length >= 3 ? Math.max(singles[Math.floor(singles.length / 2)], 0.5 * fallback) : fallback;
 }
@@ -120,17 +123,26 @@ function columnProfile(components: ComponentImage, component: InkComponent): num
  */
 function cutPath(ink: InkImage, own: Uint8Array, components: ComponentImage, component: InkComponent, column: number, drift: number): Int32Array {
   const { x: left, y: top, width, height } = component;
-  const from = Math.max(left + 1, column - drift), to = Math.min(left + width - 1, column + drift);
+  const from = Math.max(left + 1, column - drift),
+    to = Math.min(left + width - 1, column + drift);
   const span = to - from + 1;
-  const cost = new Float32Array(span), next = new Float32Array(span);
+  const cost = new Float32Array(span),
+    next = new Float32Array(span);
   const back = new Int8Array(height * span);
   const inkAt = (x: number, y: number) => (own[components.labels[y * ink.width + x]] ? ink.intensity[y * ink.width + x] / 255 : 0);
   for (let i = 0; i < span; i++) cost[i] = inkAt(from + i, top) + DRIFT_COST * Math.abs(from + i - column);
   for (let row = 1; row < height; row++) {
     for (let i = 0; i < span; i++) {
-      let best = cost[i], step = 0;
-      if (i > 0 && cost[i - 1] < best) { best = cost[i - 1]; step = -1; }
-      if (i < span - 1 && cost[i + 1] < best) { best = cost[i + 1]; step = 1; }
+      let best = cost[i],
+        step = 0;
+      if (i > 0 && cost[i - 1] < best) {
+        best = cost[i - 1];
+        step = -1;
+      }
+      if (i < span - 1 && cost[i + 1] < best) {
+        best = cost[i + 1];
+        step = 1;
+      }
       next[i] = best + inkAt(from + i, top + row) + DRIFT_COST * Math.abs(from + i - column);
       back[row * span + i] = step;
     }
@@ -146,7 +158,13 @@ function cutPath(ink: InkImage, own: Uint8Array, components: ComponentImage, com
   return path;
 }
 
-export function splitCandidates(ink: InkImage, components: ComponentImage, component: InkComponent, digitHeight: number, cutOptions = FIRST_CUTS): SplitCandidates {
+export function splitCandidates(
+  ink: InkImage,
+  components: ComponentImage,
+  component: InkComponent,
+  digitHeight: number,
+  cutOptions = FIRST_CUTS,
+): SplitCandidates {
   const { x, width } = component;
   const minimum = Math.max(2, Math.round(MIN_SEGMENT_RATIO * digitHeight));
   const profile = columnProfile(components, component);
@@ -239,7 +257,8 @@ export function chooseSplit(candidates: SplitCandidates, predictions: Map<string
       }
     }
   }
-  let chosenK = 0, chosenScore = -Infinity;
+  let chosenK = 0,
+    chosenScore = -Infinity;
   for (let k = 1; k <= MAX_DIGITS_PER_PIECE; k++) {
     if (best[k][n - 1] === -Infinity) continue;
     const score = best[k][n - 1] - COUNT_PRIOR * Math.max(0, Math.abs(k - expected) - COUNT_TOLERANCE);

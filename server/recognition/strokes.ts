@@ -66,12 +66,16 @@ export function parseStrokeSet(value: unknown, limits: StrokeLimits = DEFAULT_ST
   if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid('a stroke set must be an object {width, height, strokes}');
   const { id, width, height, strokes } = value as Record<string, unknown>;
   if (id !== undefined && typeof id !== 'string') invalid('id must be a string');
-  for (const [name, side] of [['width', width], ['height', height]] as const) {
+  for (const [name, side] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
     if (!finite(side) || side <= 0 || side > limits.maxCanvasSide) invalid(`${name} must be a number between 0 and ${limits.maxCanvasSide}`);
   }
   if (!Array.isArray(strokes)) invalid('strokes must be an array of strokes');
   if (strokes.length > limits.maxStrokes) invalid(`${strokes.length} strokes: at most ${limits.maxStrokes}`);
-  const w = width as number, h = height as number;
+  const w = width as number,
+    h = height as number;
   strokes.forEach((stroke, s) => {
     if (!Array.isArray(stroke) || stroke.length === 0) invalid(`stroke ${s} must be a non-empty array of points`);
     if (stroke.length > limits.maxPointsPerStroke) invalid(`stroke ${s} has ${stroke.length} points: at most ${limits.maxPointsPerStroke}`);
@@ -99,9 +103,15 @@ function median(values: number[]): number {
  */
 export function writingHeight(strokes: StrokePoint[][]): number {
   const heights = strokes.map((stroke) => {
-    let top = Infinity, bottom = -Infinity, left = Infinity, right = -Infinity;
+    let top = Infinity,
+      bottom = -Infinity,
+      left = Infinity,
+      right = -Infinity;
     for (const [x, y] of stroke) {
-      top = Math.min(top, y); bottom = Math.max(bottom, y); left = Math.min(left, x); right = Math.max(right, x);
+      top = Math.min(top, y);
+      bottom = Math.max(bottom, y);
+      left = Math.min(left, x);
+      right = Math.max(right, x);
     }
     return Math.max(bottom - top, 0.5 * (right - left));
   });
@@ -148,11 +158,16 @@ export function rasterizeStrokes(set: StrokeSet): StrokeRaster {
   const height = writingHeight(set.strokes);
   const margin = Math.max(height, 1) * 0.25;
   // Loops, not Math.min(...points): spreading a canvas's worth of points overflows the stack.
-  let firstX = Infinity, firstY = Infinity, lastX = -Infinity, lastY = -Infinity;
+  let firstX = Infinity,
+    firstY = Infinity,
+    lastX = -Infinity,
+    lastY = -Infinity;
   for (const stroke of set.strokes) {
     for (const [x, y] of stroke) {
-      firstX = Math.min(firstX, x - margin); firstY = Math.min(firstY, y - margin);
-      lastX = Math.max(lastX, x + margin); lastY = Math.max(lastY, y + margin);
+      firstX = Math.min(firstX, x - margin);
+      firstY = Math.min(firstY, y - margin);
+      lastX = Math.max(lastX, x + margin);
+      lastY = Math.max(lastY, y + margin);
     }
   }
   // Dots and lines without height are drawn at canvas scale.
@@ -179,7 +194,8 @@ export function rasterizeStrokes(set: StrokeSet): StrokeRaster {
       if (drawn.length === 1) cv.circle(canvas, drawn[0], RASTER_PEN_WIDTH / 2, white, -1, cv.LINE_AA);
       for (let i = 1; i < drawn.length; i++) cv.line(canvas, drawn[i - 1], drawn[i], white, RASTER_PEN_WIDTH, cv.LINE_AA);
       const [x, y] = toRaster(stroke[0]);
-      let left = Infinity, right = -Infinity;
+      let left = Infinity,
+        right = -Infinity;
       for (const point of stroke) {
         const [column] = toRaster(point);
         left = Math.min(left, column);
@@ -215,7 +231,8 @@ const SAME_DIGIT_OVERLAP = 0.3;
 function horizontalGroups(strokes: StrokeRaster['anchors']): number {
   const sorted = [...strokes].sort((a, b) => a.left - b.left);
   let groups = 0;
-  let right = -Infinity, width = 0;
+  let right = -Infinity,
+    width = 0;
   for (const s of sorted) {
     const overlap = right - s.left;
     if (groups === 0 || overlap < SAME_DIGIT_OVERLAP * Math.min(width, s.right - s.left)) {
@@ -258,7 +275,10 @@ function strokeEvidence(raster: StrokeRaster) {
 /** The reading of a stroke set up to the network (see planReading), for batching across sessions. */
 export function planStrokes(set: StrokeSet): PlannedReading {
   if (set.strokes.length === 0) {
-    return { inputs: [], complete: () => ({ text: '', lines: [], digits: [], width: set.width, height: set.height, polarity: 'light-on-dark', binarization: 'otsu' }) };
+    return {
+      inputs: [],
+      complete: () => ({ text: '', lines: [], digits: [], width: set.width, height: set.height, polarity: 'light-on-dark', binarization: 'otsu' }),
+    };
   }
   const raster = rasterizeStrokes(set);
   const plan = planReading(raster.ink, { scale: raster.scale, offset: raster.origin, inkEvidence: strokeEvidence(raster) });

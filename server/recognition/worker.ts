@@ -19,14 +19,11 @@ export interface WorkerSettings {
 }
 
 export type RecognitionTask =
-  | { kind: 'image'; bytes: Uint8Array; source: ImageSource }
-  | { kind: 'strokes'; sets: (StrokeSet | PackedStrokeSet)[] }
-  | { kind: 'ready' };
+  { kind: 'image'; bytes: Uint8Array; source: ImageSource } | { kind: 'strokes'; sets: (StrokeSet | PackedStrokeSet)[] } | { kind: 'ready' };
 
 /** Errors cross the thread boundary as data: an Error's class and code do not survive cloning. */
 export type TaskOutcome =
-  | { ok: true; result: RecognitionResult | null; ms: number; engine?: string }
-  | { ok: false; error: { code: RecognitionErrorCode; message: string } };
+  { ok: true; result: RecognitionResult | null; ms: number; engine?: string } | { ok: false; error: { code: RecognitionErrorCode; message: string } };
 
 /** A stroke task reads several sets (several sessions' canvases) with one call of the network. */
 export type TaskResult = TaskOutcome | { ok: true; outcomes: TaskOutcome[]; ms: number };
@@ -44,7 +41,8 @@ export default async function run(task: RecognitionTask): Promise<TaskResult> {
   try {
     const reader = await classifier;
     const start = performance.now();
-    if (task.kind === 'image') return { ok: true, result: await recognizeImage(task.bytes, reader, settings.decodeLimits[task.source]), ms: performance.now() - start };
+    if (task.kind === 'image')
+      return { ok: true, result: await recognizeImage(task.bytes, reader, settings.decodeLimits[task.source]), ms: performance.now() - start };
     if (task.kind === 'strokes') {
       // Each set is checked on its own (they come from different people); the valid ones share one network call.
       const plans = task.sets.map((set) => {

@@ -35,7 +35,10 @@ export interface CanvasStoreOptions {
 /** One canvas as bytes: a small JSON header, then every stroke's packed points. */
 function encode(canvas: StoredCanvas): Buffer {
   const header = JSON.stringify({
-    session: canvas.session, width: canvas.width, height: canvas.height, lastSeq: canvas.lastSeq ?? null,
+    session: canvas.session,
+    width: canvas.width,
+    height: canvas.height,
+    lastSeq: canvas.lastSeq ?? null,
     strokes: canvas.strokes.map(({ id, open, stroke }) => ({ id, open, t0: Number.isNaN(stroke.t0) ? null : stroke.t0, values: stroke.xyt.length })),
   });
   const headerBytes = Buffer.from(header, 'utf8');
@@ -91,7 +94,9 @@ export class CanvasStore {
     this.db.exec('CREATE TABLE IF NOT EXISTS canvases (token TEXT PRIMARY KEY, state BLOB NOT NULL, saved INTEGER NOT NULL)');
     this.db.exec('CREATE INDEX IF NOT EXISTS canvases_saved ON canvases (saved)');
     this.statements = {
-      save: this.db.prepare('INSERT INTO canvases (token, state, saved) VALUES (?, ?, ?) ON CONFLICT (token) DO UPDATE SET state = excluded.state, saved = excluded.saved'),
+      save: this.db.prepare(
+        'INSERT INTO canvases (token, state, saved) VALUES (?, ?, ?) ON CONFLICT (token) DO UPDATE SET state = excluded.state, saved = excluded.saved',
+      ),
       load: this.db.prepare('SELECT state FROM canvases WHERE token = ? AND saved >= ?'),
       remove: this.db.prepare('DELETE FROM canvases WHERE token = ?'),
       prune: this.db.prepare('DELETE FROM canvases WHERE saved < ? OR token IN (SELECT token FROM canvases ORDER BY saved DESC, rowid DESC LIMIT -1 OFFSET ?)'),

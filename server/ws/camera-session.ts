@@ -12,7 +12,6 @@ import { RecognitionError, RecognitionErrorCode } from '../recognition/errors.js
 import type { RecognitionPool } from '../recognition/pool.js';
 import { LatestWins } from './latest-wins.js';
 
-
 export class CameraSession {
   private readonly reader: LatestWins;
   private waiting: { frame: number; image: Uint8Array; arrived: number } | null = null;
@@ -74,8 +73,13 @@ export class CameraSession {
     try {
       const { result, ms } = await this.pool.recognizeImage(next.image, 'camera');
       this.send({
-        type: 'prediction', seq: ++this.predictions, text: result.text, lines: result.lines, ms: Math.round(ms * 10) / 10,
-        frame: next.frame, dropped: this.dropped,
+        type: 'prediction',
+        seq: ++this.predictions,
+        text: result.text,
+        lines: result.lines,
+        ms: Math.round(ms * 10) / 10,
+        frame: next.frame,
+        dropped: this.dropped,
       });
       this.dropped = 0;
       this.metrics.recognitionSeconds.observe({ mode: 'camera' }, (performance.now() - next.arrived) / 1000);
@@ -86,7 +90,12 @@ export class CameraSession {
         return;
       }
       if (code === RecognitionErrorCode.Internal) this.logger.log('error', 'recognition-failed', { session: this.id, message: (error as Error).message });
-      this.send({ type: 'error', code: code === RecognitionErrorCode.Internal ? ErrorCode.Internal : code as ErrorCode, message: (error as Error).message, frame: next.frame });
+      this.send({
+        type: 'error',
+        code: code === RecognitionErrorCode.Internal ? ErrorCode.Internal : (code as ErrorCode),
+        message: (error as Error).message,
+        frame: next.frame,
+      });
     }
   }
 

@@ -89,7 +89,13 @@ export class CanvasSession {
     }
     if (seq > expected && this.gapReported !== expected) {
       this.gapReported = expected;
-      this.send({ type: 'error', code: ErrorCode.OutOfOrder, message: `message ${seq} came before ${expected}: resend from ${expected}`, seq, resendFrom: expected });
+      this.send({
+        type: 'error',
+        code: ErrorCode.OutOfOrder,
+        message: `message ${seq} came before ${expected}: resend from ${expected}`,
+        seq,
+        resendFrom: expected,
+      });
     }
     return false;
   }
@@ -104,13 +110,27 @@ export class CanvasSession {
     if (!this.takeInOrder(message.seq)) return;
     try {
       switch (message.type) {
-        case 'stroke-begin': this.board.begin(message.stroke, message.point); break;
-        case 'stroke-points': this.board.append(message.stroke, message.points); break;
-        case 'stroke-end': this.board.end(message.stroke); break;
-        case 'undo': this.board.undo(); break;
-        case 'redo': this.board.redo(); break;
-        case 'clear': this.board.clear(); break;
-        case 'erase': this.board.erase(message.strokes); break;
+        case 'stroke-begin':
+          this.board.begin(message.stroke, message.point);
+          break;
+        case 'stroke-points':
+          this.board.append(message.stroke, message.points);
+          break;
+        case 'stroke-end':
+          this.board.end(message.stroke);
+          break;
+        case 'undo':
+          this.board.undo();
+          break;
+        case 'redo':
+          this.board.redo();
+          break;
+        case 'clear':
+          this.board.clear();
+          break;
+        case 'erase':
+          this.board.erase(message.strokes);
+          break;
       }
     } catch (error) {
       if (!(error instanceof BoardError)) throw error;

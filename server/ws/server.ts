@@ -65,9 +65,16 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
   /** Canvases of dropped connections, by resume token, kept for config.resumeGraceMs. */
   const parked = new Map<string, { id: string; state: CanvasState; timer: NodeJS.Timeout }>();
   let closing = false;
-  const limits = { maxStrokes: config.maxStrokes, maxPointsPerStroke: config.maxPointsPerStroke, maxPointsPerCanvas: config.maxPointsPerCanvas, maxHistory: 200 };
+  const limits = {
+    maxStrokes: config.maxStrokes,
+    maxPointsPerStroke: config.maxPointsPerStroke,
+    maxPointsPerCanvas: config.maxPointsPerCanvas,
+    maxHistory: 200,
+  };
   /** Canvases saved on disk, resumable after a restart; none when CANVAS_STORE is empty. */
-  const store = config.canvasStorePath ? new CanvasStore({ path: config.canvasStorePath, keepMs: config.canvasStoreKeepMs, maxCanvases: config.canvasStoreMax }) : null;
+  const store = config.canvasStorePath
+    ? new CanvasStore({ path: config.canvasStorePath, keepMs: config.canvasStoreKeepMs, maxCanvases: config.canvasStoreMax })
+    : null;
   let storeOpen = store !== null;
   /** Saves pending a moment after a change, per connection. */
   const saveTimers = new Map<Connection, NodeJS.Timeout>();
@@ -99,7 +106,10 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
     try {
       const saved = store?.load(token);
       if (!saved) return undefined;
-      return { id: saved.session, state: { board: StrokeBoard.fromStrokes(saved.width, saved.height, limits, saved.strokes), lastSeq: saved.lastSeq, predictions: 0 } };
+      return {
+        id: saved.session,
+        state: { board: StrokeBoard.fromStrokes(saved.width, saved.height, limits, saved.strokes), lastSeq: saved.lastSeq, predictions: 0 },
+      };
     } catch (failure) {
       logger.log('error', 'canvas-restore-failed', { message: (failure as Error)?.message });
       return undefined;
@@ -175,7 +185,8 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
       connection.lastRateError = now;
       const resendFrom = connection.session instanceof CanvasSession ? connection.session.resendFrom : undefined;
       send(connection.socket, {
-        type: 'error', code: ErrorCode.RateLimited,
+        type: 'error',
+        code: ErrorCode.RateLimited,
         message: `more than ${config.messagesPerSecond} messages a second: messages are being dropped${resendFrom !== undefined ? `; resend from ${resendFrom}` : ''}`,
         ...(resendFrom !== undefined ? { resendFrom } : {}),
       });
@@ -189,7 +200,12 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
       metrics.messages.inc({ type: 'frame' });
       // Camera frames have their own rate limit (frames per second) inside the camera session.
       if (!(connection.session instanceof CameraSession)) {
-        if (withinRate(connection)) error(connection, ErrorCode.Unsupported, connection.session ? 'binary messages are camera frames: say hello in camera mode to send them' : 'say hello first');
+        if (withinRate(connection))
+          error(
+            connection,
+            ErrorCode.Unsupported,
+            connection.session ? 'binary messages are camera frames: say hello in camera mode to send them' : 'say hello first',
+          );
         return;
       }
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
@@ -231,16 +247,36 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
       // A token resumes once: the canvas goes on under the new one (saved under it a moment later).
       if (resumable && message.resume !== undefined) store?.remove(message.resume);
       connection.resumeToken = randomBytes(16).toString('hex');
-      connection.session = message.mode === 'camera'
-        ? new CameraSession(connection.socket, pool, config.cameraFpsMax, logger, metrics, connection.id)
-        : new CanvasSession(connection.socket, pool, resumable?.state ?? newCanvasState(message.canvas!, limits, message.firstSeq), logger, metrics, connection.id, config.liveReadMs, () => saveSoon(connection));
+      connection.session =
+        message.mode === 'camera'
+          ? new CameraSession(connection.socket, pool, config.cameraFpsMax, logger, metrics, connection.id)
+          : new CanvasSession(
+              connection.socket,
+              pool,
+              resumable?.state ?? newCanvasState(message.canvas!, limits, message.firstSeq),
+              logger,
+              metrics,
+              connection.id,
+              config.liveReadMs,
+              () => saveSoon(connection),
+            );
       if (resumable) saveSoon(connection);
       metrics.sessions.inc({ mode: message.mode });
       const ack = connection.session instanceof CanvasSession ? connection.session.state.lastSeq : undefined;
       send(connection.socket, {
-        type: 'ready', version: PROTOCOL_VERSION, session: connection.id, resumeToken: connection.resumeToken, resumed: Boolean(resumable),
+        type: 'ready',
+        version: PROTOCOL_VERSION,
+        session: connection.id,
+        resumeToken: connection.resumeToken,
+        resumed: Boolean(resumable),
         ...(ack !== undefined ? { ack } : {}),
-        limits: { maxStrokes: config.maxStrokes, maxPointsPerStroke: config.maxPointsPerStroke, maxPointsPerCanvas: config.maxPointsPerCanvas, maxMessageBytes: config.wsMaxMessageBytes, messagesPerSecond: config.messagesPerSecond },
+        limits: {
+          maxStrokes: config.maxStrokes,
+          maxPointsPerStroke: config.maxPointsPerStroke,
+          maxPointsPerCanvas: config.maxPointsPerCanvas,
+          maxMessageBytes: config.wsMaxMessageBytes,
+          messagesPerSecond: config.messagesPerSecond,
+        },
       });
       // A numbered hello takes its place in the order of numbered messages, like any other.
       if (message.seq !== undefined && connection.session instanceof CanvasSession) connection.session.refused(message.seq);
@@ -283,8 +319,16 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
     socket.outboxMaxBytes = config.outboxMaxBytes;
     const now = Date.now();
     const connection: Connection = {
-      socket, id: randomUUID(), address, awaitingPong: null, lastMessage: now, tokens: config.messagesPerSecond, refilled: now, lastRateError: 0,
-      droppedInWindow: 0, windowStart: now,
+      socket,
+      id: randomUUID(),
+      address,
+      awaitingPong: null,
+      lastMessage: now,
+      tokens: config.messagesPerSecond,
+      refilled: now,
+      lastRateError: 0,
+      droppedInWindow: 0,
+      windowStart: now,
       helloTimer: setTimeout(() => closeFor(connection, CloseReason.HelloTimeout), config.helloTimeoutMs),
     };
     connections.add(connection);
@@ -327,7 +371,13 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
 
   /** Answers an upgrade that is refused with a plain HTTP response, and ends the socket. */
   function refuseUpgrade(socket: Duplex, status: string, request: IncomingMessage, why: string): void {
-    logger.log('warn', 'upgrade-refused', { status, why, target: request.url?.slice(0, 200), origin: request.headers.origin, remote: request.socket.remoteAddress });
+    logger.log('warn', 'upgrade-refused', {
+      status,
+      why,
+      target: request.url?.slice(0, 200),
+      origin: request.headers.origin,
+      remote: request.socket.remoteAddress,
+    });
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   }
 
@@ -375,11 +425,13 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
       for (const { timer } of parked.values()) clearTimeout(timer);
       parked.clear();
       clearInterval(heartbeat);
-      await Promise.all([...connections].map(async (connection) => {
-        await connection.session?.idle();
-        save(connection);
-        connection.socket.closeFor(CloseReason.GoingAway);
-      }));
+      await Promise.all(
+        [...connections].map(async (connection) => {
+          await connection.session?.idle();
+          save(connection);
+          connection.socket.closeFor(CloseReason.GoingAway);
+        }),
+      );
       wss.close();
       for (const timer of saveTimers.values()) clearTimeout(timer);
       storeOpen = false;

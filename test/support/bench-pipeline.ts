@@ -18,7 +18,10 @@ import { asCameraFrame, composeNumber, SETS } from '../../server/ml/compose.js';
 import { writeNumber } from './strokes-from-mnist.js';
 
 const USAGE = 'Usage: npm run bench -- [--frames N] [--model DIR] [--engine onnx|tfjs] [--json]';
-const { values } = parseCli({ frames: { type: 'string' }, model: { type: 'string' }, engine: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } }, USAGE);
+const { values } = parseCli(
+  { frames: { type: 'string' }, model: { type: 'string' }, engine: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
+  USAGE,
+);
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
@@ -43,8 +46,10 @@ async function time(work: () => unknown): Promise<number> {
 }
 
 /** A person's canvas: 800x300 with a 4 to 8 digit number, digits 90 to 150 px tall. */
-const canvases: StrokeSet[] = Array.from({ length: frames }, () =>
-  writeNumber(digits, random, { length: 4 + Math.floor(random() * 5), width: 800, height: 300, digitHeight: 90 + random() * 60 }).set);
+const canvases: StrokeSet[] = Array.from(
+  { length: frames },
+  () => writeNumber(digits, random, { length: 4 + Math.floor(random() * 5), width: 800, height: 300, digitHeight: 90 + random() * 60 }).set,
+);
 
 // Every frame a new number and no cache: the cost of reading a canvas from scratch.
 const cold = await newClassifier(0);
@@ -62,11 +67,18 @@ for (const set of canvases.slice(0, Math.max(1, Math.round(frames / 5)))) {
   }
 }
 
-const canvasPngs = await Promise.all(canvases.map((set) => {
-  const { ink } = rasterizeStrokes(set);
-  return sharp(Uint8Array.from(ink.intensity, (v) => 255 - v), { raw: { width: ink.width, height: ink.height, channels: 1 } })
-    .resize({ width: 800, height: 300, fit: 'contain', background: '#ffffff' }).png().toBuffer();
-}));
+const canvasPngs = await Promise.all(
+  canvases.map((set) => {
+    const { ink } = rasterizeStrokes(set);
+    return sharp(
+      Uint8Array.from(ink.intensity, (v) => 255 - v),
+      { raw: { width: ink.width, height: ink.height, channels: 1 } },
+    )
+      .resize({ width: 800, height: 300, fit: 'contain', background: '#ffffff' })
+      .png()
+      .toBuffer();
+  }),
+);
 const canvasImage: number[] = [];
 for (const png of canvasPngs) canvasImage.push(await time(() => recognizeImage(png, cold)));
 
@@ -81,7 +93,11 @@ const inputs = new Float32Array(2048 * 784);
 for (let i = 0; i < 2048; i++) for (let j = 0; j < 784; j++) inputs[i * 784 + j] = digits.images.pixels[i * 784 + j] / 255;
 // The classifier's speed on each engine that can run here, and ONNX Runtime on two threads.
 const engines: Record<string, Throughput> = {};
-for (const [label, options] of [['tfjs', { engine: 'tfjs' }], ['onnx, 1 thread', { engine: 'onnx', threads: 1 }], ['onnx, 2 threads', { engine: 'onnx', threads: 2 }]] as const) {
+for (const [label, options] of [
+  ['tfjs', { engine: 'tfjs' }],
+  ['onnx, 1 thread', { engine: 'onnx', threads: 1 }],
+  ['onnx, 2 threads', { engine: 'onnx', threads: 2 }],
+] as const) {
   const engine = await loadEngine(modelDir, { ...options, log: () => {} }).catch(() => null);
   if (!engine) continue;
   engines[`${label}: ${engine.name}`] = await measureThroughput((x) => engine.predict(x), inputs);
@@ -94,19 +110,25 @@ const results = {
   canvasStrokesLivePerStroke: summary(strokesLive),
   canvasPng800x300: summary(canvasImage),
   photoJpeg640x480: summary(photo),
-  digitsPerSecond: Object.fromEntries(Object.entries(engines).map(([name, t]) => [name, { batch64: t.batchDigitsPerSecond, single: t.singleDigitsPerSecond, singleMsP50: t.singleMsP50 }])),
+  digitsPerSecond: Object.fromEntries(
+    Object.entries(engines).map(([name, t]) => [name, { batch64: t.batchDigitsPerSecond, single: t.singleDigitsPerSecond, singleMsP50: t.singleMsP50 }]),
+  ),
 };
 if (values.json) {
   console.log(JSON.stringify(results));
 } else {
   console.log(results.machine);
   const row = (name: string, s: ReturnType<typeof summary>) =>
-    console.log(`${name.padEnd(44)} p50 ${s.p50.toFixed(1).padStart(6)} ms  p95 ${s.p95.toFixed(1).padStart(6)} ms  mean ${s.mean.toFixed(1).padStart(6)} ms  (${s.frames} frames)`);
+    console.log(
+      `${name.padEnd(44)} p50 ${s.p50.toFixed(1).padStart(6)} ms  p95 ${s.p95.toFixed(1).padStart(6)} ms  mean ${s.mean.toFixed(1).padStart(6)} ms  (${s.frames} frames)`,
+    );
   row('800x300 canvas, strokes, every frame new', results.canvasStrokesNewFrame);
   row('800x300 canvas, strokes, live (+1 stroke)', results.canvasStrokesLivePerStroke);
   row('800x300 canvas as PNG (decode included)', results.canvasPng800x300);
   row('640x480 photo as JPEG (decode included)', results.photoJpeg640x480);
   for (const [name, t] of Object.entries(engines)) {
-    console.log(`classifier, ${name}: ${t.batchDigitsPerSecond.toFixed(0)} digits/s in batches of 64, ${t.singleDigitsPerSecond.toFixed(0)} digits/s one at a time`);
+    console.log(
+      `classifier, ${name}: ${t.batchDigitsPerSecond.toFixed(0)} digits/s in batches of 64, ${t.singleDigitsPerSecond.toFixed(0)} digits/s one at a time`,
+    );
   }
 }

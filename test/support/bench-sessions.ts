@@ -30,7 +30,11 @@ const wsUrl = `${server.baseUrl.replace(/^http/, 'ws')}/ws`;
 const digits: DigitSet = await loadMnist('test');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Outcome { latencies: number[]; errors: number; predictions: number }
+interface Outcome {
+  latencies: number[];
+  errors: number;
+  predictions: number;
+}
 
 /**
  * The numbers people write, made before the clock starts: drawing strokes from MNIST digits takes
@@ -40,7 +44,14 @@ interface Outcome { latencies: number[]; errors: number; predictions: number }
 const WRITINGS = 300;
 const writingRandom = seededRandom(999);
 const writings = Array.from({ length: WRITINGS }, () =>
-  writeNumber(digits, writingRandom, { length: 3 + Math.floor(writingRandom() * 6), width: 800, height: 300, digitHeight: 90 + writingRandom() * 60, pointsEveryMs: POINT_EVERY_MS }));
+  writeNumber(digits, writingRandom, {
+    length: 3 + Math.floor(writingRandom() * 6),
+    width: 800,
+    height: 300,
+    digitHeight: 90 + writingRandom() * 60,
+    pointsEveryMs: POINT_EVERY_MS,
+  }),
+);
 
 /** One person: writes numbers stroke by stroke in real time until `until`. */
 async function person(index: number, until: number): Promise<Outcome> {
@@ -112,8 +123,10 @@ for (const sessions of levels) {
   };
   report.push(row);
   if (!values.json) {
-    console.log(`${String(sessions).padStart(4)} sessions: stroke-end → prediction p50 ${row.p50.toFixed(1)} ms, p95 ${row.p95.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms ` +
-      `(${row.strokes} strokes, ${row.predictions} predictions, ${row.errors} errors, ${seconds} s)`);
+    console.log(
+      `${String(sessions).padStart(4)} sessions: stroke-end → prediction p50 ${row.p50.toFixed(1)} ms, p95 ${row.p95.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms ` +
+        `(${row.strokes} strokes, ${row.predictions} predictions, ${row.errors} errors, ${seconds} s)`,
+    );
   }
 }
 if (values.json) console.log(JSON.stringify({ seconds, report }));

@@ -41,10 +41,20 @@ export function editDistance(a: string, b: string): number {
   return previous[b.length];
 }
 
-const { values } = parseCli({
-  digits: { type: 'string' }, count: { type: 'string' }, sets: { type: 'string' }, seed: { type: 'string' },
-  model: { type: 'string' }, json: { type: 'boolean' }, failures: { type: 'string' }, baseline: { type: 'string' }, help: { type: 'boolean' },
-}, USAGE);
+const { values } = parseCli(
+  {
+    digits: { type: 'string' },
+    count: { type: 'string' },
+    sets: { type: 'string' },
+    seed: { type: 'string' },
+    model: { type: 'string' },
+    json: { type: 'boolean' },
+    failures: { type: 'string' },
+    baseline: { type: 'string' },
+    help: { type: 'boolean' },
+  },
+  USAGE,
+);
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
@@ -78,7 +88,11 @@ async function tesseract(png: Buffer): Promise<string> {
   const file = join(scratch, 'image.png');
   await writeFile(file, png);
   const { stdout } = await run('tesseract', [file, 'stdout', '--psm', '6', '-c', 'tessedit_char_whitelist=0123456789']);
-  return stdout.split('\n').map((line) => line.replace(/\s+/g, '')).filter(Boolean).join('\n');
+  return stdout
+    .split('\n')
+    .map((line) => line.replace(/\s+/g, ''))
+    .filter(Boolean)
+    .join('\n');
 }
 
 interface Sample {
@@ -103,17 +117,30 @@ async function sample(name: string, random: () => number): Promise<Sample> {
     // Tesseract reads the same strokes drawn dark on white.
     png: () => {
       const { ink } = rasterizeStrokes(written.set);
-      return sharp(Uint8Array.from(ink.intensity, (v) => 255 - v), { raw: { width: ink.width, height: ink.height, channels: 1 } }).png().toBuffer();
+      return sharp(
+        Uint8Array.from(ink.intensity, (v) => 255 - v),
+        { raw: { width: ink.width, height: ink.height, channels: 1 } },
+      )
+        .png()
+        .toBuffer();
     },
     recognize: () => recognizeStrokes(written.set, classifier),
   };
 }
 
-interface Score { exact: number; cer: number }
+interface Score {
+  exact: number;
+  cer: number;
+}
 const report: Record<string, { images: number; exact: number; cer: number; msMean: number; tesseract?: Score }> = {};
 for (const name of setNames) {
   const random = seededRandom(seed + name.length * 7919 + name.charCodeAt(0));
-  let exact = 0, errors = 0, characters = 0, ms = 0, baselineExact = 0, baselineErrors = 0;
+  let exact = 0,
+    errors = 0,
+    characters = 0,
+    ms = 0,
+    baselineExact = 0,
+    baselineErrors = 0;
   for (let i = 0; i < count; i++) {
     const item = await sample(name, random);
     const start = performance.now();
@@ -125,7 +152,10 @@ for (const name of setNames) {
     if (distance === 0) exact++;
     else if (values.failures) {
       await mkdir(values.failures, { recursive: true });
-      await writeFile(join(values.failures, `${name}-${i}-${item.text.replace('\n', '_')}-read-${result.text.replace(/\n/g, '_') || 'nothing'}.png`), await item.png());
+      await writeFile(
+        join(values.failures, `${name}-${i}-${item.text.replace('\n', '_')}-read-${result.text.replace(/\n/g, '_') || 'nothing'}.png`),
+        await item.png(),
+      );
     }
     if (values.baseline) {
       const read = await tesseract(await item.png());
@@ -138,9 +168,11 @@ for (const name of setNames) {
   report[name] = { images: count, exact: exact / count, cer: errors / characters, msMean: ms / count };
   if (values.baseline) report[name].tesseract = { exact: baselineExact / count, cer: baselineErrors / characters };
   if (!values.json) {
-    console.log(`${name.padEnd(10)} exact ${pct(exact / count)}  CER ${pct(errors / characters, 2)}  ${(ms / count).toFixed(1)} ms/input` +
-      (values.baseline ? `  | tesseract exact ${pct(baselineExact / count)}  CER ${pct(baselineErrors / characters, 2)}` : '') +
-      `  (${count} inputs, MNIST ${source} digits)`);
+    console.log(
+      `${name.padEnd(10)} exact ${pct(exact / count)}  CER ${pct(errors / characters, 2)}  ${(ms / count).toFixed(1)} ms/input` +
+        (values.baseline ? `  | tesseract exact ${pct(baselineExact / count)}  CER ${pct(baselineErrors / characters, 2)}` : '') +
+        `  (${count} inputs, MNIST ${source} digits)`,
+    );
   }
 }
 await rm(scratch, { recursive: true, force: true });

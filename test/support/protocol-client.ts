@@ -86,6 +86,19 @@ export class Client {
 /** Strokes of "107" on an 800x300 canvas. */
 export const ellipse = (cx: number): [number, number][] =>
   Array.from({ length: 33 }, (_, i) => [cx + 45 * Math.sin((i / 32) * 2 * Math.PI), 150 - 90 * Math.cos((i / 32) * 2 * Math.PI)]);
-export const one: [number, number][] = [[80, 60], [81, 105], [82, 150], [83, 195], [84, 240]];
-export const seven: [number, number][] = [[285, 65], [330, 64], [375, 62], [360, 105], [345, 150], [335, 195], [325, 240]];
-
+export const one: [number, number][] = [
+  [80, 60],
+  [81, 105],
+  [82, 150],
+  [83, 195],
+  [84, 240],
+];
+export const seven: [number, number][] = [
+  [285, 65],
+  [330, 64],
+  [375, 62],
+  [360, 105],
+  [345, 150],
+  [335, 195],
+  [325, 240],
+];

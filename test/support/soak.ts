@@ -18,9 +18,16 @@ import { Client, ellipse, one, seven } from './protocol-client.js';
 import { startServerProcess } from './server-process.js';
 
 const USAGE = 'Usage: npm run soak -- [--minutes 10] [--warmup 2] [--writers 20] [--cameras 2]';
-const { values } = parseCli({
-  minutes: { type: 'string' }, warmup: { type: 'string' }, writers: { type: 'string' }, cameras: { type: 'string' }, help: { type: 'boolean' },
-}, USAGE);
+const { values } = parseCli(
+  {
+    minutes: { type: 'string' },
+    warmup: { type: 'string' },
+    writers: { type: 'string' },
+    cameras: { type: 'string' },
+    help: { type: 'boolean' },
+  },
+  USAGE,
+);
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
@@ -70,7 +77,9 @@ async function writer(index: number): Promise<void> {
 
 async function camera(index: number): Promise<void> {
   const digits = await loadMnist('test');
-  const frames = await Promise.all(Array.from({ length: 8 }, async (_, i) => (await asCameraFrame(await composeNumber(digits, seededRandom(100 * index + i), SETS.photo))).jpeg));
+  const frames = await Promise.all(
+    Array.from({ length: 8 }, async (_, i) => (await asCameraFrame(await composeNumber(digits, seededRandom(100 * index + i), SETS.photo))).jpeg),
+  );
   const socket = new WebSocket(wsUrl);
   await new Promise((resolve) => socket.once('open', resolve));
   socket.send(JSON.stringify({ type: 'hello', version: PROTOCOL_VERSION, mode: 'camera' }));
@@ -101,7 +110,8 @@ async function abuser(): Promise<void> {
     socket.on('error', () => {});
     await new Promise((resolve) => socket.once('open', resolve));
     if (n % 3 === 0) socket.send('x'.repeat(2 * 1024 * 1024));
-    else if (n % 3 === 1) for (let i = 0; i < 50; i++) socket.send(i % 2 ? '{not json' : JSON.stringify({ type: 'stroke-points', stroke: 'nope', points: [[1, 2, 3]] }));
+    else if (n % 3 === 1)
+      for (let i = 0; i < 50; i++) socket.send(i % 2 ? '{not json' : JSON.stringify({ type: 'stroke-points', stroke: 'nope', points: [[1, 2, 3]] }));
     await sleep(1000);
     socket.terminate();
     tally.abuses++;
@@ -120,15 +130,12 @@ const started = Date.now();
 const sampler = setInterval(async () => {
   const sample = { minute: (Date.now() - started) / 60_000, mib: await residentMiB() };
   samples.push(sample);
-  console.log(`${sample.minute.toFixed(1)} min  rss ${sample.mib.toFixed(1)} MiB (${await mainThreadMiB()})  readings ${tally.readings} (wrong ${tally.wrong}, missing ${tally.missing})  frames ${tally.frames}  uploads ${tally.uploads}  resumes ${tally.resumes}  abuses ${tally.abuses}`);
+  console.log(
+    `${sample.minute.toFixed(1)} min  rss ${sample.mib.toFixed(1)} MiB (${await mainThreadMiB()})  readings ${tally.readings} (wrong ${tally.wrong}, missing ${tally.missing})  frames ${tally.frames}  uploads ${tally.uploads}  resumes ${tally.resumes}  abuses ${tally.abuses}`,
+  );
 }, SAMPLE_EVERY_MS);
 
-await Promise.all([
-  ...Array.from({ length: writers }, (_, i) => writer(i)),
-  ...Array.from({ length: cameras }, (_, i) => camera(i)),
-  uploader(),
-  abuser(),
-]);
+await Promise.all([...Array.from({ length: writers }, (_, i) => writer(i)), ...Array.from({ length: cameras }, (_, i) => camera(i)), uploader(), abuser()]);
 clearInterval(sampler);
 await server.stop();
 
@@ -149,5 +156,7 @@ if (steady.length < 3) {
 }
 const growth = slope(steady);
 const failed = growth >= GROWTH_LIMIT_MIB_PER_MINUTE || tally.wrong > 0 || tally.missing > 0;
-console.log(`\nafter a ${warmupMinutes}-minute warm-up: memory ${steady[0].mib.toFixed(1)} → ${steady[steady.length - 1].mib.toFixed(1)} MiB, growth ${growth.toFixed(3)} MiB/min (limit ${GROWTH_LIMIT_MIB_PER_MINUTE}); ${tally.readings} readings right, ${tally.wrong} wrong, ${tally.missing} missing`);
+console.log(
+  `\nafter a ${warmupMinutes}-minute warm-up: memory ${steady[0].mib.toFixed(1)} → ${steady[steady.length - 1].mib.toFixed(1)} MiB, growth ${growth.toFixed(3)} MiB/min (limit ${GROWTH_LIMIT_MIB_PER_MINUTE}); ${tally.readings} readings right, ${tally.wrong} wrong, ${tally.missing} missing`,
+);
 process.exit(failed ? 1 : 0);

@@ -19,23 +19,33 @@ function thin(image: Uint8Array, width: number, height: number): void {
     changed = false;
     for (const pass of [0, 1]) {
       const remove: number[] = [];
-      for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
-        if (!image[y * width + x]) continue;
-        const p = [at(x, y - 1), at(x + 1, y - 1), at(x + 1, y), at(x + 1, y + 1), at(x, y + 1), at(x - 1, y + 1), at(x - 1, y), at(x - 1, y - 1)];
-        const neighbours = p.reduce((a, b) => a + b, 0);
-        let transitions = 0;
-        for (let i = 0; i < 8; i++) if (!p[i] && p[(i + 1) % 8]) transitions++;
-        const [p2, , p4, , p6, , p8] = p;
-        const ok = pass === 0 ? p2 * p4 * p6 === 0 && p4 * p6 * p8 === 0 : p2 * p4 * p8 === 0 && p2 * p6 * p8 === 0;
-        if (neighbours >= 2 && neighbours <= 6 && transitions === 1 && ok) remove.push(y * width + x);
-      }
+      for (let y = 0; y < height; y++)
+        for (let x = 0; x < width; x++) {
+          if (!image[y * width + x]) continue;
+          const p = [at(x, y - 1), at(x + 1, y - 1), at(x + 1, y), at(x + 1, y + 1), at(x, y + 1), at(x - 1, y + 1), at(x - 1, y), at(x - 1, y - 1)];
+          const neighbours = p.reduce((a, b) => a + b, 0);
+          let transitions = 0;
+          for (let i = 0; i < 8; i++) if (!p[i] && p[(i + 1) % 8]) transitions++;
+          const [p2, , p4, , p6, , p8] = p;
+          const ok = pass === 0 ? p2 * p4 * p6 === 0 && p4 * p6 * p8 === 0 : p2 * p4 * p8 === 0 && p2 * p6 * p8 === 0;
+          if (neighbours >= 2 && neighbours <= 6 && transitions === 1 && ok) remove.push(y * width + x);
+        }
       for (const i of remove) image[i] = 0;
       if (remove.length) changed = true;
     }
   }
 }
 
-const OFFSETS = [[1, 0], [1, 1], [0, 1], [-1, 1], [-1, 0], [-1, -1], [0, -1], [1, -1]];
+const OFFSETS = [
+  [1, 0],
+  [1, 1],
+  [0, 1],
+  [-1, 1],
+  [-1, 0],
+  [-1, -1],
+  [0, -1],
+  [1, -1],
+];
 
 /** Traces a one-pixel-wide skeleton into polylines: from each end point first, then round loops. */
 function trace(skeleton: Uint8Array, width: number, height: number): [number, number][][] {
@@ -67,15 +77,25 @@ function trace(skeleton: Uint8Array, width: number, height: number): [number, nu
 export function digitStrokes(set: DigitSet, index: number): [number, number][][] {
   const pixels = digitPixels(set, index);
   const binary = withMats(1, (large) => {
-    const source = cv.matFromArray(28, 28, cv.CV_32F, Float32Array.from(pixels, (v) => v / 255));
+    const source = cv.matFromArray(
+      28,
+      28,
+      cv.CV_32F,
+      Float32Array.from(pixels, (v) => v / 255),
+    );
     cv.resize(source, large, new cv.Size(SIZE, SIZE), 0, 0, cv.INTER_LINEAR);
     source.delete();
     return Uint8Array.from(large.data32F, (v) => (v > 0.35 ? 1 : 0));
   });
   thin(binary, SIZE, SIZE);
   const strokes = trace(binary, SIZE, SIZE).map((s) => s.filter((_, i) => i % 3 === 0 || i === s.length - 1));
-  let top = Infinity, bottom = -Infinity;
-  for (const s of strokes) for (const [, y] of s) { top = Math.min(top, y); bottom = Math.max(bottom, y); }
+  let top = Infinity,
+    bottom = -Infinity;
+  for (const s of strokes)
+    for (const [, y] of s) {
+      top = Math.min(top, y);
+      bottom = Math.max(bottom, y);
+    }
   const scale = 1 / Math.max(1, bottom - top);
   // People write from the top and from the left.
   return strokes
@@ -92,7 +112,11 @@ export interface WrittenNumber {
  * A number of `length` MNIST digits written on a canvas: digits about `digitHeight` units tall,
  * spaced like handwriting, the pen moving at about `pointsEveryMs` per point.
  */
-export function writeNumber(set: DigitSet, random: Random, options: { length: number; width: number; height: number; digitHeight: number; pointsEveryMs?: number }): WrittenNumber {
+export function writeNumber(
+  set: DigitSet,
+  random: Random,
+  options: { length: number; width: number; height: number; digitHeight: number; pointsEveryMs?: number },
+): WrittenNumber {
   const { length, width, height, digitHeight, pointsEveryMs = 12 } = options;
   const strokes: StrokePoint[][] = [];
   let text = '';
