@@ -30,7 +30,7 @@ export interface ServerConfig {
   allowedOrigins: string;
   /** HSTS_MAX_AGE: seconds of Strict-Transport-Security to send when serving behind TLS; 0 sends none. */
   hstsMaxAge: number;
-  /** WORKERS_PEN: worker threads that read only pen strokes, so image work never delays a pen reading. */
+  /** WORKERS_PEN: worker threads that read only pen strokes, so image work never delays a pen reading (0: pen readings share the image workers). */
   penWorkers: number;
   /** UPLOAD_MAX_FILES: images in one POST /api/recognize. */
   uploadMaxFiles: number;
@@ -169,7 +169,7 @@ const ENVIRONMENT: Record<keyof ServerConfig, string> = {
 };
 
 /** Numbers that may be 0: a port (any free one) and settings where 0 means off. */
-const ZERO_ALLOWED = new Set<keyof ServerConfig>(['port', 'metricsPort', 'hstsMaxAge']);
+const ZERO_ALLOWED = new Set<keyof ServerConfig>(['port', 'metricsPort', 'hstsMaxAge', 'penWorkers']);
 
 /** The defaults with the environment's overrides; a malformed number is an error, not a silent default. */
 export function configFromEnvironment(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ServerConfig> = {}): ServerConfig {

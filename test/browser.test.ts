@@ -125,6 +125,7 @@ describe('the web client in a real browser', () => {
       await page.mouse.up();
     }
     expect(await numberShown(page)).toBe('107');
+    await page.screenshot({ path: `${ARTIFACTS}/written-107-live.png` });
     // Screen readers hear the settled number, not each reading while a digit was being written.
     await page.waitForFunction(
       () => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('[aria-live]')!.textContent === 'Number read: 1 0 7',

@@ -135,11 +135,11 @@ export class DigitStreamApp extends LitElement {
       color: inherit;
       cursor: pointer;
     }
-    .number .uncertain {
+    .number button.digit.uncertain {
       color: #c62828;
       text-decoration: underline dotted;
     }
-    .number .corrected {
+    .number button.digit.corrected {
       color: #2962ff;
     }
     .alternatives {
@@ -288,6 +288,13 @@ export class DigitStreamApp extends LitElement {
   /** The drawn number with the person's corrections applied. */
   private correctedText(prediction: PredictionMessage | null): string {
     return (prediction?.lines ?? []).map((line) => line.digits.map((d) => this.correctionFor(d.box) ?? d.digit).join('')).join('\n');
+  }
+
+  /** The prediction as the person corrected it, so the canvas labels each box with the digit shown above. */
+  private withCorrections(prediction: PredictionMessage | null): PredictionMessage | null {
+    if (!prediction || this.corrections.length === 0) return prediction;
+    const lines = prediction.lines.map((line) => ({ ...line, digits: line.digits.map((d) => ({ ...d, digit: this.correctionFor(d.box) ?? d.digit })) }));
+    return { ...prediction, lines };
   }
 
   private correct(box: Box, digit: number): void {
@@ -530,7 +537,7 @@ export class DigitStreamApp extends LitElement {
       </div>
       <draw-canvas
         .strokes=${this.board.list().slice()}
-        .prediction=${prediction}
+        .prediction=${this.withCorrections(prediction)}
         ?erasing=${this.eraser}
         @canvas-size=${this.onCanvasSize}
         @stroke-begin=${this.onStroke}

@@ -35,7 +35,7 @@ export interface ServerProcess {
  */
 export async function startServerProcess(env: Record<string, string> = {}, options: { port?: number } = {}): Promise<ServerProcess> {
   const port = options.port ?? (await freePort());
-  const store = env.CANVAS_STORE ?? join(await mkdtemp(join(tmpdir(), 'digit-stream-store-')), 'canvases.sqlite');
+  const store = env.CANVAS_STORE ?? process.env.CANVAS_STORE ?? join(await mkdtemp(join(tmpdir(), 'digit-stream-store-')), 'canvases.sqlite');
   const metricsPort = await freePort();
   // Under the tsx CLI its loader is in execArgv already; under Vitest it has to be added.
   const loader = process.execArgv.some((a) => a.includes('tsx')) ? [] : ['--import', 'tsx'];
