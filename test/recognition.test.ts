@@ -11,6 +11,7 @@ import { RecognitionError } from '../server/recognition/errors.js';
 import { recognizeGray, recognizeImage } from '../server/recognition/recognize.js';
 import { parseStrokeSet, recognizeStrokes, type StrokePoint } from '../server/recognition/strokes.js';
 import { composeNumber, encodePng, SETS, type ComposedImage } from '../server/ml/compose.js';
+import { digitStrokes } from './support/strokes-from-mnist.js';
 
 let classifier: DigitClassifier;
 let mnistTest: DigitSet;
@@ -299,6 +300,34 @@ describe('reading pen strokes', () => {
     expect(x + w).toBeLessThanOrEqual(265);
     expect(y).toBeLessThan(70);
     expect(y + h).toBeGreaterThan(230);
+  });
+
+  it('keeps digits written one right after the other apart, however close', async () => {
+    // People write the next digit at once and close: a 1 beside a 4 or a 7, a 2 under a 7's bar.
+    for (const [a, b] of [
+      [7, 2],
+      [1, 7],
+      [4, 2],
+      [1, 4],
+    ] as const) {
+      for (const gap of [20, 0]) {
+        const strokes: StrokePoint[][] = [];
+        let x = 40;
+        let t = 0;
+        for (const label of [a, b]) {
+          const digit = digitStrokes(mnistTest, mnistTest.labels.indexOf(label));
+          const xs = digit.flat().map((p) => p[0]);
+          const left = Math.min(...xs);
+          for (const stroke of digit) {
+            strokes.push(stroke.map(([px, py]): StrokePoint => [x + (px - left) * 200, 40 + py * 200, (t += 12)]));
+            t += 120;
+          }
+          x += (Math.max(...xs) - left) * 200 + gap;
+          t += 250;
+        }
+        expect((await recognizeStrokes({ width: 800, height: 300, strokes }, classifier)).text).toBe(`${a}${b}`);
+      }
+    }
   });
 
   it('reads the same writing the same on a canvas of any size', async () => {

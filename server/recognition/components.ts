@@ -142,7 +142,10 @@ export function mergeParts(
     const shorter = Math.min(a.height, b.height);
     if (overlap >= 0.5 * Math.min(a.width, b.width) && shorter < 0.75 * digitHeight) return gap;
     if (shorter < FRAGMENT_HEIGHT_RATIO * digitHeight && gap <= 0.3 * digitHeight) return gap;
-    if (overlap > 0 && belongTogether(a, b)) return gap;
+    // Strokes drawn one after the other are one digit's only when one is a part (a bar, a flag, a
+    // loop's closing stroke: shorter than a digit) or they overlap much: people write the next
+    // digit right after the last, often close enough to overlap a little.
+    if (overlap > 0 && (shorter < 0.6 * digitHeight || overlap >= 0.5 * Math.min(a.width, b.width)) && belongTogether(a, b)) return gap;
     return Infinity;
   };
   // Closest pairs first, so a fragment joins the digit it touches rather than the next one.
