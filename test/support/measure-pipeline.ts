@@ -18,9 +18,16 @@ import { rasterizeStrokes, recognizeStrokes } from '../../server/recognition/str
 import { composeNumber, encodePng, SETS, type ComposedImage } from '../../server/ml/compose.js';
 import { writeNumber } from './strokes-from-mnist.js';
 
-/** Stroke sets as a person writes them on an 800x300 canvas, next to the image sets. */
-const STROKES_SET = 'strokes';
-const ALL_SETS = [...Object.keys(SETS), STROKES_SET];
+/**
+ * Stroke sets as a person writes them on an 800x300 canvas, next to the image sets: the gap
+ * between digits, in digit heights (people often write the next digit close, or overlapping).
+ */
+const STROKE_SETS: Record<string, [number, number]> = {
+  strokes: [0.15, 0.45],
+  'strokes-close': [0, 0.12],
+  'strokes-overlapping': [-0.12, 0],
+};
+const ALL_SETS = [...Object.keys(SETS), ...Object.keys(STROKE_SETS)];
 
 const USAGE = `Usage: npm run measure -- [--digits test|validation] [--count N] [--sets NAMES] [--seed N] [--model DIR] [--baseline tesseract] [--json] [--failures DIR]
   --digits      MNIST test digits (default; for reported figures) or validation digits carved from train (for development)
@@ -110,8 +117,9 @@ function imageSample(image: ComposedImage): Sample {
 }
 
 async function sample(name: string, random: () => number): Promise<Sample> {
-  if (name !== STROKES_SET) return imageSample(await composeNumber(digits, random, SETS[name]));
-  const written = writeNumber(digits, random, { length: 1 + Math.floor(random() * 10), width: 800, height: 300, digitHeight: 60 + random() * 120 });
+  const gap = STROKE_SETS[name];
+  if (!gap) return imageSample(await composeNumber(digits, random, SETS[name]));
+  const written = writeNumber(digits, random, { length: 1 + Math.floor(random() * 10), width: 800, height: 300, digitHeight: 60 + random() * 120, gap });
   return {
     text: written.text,
     // Tesseract reads the same strokes drawn dark on white.

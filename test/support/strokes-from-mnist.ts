@@ -110,14 +110,15 @@ export interface WrittenNumber {
 
 /**
  * A number of `length` MNIST digits written on a canvas: digits about `digitHeight` units tall,
- * spaced like handwriting, the pen moving at about `pointsEveryMs` per point.
+ * `gap` digit heights apart (from, to; negative overlaps), the pen moving at about `pointsEveryMs`
+ * per point.
  */
 export function writeNumber(
   set: DigitSet,
   random: Random,
-  options: { length: number; width: number; height: number; digitHeight: number; pointsEveryMs?: number },
+  options: { length: number; width: number; height: number; digitHeight: number; pointsEveryMs?: number; gap?: [number, number] },
 ): WrittenNumber {
-  const { length, width, height, digitHeight, pointsEveryMs = 12 } = options;
+  const { length, width, height, digitHeight, pointsEveryMs = 12, gap = [0.15, 0.45] } = options;
   const strokes: StrokePoint[][] = [];
   let text = '';
   let x = digitHeight * 0.4;
@@ -135,7 +136,7 @@ export function writeNumber(
       strokes.push(stroke.map(([px, py]): StrokePoint => [x + (px - left) * size, y0 + py * size, (t += pointsEveryMs)]));
       t += 120;
     }
-    x += digitWidth * size + uniform(random, 0.15, 0.45) * digitHeight;
+    x += digitWidth * size + uniform(random, gap[0], gap[1]) * digitHeight;
     t += 250;
   }
   const scale = x > width ? width / (x + digitHeight * 0.2) : 1;
