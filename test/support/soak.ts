@@ -1,5 +1,5 @@
 /**
- * npm run soak -- [--minutes 10] [--warmup 2] [--writers 20] [--cameras 2]
+ * npm run soak -- [--minutes 10] [--warmup 2] [--writers 20] [--cameras 2] [--only pen|images] [--only pen|images]
  * The server under a mixed load for a long while, watching its memory: people writing on canvases
  * (and now and then dropping the connection and resuming), cameras sending frames, uploads, and a
  * trickle of abuse (bad messages, oversized messages, connections that never say hello). Its
@@ -17,13 +17,14 @@ import { seededRandom } from '../../server/ml/random.js';
 import { Client, ellipse, one, seven } from './protocol-client.js';
 import { startServerProcess } from './server-process.js';
 
-const USAGE = 'Usage: npm run soak -- [--minutes 10] [--warmup 2] [--writers 20] [--cameras 2]';
+const USAGE = 'Usage: npm run soak -- [--minutes 10] [--warmup 2] [--writers 20] [--cameras 2] [--only pen|images]';
 const { values } = parseCli(
   {
     minutes: { type: 'string' },
     warmup: { type: 'string' },
     writers: { type: 'string' },
     cameras: { type: 'string' },
+    only: { type: 'string' },
     help: { type: 'boolean' },
   },
   USAGE,
@@ -135,7 +136,17 @@ const sampler = setInterval(async () => {
   );
 }, SAMPLE_EVERY_MS);
 
-await Promise.all([...Array.from({ length: writers }, (_, i) => writer(i)), ...Array.from({ length: cameras }, (_, i) => camera(i)), uploader(), abuser()]);
+// --only narrows the load, to tell which kind of work a growth comes from.
+const only = values.only;
+if (only !== undefined && only !== 'pen' && only !== 'images') {
+  console.error(USAGE);
+  process.exit(2);
+}
+await Promise.all([
+  ...(only === 'images' ? [] : Array.from({ length: writers }, (_, i) => writer(i))),
+  ...(only === 'pen' ? [] : [...Array.from({ length: cameras }, (_, i) => camera(i)), uploader()]),
+  ...(only === undefined ? [abuser()] : []),
+]);
 clearInterval(sampler);
 await server.stop();
 
