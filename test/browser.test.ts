@@ -147,6 +147,13 @@ describe('the web client in a real browser', () => {
     expect(csv.split('\n')[0]).toBe('time,source,number,confidence,corrected,file');
     expect(csv.split('\n')[1]).toMatch(/^\d{4}-.*,draw,197,0\.\d{4},yes,$/);
     await page.screenshot({ path: `${ARTIFACTS}/written-107.png` });
+    // Clear, then undo: the writing comes back with its correction.
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
+    await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number .placeholder') !== null);
+    await page.keyboard.press('Control+z');
+    await page.waitForFunction(
+      () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '197',
+    );
     // Scribbling over the 0 erases it.
     await page.mouse.move(...at([150, 120]));
     await page.mouse.down();

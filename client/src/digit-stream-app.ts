@@ -12,7 +12,7 @@ import { SteadyReading } from './steady-reading.js';
 import { isScratchOut, strokesTouched } from './scratch-out.js';
 import './results-list.js';
 import './camera-view.js';
-import './draw-canvas.js';
+import { BOX_COLOURS } from './draw-canvas.js';
 import './image-upload.js';
 
 /** Matches the server's default limits; the server enforces its own. */
@@ -83,7 +83,6 @@ export class DigitStreamApp extends LitElement {
     header {
       display: flex;
       align-items: center;
-      justify-content: space-between;
       gap: 8px;
       flex-wrap: wrap;
     }
@@ -217,9 +216,27 @@ export class DigitStreamApp extends LitElement {
       white-space: nowrap;
       margin: 0;
     }
+    /* Everything after the modes is pushed right, so the status's changing width never moves them. */
     nav {
       display: flex;
       gap: 4px;
+      margin-right: auto;
+    }
+    .legend {
+      display: flex;
+      gap: 10px;
+      align-items: center;
+      font-size: 0.85rem;
+      color: #4a4640;
+    }
+    .legend i {
+      display: inline-block;
+      width: 12px;
+      height: 12px;
+      border: 2px solid;
+      border-radius: 2px;
+      margin-right: 4px;
+      vertical-align: -2px;
     }
     .help {
       background: #fff;
@@ -249,6 +266,8 @@ export class DigitStreamApp extends LitElement {
   /** The settled reading, for the live region. */
   declare announced: string;
   private penDown = false;
+  /** The corrections a Clear took away, until the next stroke: an undo of the clear restores them. */
+  private clearedCorrections: { box: Box; digit: number }[] | null = null;
   private pendingAnnouncement = '';
   private announceTimer: ReturnType<typeof setTimeout> | undefined;
   declare eraser: boolean;
@@ -290,11 +309,20 @@ export class DigitStreamApp extends LitElement {
     return (prediction?.lines ?? []).map((line) => line.digits.map((d) => this.correctionFor(d.box) ?? d.digit).join('')).join('\n');
   }
 
-  /** The prediction as the person corrected it, so the canvas labels each box with the digit shown above. */
+  /**
+   * The prediction as the person corrected it: each corrected digit is theirs, sure (the person
+   * read it), so the canvas labels its box with it and a kept row reports it.
+   */
   private withCorrections(prediction: PredictionMessage | null): PredictionMessage | null {
     if (!prediction || this.corrections.length === 0) return prediction;
-    const lines = prediction.lines.map((line) => ({ ...line, digits: line.digits.map((d) => ({ ...d, digit: this.correctionFor(d.box) ?? d.digit })) }));
-    return { ...prediction, lines };
+    const lines = prediction.lines.map((line) => ({
+      ...line,
+      digits: line.digits.map((d) => {
+        const corrected = this.correctionFor(d.box);
+        return corrected === undefined ? d : { ...d, digit: corrected, confidence: 1, uncertain: false };
+      }),
+    }));
+    return { ...prediction, lines, text: this.correctedText(prediction) };
   }
 
   private correct(box: Box, digit: number): void {
@@ -384,7 +412,9 @@ export class DigitStreamApp extends LitElement {
   private clearCanvas = () => {
     const prediction = this.connection.prediction;
     const text = this.correctedText(prediction);
-    if (text && this.readings[0]?.text !== text) this.keep('draw', prediction ? { ...prediction, text } : null, undefined, text !== prediction?.text);
+    if (text && this.readings[0]?.text !== text) this.keep('draw', this.withCorrections(prediction), undefined, text !== prediction?.text);
+    // Kept aside: an undo of this clear brings the writing back, and its corrections with it.
+    this.clearedCorrections = this.corrections;
     this.corrections = [];
     this.apply({ type: 'clear' });
   };
@@ -519,7 +549,7 @@ export class DigitStreamApp extends LitElement {
         <button @click=${this.clearCanvas}>Clear</button>
         <button @click=${this.copy} ?disabled=${!prediction?.text}>Copy number</button>
         <button
-          @click=${() => this.keep('draw', prediction ? { ...prediction, text: this.correctedText(prediction) } : null, undefined, this.correctedText(prediction) !== prediction?.text)}
+          @click=${() => this.keep('draw', this.withCorrections(prediction), undefined, this.correctedText(prediction) !== prediction?.text)}
           ?disabled=${!prediction?.text}
         >
           Keep this number
@@ -533,6 +563,11 @@ export class DigitStreamApp extends LitElement {
         >
           Eraser
         </button>
+        <span class="legend" role="group" aria-label="Box colours">
+          <span><i style=${styleMap({ borderColor: BOX_COLOURS.sure })}></i>sure</span>
+          <span><i style=${styleMap({ borderColor: BOX_COLOURS.lessSure })}></i>less sure</span>
+          <span><i style=${styleMap({ borderColor: BOX_COLOURS.doubtful })}></i>doubtful</span>
+        </span>
         ${this.connection.lastError ? html`<p class="error floating" role="alert">${this.connection.lastError.message}</p>` : ''}
       </div>
       <draw-canvas
@@ -620,6 +655,7 @@ export class DigitStreamApp extends LitElement {
       switch (message.type) {
         case 'stroke-begin':
           this.board.begin(message.stroke, message.point);
+          this.clearedCorrections = null;
           break;
         case 'stroke-points':
           this.board.append(message.stroke, message.points);
@@ -629,6 +665,8 @@ export class DigitStreamApp extends LitElement {
           break;
         case 'undo':
           if (!this.board.undo()) return;
+          if (this.clearedCorrections && this.board.strokeCount > 0) this.corrections = this.clearedCorrections;
+          this.clearedCorrections = null;
           break;
         case 'redo':
           if (!this.board.redo()) return;

@@ -6,10 +6,11 @@ export interface StrokeEventDetail {
   points: Point[];
 }
 
-/** Confidence colours: sure, unsure, flagged. */
-const CONFIDENT = '#1b7f3b';
-const UNSURE = '#b26a00';
-const FLAGGED = '#c62828';
+/** Confidence colours of the boxes: sure, less sure (under 95 %), doubtful (flagged uncertain). */
+export const BOX_COLOURS = { sure: '#1b7f3b', lessSure: '#b26a00', doubtful: '#c62828' } as const;
+const CONFIDENT = BOX_COLOURS.sure;
+const UNSURE = BOX_COLOURS.lessSure;
+const FLAGGED = BOX_COLOURS.doubtful;
 
 /**
  * A surface to write digits on with a pen, a finger or a mouse. It draws the ink as it comes and
