@@ -381,6 +381,20 @@ describe('the web client in a real browser', () => {
     await page.close();
   });
 
+  it('says plainly when there is no camera or it is not allowed, offers to try again, and offers no Freeze', async () => {
+    // This browser has no camera and grants none: the page must say so, not show a black stage.
+    const page = await openPage(1024, 800);
+    await page.getByRole('button', { name: 'Camera' }).click();
+    const problem = page.locator('camera-view [role=alert]');
+    await problem.waitFor();
+    expect(await problem.textContent()).toMatch(/camera/i);
+    expect(await page.locator('camera-view video').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Try again' }).isVisible()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Freeze' }).isDisabled()).toBe(true);
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await page.close();
+  });
+
   it('reads a number a (fake) webcam films on paper, and holds it steady', async () => {
     const image = await composeNumber(await loadMnist('test'), seededRandom(61), { ...SETS.photo, length: [3, 5] });
     const { gray: frame, jpeg } = await asCameraFrame(image);

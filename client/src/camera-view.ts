@@ -11,6 +11,23 @@ export interface CameraFrameDetail {
   image: Uint8Array;
 }
 
+/** What went wrong opening the camera, in words a person can act on. */
+function cameraProblem(error: Error): string {
+  switch (error.name) {
+    case 'NotAllowedError':
+    case 'SecurityError':
+      return "The camera was not allowed. Allow it in the browser's site settings (the icon beside the address), then try again.";
+    case 'NotFoundError':
+    case 'OverconstrainedError':
+      return 'No camera was found on this device. Connect one, or use Draw or Upload instead.';
+    case 'NotReadableError':
+    case 'AbortError':
+      return 'The camera is in use by another app, or could not start. Close the other app, then try again.';
+    default:
+      return `The camera could not be started (${error.message || error.name}).`;
+  }
+}
+
 /** The camera stream: acquired in hostConnected, every track stopped in hostDisconnected. */
 class CameraController implements ReactiveController {
   stream: MediaStream | null = null;
@@ -19,7 +36,7 @@ class CameraController implements ReactiveController {
   deviceId: string | undefined;
   facing: 'environment' | 'user' = 'environment';
 
-  constructor(private readonly host: ReactiveControllerHost & { attach(stream: MediaStream): void }) {
+  constructor(private readonly host: ReactiveControllerHost & { attach(stream: MediaStream): void; stateChanged(): void }) {
     host.addController(this);
   }
 
@@ -38,6 +55,7 @@ class CameraController implements ReactiveController {
 
   async open(): Promise<void> {
     this.close();
+    this.error = null;
     try {
       this.stream = await navigator.mediaDevices.getUserMedia({
         video: this.deviceId ? { deviceId: { exact: this.deviceId } } : { facingMode: this.facing, width: { ideal: 1280 } },
@@ -47,12 +65,10 @@ class CameraController implements ReactiveController {
       this.error = null;
       this.host.attach(this.stream);
     } catch (error) {
-      this.error =
-        (error as Error).name === 'NotAllowedError'
-          ? 'The camera was not allowed: allow it in the browser to read numbers from paper.'
-          : `No camera: ${(error as Error).message}`;
+      this.error = cameraProblem(error as Error);
     }
     this.host.requestUpdate();
+    this.host.stateChanged();
   }
 }
 
@@ -61,6 +77,7 @@ class CameraController implements ReactiveController {
  * previous one was read, never a queue) and draws the reading's boxes over the video.
  *
  * @fires camera-frame - detail {frame, image}: a JPEG of the current view to read
+ * @fires camera-state - the camera started or failed; `available` says whether one is showing
  */
 export class CameraView extends LitElement {
   static override styles = css`
@@ -100,8 +117,33 @@ export class CameraView extends LitElement {
       background: #fff;
       max-width: 100%;
     }
-    .error {
+    .problem {
+      background: #fde2e1;
       color: #8e1b1b;
+      border-radius: 8px;
+      padding: 12px 16px;
+    }
+    .problem p {
+      margin: 0 0 8px;
+    }
+    /* Where to hold the number: the middle of the view, where digits come out largest and sharpest. */
+    .guide {
+      position: absolute;
+      inset: 25% 10%;
+      border: 2px dashed rgb(255 255 255 / 70%);
+      border-radius: 8px;
+      pointer-events: none;
+      display: flex;
+      align-items: flex-end;
+      justify-content: center;
+    }
+    .guide span {
+      color: #fff;
+      background: rgb(0 0 0 / 45%);
+      font-size: 0.8rem;
+      padding: 2px 8px;
+      border-radius: 4px;
+      margin-bottom: 4px;
     }
   `;
 
@@ -119,6 +161,10 @@ export class CameraView extends LitElement {
     super();
     this.prediction = null;
     this.frozen = false;
+  }
+
+  stateChanged(): void {
+    this.dispatchEvent(new CustomEvent('camera-state', { detail: { available: this.available }, bubbles: true, composed: true }));
   }
 
   attach(stream: MediaStream): void {
@@ -201,12 +247,23 @@ export class CameraView extends LitElement {
     void this.camera.open();
   };
 
+  /** Whether a camera is showing: the page offers Freeze and Keep only then. */
+  get available(): boolean {
+    return this.camera.stream !== null;
+  }
+
   override render() {
+    if (this.camera.error) {
+      return html`<div class="problem" role="alert">
+        <p>${this.camera.error}</p>
+        <button @click=${() => void this.camera.open()}>Try again</button>
+      </div>`;
+    }
     return html`
-      ${this.camera.error ? html`<p class="error" role="alert">${this.camera.error}</p>` : ''}
       <div class="stage">
         <video autoplay muted playsinline aria-label="Camera view"></video>
         <canvas class="overlay" aria-hidden="true"></canvas>
+        <div class="guide" aria-hidden="true"><span>Fill this box with the number</span></div>
       </div>
       <div class="controls">
         ${

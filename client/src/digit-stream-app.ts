@@ -262,9 +262,12 @@ export class DigitStreamApp extends LitElement {
     corrections: { state: true },
     picking: { state: true },
     announced: { state: true },
+    cameraAvailable: { state: true },
   };
   /** The settled reading, for the live region. */
   declare announced: string;
+  /** Whether the camera view shows a camera (Freeze needs one). */
+  declare cameraAvailable: boolean;
   private penDown = false;
   /** The corrections a Clear took away, until the next stroke: an undo of the clear restores them. */
   private clearedCorrections: { box: Box; digit: number }[] | null = null;
@@ -297,6 +300,7 @@ export class DigitStreamApp extends LitElement {
     this.corrections = [];
     this.picking = null;
     this.announced = '';
+    this.cameraAvailable = false;
   }
 
   /** The correction made to this digit's ink, if any: boxes move a pixel or two as the writing grows. */
@@ -445,15 +449,20 @@ export class DigitStreamApp extends LitElement {
     }
     const shown = this.steady.text;
     return html` <div class="number" aria-label="Number read">${shown || html`<span class="placeholder">Point the camera at a handwritten number</span>`}</div>
+      <div class="tools">
+        <button aria-pressed=${this.frozen} @click=${() => this.freeze(prediction, shown)} ?disabled=${!this.cameraAvailable}>
+          ${this.frozen ? 'Go on reading' : 'Freeze'}
+        </button>
+        <button @click=${() => this.keep('camera', prediction ? { ...prediction, text: shown } : null)} ?disabled=${!shown}>Keep this number</button>
+      </div>
       <camera-view
         .prediction=${prediction}
         ?frozen=${this.frozen}
         @camera-frame=${(e: CustomEvent<CameraFrameDetail>) => this.camera.sendFrame(e.detail.frame, e.detail.image)}
-      ></camera-view>
-      <div class="tools">
-        <button aria-pressed=${this.frozen} @click=${() => this.freeze(prediction, shown)}>${this.frozen ? 'Go on reading' : 'Freeze'}</button>
-        <button @click=${() => this.keep('camera', prediction ? { ...prediction, text: shown } : null)} ?disabled=${!shown}>Keep this number</button>
-      </div>`;
+        @camera-state=${(e: CustomEvent<{ available: boolean }>) => {
+          this.cameraAvailable = e.detail.available;
+        }}
+      ></camera-view>`;
   }
 
   private board = new StrokeBoard(800, 300, LIMITS);
