@@ -369,12 +369,14 @@ describe('the web client in a real browser', () => {
         name: li.querySelector('.name')!.textContent,
         text: li.querySelector('.text')?.textContent ?? null,
         error: li.querySelector('.failed')?.textContent ?? null,
+        // One row per digit read: its digit, how sure, the runners-up.
+        digitRows: li.querySelectorAll('table.digits tbody tr').length,
       })),
     );
     expect(shown).toEqual([
-      { name: 'first.png', text: expected[0], error: null },
-      { name: 'notes.txt', text: null, error: 'not an image in a supported format (PNG, JPEG, WebP, GIF, TIFF, AVIF, BMP)' },
-      { name: 'second.png', text: expected[1], error: null },
+      { name: 'first.png', text: expected[0], error: null, digitRows: expected[0].length },
+      { name: 'notes.txt', text: null, error: 'not an image in a supported format (PNG, JPEG, WebP, GIF, TIFF, AVIF, BMP)', digitRows: 0 },
+      { name: 'second.png', text: expected[1], error: null, digitRows: expected[1].length },
     ]);
     await page.screenshot({ path: `${ARTIFACTS}/uploads.png`, fullPage: true });
     expect(await accessibilityViolations(page)).toEqual([]);

@@ -96,9 +96,22 @@ export class ImageUpload extends LitElement {
       color: #8e1b1b;
     }
     .digits {
-      font-size: 0.8rem;
+      font-size: 0.85rem;
       color: #444;
-      overflow-wrap: anywhere;
+      border-collapse: collapse;
+      margin-top: 4px;
+    }
+    .digits th,
+    .digits td {
+      text-align: left;
+      padding: 2px 10px 2px 0;
+      border-bottom: 1px solid #eee;
+    }
+    .digits th {
+      font-weight: 600;
+    }
+    .digits tr.unsure td:first-child {
+      color: #c62828;
     }
   `;
 
@@ -150,7 +163,14 @@ export class ImageUpload extends LitElement {
                 r.state === 'failed'
                   ? html`<p class="failed" role="alert">${r.error}</p>`
                   : html` <div class="frame">
-                        <img src=${r.preview} alt="Upload ${r.name}" />
+                        <img
+                          src=${r.preview}
+                          alt="Upload ${r.name}"
+                          @error=${(e: Event) => {
+                            // Not an image the browser can show (the server's answer will say why): no broken-image icon.
+                            (e.target as HTMLImageElement).hidden = true;
+                          }}
+                        />
                         ${
                           r.width && r.digits
                             ? svg`<svg viewBox="0 0 ${r.width} ${r.height}" preserveAspectRatio="none" aria-hidden="true">
@@ -163,17 +183,34 @@ export class ImageUpload extends LitElement {
                         }
                       </div>
                       <div class="text">${r.state === 'reading' ? '…' : r.text || 'no digits found'}</div>
-                      <div class="digits">
-                        ${(r.digits ?? [])
-                          .map(
-                            (d) =>
-                              `${d.digit}: ${Math.round(d.confidence * 100)} %${d.uncertain ? ', unsure' : ''} (else ${d.alternatives
-                                .slice(1)
-                                .map((a) => `${a.digit}: ${Math.round(a.p * 100)} %`)
-                                .join(', ')})`,
-                          )
-                          .join(' · ')}
-                      </div>`
+                      ${
+                        r.digits?.length
+                          ? html`<table class="digits">
+                              <thead>
+                                <tr>
+                                  <th>Digit</th>
+                                  <th>Sure</th>
+                                  <th>Else</th>
+                                </tr>
+                              </thead>
+                              <tbody>
+                                ${r.digits.map(
+                                  (d) =>
+                                    html`<tr class=${d.uncertain ? 'unsure' : ''}>
+                                      <td>${d.digit}</td>
+                                      <td>${Math.round(d.confidence * 100)} %${d.uncertain ? ' (unsure)' : ''}</td>
+                                      <td>
+                                        ${d.alternatives
+                                          .slice(1)
+                                          .map((a) => `${a.digit}: ${Math.round(a.p * 100)} %`)
+                                          .join(', ')}
+                                      </td>
+                                    </tr>`,
+                                )}
+                              </tbody>
+                            </table>`
+                          : ''
+                      }`
               }
             </li>`,
         )}
