@@ -276,7 +276,7 @@ describe('the web client in a real browser', () => {
     }
   });
 
-  it('keeps the results list through a reload until it is cleared', async () => {
+  it('keeps the canvas and the results list through a reload, the list until it is cleared', async () => {
     const page = await openPage(1024, 800);
     const box = (await page.locator('draw-canvas').boundingBox())!;
     const at = ([x, y]: [number, number]): [number, number] => [box.x + 40 + x, box.y + 20 + y];
@@ -293,6 +293,10 @@ describe('the web client in a real browser', () => {
     // Keeping the same number again adds no duplicate row.
     await page.getByRole('button', { name: 'Keep this number' }).click();
     await page.reload();
+    // The canvas comes back too, and is read again.
+    await page.waitForFunction(
+      () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107',
+    );
     const rows = () => page.locator('results-list td.number').allTextContents();
     await page.waitForFunction(
       () => document.querySelector('digit-stream-app')?.shadowRoot?.querySelector('results-list')?.shadowRoot?.querySelector('td.number') != null,

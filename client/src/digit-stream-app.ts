@@ -1,6 +1,6 @@
 import { css, html, LitElement } from 'lit';
 import { styleMap } from 'lit/directives/style-map.js';
-import type { Point, PredictionMessage } from '../../shared/protocol.js';
+import { PROTOCOL_LIMITS, type Point, type PredictionMessage } from '../../shared/protocol.js';
 import { StrokeBoard, BoardError } from '../../shared/stroke-board.js';
 import { ConnectionController } from './connection-controller.js';
 import type { StrokeEventDetail } from './draw-canvas.js';
@@ -8,6 +8,7 @@ import type { CameraFrameDetail } from './camera-view.js';
 import type { UploadResult } from './image-upload.js';
 import type { ReadingEntry } from './results-list.js';
 import { restoreReadings, storeReadings } from './readings-store.js';
+import { restoreStrokes, storeStrokes } from './stored-canvas.js';
 import { SteadyReading } from './steady-reading.js';
 import { isScratchOut, strokesTouched } from './scratch-out.js';
 import './results-list.js';
@@ -44,6 +45,9 @@ const HELP = {
     runner-up digits; a file that is not a readable image says so.
   </p>`,
 };
+
+/** The canvas is kept in the browser this long after its last change. */
+const STORE_CANVAS_AFTER_MS = 300;
 
 /** A reading unchanged this long after the pen is lifted is announced to screen readers. */
 const SETTLED_MS = 700;
@@ -269,6 +273,9 @@ export class DigitStreamApp extends LitElement {
   /** Whether the camera view shows a camera (Freeze needs one). */
   declare cameraAvailable: boolean;
   private penDown = false;
+  private storeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether the strokes kept before a reload were written back (once, when the canvas first has its size). */
+  private canvasRestored = false;
   /** The corrections a Clear took away, until the next stroke: an undo of the clear restores them. */
   private clearedCorrections: { box: Box; digit: number }[] | null = null;
   private pendingAnnouncement = '';
@@ -356,11 +363,13 @@ export class DigitStreamApp extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     window.addEventListener('keydown', this.onKey);
+    window.addEventListener('pagehide', this.storeCanvas);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     window.removeEventListener('keydown', this.onKey);
+    window.removeEventListener('pagehide', this.storeCanvas);
   }
 
   /** Escape closes the digit picker; Ctrl/Cmd+Z undoes, Ctrl/Cmd+Shift+Z or Ctrl+Y redoes, in draw mode. */
@@ -625,6 +634,10 @@ export class DigitStreamApp extends LitElement {
       this.canvasSize = event.detail;
       this.board = new StrokeBoard(event.detail.width, event.detail.height, LIMITS);
     }
+    if (!this.canvasRestored) {
+      this.canvasRestored = true;
+      this.restoreCanvas();
+    }
   };
 
   /** Points of the eraser's current sweep: it erases, it does not write. */
@@ -693,6 +706,30 @@ export class DigitStreamApp extends LitElement {
     }
     this.connection.send(message);
     this.requestUpdate();
+    this.storeCanvasSoon();
+  }
+
+  /** Keeps the canvas in the browser a moment after it changes (a reload then brings it back). */
+  private storeCanvasSoon(): void {
+    clearTimeout(this.storeTimer);
+    this.storeTimer = setTimeout(this.storeCanvas, STORE_CANVAS_AFTER_MS);
+  }
+
+  /** Keeps the canvas now: also when the page is being left, so the last change is not lost. */
+  private storeCanvas = () => {
+    clearTimeout(this.storeTimer);
+    storeStrokes(this.board.list());
+  };
+
+  /** Writes the strokes kept before a reload onto the canvas again, as the pen once did. */
+  private restoreCanvas(): void {
+    for (const { id, points } of restoreStrokes()) {
+      this.apply({ type: 'stroke-begin', stroke: id, point: points[0] });
+      for (let i = 1; i < points.length; i += PROTOCOL_LIMITS.maxPointsPerMessage) {
+        this.apply({ type: 'stroke-points', stroke: id, points: points.slice(i, i + PROTOCOL_LIMITS.maxPointsPerMessage) });
+      }
+      this.apply({ type: 'stroke-end', stroke: id });
+    }
   }
 
   private copy = async () => {
