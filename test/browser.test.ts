@@ -384,6 +384,16 @@ describe('the web client in a real browser', () => {
     ]);
     await page.screenshot({ path: `${ARTIFACTS}/uploads.png`, fullPage: true });
     expect(await accessibilityViolations(page)).toEqual([]);
+    // Picking another digit for the first file's first digit corrects the number shown and the one kept.
+    const other = expected[0][0] === '3' ? '8' : '3';
+    await page.getByLabel('Digit 1 of first.png').selectOption(other);
+    const corrected = other + expected[0].slice(1);
+    await page.waitForFunction(
+      (text) =>
+        document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('image-upload')!.shadowRoot!.querySelector('li .text')!.textContent === text,
+      corrected,
+    );
+    expect(await page.locator('results-list td.number').allTextContents()).toContain(`${corrected} (corrected)`);
     await page.close();
   });
 

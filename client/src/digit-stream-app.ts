@@ -5,7 +5,7 @@ import { StrokeBoard, BoardError } from '../../shared/stroke-board.js';
 import { ConnectionController } from './connection-controller.js';
 import type { StrokeEventDetail } from './draw-canvas.js';
 import type { CameraFrameDetail } from './camera-view.js';
-import type { UploadResult } from './image-upload.js';
+import type { DigitCorrection, UploadResult } from './image-upload.js';
 import type { ReadingEntry } from './results-list.js';
 import { restoreReadings, storeReadings } from './readings-store.js';
 import { restoreStrokes, storeStrokes } from './stored-canvas.js';
@@ -514,7 +514,7 @@ export class DigitStreamApp extends LitElement {
         ${this.help ? html`<section class="help" aria-label="Help">${HELP[this.mode]}</section>` : ''}
         ${
           this.mode === 'upload'
-            ? html`<image-upload .results=${this.uploads} @files-chosen=${this.upload}></image-upload>`
+            ? html`<image-upload .results=${this.uploads} @files-chosen=${this.upload} @digit-corrected=${this.correctUpload}></image-upload>`
             : this.mode === 'camera'
               ? this.cameraView()
               : this.drawing(prediction, lines)
@@ -625,6 +625,26 @@ export class DigitStreamApp extends LitElement {
     });
     this.uploads = this.uploads.map((r) => done.find((d) => d.preview === r.preview) ?? r);
     for (const r of done) if (r.state === 'done' && r.text) this.keep('upload', { text: r.text, lines: [{ digits: r.digits ?? [] }] }, r.name);
+  };
+
+  /**
+   * A digit of an upload picked by the person: the upload shows it, sure (the person read it), and
+   * the number kept from that file is corrected too.
+   */
+  private correctUpload = (event: CustomEvent<DigitCorrection>) => {
+    const { preview, index, digit } = event.detail;
+    const upload = this.uploads.find((u) => u.preview === preview);
+    if (!upload?.digits?.[index] || upload.text === undefined) return;
+    const before = upload.text;
+    const digits = upload.digits.map((d, i) => (i === index ? { ...d, digit, confidence: 1, uncertain: false } : d));
+    // The text is the digits in reading order with line breaks between lines: swap the index-th digit.
+    let seen = -1;
+    const text = [...before].map((c) => (c === '\n' || ++seen !== index ? c : String(digit))).join('');
+    this.uploads = this.uploads.map((u) => (u === upload ? { ...u, digits, text, corrected: true } : u));
+    const confidence = Math.min(...digits.map((d) => d.confidence));
+    this.readings = this.readings.map((r) =>
+      r.source === 'upload' && r.file === upload.name && r.text === before ? { ...r, text, confidence, corrected: true } : r,
+    );
   };
 
   private onCanvasSize = (event: CustomEvent<{ width: number; height: number }>) => {

@@ -10,6 +10,16 @@ export interface UploadResult {
   height?: number;
   digits?: { digit: number; confidence: number; box: [number, number, number, number]; alternatives: { digit: number; p: number }[]; uncertain: boolean }[];
   error?: string;
+  /** The person picked another digit for at least one of them. */
+  corrected?: boolean;
+}
+
+export interface DigitCorrection {
+  /** The upload's object URL: which file. */
+  preview: string;
+  /** Which digit, in reading order. */
+  index: number;
+  digit: number;
 }
 
 /**
@@ -17,6 +27,7 @@ export interface UploadResult {
  * confidence and alternatives, or a clear message for a file that is not a readable image.
  *
  * @fires files-chosen - detail: File[] (the shell uploads them and sets `results`)
+ * @fires digit-corrected - detail: DigitCorrection, the person picked another digit for one read
  */
 export class ImageUpload extends LitElement {
   static override styles = css`
@@ -126,6 +137,10 @@ export class ImageUpload extends LitElement {
     this.over = false;
   }
 
+  private correct(preview: string, index: number, digit: number): void {
+    this.dispatchEvent(new CustomEvent<DigitCorrection>('digit-corrected', { detail: { preview, index, digit }, bubbles: true, composed: true }));
+  }
+
   private choose(files: FileList | null | undefined): void {
     if (!files || files.length === 0) return;
     this.dispatchEvent(new CustomEvent<File[]>('files-chosen', { detail: [...files], bubbles: true, composed: true }));
@@ -195,9 +210,19 @@ export class ImageUpload extends LitElement {
                               </thead>
                               <tbody>
                                 ${r.digits.map(
-                                  (d) =>
+                                  (d, index) =>
                                     html`<tr class=${d.uncertain ? 'unsure' : ''}>
-                                      <td>${d.digit}</td>
+                                      <td>
+                                        <select
+                                          aria-label="Digit ${index + 1} of ${r.name}"
+                                          @change=${(e: Event) => this.correct(r.preview, index, Number((e.target as HTMLSelectElement).value))}
+                                        >
+                                          ${[
+                                            ...d.alternatives.map((a) => a.digit),
+                                            ...[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].filter((n) => !d.alternatives.some((a) => a.digit === n)),
+                                          ].map((n) => html`<option value=${n} ?selected=${n === d.digit}>${n}</option>`)}
+                                        </select>
+                                      </td>
                                       <td>${Math.round(d.confidence * 100)} %${d.uncertain ? ' (unsure)' : ''}</td>
                                       <td>
                                         ${d.alternatives
@@ -227,5 +252,6 @@ declare global {
   }
   interface HTMLElementEventMap {
     'files-chosen': CustomEvent<File[]>;
+    'digit-corrected': CustomEvent<DigitCorrection>;
   }
 }
