@@ -407,6 +407,7 @@ describe('the web client in a real browser', () => {
     expect(await page.locator('camera-view video').count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Try again' }).isVisible()).toBe(true);
     expect(await page.getByRole('button', { name: 'Freeze' }).isDisabled()).toBe(true);
+    expect(await page.locator('digit-stream-app .status').textContent()).toBe('No camera');
     expect(await accessibilityViolations(page)).toEqual([]);
     await page.close();
   });

@@ -266,12 +266,12 @@ export class DigitStreamApp extends LitElement {
     corrections: { state: true },
     picking: { state: true },
     announced: { state: true },
-    cameraAvailable: { state: true },
+    cameraState: { state: true },
   };
   /** The settled reading, for the live region. */
   declare announced: string;
-  /** Whether the camera view shows a camera (Freeze needs one). */
-  declare cameraAvailable: boolean;
+  /** The camera view's camera: starting, showing (Freeze needs it), or not to be had. */
+  declare cameraState: 'starting' | 'on' | 'off';
   private penDown = false;
   private storeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Whether the strokes kept before a reload were written back (once, when the canvas first has its size). */
@@ -307,7 +307,7 @@ export class DigitStreamApp extends LitElement {
     this.corrections = [];
     this.picking = null;
     this.announced = '';
-    this.cameraAvailable = false;
+    this.cameraState = 'starting';
   }
 
   /** The correction made to this digit's ink, if any: boxes move a pixel or two as the writing grows. */
@@ -406,6 +406,11 @@ export class DigitStreamApp extends LitElement {
     this.readings = [{ time: new Date().toISOString(), source, text: prediction.text, confidence, corrected, ...(file ? { file } : {}) }, ...this.readings];
   }
 
+  /** Camera mode with no camera showing: the status says so rather than "Live". */
+  private get noCamera(): boolean {
+    return this.mode === 'camera' && this.cameraState === 'off';
+  }
+
   private get activeConnection(): ConnectionController {
     return this.mode === 'camera' ? this.camera : this.connection;
   }
@@ -415,6 +420,7 @@ export class DigitStreamApp extends LitElement {
     if (mode === 'camera') {
       this.steady = new SteadyReading();
       this.steadySeq = -1;
+      this.cameraState = 'starting';
       this.camera.start();
     } else {
       this.camera.stop();
@@ -459,7 +465,7 @@ export class DigitStreamApp extends LitElement {
     const shown = this.steady.text;
     return html` <div class="number" aria-label="Number read">${shown || html`<span class="placeholder">Point the camera at a handwritten number</span>`}</div>
       <div class="tools">
-        <button aria-pressed=${this.frozen} @click=${() => this.freeze(prediction, shown)} ?disabled=${!this.cameraAvailable}>
+        <button aria-pressed=${this.frozen} @click=${() => this.freeze(prediction, shown)} ?disabled=${this.cameraState !== 'on'}>
           ${this.frozen ? 'Go on reading' : 'Freeze'}
         </button>
         <button @click=${() => this.keep('camera', prediction ? { ...prediction, text: shown } : null)} ?disabled=${!shown}>Keep this number</button>
@@ -469,7 +475,7 @@ export class DigitStreamApp extends LitElement {
         ?frozen=${this.frozen}
         @camera-frame=${(e: CustomEvent<CameraFrameDetail>) => this.camera.sendFrame(e.detail.frame, e.detail.image)}
         @camera-state=${(e: CustomEvent<{ available: boolean }>) => {
-          this.cameraAvailable = e.detail.available;
+          this.cameraState = e.detail.available ? 'on' : 'off';
         }}
       ></camera-view>`;
   }
@@ -493,11 +499,13 @@ export class DigitStreamApp extends LitElement {
           <button aria-pressed=${this.mode === 'camera'} @click=${() => this.setMode('camera')}>Camera</button>
           <button aria-pressed=${this.mode === 'upload'} @click=${() => this.setMode('upload')}>Upload</button>
         </nav>
-        <span class="status ${this.activeConnection.status}" role="status"
+        <span class="status ${this.noCamera ? 'incompatible' : this.activeConnection.status}" role="status"
           >${
-            this.activeConnection.status === 'open' && this.activeConnection.pending > 0
-              ? `Catching up: ${this.activeConnection.pending} to send`
-              : STATUS_TEXT[this.activeConnection.status]
+            this.noCamera
+              ? 'No camera'
+              : this.activeConnection.status === 'open' && this.activeConnection.pending > 0
+                ? `Catching up: ${this.activeConnection.pending} to send`
+                : STATUS_TEXT[this.activeConnection.status]
           }</span
         >
         <button
