@@ -470,6 +470,17 @@ describe('the web client in a real browser', () => {
     expect(tools.length).toBeGreaterThan(5);
     expect(Math.max(...tools)).toBeLessThanOrEqual(height);
     expect(await accessibilityViolations(page)).toEqual([]);
+    // The other modes' controls are on the first screen too (this browser has no camera: its message and Try again).
+    for (const [mode, control] of [
+      ['Upload', 'Choose images…'],
+      ['Camera', 'Try again'],
+    ] as const) {
+      await page.getByRole('button', { name: mode, exact: true }).click();
+      const box = await page.getByText(control).boundingBox();
+      expect(box).not.toBeNull();
+      expect(box!.y + box!.height).toBeLessThanOrEqual(height);
+      expect(box!.x + box!.width).toBeLessThanOrEqual(width);
+    }
     await page.close();
   });
 });
