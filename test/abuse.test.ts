@@ -69,7 +69,8 @@ class Bystander {
       if (!reading) this.failures.push(`round ${round}: no reading within 15 s`);
       else if (reading.text !== '107') this.failures.push(`round ${round}: read ${JSON.stringify(reading.text)}`);
       else this.readings.push(reading.text);
-      await this.client.predictionAfter(this.client.send({ type: 'clear' }));
+      const cleared = await Promise.race([this.client.predictionAfter(this.client.send({ type: 'clear' })), pause(15_000).then(() => null)]);
+      if (!cleared) this.failures.push(`round ${round}: no reading of the clear within 15 s`);
       await pause(100);
     }
   }

@@ -157,6 +157,8 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
 
   /** Closes a connection for a reason of the server's own, and says so in the log. */
   function closeFor(connection: Connection, why: { code: number; reason: string }, fields: Record<string, unknown> = {}): void {
+    // Once: a flood goes on arriving while the close handshake runs, and must not flood the log too.
+    if (connection.socket.readyState !== connection.socket.OPEN) return;
     logger.log('warn', 'session-closed', { session: connection.id, remote: connection.address, code: why.code, reason: why.reason, ...fields });
     connection.socket.closeFor(why);
   }

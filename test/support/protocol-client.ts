@@ -8,12 +8,16 @@ export class Client {
   private waiters: { match: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   seq = 0;
+  /** Numbered messages sent, by seq, to send again from where the server asks (resendFrom). */
+  private readonly sent = new Map<number, string>();
+  private resending: number | undefined;
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
       const parsed = parseServerMessage(data.toString());
       if (!parsed.ok) throw new Error(`server sent a message outside the protocol: ${parsed.message}`);
       this.messages.push(parsed.message);
+      if (parsed.message.type === 'error' && parsed.message.resendFrom !== undefined) this.resendFrom(parsed.message.resendFrom);
       this.waiters = this.waiters.filter((w) => (w.match(parsed.message) ? (w.resolve(parsed.message), false) : true));
     });
     this.closed = new Promise((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
@@ -44,8 +48,28 @@ export class Client {
   /** Sends a message numbered with `seq`; returns the number. */
   send(message: Record<string, unknown>): number {
     const seq = ++this.seq;
-    this.socket.send(JSON.stringify({ ...message, seq }));
+    const text = JSON.stringify({ ...message, seq });
+    this.sent.set(seq, text);
+    if (this.sent.size > 20_000) this.sent.delete(this.sent.keys().next().value as number);
+    this.socket.send(text);
     return seq;
+  }
+
+  /**
+   * What every client of the protocol does when the server dropped numbered messages (rate limit)
+   * and says where to resend from: after a pause, send them again in order, at a steady pace.
+   */
+  private resendFrom(from: number): void {
+    if (this.resending !== undefined && this.resending <= from) return;
+    this.resending = from;
+    const pending = [...this.sent.entries()].filter(([seq]) => seq >= from).map(([, text]) => text);
+    let next = 0;
+    const tick = () => {
+      for (let i = 0; i < 20 && next < pending.length && this.socket.readyState === WebSocket.OPEN; i++) this.socket.send(pending[next++]);
+      if (next < pending.length && this.socket.readyState === WebSocket.OPEN) setTimeout(tick, 200);
+      else this.resending = undefined;
+    };
+    setTimeout(tick, 500);
   }
 
   raw(data: string | Buffer): void {
