@@ -83,6 +83,8 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('erase'), strokes: z.array(strokeId).min(1).max(PROTOCOL_LIMITS.maxEraseStrokes), seq }),
 ]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
+/** What changes a canvas: every client message but hello. */
+export type CanvasMessage = Exclude<ClientMessage, { type: 'hello' }>;
 export type ClientMessageType = ClientMessage['type'];
 export const CLIENT_MESSAGE_TYPES: readonly ClientMessageType[] = ['hello', 'stroke-begin', 'stroke-points', 'stroke-end', 'undo', 'redo', 'clear', 'erase'];
 

@@ -8,7 +8,7 @@
  * timed point), so a canvas at its point limit holds about half a megabyte on the server, not the
  * tens of bytes per point that arrays of arrays cost.
  */
-import { ErrorCode, nearCanvas, type Point, type StrokeId } from './protocol.js';
+import { ErrorCode, nearCanvas, type CanvasMessage, type Point, type StrokeId } from './protocol.js';
 
 export interface BoardLimits {
   maxStrokes: number;
@@ -203,6 +203,35 @@ export class StrokeBoard {
     const removed = this.strokes.filter((s) => !this.open.has(s.id));
     this.strokes = this.strokes.filter((s) => this.open.has(s.id));
     this.record({ kind: 'clear', removed });
+  }
+
+  /**
+   * Applies one canvas message: the one place a message becomes a change, for the server's board
+   * and the page's mirror alike. False when it changed nothing (an undo or redo with nothing left);
+   * a message that breaks a rule throws a BoardError and changes nothing.
+   */
+  apply(message: CanvasMessage): boolean {
+    switch (message.type) {
+      case 'stroke-begin':
+        this.begin(message.stroke, message.point);
+        return true;
+      case 'stroke-points':
+        this.append(message.stroke, message.points);
+        return true;
+      case 'stroke-end':
+        this.end(message.stroke);
+        return true;
+      case 'undo':
+        return this.undo();
+      case 'redo':
+        return this.redo();
+      case 'clear':
+        this.clear();
+        return true;
+      case 'erase':
+        this.erase(message.strokes);
+        return true;
+    }
   }
 
   /** Takes back the last finished change; false when there is none. */

@@ -6,6 +6,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecognitionPool } from '../server/recognition/pool.js';
+import { ellipse, one, seven } from './support/protocol-client.js';
 import { startServerProcess, type ServerProcess } from './support/server-process.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 import { loadMnist } from '../server/ml/mnist.js';
@@ -85,27 +86,26 @@ function numberShown(page: Page): Promise<string> {
 }
 
 /** Strokes of 1, 0 and 7 in a 300-unit-tall box, as a person would draw them. */
-const ellipse = (cx: number): [number, number][] =>
-  Array.from({ length: 33 }, (_, i) => [cx + 45 * Math.sin((i / 32) * 2 * Math.PI), 150 - 90 * Math.cos((i / 32) * 2 * Math.PI)]);
-const STROKES: [number, number][][] = [
-  [
-    [80, 60],
-    [81, 105],
-    [82, 150],
-    [83, 195],
-    [84, 240],
-  ],
-  ellipse(200),
-  [
-    [285, 65],
-    [330, 64],
-    [375, 62],
-    [360, 105],
-    [345, 150],
-    [335, 195],
-    [325, 240],
-  ],
-];
+const STROKES: [number, number][][] = [one, ellipse(200), seven];
+
+/** Writes one stroke with the mouse on the page's canvas, 40 and 20 px in from its corner. */
+async function writeStroke(page: Page, stroke: [number, number][]): Promise<void> {
+  const box = (await page.locator('draw-canvas').boundingBox())!;
+  const at = ([x, y]: [number, number]): [number, number] => [box.x + 40 + x, box.y + 20 + y];
+  await page.mouse.move(...at(stroke[0]));
+  await page.mouse.down();
+  for (const point of stroke.slice(1)) await page.mouse.move(...at(point), { steps: 4 });
+  await page.mouse.up();
+}
+
+/** Waits until the page shows `text` as the number read (whitespace aside). */
+async function waitForNumber(page: Page, text: string, timeout?: number): Promise<void> {
+  await page.waitForFunction(
+    (expected) => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === expected,
+    text,
+    timeout === undefined ? undefined : { timeout },
+  );
+}
 
 describe('the web client in a real browser', () => {
   it('shows the number being written before the last pen-up', async () => {
@@ -118,9 +118,7 @@ describe('the web client in a real browser', () => {
       for (const point of stroke.slice(1)) await page.mouse.move(...at(point), { steps: 4 });
       if (s === STROKES.length - 1) {
         // The pen is still down on the 7: the number must already be there.
-        await page.waitForFunction(
-          () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107',
-        );
+        await waitForNumber(page, '107');
       }
       await page.mouse.up();
     }
@@ -151,27 +149,19 @@ describe('the web client in a real browser', () => {
     await page.getByRole('button', { name: 'Clear', exact: true }).click();
     await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number .placeholder') !== null);
     await page.keyboard.press('Control+z');
-    await page.waitForFunction(
-      () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '197',
-    );
+    await waitForNumber(page, '197');
     // Scribbling over the 0 erases it.
     await page.mouse.move(...at([150, 120]));
     await page.mouse.down();
     for (let i = 1; i <= 12; i++) await page.mouse.move(...at([i % 2 === 0 ? 150 : 250, 120 + i * 6]), { steps: 3 });
     await page.mouse.up();
-    await page.waitForFunction(
-      () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '17',
-    );
+    await waitForNumber(page, '17');
     // Undo brings the same ink back, and with it the correction made to it, but not the scribble:
     // the undo after that takes back the 7, the last thing written.
     await page.keyboard.press('Control+z');
-    await page.waitForFunction(
-      () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '197',
-    );
+    await waitForNumber(page, '197');
     await page.getByRole('button', { name: 'Undo' }).click();
-    await page.waitForFunction(
-      () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '19',
-    );
+    await waitForNumber(page, '19');
     await page.getByRole('button', { name: 'Clear', exact: true }).click();
     await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number .placeholder') !== null);
     await page.close();
@@ -179,26 +169,14 @@ describe('the web client in a real browser', () => {
 
   it('keeps writing through a dropped connection and reads it all once reconnected', async () => {
     const page = await openPage(1440, 970);
-    const box = (await page.locator('draw-canvas').boundingBox())!;
-    const at = ([x, y]: [number, number]): [number, number] => [box.x + 40 + x, box.y + 20 + y];
-    const write = async (stroke: [number, number][]) => {
-      await page.mouse.move(...at(stroke[0]));
-      await page.mouse.down();
-      for (const point of stroke.slice(1)) await page.mouse.move(...at(point), { steps: 4 });
-      await page.mouse.up();
-    };
-    await write(STROKES[0]);
-    await write(STROKES[1]);
-    await page.waitForFunction(
-      () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '10',
-    );
+    await writeStroke(page, STROKES[0]);
+    await writeStroke(page, STROKES[1]);
+    await waitForNumber(page, '10');
     server.dropConnections();
     await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.status.reconnecting') !== null);
     // Written while the server is away: kept, replayed and read after the reconnect.
-    await write(STROKES[2]);
-    await page.waitForFunction(
-      () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107',
-    );
+    await writeStroke(page, STROKES[2]);
+    await waitForNumber(page, '107');
     await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.status.open') !== null);
     await page.close();
   });
@@ -243,29 +221,15 @@ describe('the web client in a real browser', () => {
     try {
       await page.goto(first.baseUrl);
       await page.waitForFunction(() => document.querySelector('digit-stream-app')?.shadowRoot?.querySelector('.status.open') !== null);
-      const box = (await page.locator('draw-canvas').boundingBox())!;
-      const at = ([x, y]: [number, number]): [number, number] => [box.x + 40 + x, box.y + 20 + y];
-      const write = async (stroke: [number, number][]) => {
-        await page.mouse.move(...at(stroke[0]));
-        await page.mouse.down();
-        for (const point of stroke.slice(1)) await page.mouse.move(...at(point), { steps: 4 });
-        await page.mouse.up();
-      };
-      await write(STROKES[0]);
-      await write(STROKES[1]);
-      await page.waitForFunction(
-        () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '10',
-      );
+      await writeStroke(page, STROKES[0]);
+      await writeStroke(page, STROKES[1]);
+      await waitForNumber(page, '10');
       await new Promise((resolve) => setTimeout(resolve, 1000));
       await first.kill();
       await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.status.reconnecting') !== null);
-      await write(STROKES[2]);
+      await writeStroke(page, STROKES[2]);
       second = await startServerProcess({ CLIENT_DIR: clientDir, CANVAS_STORE: first.canvasStore }, { port });
-      await page.waitForFunction(
-        () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107',
-        undefined,
-        { timeout: 60_000 },
-      );
+      await waitForNumber(page, '107', 60_000);
       await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.status')!.textContent === 'Live');
       // The new process resumed the canvas it found saved, rather than starting a fresh one.
       expect(await (await fetch(second.metricsUrl)).text()).toMatch(/^digit_stream_resumes_total\{from="store"\} 1$/m);
@@ -278,25 +242,14 @@ describe('the web client in a real browser', () => {
 
   it('keeps the canvas and the results list through a reload, the list until it is cleared', async () => {
     const page = await openPage(1024, 800);
-    const box = (await page.locator('draw-canvas').boundingBox())!;
-    const at = ([x, y]: [number, number]): [number, number] => [box.x + 40 + x, box.y + 20 + y];
-    for (const stroke of STROKES) {
-      await page.mouse.move(...at(stroke[0]));
-      await page.mouse.down();
-      for (const point of stroke.slice(1)) await page.mouse.move(...at(point), { steps: 4 });
-      await page.mouse.up();
-    }
-    await page.waitForFunction(
-      () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107',
-    );
+    for (const stroke of STROKES) await writeStroke(page, stroke);
+    await waitForNumber(page, '107');
     await page.getByRole('button', { name: 'Keep this number' }).click();
     // Keeping the same number again adds no duplicate row.
     await page.getByRole('button', { name: 'Keep this number' }).click();
     await page.reload();
     // The canvas comes back too, and is read again.
-    await page.waitForFunction(
-      () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107',
-    );
+    await waitForNumber(page, '107');
     const rows = () => page.locator('results-list td.number').allTextContents();
     await page.waitForFunction(
       () => document.querySelector('digit-stream-app')?.shadowRoot?.querySelector('results-list')?.shadowRoot?.querySelector('td.number') != null,
@@ -317,29 +270,15 @@ describe('the web client in a real browser', () => {
     try {
       await page.goto(slow.base);
       await page.waitForFunction(() => document.querySelector('digit-stream-app')?.shadowRoot?.querySelector('.status.open') !== null);
-      const box = (await page.locator('draw-canvas').boundingBox())!;
-      const at = ([x, y]: [number, number]): [number, number] => [box.x + 40 + x, box.y + 20 + y];
-      const write = async (stroke: [number, number][]) => {
-        await page.mouse.move(...at(stroke[0]));
-        await page.mouse.down();
-        for (const point of stroke.slice(1)) await page.mouse.move(...at(point), { steps: 4 });
-        await page.mouse.up();
-      };
-      await write(STROKES[0]);
-      await write(STROKES[1]);
-      await page.waitForFunction(
-        () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '10',
-      );
+      await writeStroke(page, STROKES[0]);
+      await writeStroke(page, STROKES[1]);
+      await waitForNumber(page, '10');
       await slow.stop();
       await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.status.reconnecting') !== null);
-      await write(STROKES[2]);
+      await writeStroke(page, STROKES[2]);
       // Back with no canvas at all: the page sends its whole log again, paced under the rate limit.
       await slow.start();
-      await page.waitForFunction(
-        () => (document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.number')!.textContent ?? '').replace(/\s/g, '') === '107',
-        undefined,
-        { timeout: 60_000 },
-      );
+      await waitForNumber(page, '107', 60_000);
       await page.waitForFunction(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('.status')!.textContent === 'Live');
       expect(await page.evaluate(() => document.querySelector('digit-stream-app')!.shadowRoot!.querySelector('[role=alert]')?.textContent ?? '')).toBe('');
     } finally {

@@ -4,15 +4,14 @@ import {
   encodeFrame,
   parseServerMessage,
   PROTOCOL_VERSION,
-  type ClientMessage,
+  type CanvasMessage,
   type PredictionMessage,
   type ServerMessage,
 } from '../../shared/protocol.js';
 
 export type ConnectionStatus = 'connecting' | 'open' | 'reconnecting' | 'incompatible';
 
-type Outgoing = Exclude<ClientMessage, { type: 'hello' }>;
-type Numbered = Outgoing & { seq: number };
+type Numbered = CanvasMessage & { seq: number };
 
 /** Messages kept for replay after a reconnect; a canvas with more has been written on for hours. */
 const MAX_LOG = 200_000;
@@ -110,7 +109,7 @@ export class ConnectionController implements ReactiveController {
    * after a reconnect either way. Messages go out in `seq` order, each once per connection, unless
    * the server asks for them again.
    */
-  send(message: Outgoing): void {
+  send(message: CanvasMessage): void {
     const numbered = { ...message, seq: ++this.seq } as Numbered;
     this.log.push(numbered);
     if (this.log.length > MAX_LOG) this.log.shift();

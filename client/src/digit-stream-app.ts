@@ -1,14 +1,13 @@
 import { css, html, LitElement } from 'lit';
 import { styleMap } from 'lit/directives/style-map.js';
-import { PROTOCOL_LIMITS, type Point, type PredictionMessage } from '../../shared/protocol.js';
+import { PROTOCOL_LIMITS, type CanvasMessage, type Point, type PredictionMessage } from '../../shared/protocol.js';
 import { StrokeBoard, BoardError } from '../../shared/stroke-board.js';
 import { ConnectionController } from './connection-controller.js';
 import type { StrokeEventDetail } from './draw-canvas.js';
 import type { CameraFrameDetail } from './camera-view.js';
 import type { DigitCorrection, UploadResult } from './image-upload.js';
 import type { ReadingEntry } from './results-list.js';
-import { restoreReadings, storeReadings } from './readings-store.js';
-import { restoreStrokes, storeStrokes } from './stored-canvas.js';
+import { restoreReadings, restoreStrokes, storeReadings, storeStrokes } from './local-store.js';
 import { SteadyReading } from './steady-reading.js';
 import { isScratchOut, strokesTouched } from './scratch-out.js';
 import './results-list.js';
@@ -700,37 +699,18 @@ export class DigitStreamApp extends LitElement {
   }
 
   /** Applies a change to the local canvas first (so the ink shows at once), then sends it. */
-  private apply(message: Parameters<ConnectionController['send']>[0]): void {
+  private apply(message: CanvasMessage): void {
     try {
-      switch (message.type) {
-        case 'stroke-begin':
-          this.board.begin(message.stroke, message.point);
-          this.clearedCorrections = null;
-          break;
-        case 'stroke-points':
-          this.board.append(message.stroke, message.points);
-          break;
-        case 'stroke-end':
-          this.board.end(message.stroke);
-          break;
-        case 'undo':
-          if (!this.board.undo()) return;
-          if (this.clearedCorrections && this.board.strokeCount > 0) this.corrections = this.clearedCorrections;
-          this.clearedCorrections = null;
-          break;
-        case 'redo':
-          if (!this.board.redo()) return;
-          break;
-        case 'clear':
-          this.board.clear();
-          break;
-        case 'erase':
-          this.board.erase(message.strokes);
-          break;
-      }
+      if (!this.board.apply(message)) return;
     } catch (error) {
       if (error instanceof BoardError) return;
       throw error;
+    }
+    // A new stroke ends the chance to undo a Clear with its corrections; an undo of one brings them back.
+    if (message.type === 'stroke-begin') this.clearedCorrections = null;
+    if (message.type === 'undo') {
+      if (this.clearedCorrections && this.board.strokeCount > 0) this.corrections = this.clearedCorrections;
+      this.clearedCorrections = null;
     }
     this.connection.send(message);
     this.requestUpdate();

@@ -5,7 +5,7 @@
  * reading each would spend the workers on frames no one sees at 100 writers); a stroke end, undo,
  * redo, erase or clear is read at once, queueing for a worker if need be.
  */
-import { ErrorCode, type ClientMessage, type PredictionMessage, type ServerMessage } from '../../shared/protocol.js';
+import { ErrorCode, type CanvasMessage, type PredictionMessage, type ServerMessage } from '../../shared/protocol.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { sendMessage } from './outbox.js';
@@ -106,32 +106,10 @@ export class CanvasSession {
   }
 
   /** Applies one message; a message that breaks a rule gets an error and changes nothing. */
-  handle(message: Exclude<ClientMessage, { type: 'hello' }>): void {
+  handle(message: CanvasMessage): void {
     if (!this.takeInOrder(message.seq)) return;
     try {
-      switch (message.type) {
-        case 'stroke-begin':
-          this.board.begin(message.stroke, message.point);
-          break;
-        case 'stroke-points':
-          this.board.append(message.stroke, message.points);
-          break;
-        case 'stroke-end':
-          this.board.end(message.stroke);
-          break;
-        case 'undo':
-          this.board.undo();
-          break;
-        case 'redo':
-          this.board.redo();
-          break;
-        case 'clear':
-          this.board.clear();
-          break;
-        case 'erase':
-          this.board.erase(message.strokes);
-          break;
-      }
+      this.board.apply(message);
     } catch (error) {
       if (!(error instanceof BoardError)) throw error;
       this.send({ type: 'error', code: error.code, message: error.message, ...(message.seq !== undefined ? { seq: message.seq } : {}) });
