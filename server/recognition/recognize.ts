@@ -22,10 +22,20 @@ export interface RecognizedDigit {
   uncertain: boolean;
 }
 
+/** A separator read from pen strokes (see pen/symbols.ts); unsure ones are flagged and left out of the text. */
+export interface RecognizedSymbol {
+  symbol: string;
+  confidence: number;
+  box: BoxTuple;
+  uncertain: boolean;
+}
+
 export interface RecognizedLine {
+  /** The line's digits, with separators and a space between numbers where the writing shows them. */
   text: string;
   box: BoxTuple;
   digits: RecognizedDigit[];
+  symbols?: RecognizedSymbol[];
 }
 
 export interface RecognitionResult {

@@ -10,6 +10,7 @@ import type { ComponentImage, InkComponent } from './components.js';
 import { nearCanvas } from '../../shared/protocol.js';
 import { unpackPoints, type PackedStroke } from '../../shared/stroke-board.js';
 import { RecognitionError, RecognitionErrorCode } from './errors.js';
+import { planPenReading } from './pen/read.js';
 import { completeTogether, isPlan, planReading, type InkEvidence, type PlannedReading, type RecognitionResult } from './recognize.js';
 
 /** [x, y, milliseconds since some origin]; the time may be left out. */
@@ -274,6 +275,10 @@ function strokeEvidence(raster: StrokeRaster) {
 
 /** The reading of a stroke set up to the network (see planReading), for batching across sessions. */
 export function planStrokes(set: StrokeSet): PlannedReading {
+  return planPenReading(set);
+}
+
+export function planStrokesByPixels(set: StrokeSet): PlannedReading {
   if (set.strokes.length === 0) {
     return {
       inputs: [],

@@ -106,6 +106,8 @@ export function digitStrokes(set: DigitSet, index: number): [number, number][][]
 export interface WrittenNumber {
   text: string;
   set: StrokeSet;
+  /** For each stroke, the position in `text` of the digit it belongs to. */
+  digitOfStroke: number[];
 }
 
 /**
@@ -120,6 +122,7 @@ export function writeNumber(
 ): WrittenNumber {
   const { length, width, height, digitHeight, pointsEveryMs = 12, gap = [0.15, 0.45] } = options;
   const strokes: StrokePoint[][] = [];
+  const digitOfStroke: number[] = [];
   let text = '';
   let x = digitHeight * 0.4;
   let t = 0;
@@ -134,6 +137,7 @@ export function writeNumber(
     const y0 = baseline + uniform(random, -0.06, 0.06) * digitHeight;
     for (const stroke of digit) {
       strokes.push(stroke.map(([px, py]): StrokePoint => [x + (px - left) * size, y0 + py * size, (t += pointsEveryMs)]));
+      digitOfStroke.push(d);
       t += 120;
     }
     x += digitWidth * size + uniform(random, gap[0], gap[1]) * digitHeight;
@@ -141,5 +145,5 @@ export function writeNumber(
   }
   const scale = x > width ? width / (x + digitHeight * 0.2) : 1;
   const fitted = scale < 1 ? strokes.map((s) => s.map(([px, py, pt]): StrokePoint => [px * scale, height / 2 + (py - height / 2) * scale, pt])) : strokes;
-  return { text, set: { width, height, strokes: fitted } };
+  return { text, set: { width, height, strokes: fitted }, digitOfStroke };
 }

@@ -1,0 +1,183 @@
+/**
+ * Which strokes make which digit: grouping hypotheses (runs of neighbouring strokes in grouping
+ * order) are each read by the network in one batch, and a search over the runs picks the grouping
+ * whose readings and geometry together are most likely. The network's "not one digit" output is
+ * the evidence against a bad group; geometry (gaps inside a group, its width and height against
+ * the writing's, groups sharing columns) the evidence the network cannot see, since it reads each
+ * group on its own. Stroke grouping by dynamic programming, as ink recognisers segment.
+ */
+import type { DigitPrediction } from '../classifier.js';
+import { extentOf, horizontalOverlap, touching, type Extent, type PenLine, type PenStroke } from './ink.js';
+import { DOT_SIZE, slashLikelihood, symbolReadings, type Separator } from './symbols.js';
+
+/** People write a digit in one to a few strokes; traced or hesitant ink may break it into a few more. */
+export const MAX_GROUP_STROKES = 8;
+/** A group wider than this many writing heights is not one digit. */
+const MAX_GROUP_WIDTH = 1.6;
+
+/**
+ * The search's weights, in units of log-probability: what a reading's probability is traded
+ * against. Chosen on numbers of MNIST validation digits written as strokes (`npm run measure --
+ * --digits validation`), never on the test split or the held-out sets.
+ */
+export const GROUPING_WEIGHTS = {
+  /** Earned by every digit or separator read: without it the search would favour fewer, unsure groups. */
+  perItem: 0.3,
+  /** Per writing height of empty columns inside one group (a 1 and a 7 side by side are not a 4). */
+  innerGap: 6,
+  /** Per writing height of width beyond `wideFrom`. */
+  wide: 6,
+  wideFrom: 1.15,
+  /** A digit much shorter than the writing is a mark: up to this much, from `shortBelow` heights down. */
+  short: 4,
+  shortBelow: 0.55,
+  /** Two neighbouring groups where one's centre lies over the other's columns (a 4's two strokes). */
+  centreOver: 1,
+  /**
+   * Per share beyond `sharedFrom` of the wider group's columns that the two share (the two loops
+   * of an 8 share most; digits written overlapping share up to a quarter or so).
+   */
+  sharedColumns: 4,
+  sharedFrom: 0.3,
+  /** Two neighbouring groups whose strokes touch (a 4's strokes meet; digits seldom do). */
+  touching: 0.5,
+  /** A small stroke left out of the reading (flagged, not read as a digit). */
+  leftOut: Math.log(0.05),
+};
+
+export type GroupReading =
+  | { kind: 'digit'; prediction: DigitPrediction; score: number }
+  | { kind: 'separator'; symbol: Separator; likelihood: number; score: number }
+  | { kind: 'left-out'; score: number };
+
+export interface Candidate {
+  /** The run of strokes, [start, end) in the part's grouping order. */
+  start: number;
+  end: number;
+  strokes: PenStroke[];
+  extent: Extent;
+  /** Whether the network reads it (dots and other small marks are left to their shape). */
+  readAsDigit: boolean;
+}
+
+/** Every run of neighbouring strokes that could be one digit or one separator. */
+export function candidateGroups(part: readonly PenStroke[], line: PenLine): Candidate[] {
+  const candidates: Candidate[] = [];
+  const h = line.height;
+  for (let start = 0; start < part.length; start++) {
+    for (let end = start + 1; end <= Math.min(part.length, start + MAX_GROUP_STROKES); end++) {
+      const strokes = part.slice(start, end);
+      const extent = extentOf(strokes);
+      if (end - start > 1 && extent.right - extent.left > MAX_GROUP_WIDTH * h) break;
+      const longer = Math.max(extent.right - extent.left, extent.bottom - extent.top);
+      candidates.push({ start, end, strokes, extent, readAsDigit: longer > DOT_SIZE * h });
+    }
+  }
+  return candidates;
+}
+
+/** Empty columns between a group's strokes, in canvas units. */
+function innerGap(strokes: readonly PenStroke[]): number {
+  const sorted = [...strokes].sort((a, b) => a.left - b.left);
+  let covered = sorted[0].right,
+    gap = 0;
+  for (const s of sorted.slice(1)) {
+    if (s.left > covered) gap += s.left - covered;
+    covered = Math.max(covered, s.right);
+  }
+  return gap;
+}
+
+/** How the group's shape, against the writing's, weighs on reading it as one digit. */
+function digitGeometry(candidate: Candidate, line: PenLine): number {
+  const w = GROUPING_WEIGHTS;
+  const h = line.height;
+  const width = (candidate.extent.right - candidate.extent.left) / h;
+  const height = (candidate.extent.bottom - candidate.extent.top) / h;
+  let score = -w.innerGap * (innerGap(candidate.strokes) / h);
+  if (width > w.wideFrom) score -= w.wide * (width - w.wideFrom);
+  if (height < w.shortBelow) score -= (w.short * (w.shortBelow - height)) / w.shortBelow;
+  if (candidate.strokes.length === 1) score += Math.log(Math.max(1 - slashLikelihood(candidate.strokes[0], line), 0.02));
+  return score;
+}
+
+/** The readings a group may have, best first. `prediction` is the network's, for groups it read. */
+export function groupReadings(candidate: Candidate, line: PenLine, prediction?: DigitPrediction): GroupReading[] {
+  const w = GROUPING_WEIGHTS;
+  const readings: GroupReading[] = [];
+  if (prediction) {
+    readings.push({ kind: 'digit', prediction, score: Math.log(Math.max(prediction.confidence, 1e-4)) + w.perItem + digitGeometry(candidate, line) });
+  }
+  for (const s of symbolReadings(candidate.strokes, line)) {
+    readings.push({ kind: 'separator', symbol: s.symbol, likelihood: s.likelihood, score: Math.log(Math.max(s.likelihood, 1e-4)) + w.perItem });
+  }
+  const longer = Math.max(candidate.extent.right - candidate.extent.left, candidate.extent.bottom - candidate.extent.top);
+  if (candidate.strokes.length === 1 && longer < 0.5 * line.height) readings.push({ kind: 'left-out', score: w.leftOut });
+  return readings.sort((a, b) => b.score - a.score);
+}
+
+function centreOver(a: Extent, b: Extent): boolean {
+  const centre = (a.left + a.right) / 2;
+  return centre >= b.left && centre <= b.right;
+}
+
+/** What it costs to read two neighbouring groups apart when they share columns. */
+function apartCost(previous: Candidate, next: Candidate, touch: (a: PenStroke, b: PenStroke) => boolean): number {
+  const w = GROUPING_WEIGHTS;
+  const touches = previous.strokes.some((a) => next.strokes.some((b) => touch(a, b)));
+  const [p, q] = [previous.extent, next.extent];
+  const overlap = horizontalOverlap(p, q);
+  if (overlap <= 0) return touches ? w.touching : 0;
+  const wider = Math.max(p.right - p.left, q.right - q.left, 1e-6);
+  const shared = Math.max(0, overlap / wider - w.sharedFrom) / (1 - w.sharedFrom);
+  return (touches ? w.touching : 0) + w.sharedColumns * shared + (centreOver(p, q) || centreOver(q, p) ? w.centreOver : 0);
+}
+
+export interface ChosenGroup {
+  candidate: Candidate;
+  reading: GroupReading;
+}
+
+/**
+ * The grouping of the part's strokes with the highest total score: dynamic programming over the
+ * grouping order, its state the end of the last group and that group's length (so that the cost
+ * of neighbours sharing columns can be charged).
+ */
+export function chooseGrouping(part: readonly PenStroke[], line: PenLine, candidates: readonly Candidate[], readings: readonly GroupReading[][]): ChosenGroup[] {
+  const n = part.length;
+  const touchCache = new Map<string, boolean>();
+  const touch = (a: PenStroke, b: PenStroke) => {
+    const key = a.index < b.index ? `${a.index}:${b.index}` : `${b.index}:${a.index}`;
+    let known = touchCache.get(key);
+    if (known === undefined) touchCache.set(key, (known = touching(a, b, line.height)));
+    return known;
+  };
+  const byEnd = new Map<number, { candidate: Candidate; reading: GroupReading }[]>();
+  candidates.forEach((candidate, i) => {
+    const best = readings[i][0];
+    if (!best) return;
+    const list = byEnd.get(candidate.end) ?? [];
+    list.push({ candidate, reading: best });
+    byEnd.set(candidate.end, list);
+  });
+  // best.get(end) maps a last group (by its start) to the best score of a grouping of [0, end).
+  type State = { score: number; group: ChosenGroup; previous?: State };
+  const states: Map<number, State>[] = Array.from({ length: n + 1 }, () => new Map());
+  for (let end = 1; end <= n; end++) {
+    for (const option of byEnd.get(end) ?? []) {
+      const { start } = option.candidate;
+      let best: State | undefined;
+      if (start === 0) best = { score: option.reading.score, group: option };
+      for (const previous of states[start].values()) {
+        const score = previous.score + option.reading.score - apartCost(previous.group.candidate, option.candidate, touch);
+        if (!best || score > best.score) best = { score, group: option, previous };
+      }
+      if (best) states[end].set(start, best);
+    }
+  }
+  let last: State | undefined;
+  for (const state of states[n].values()) if (!last || state.score > last.score) last = state;
+  const chosen: ChosenGroup[] = [];
+  for (let s = last; s; s = s.previous) chosen.unshift(s.group);
+  return chosen;
+}

@@ -1,0 +1,225 @@
+/**
+ * The geometry of pen ink: each stroke's extent, the writing's height, its lines, and the order in
+ * which strokes are grouped into digits. Everything here is in canvas units.
+ */
+import type { StrokePoint } from '../strokes.js';
+
+export interface PenStroke {
+  /** Position in the stroke set, which is the order the strokes were written in. */
+  index: number;
+  points: StrokePoint[];
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+  /** Length of the pen's path, and of the straight line from its first point to its last. */
+  pathLength: number;
+  chordLength: number;
+}
+
+export function penStroke(points: StrokePoint[], index: number): PenStroke {
+  let left = Infinity,
+    right = -Infinity,
+    top = Infinity,
+    bottom = -Infinity,
+    pathLength = 0;
+  // Loops, not Math.min(...points): spreading a canvas's worth of points overflows the stack.
+  for (let i = 0; i < points.length; i++) {
+    const [x, y] = points[i];
+    left = Math.min(left, x);
+    right = Math.max(right, x);
+    top = Math.min(top, y);
+    bottom = Math.max(bottom, y);
+    if (i > 0) pathLength += Math.hypot(x - points[i - 1][0], y - points[i - 1][1]);
+  }
+  const first = points[0],
+    last = points[points.length - 1];
+  return { index, points, left, right, top, bottom, pathLength, chordLength: Math.hypot(last[0] - first[0], last[1] - first[1]) };
+}
+
+export interface Extent {
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
+export function extentOf(strokes: readonly Extent[]): Extent {
+  let left = Infinity,
+    right = -Infinity,
+    top = Infinity,
+    bottom = -Infinity;
+  for (const s of strokes) {
+    left = Math.min(left, s.left);
+    right = Math.max(right, s.right);
+    top = Math.min(top, s.top);
+    bottom = Math.max(bottom, s.bottom);
+  }
+  return { left, right, top, bottom };
+}
+
+/** How much two extents share horizontally (negative: the gap between them). */
+export function horizontalOverlap(a: Extent, b: Extent): number {
+  return Math.min(a.right, b.right) - Math.max(a.left, b.left);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+/** Rounded to steps of about 19 %, so that one more stroke seldom changes a height every threshold scales with. */
+function quantised(height: number): number {
+  return 2 ** (Math.round(4 * Math.log2(Math.max(1e-3, height))) / 4);
+}
+
+/** A rough digit height for a canvas of any lines: the median height of its taller strokes. */
+function strokeScale(strokes: readonly PenStroke[]): number {
+  let tallest = 0;
+  for (const s of strokes) tallest = Math.max(tallest, s.bottom - s.top, 0.5 * (s.right - s.left));
+  return median(strokes.map((s) => Math.max(s.bottom - s.top, 0.5 * (s.right - s.left))).filter((h) => h >= 0.5 * tallest));
+}
+
+/**
+ * The height of a digit in one line of writing: around each stroke, the height of all the ink in
+ * a window about a digit wide, and the median of those. A window, not a stroke (the strokes of a
+ * broken or two-stroke digit are each shorter than it), and not the whole line (a line drifts up
+ * or down as it goes), nor strokes chained by overlap (digits written overlapping chain the line).
+ */
+export function writingHeight(strokes: readonly PenStroke[]): number {
+  if (strokes.length === 0) return 0;
+  const whole = extentOf(strokes);
+  const rough = Math.max(whole.bottom - whole.top, 0.5 * (whole.right - whole.left));
+  if (rough <= 0) return 0;
+  const half = 0.25 * rough;
+  const local: number[] = [];
+  for (const s of strokes) {
+    const centre = (s.left + s.right) / 2;
+    let top = Infinity,
+      bottom = -Infinity;
+    for (const other of strokes) {
+      if (other.right < centre - half || other.left > centre + half) continue;
+      top = Math.min(top, other.top);
+      bottom = Math.max(bottom, other.bottom);
+    }
+    local.push(Math.max(bottom - top, 0.5 * (s.right - s.left)));
+  }
+  let tallest = 0;
+  for (const h of local) tallest = Math.max(tallest, h);
+  return quantised(median(local.filter((h) => h >= 0.5 * tallest)));
+}
+
+export interface PenLine {
+  strokes: PenStroke[];
+  /** Height of a digit in this line. */
+  height: number;
+  /** Where the line's digits start and end vertically (medians over its columns of ink). */
+  bandTop: number;
+  bandBottom: number;
+}
+
+/** Rows of writing this many writing heights apart, with no ink between them, are separate lines. */
+const LINE_GAP = 0.15;
+
+/**
+ * Lines of writing, top to bottom: strokes whose vertical extents overlap or nearly meet form a
+ * line (so the broken pieces of one digit stay together, however they sit), and the line's
+ * writing height and band (where its digits start and end) are measured on its own strokes.
+ */
+export function penLines(strokes: readonly PenStroke[]): PenLine[] {
+  const height = strokeScale(strokes);
+  const byTop = [...strokes].sort((a, b) => a.top - b.top);
+  const rows: { bottom: number; strokes: PenStroke[] }[] = [];
+  for (const s of byTop) {
+    const row = rows[rows.length - 1];
+    if (row && s.top <= row.bottom + LINE_GAP * height) {
+      row.strokes.push(s);
+      row.bottom = Math.max(row.bottom, s.bottom);
+    } else {
+      rows.push({ bottom: s.bottom, strokes: [s] });
+    }
+  }
+  return rows.map((row) => {
+    const inWriting = row.strokes.sort((a, b) => a.index - b.index);
+    const lineHeight = writingHeight(inWriting);
+    const tall = inWriting.filter((c) => c.bottom - c.top >= 0.5 * lineHeight);
+    const bandTop = tall.length ? median(tall.map((c) => c.top)) : extentOf(inWriting).top;
+    const bandBottom = tall.length ? median(tall.map((c) => c.bottom)) : extentOf(inWriting).bottom;
+    return { strokes: inWriting, height: lineHeight, bandTop, bandBottom };
+  });
+}
+
+/** Strokes that come this close (in writing heights) touch: a pen drew one from or across the other. */
+const TOUCH_DISTANCE = 0.05;
+
+/** Whether two strokes touch or cross, comparing points about a touch distance apart along each. */
+export function touching(a: PenStroke, b: PenStroke, height: number): boolean {
+  const reach = TOUCH_DISTANCE * height;
+  if (a.left - reach > b.right || b.left - reach > a.right || a.top - reach > b.bottom || b.top - reach > a.bottom) return false;
+  const sparse = (s: PenStroke) => {
+    const kept: StrokePoint[] = [];
+    for (const p of s.points) {
+      const last = kept[kept.length - 1];
+      if (!last || Math.hypot(p[0] - last[0], p[1] - last[1]) >= reach) kept.push(p);
+    }
+    kept.push(s.points[s.points.length - 1]);
+    return kept;
+  };
+  const pa = sparse(a),
+    pb = sparse(b);
+  // Sampled a reach apart, two strokes that cross pass within reach of each other's samples.
+  for (const p of pa) for (const q of pb) if (Math.abs(p[0] - q[0]) <= reach && Math.abs(p[1] - q[1]) <= reach) return true;
+  return false;
+}
+
+/** A late stroke overlapping this share of its own width with an earlier stroke is taken as that stroke's digit's. */
+const LATE_STROKE_OVERLAP = 0.5;
+
+/**
+ * The strokes in the order they are grouped: the order written, except that a stroke added to a
+ * digit after the pen moved on (the bar of a 4 or a 5 after the next digit, a 7's cross) is moved
+ * to just after the last earlier stroke it overlaps, so that a digit's strokes are always neighbours.
+ */
+export function groupingOrder(strokes: readonly PenStroke[]): PenStroke[] {
+  const order: PenStroke[] = [];
+  for (const stroke of strokes) {
+    const width = Math.max(stroke.right - stroke.left, 1e-6);
+    const overlaps = (s: PenStroke) => horizontalOverlap(s, stroke) >= LATE_STROKE_OVERLAP * width;
+    let host = -1;
+    for (let i = order.length - 1; i >= 0; i--) {
+      if (overlaps(order[i])) {
+        host = i;
+        break;
+      }
+    }
+    // Only a stroke separated from its host by strokes that do not touch it has come back late.
+    const between = order.slice(host + 1);
+    if (host >= 0 && between.length > 0 && between.every((s) => horizontalOverlap(s, stroke) <= 0)) order.splice(host + 1, 0, stroke);
+    else order.push(stroke);
+  }
+  return order;
+}
+
+/**
+ * Cuts the grouping order where everything before lies clearly left of everything after (a gap of
+ * `gap` units): no digit spans such a cut, so each part is grouped on its own, and a digit in a
+ * part that new ink does not reach keeps its reading.
+ */
+export function independentParts(order: readonly PenStroke[], gap: number): PenStroke[][] {
+  const parts: PenStroke[][] = [];
+  const rightOfPrefix: number[] = [];
+  let right = -Infinity;
+  for (const s of order) rightOfPrefix.push((right = Math.max(right, s.right)));
+  let leftOfSuffix = Infinity;
+  const leftFrom: number[] = new Array(order.length);
+  for (let i = order.length - 1; i >= 0; i--) leftFrom[i] = leftOfSuffix = Math.min(leftOfSuffix, order[i].left);
+  let start = 0;
+  for (let i = 0; i < order.length - 1; i++) {
+    if (leftFrom[i + 1] - rightOfPrefix[i] >= gap) {
+      parts.push(order.slice(start, i + 1));
+      start = i + 1;
+    }
+  }
+  if (order.length > start) parts.push(order.slice(start));
+  return parts;
+}
