@@ -73,16 +73,13 @@ function trace(skeleton: Uint8Array, width: number, height: number): [number, nu
   return strokes;
 }
 
-/** One MNIST digit as strokes in a unit box (x, y in 0..1 of the digit's height), in drawing order. */
-export function digitStrokes(set: DigitSet, index: number): [number, number][][] {
-  const pixels = digitPixels(set, index);
+/**
+ * A glyph (0..1 ink on black, any size) as strokes in a unit box (x, y in 0..1 of its height), in
+ * drawing order: scaled to a 112 px square, thresholded, thinned and traced.
+ */
+export function glyphStrokes(ink: Float32Array, width: number, height: number): [number, number][][] {
   const binary = withMats(1, (large) => {
-    const source = cv.matFromArray(
-      28,
-      28,
-      cv.CV_32F,
-      Float32Array.from(pixels, (v) => v / 255),
-    );
+    const source = cv.matFromArray(height, width, cv.CV_32F, ink);
     cv.resize(source, large, new cv.Size(SIZE, SIZE), 0, 0, cv.INTER_LINEAR);
     source.delete();
     return Uint8Array.from(large.data32F, (v) => (v > 0.35 ? 1 : 0));
@@ -101,6 +98,15 @@ export function digitStrokes(set: DigitSet, index: number): [number, number][][]
   return strokes
     .map((s) => s.map(([x, y]): [number, number] => [x * scale, (y - top) * scale]))
     .sort((a, b) => Math.min(...a.map((p) => p[1])) - Math.min(...b.map((p) => p[1])) || a[0][0] - b[0][0]);
+}
+
+/** One MNIST digit as strokes in a unit box (x, y in 0..1 of the digit's height), in drawing order. */
+export function digitStrokes(set: DigitSet, index: number): [number, number][][] {
+  return glyphStrokes(
+    Float32Array.from(digitPixels(set, index), (v) => v / 255),
+    28,
+    28,
+  );
 }
 
 export interface WrittenNumber {

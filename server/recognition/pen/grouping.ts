@@ -13,7 +13,7 @@ import { DOT_SIZE, slashLikelihood, symbolReadings, type Separator } from './sym
 /** People write a digit in one to a few strokes; traced or hesitant ink may break it into a few more. */
 export const MAX_GROUP_STROKES = 8;
 /** A group wider than this many writing heights is not one digit. */
-const MAX_GROUP_WIDTH = 1.6;
+const MAX_GROUP_WIDTH = 2.2;
 
 /**
  * The search's weights, in units of log-probability: what a reading's probability is traded
@@ -26,11 +26,11 @@ export const GROUPING_WEIGHTS = {
   /** Per writing height of empty columns inside one group (a 1 and a 7 side by side are not a 4). */
   innerGap: 6,
   /** Per writing height of width beyond `wideFrom`. */
-  wide: 6,
-  wideFrom: 1.15,
+  wide: 4,
+  wideFrom: 1.4,
   /** A digit much shorter than the writing is a mark: up to this much, from `shortBelow` heights down. */
   short: 4,
-  shortBelow: 0.55,
+  shortBelow: 0.8,
   /** Two neighbouring groups where one's centre lies over the other's columns (a 4's two strokes). */
   centreOver: 1,
   /**

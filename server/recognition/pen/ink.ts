@@ -180,21 +180,24 @@ const LATE_STROKE_OVERLAP = 0.5;
  * digit after the pen moved on (the bar of a 4 or a 5 after the next digit, a 7's cross) is moved
  * to just after the last earlier stroke it overlaps, so that a digit's strokes are always neighbours.
  */
-export function groupingOrder(strokes: readonly PenStroke[]): PenStroke[] {
+export function groupingOrder(strokes: readonly PenStroke[], height: number): PenStroke[] {
   const order: PenStroke[] = [];
   for (const stroke of strokes) {
     const width = Math.max(stroke.right - stroke.left, 1e-6);
-    const overlaps = (s: PenStroke) => horizontalOverlap(s, stroke) >= LATE_STROKE_OVERLAP * width;
+    const joins = (s: PenStroke) => horizontalOverlap(s, stroke) >= LATE_STROKE_OVERLAP * width || touching(s, stroke, height);
     let host = -1;
     for (let i = order.length - 1; i >= 0; i--) {
-      if (overlaps(order[i])) {
+      if (joins(order[i])) {
         host = i;
         break;
       }
     }
-    // Only a stroke separated from its host by strokes that do not touch it has come back late.
+    // A stroke has come back late when it went back left of everything written since its host,
+    // and none of that touches it or shares much of its columns (the next digit may lean over its edge).
     const between = order.slice(host + 1);
-    if (host >= 0 && between.length > 0 && between.every((s) => horizontalOverlap(s, stroke) <= 0)) order.splice(host + 1, 0, stroke);
+    const apart = (s: PenStroke) => horizontalOverlap(s, stroke) < 0.25 * width && !touching(s, stroke, height);
+    const wentBack = between.every((s) => (stroke.left + stroke.right) / 2 < s.left);
+    if (host >= 0 && between.length > 0 && wentBack && between.every(apart)) order.splice(host + 1, 0, stroke);
     else order.push(stroke);
   }
   return order;

@@ -1,23 +1,45 @@
 /**
  * Reading pen ink from its strokes: lines, then groups of strokes chosen by search (grouping.ts),
- * each group read by the network or as a separator, then numbers split at clear gaps.
+ * each group read by the network or as a separator, then numbers split at clear gaps. Only a
+ * single stroke that runs through several digits (joined-up writing) is cut as pixels.
  */
-import type { DigitPrediction } from '../classifier.js';
-import { UNCERTAIN_BELOW, type BoxTuple, type PlannedReading, type RecognitionResult, type RecognizedDigit, type RecognizedLine, type RecognizedSymbol } from '../recognize.js';
-import type { StrokeSet } from '../strokes.js';
+import type { Alternative, DigitPrediction } from '../classifier.js';
+import {
+  isPlan,
+  planReading,
+  UNCERTAIN_BELOW,
+  type BoxTuple,
+  type PlannedReading,
+  type RecognitionResult,
+  type RecognizedDigit,
+  type RecognizedLine,
+  type RecognizedSymbol,
+} from '../recognize.js';
+import { rasterizeStrokes, type StrokeSet } from '../strokes.js';
 import { candidateGroups, chooseGrouping, groupReadings, type Candidate, type ChosenGroup } from './grouping.js';
-import { groupingOrder, independentParts, penLines, penStroke, type Extent, type PenLine } from './ink.js';
+import { groupingOrder, independentParts, penLines, penStroke, type Extent, type PenLine, type PenStroke } from './ink.js';
 import { drawGroup } from './raster.js';
+import type { Separator } from './symbols.js';
 
 /** Columns this many writing heights apart hold no digit across them: each side is grouped on its own. */
 const PART_GAP = 0.1;
 /** A gap this many writing heights wide between neighbours splits numbers ("48 17"). */
 export const NUMBER_GAP = 0.9;
+/**
+ * One stroke wider than this many writing heights, that the network does not read as one sure
+ * digit, may be joined-up digits: it is cut as pixels, as a scanned number is.
+ */
+const JOINED_UP_WIDTH = 0.9;
 
 interface LineWork {
   line: PenLine;
-  parts: { strokes: ReturnType<typeof groupingOrder>; candidates: Candidate[] }[];
+  parts: { strokes: PenStroke[]; candidates: Candidate[] }[];
 }
+
+/** One thing read on a line, at its place. */
+type Item =
+  | { extent: Extent; kind: 'digit'; digit: number; confidence: number; alternatives: Alternative[] }
+  | { extent: Extent; kind: 'separator'; symbol: Separator; likelihood: number };
 
 function box(extent: Extent, pad: number): BoxTuple {
   const x = Math.round(extent.left - pad),
@@ -25,38 +47,91 @@ function box(extent: Extent, pad: number): BoxTuple {
   return [x, y, Math.round(extent.right + pad) - x, Math.round(extent.bottom + pad) - y];
 }
 
-function readLine(work: LineWork, chosen: ChosenGroup[]): RecognizedLine {
-  const { line } = work;
+function itemOf(group: ChosenGroup): Item | undefined {
+  const { reading, candidate } = group;
+  if (reading.kind === 'digit') {
+    const { digit, confidence, alternatives } = reading.prediction;
+    return { extent: candidate.extent, kind: 'digit', digit, confidence, alternatives };
+  }
+  if (reading.kind === 'separator') return { extent: candidate.extent, kind: 'separator', symbol: reading.symbol, likelihood: reading.likelihood };
+  return undefined;
+}
+
+function readLine(line: PenLine, items: Item[], extents: Extent[]): RecognizedLine {
   // Boxes take in the pen's width (a ninth of the writing's height), so a 1 has one.
   const pad = line.height / 18;
-  const items = chosen.filter((g) => g.reading.kind !== 'left-out').sort((a, b) => a.candidate.extent.left + a.candidate.extent.right - (b.candidate.extent.left + b.candidate.extent.right));
+  const sorted = [...items].sort((a, b) => a.extent.left + a.extent.right - (b.extent.left + b.extent.right));
   const digits: RecognizedDigit[] = [];
   const symbols: RecognizedSymbol[] = [];
   let text = '';
   let previous: Extent | undefined;
-  for (const { candidate, reading } of items) {
-    if (previous && candidate.extent.left - previous.right >= NUMBER_GAP * line.height) text += ' ';
-    previous = candidate.extent;
-    if (reading.kind === 'digit') {
-      const { prediction } = reading;
+  for (const item of sorted) {
+    if (previous && item.extent.left - previous.right >= NUMBER_GAP * line.height) text += ' ';
+    previous = item.extent;
+    if (item.kind === 'digit') {
       digits.push({
-        digit: prediction.digit,
-        confidence: Math.round(prediction.confidence * 1e4) / 1e4,
-        box: box(candidate.extent, pad),
-        alternatives: prediction.alternatives,
-        uncertain: prediction.confidence < UNCERTAIN_BELOW,
+        digit: item.digit,
+        confidence: Math.round(item.confidence * 1e4) / 1e4,
+        box: box(item.extent, pad),
+        alternatives: item.alternatives,
+        uncertain: item.confidence < UNCERTAIN_BELOW,
       });
-      text += String(prediction.digit);
-    } else if (reading.kind === 'separator') {
-      const uncertain = reading.likelihood < UNCERTAIN_BELOW;
-      symbols.push({ symbol: reading.symbol, confidence: Math.round(reading.likelihood * 1e4) / 1e4, box: box(candidate.extent, pad), uncertain });
+      text += String(item.digit);
+    } else {
+      const uncertain = item.likelihood < UNCERTAIN_BELOW;
+      symbols.push({ symbol: item.symbol, confidence: Math.round(item.likelihood * 1e4) / 1e4, box: box(item.extent, pad), uncertain });
       // An unsure separator is flagged and left out of the text: never passed off as read.
-      if (!uncertain) text += reading.symbol;
+      if (!uncertain) text += item.symbol;
     }
   }
-  const all = chosen.map((g) => g.candidate.extent);
-  const extent = all.reduce((a, b) => ({ left: Math.min(a.left, b.left), right: Math.max(a.right, b.right), top: Math.min(a.top, b.top), bottom: Math.max(a.bottom, b.bottom) }));
+  const extent = extents.reduce((a, b) => ({ left: Math.min(a.left, b.left), right: Math.max(a.right, b.right), top: Math.min(a.top, b.top), bottom: Math.max(a.bottom, b.bottom) }));
   return { text: text.trim(), box: box(extent, pad), digits, ...(symbols.length ? { symbols } : {}) };
+}
+
+function isJoinedUp(group: ChosenGroup, line: PenLine): boolean {
+  const { candidate, reading } = group;
+  if (reading.kind !== 'digit' || candidate.strokes.length !== 1) return false;
+  const wide = candidate.extent.right - candidate.extent.left > JOINED_UP_WIDTH * line.height;
+  return wide && (reading.prediction.notDigit > 0.5 || reading.prediction.confidence < UNCERTAIN_BELOW);
+}
+
+/** The digits of joined-up strokes, cut as pixels: plans read together, each to its digits' items. */
+function cutJoinedUp(strokes: PenStroke[], set: StrokeSet, finish: (cut: Item[][]) => RecognitionResult): PlannedReading {
+  let outcomes: (RecognitionResult | PlannedReading)[] = strokes.map((stroke) => {
+    const single = { width: set.width, height: set.height, strokes: [stroke.points] };
+    const raster = rasterizeStrokes(single);
+    return planReading(raster.ink, { scale: raster.scale, offset: raster.origin });
+  });
+  const round = (): PlannedReading | RecognitionResult => {
+    const pending = outcomes.filter(isPlan);
+    if (pending.length === 0) {
+      return finish(
+        (outcomes as RecognitionResult[]).map((result) =>
+          result.digits.map((d) => ({
+            extent: { left: d.box[0], top: d.box[1], right: d.box[0] + d.box[2], bottom: d.box[1] + d.box[3] },
+            kind: 'digit' as const,
+            digit: d.digit,
+            confidence: d.confidence,
+            alternatives: d.alternatives,
+          })),
+        ),
+      );
+    }
+    return {
+      inputs: pending.flatMap((plan) => plan.inputs),
+      complete(predictions: DigitPrediction[]) {
+        let offset = 0;
+        outcomes = outcomes.map((outcome) => {
+          if (!isPlan(outcome)) return outcome;
+          const mine = predictions.slice(offset, offset + outcome.inputs.length);
+          offset += outcome.inputs.length;
+          return outcome.complete(mine);
+        });
+        return round();
+      },
+    };
+  };
+  return round() as PlannedReading;
 }
 
 /**
@@ -67,38 +142,58 @@ export function planPenReading(set: StrokeSet): PlannedReading {
   const strokes = set.strokes.map((points, index) => penStroke(points, index));
   const work: LineWork[] = (strokes.length ? penLines(strokes) : []).map((line) => ({
     line,
-    parts: independentParts(groupingOrder(line.strokes), PART_GAP * line.height).map((part) => ({ strokes: part, candidates: candidateGroups(part, line) })),
+    parts: independentParts(groupingOrder(line.strokes, line.height), PART_GAP * line.height).map((part) => ({ strokes: part, candidates: candidateGroups(part, line) })),
   }));
   const read = work.flatMap((w) => w.parts.flatMap((p) => p.candidates.filter((c) => c.readAsDigit)));
+  const result = (lines: RecognizedLine[]): RecognitionResult => {
+    const kept = lines.filter((line) => line.text !== '' || line.digits.length > 0 || (line.symbols?.length ?? 0) > 0);
+    return {
+      text: kept.map((l) => l.text).join('\n'),
+      lines: kept,
+      digits: kept.flatMap((l) => l.digits),
+      width: set.width,
+      height: set.height,
+      polarity: 'light-on-dark',
+      binarization: 'otsu',
+    };
+  };
   return {
     inputs: read.map((c) => drawGroup(c.strokes)),
-    complete(predictions: DigitPrediction[]): RecognitionResult {
+    complete(predictions: DigitPrediction[]): RecognitionResult | PlannedReading {
       const predictionOf = new Map<Candidate, DigitPrediction>();
       read.forEach((c, i) => predictionOf.set(c, predictions[i]));
-      const lines = work
-        .map((w) =>
-          readLine(
-            w,
-            w.parts.flatMap((part) =>
-              chooseGrouping(
-                part.strokes,
-                w.line,
-                part.candidates,
-                part.candidates.map((c) => groupReadings(c, w.line, predictionOf.get(c))),
-              ),
-            ),
+      const chosen = work.map((w) =>
+        w.parts.flatMap((part) =>
+          chooseGrouping(
+            part.strokes,
+            w.line,
+            part.candidates,
+            part.candidates.map((c) => groupReadings(c, w.line, predictionOf.get(c))),
           ),
-        )
-        .filter((line) => line.text !== '' || line.digits.length > 0 || (line.symbols?.length ?? 0) > 0);
-      return {
-        text: lines.map((l) => l.text).join('\n'),
-        lines,
-        digits: lines.flatMap((l) => l.digits),
-        width: set.width,
-        height: set.height,
-        polarity: 'light-on-dark',
-        binarization: 'otsu',
-      };
+        ),
+      );
+      const joinedUp = chosen.flatMap((groups, l) => groups.filter((g) => isJoinedUp(g, work[l].line)));
+      const lines = (cut: Map<ChosenGroup, Item[]>) =>
+        chosen.map((groups, l) => {
+          const items = groups.flatMap((g) => {
+            const digits = cut.get(g);
+            // A cut that finds fewer than two digits says the stroke was one digit after all.
+            if (digits && digits.length >= 2) return digits;
+            const item = itemOf(g);
+            return item ? [item] : [];
+          });
+          return readLine(
+            work[l].line,
+            items,
+            groups.map((g) => g.candidate.extent),
+          );
+        });
+      if (joinedUp.length === 0) return result(lines(new Map()));
+      return cutJoinedUp(
+        joinedUp.map((g) => g.candidate.strokes[0]),
+        set,
+        (cut) => result(lines(new Map(joinedUp.map((g, i) => [g, cut[i]])))),
+      );
     },
   };
 }
