@@ -98,7 +98,10 @@ const digit = z.object({
   alternatives: z.array(alternative),
   uncertain: z.boolean(),
 });
-const line = z.object({ text: z.string(), box, digits: z.array(digit) });
+/** A separator read between digits (pen input): '.', '-', '/' or ':'. Unsure ones are flagged and left out of `text`. */
+const symbol = z.object({ symbol: z.enum(['.', '-', '/', ':']), confidence: z.number(), box, uncertain: z.boolean() });
+/** `text`: the line's digits, with its separators and a space between numbers where the writing shows them. */
+const line = z.object({ text: z.string(), box, digits: z.array(digit), symbols: z.array(symbol).optional() });
 
 export const serverMessageSchema = z.discriminatedUnion('type', [
   z.object({

@@ -137,6 +137,19 @@ export class DigitStreamApp extends LitElement {
       color: inherit;
       cursor: pointer;
     }
+    .number .separator,
+    .number .unsure-mark {
+      padding: 0 0.05em;
+    }
+    .number .gap {
+      display: inline-block;
+      width: 0.5em;
+    }
+    .number .unsure-mark {
+      color: #555;
+      font-size: 0.5em;
+      vertical-align: super;
+    }
     .number button.digit.uncertain {
       color: #c62828;
       text-decoration: underline dotted;
@@ -315,8 +328,14 @@ export class DigitStreamApp extends LitElement {
   }
 
   /** The drawn number with the person's corrections applied. */
+  /** The text read, separators and spaces kept, with each corrected digit swapped in at its place. */
   private correctedText(prediction: PredictionMessage | null): string {
-    return (prediction?.lines ?? []).map((line) => line.digits.map((d) => this.correctionFor(d.box) ?? d.digit).join('')).join('\n');
+    return (prediction?.lines ?? [])
+      .map((line) => {
+        let index = 0;
+        return [...line.text].map((c) => (/[0-9]/.test(c) ? String(this.correctionFor(line.digits[index++]?.box ?? [0, 0, 0, 0]) ?? c) : c)).join('');
+      })
+      .join('\n');
   }
 
   /**
@@ -538,6 +557,32 @@ export class DigitStreamApp extends LitElement {
       </main>`;
   }
 
+  /** A line as read: a button per digit (to correct it), separators and spaces as text, unsure marks flagged. */
+  private lineParts(line: NonNullable<DigitStreamApp['connection']['prediction']>['lines'][number]) {
+    let index = 0;
+    const parts = [...line.text].map((c) => {
+      if (c === ' ') return html`<span class="gap"> </span>`;
+      if (!/[0-9]/.test(c)) return html`<span class="separator">${c}</span>`;
+      const d = line.digits[index++];
+      if (!d) return html`<span class="separator">${c}</span>`;
+      const key = d.box;
+      const corrected = this.correctionFor(key);
+      return html`<button
+        class="digit ${d.uncertain && corrected === undefined ? 'uncertain' : ''} ${corrected !== undefined ? 'corrected' : ''}"
+        aria-label="${corrected ?? d.digit}, ${Math.round(d.confidence * 100)} % sure: choose another digit"
+        @click=${() => {
+          this.picking = this.picking && overlap(this.picking, key) >= 0.8 ? null : key;
+        }}
+      >
+        ${corrected ?? d.digit}
+      </button>`;
+    });
+    const unsure = (line.symbols ?? []).filter((m) => m.uncertain).length;
+    return unsure
+      ? [...parts, html`<span class="unsure-mark" title="A mark not read as a digit or a separator: left out" aria-label="${unsure} mark${unsure > 1 ? 's' : ''} left out">?</span>`]
+      : parts;
+  }
+
   private drawing(prediction: DigitStreamApp['connection']['prediction'], lines: NonNullable<DigitStreamApp['connection']['prediction']>['lines']) {
     return html`
       <div class="reading">
@@ -548,19 +593,7 @@ export class DigitStreamApp extends LitElement {
               : lines.map(
                   (line) =>
                     html`<span class="line" style=${styleMap({ fontSize: `${(1 / lines.length).toFixed(3)}em` })}
-                      >${line.digits.map((d) => {
-                        const key = d.box;
-                        const corrected = this.correctionFor(key);
-                        return html`<button
-                          class="digit ${d.uncertain && corrected === undefined ? 'uncertain' : ''} ${corrected !== undefined ? 'corrected' : ''}"
-                          aria-label="${corrected ?? d.digit}, ${Math.round(d.confidence * 100)} % sure: choose another digit"
-                          @click=${() => {
-                            this.picking = this.picking && overlap(this.picking, key) >= 0.8 ? null : key;
-                          }}
-                        >
-                          ${corrected ?? d.digit}
-                        </button>`;
-                      })}</span
+                      >${this.lineParts(line)}</span
                     >`,
                 )
           }

@@ -125,14 +125,9 @@ const FRAGMENT_HEIGHT_RATIO = 0.6;
  * strokes, a photo's broken stroke. Two pieces join when they are close, the joined box is still
  * digit-sized, and either one sits over the other (most of the narrower one's width is shared,
  * and one of them is not a whole digit by itself), or one is a fragment (too short to be a digit)
- * right beside the other. `belongTogether` can add evidence the geometry lacks, such as strokes
- * drawn one after another.
+ * right beside the other.
  */
-export function mergeParts(
-  components: InkComponent[],
-  digitHeight: number,
-  belongTogether: (a: InkComponent, b: InkComponent) => boolean = () => false,
-): InkComponent[] {
+export function mergeParts(components: InkComponent[], digitHeight: number): InkComponent[] {
   const pieces = [...components];
   const joinable = (a: InkComponent, b: InkComponent): number => {
     const joined = union(a, b);
@@ -142,10 +137,6 @@ export function mergeParts(
     const shorter = Math.min(a.height, b.height);
     if (overlap >= 0.5 * Math.min(a.width, b.width) && shorter < 0.75 * digitHeight) return gap;
     if (shorter < FRAGMENT_HEIGHT_RATIO * digitHeight && gap <= 0.3 * digitHeight) return gap;
-    // Strokes drawn one after the other are one digit's only when one is a part (a bar, a flag, a
-    // loop's closing stroke: shorter than a digit) or they overlap much: people write the next
-    // digit right after the last, often close enough to overlap a little.
-    if (overlap > 0 && (shorter < 0.6 * digitHeight || overlap >= 0.5 * Math.min(a.width, b.width)) && belongTogether(a, b)) return gap;
     return Infinity;
   };
   // Closest pairs first, so a fragment joins the digit it touches rather than the next one.

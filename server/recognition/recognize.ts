@@ -5,6 +5,7 @@ import { dropNonDigits, findComponents, mergeParts, typicalDigitHeight, type Box
 import { digitInput } from './crops.js';
 import { decodeImage, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode.js';
 import { groupLines } from './lines.js';
+import type { Separator } from './pen/symbols.js';
 import { cv, withMats } from '../ml/opencv.js';
 import { chooseSplit, FINE_CUTS, FIRST_CUTS, needsSplitCheck, splitCandidates, typicalDigitWidth, type SplitCandidates } from './split.js';
 
@@ -24,7 +25,7 @@ export interface RecognizedDigit {
 
 /** A separator read from pen strokes (see pen/symbols.ts); unsure ones are flagged and left out of the text. */
 export interface RecognizedSymbol {
-  symbol: string;
+  symbol: Separator;
   confidence: number;
   box: BoxTuple;
   uncertain: boolean;
@@ -51,20 +52,11 @@ export interface RecognitionResult {
   binarization: InkImage['method'];
 }
 
-export interface InkEvidence {
-  /** Two pieces of ink are one digit's (strokes drawn one right after the other). */
-  belongTogether(a: InkComponent, b: InkComponent): boolean;
-  /** A piece of ink may hold more than one digit (false for a single pen stroke). */
-  maySpanDigits(piece: InkComponent): boolean;
-}
-
 export interface InkOptions {
   /** Input pixels per pixel of the ink image. */
   scale?: number;
   /** Where the ink image's origin lies in the input, in input pixels. */
   offset?: { x: number; y: number };
-  /** What the source knows about its ink beyond pixels (pen strokes), given the labelled ink. */
-  inkEvidence?: (components: ComponentImage) => InkEvidence;
 }
 
 function toTuple(box: Box, scale: number, offset = { x: 0, y: 0 }): BoxTuple {
@@ -115,28 +107,26 @@ export interface InkPieces {
   pieces: InkComponent[];
   digitHeight: number;
   digitWidth: number;
-  evidence?: InkEvidence;
 }
 
 /** The ink's components made into pieces of about a digit each, and the size of its writing. */
-export function findPieces(ink: InkImage, inkEvidence?: InkOptions['inkEvidence']): InkPieces {
+export function findPieces(ink: InkImage): InkPieces {
   const componentImage = findComponents(ink.mask, ink.width, ink.height);
   const { kept } = dropNonDigits(componentImage.components);
   const digitHeight = typicalDigitHeight(kept);
-  const evidence = inkEvidence?.(componentImage);
   // Pieces still small or flat once parts are joined are punctuation, dashes or dirt, not digits.
-  const pieces = mergeParts(kept, digitHeight, evidence?.belongTogether.bind(evidence)).filter(
+  const pieces = mergeParts(kept, digitHeight).filter(
     (p) => Math.max(p.width, p.height) >= 0.35 * digitHeight && p.height >= 0.3 * digitHeight,
   );
-  return { componentImage, pieces, digitHeight, digitWidth: typicalDigitWidth(pieces, digitHeight), evidence };
+  return { componentImage, pieces, digitHeight, digitWidth: typicalDigitWidth(pieces, digitHeight) };
 }
 
 /** `found`: the ink's pieces when the caller already has them (see recognizeGray). */
-export function planReading(ink: InkImage, options: InkOptions = {}, found = findPieces(ink, options.inkEvidence)): PlannedReading {
+export function planReading(ink: InkImage, options: InkOptions = {}, found = findPieces(ink)): PlannedReading {
   const scale = options.scale ?? 1;
-  const { componentImage, pieces, digitHeight, digitWidth, evidence } = found;
+  const { componentImage, pieces, digitHeight, digitWidth } = found;
   // Pieces joined from parts above are one digit by that evidence; only whole ink is cut.
-  const mayCut = (piece: InkComponent) => piece.labels.length === 1 && (evidence?.maySpanDigits(piece) ?? true);
+  const mayCut = (piece: InkComponent) => piece.labels.length === 1;
   const singles: { piece: InkComponent; input: Float32Array }[] = [];
   const splits: SplitCandidates[] = [];
   for (const piece of pieces) {

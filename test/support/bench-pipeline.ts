@@ -13,7 +13,8 @@ import { loadMnist } from '../../server/ml/mnist.js';
 import { seededRandom } from '../../server/ml/random.js';
 import { DigitClassifier, DEFAULT_MODEL_DIR } from '../../server/recognition/classifier.js';
 import { recognizeImage } from '../../server/recognition/recognize.js';
-import { rasterizeStrokes, recognizeStrokes, type StrokeSet } from '../../server/recognition/strokes.js';
+import { recognizeStrokes, type StrokeSet } from '../../server/recognition/strokes.js';
+import { rasterizeStrokes } from '../../server/recognition/pen/raster.js';
 import { asCameraFrame, composeNumber, SETS } from '../../server/ml/compose.js';
 import { writeNumber } from './strokes-from-mnist.js';
 

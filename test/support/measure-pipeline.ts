@@ -14,7 +14,8 @@ import { loadMnist, splitTrainValidation } from '../../server/ml/mnist.js';
 import { seededRandom } from '../../server/ml/random.js';
 import { DigitClassifier, DEFAULT_MODEL_DIR } from '../../server/recognition/classifier.js';
 import { recognizeGray, type RecognitionResult } from '../../server/recognition/recognize.js';
-import { rasterizeStrokes, recognizeStrokes } from '../../server/recognition/strokes.js';
+import { recognizeStrokes } from '../../server/recognition/strokes.js';
+import { rasterizeStrokes } from '../../server/recognition/pen/raster.js';
 import { composeNumber, encodePng, SETS, type ComposedImage } from '../../server/ml/compose.js';
 import { writeNumber } from './strokes-from-mnist.js';
 

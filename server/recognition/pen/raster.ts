@@ -1,20 +1,26 @@
 /**
- * A group of pen strokes drawn as one digit for the network: drawn on its own (so its pixels, and
- * the network's reading of them, depend on nothing else on the canvas), at a fixed size, with a pen
- * as wide relative to the digit as MNIST's, then through the one digit normalisation.
+ * Pen strokes drawn as pixels: a group of strokes as one digit for the network, and a whole canvas
+ * (for joined-up writing cut as pixels, and for tools that want a picture of the ink).
  */
 import { cv } from '../../ml/opencv.js';
 import { normalizeDigit } from '../../ml/normalize.js';
-import { extentOf, type PenStroke } from './ink.js';
+import type { InkImage } from '../binarize.js';
+import type { StrokePoint, StrokeSet } from '../strokes.js';
+import { extentOf, penStroke, writingHeight, type PenStroke } from './ink.js';
 
 /** The group's longer side is drawn this many pixels long: plenty for a 20 px model box. */
 const DRAWN_SIZE = 48;
 /** MNIST's strokes are about a ninth of a digit's longer side wide. */
-const PEN_WIDTH = Math.round(DRAWN_SIZE / Number(process.env.PEN_DIV ?? 9));
+const PEN_WIDTH = Math.round(DRAWN_SIZE / 9);
 const MARGIN = PEN_WIDTH;
 /** Points closer than this (drawn pixels) to the last one kept add nothing the pen width does not cover. */
 const MIN_SEGMENT_PIXELS = 0.75;
 
+/**
+ * A group drawn on its own (so its pixels, and the network's reading of them, depend on nothing
+ * else on the canvas), at a fixed size, with a pen as wide relative to the digit as MNIST's, then
+ * through the one digit normalisation.
+ */
 export function drawGroup(strokes: readonly PenStroke[]): Float32Array {
   const extent = extentOf(strokes);
   const longer = Math.max(extent.right - extent.left, extent.bottom - extent.top, 1e-6);
@@ -41,4 +47,74 @@ export function drawGroup(strokes: readonly PenStroke[]): Float32Array {
   } finally {
     canvas.delete();
   }
+}
+
+/** A canvas's writing is drawn so that a digit is about this many pixels tall. */
+const CANVAS_DIGIT_HEIGHT = 48;
+const CANVAS_PEN_WIDTH = Math.round(CANVAS_DIGIT_HEIGHT / 9);
+/** The drawing's area never exceeds this, whatever the canvas and writing sizes. */
+const MAX_CANVAS_PIXELS = 4_000_000;
+
+export interface StrokeRaster {
+  ink: InkImage;
+  /** Canvas units per raster pixel. */
+  scale: number;
+  /** Canvas position of the raster's top-left corner. */
+  origin: { x: number; y: number };
+}
+
+/**
+ * Draws the strokes over their own extent (not the whole canvas, so that a dot on a huge canvas
+ * costs a dot), at a scale that makes the writing about CANVAS_DIGIT_HEIGHT pixels tall.
+ */
+export function rasterizeStrokes(set: StrokeSet): StrokeRaster {
+  const height = writingHeight(set.strokes.map((points, index) => penStroke(points, index)));
+  const margin = Math.max(height, 1) * 0.25;
+  let firstX = Infinity,
+    firstY = Infinity,
+    lastX = -Infinity,
+    lastY = -Infinity;
+  for (const stroke of set.strokes) {
+    for (const [x, y] of stroke) {
+      firstX = Math.min(firstX, x - margin);
+      firstY = Math.min(firstY, y - margin);
+      lastX = Math.max(lastX, x + margin);
+      lastY = Math.max(lastY, y + margin);
+    }
+  }
+  // Dots and lines without height are drawn at canvas scale.
+  const pixelsPerUnit = Math.min(
+    height > 0 ? Math.min(8, CANVAS_DIGIT_HEIGHT / height) : 1,
+    Math.sqrt(MAX_CANVAS_PIXELS / ((lastX - firstX) * (lastY - firstY))),
+  );
+  const left = Math.floor(firstX * pixelsPerUnit) / pixelsPerUnit;
+  const top = Math.floor(firstY * pixelsPerUnit) / pixelsPerUnit;
+  const rasterWidth = Math.max(1, Math.ceil((lastX - left) * pixelsPerUnit));
+  const rasterHeight = Math.max(1, Math.ceil((lastY - top) * pixelsPerUnit));
+  const toRaster = ([x, y]: StrokePoint): [number, number] => [(x - left) * pixelsPerUnit, (y - top) * pixelsPerUnit];
+  const canvas = new cv.Mat(rasterHeight, rasterWidth, cv.CV_8U, new cv.Scalar(0));
+  let intensity: Uint8Array;
+  try {
+    const white = new cv.Scalar(255);
+    for (const stroke of set.strokes) {
+      let previous: [number, number] | undefined;
+      for (let i = 0; i < stroke.length; i++) {
+        const [x, y] = toRaster(stroke[i]);
+        if (previous && i < stroke.length - 1 && Math.hypot(x - previous[0], y - previous[1]) < MIN_SEGMENT_PIXELS) continue;
+        if (previous) cv.line(canvas, new cv.Point(previous[0], previous[1]), new cv.Point(x, y), white, CANVAS_PEN_WIDTH, cv.LINE_AA);
+        else if (stroke.length === 1) cv.circle(canvas, new cv.Point(x, y), CANVAS_PEN_WIDTH / 2, white, -1, cv.LINE_AA);
+        previous = [x, y];
+      }
+    }
+    intensity = Uint8Array.from(canvas.data);
+  } finally {
+    canvas.delete();
+  }
+  const mask = new Uint8Array(intensity.length);
+  for (let i = 0; i < intensity.length; i++) mask[i] = intensity[i] >= 96 ? 255 : 0;
+  return {
+    ink: { width: rasterWidth, height: rasterHeight, mask, intensity, polarity: 'light-on-dark', method: 'otsu', threshold: 96 },
+    scale: 1 / pixelsPerUnit,
+    origin: { x: left, y: top },
+  };
 }

@@ -15,10 +15,10 @@ import {
   type RecognizedLine,
   type RecognizedSymbol,
 } from '../recognize.js';
-import { rasterizeStrokes, type StrokeSet } from '../strokes.js';
+import type { StrokeSet } from '../strokes.js';
 import { candidateGroups, chooseGrouping, groupReadings, type Candidate, type ChosenGroup } from './grouping.js';
 import { groupingOrder, independentParts, penLines, penStroke, type Extent, type PenLine, type PenStroke } from './ink.js';
-import { drawGroup } from './raster.js';
+import { drawGroup, rasterizeStrokes } from './raster.js';
 import type { Separator } from './symbols.js';
 
 /** Columns this many writing heights apart hold no digit across them: each side is grouped on its own. */
