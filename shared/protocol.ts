@@ -97,6 +97,8 @@ const digit = z.object({
   box,
   alternatives: z.array(alternative),
   uncertain: z.boolean(),
+  /** Pen input: read from a stroke still being drawn, apart from the rest; it may change once the pen lifts. */
+  provisional: z.boolean().optional(),
 });
 /** A separator read between digits (pen input): '.', '-', '/' or ':'. Unsure ones are flagged and left out of `text`. */
 const symbol = z.object({ symbol: z.enum(['.', '-', '/', ':']), confidence: z.number(), box, uncertain: z.boolean() });

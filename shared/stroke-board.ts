@@ -286,6 +286,11 @@ export class StrokeBoard {
     return this.strokes.map((s) => s.packed());
   }
 
+  /** Positions in snapshot() of the strokes still being drawn. */
+  openPositions(): number[] {
+    return this.strokes.flatMap((s, i) => (this.open.has(s.id) ? [i] : []));
+  }
+
   /** The strokes with their ids, for drawing and erasing. */
   list(): readonly { id: StrokeId; points: readonly Point[] }[] {
     return this.strokes;

@@ -150,6 +150,11 @@ export class DigitStreamApp extends LitElement {
       font-size: 0.5em;
       vertical-align: super;
     }
+    /* Read from a stroke still being drawn: it may change once the pen lifts. */
+    .number button.digit.provisional {
+      color: #666;
+      font-style: italic;
+    }
     .number button.digit.uncertain {
       color: #c62828;
       text-decoration: underline dotted;
@@ -568,8 +573,8 @@ export class DigitStreamApp extends LitElement {
       const key = d.box;
       const corrected = this.correctionFor(key);
       return html`<button
-        class="digit ${d.uncertain && corrected === undefined ? 'uncertain' : ''} ${corrected !== undefined ? 'corrected' : ''}"
-        aria-label="${corrected ?? d.digit}, ${Math.round(d.confidence * 100)} % sure: choose another digit"
+        class="digit ${d.uncertain && corrected === undefined ? 'uncertain' : ''} ${corrected !== undefined ? 'corrected' : ''} ${d.provisional ? 'provisional' : ''}"
+        aria-label="${corrected ?? d.digit}, ${d.provisional ? 'still being written' : `${Math.round(d.confidence * 100)} % sure`}: choose another digit"
         @click=${() => {
           this.picking = this.picking && overlap(this.picking, key) >= 0.8 ? null : key;
         }}

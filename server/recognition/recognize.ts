@@ -21,6 +21,8 @@ export interface RecognizedDigit {
   box: BoxTuple;
   alternatives: Alternative[];
   uncertain: boolean;
+  /** Pen input: read from a stroke still being drawn (see StrokeSet.open). */
+  provisional?: boolean;
 }
 
 /** A separator read from pen strokes (see pen/symbols.ts); unsure ones are flagged and left out of the text. */

@@ -18,6 +18,12 @@ export interface StrokeSet {
   width: number;
   height: number;
   strokes: StrokePoint[][];
+  /**
+   * Positions in `strokes` of strokes still being drawn (the pen is down): read apart from the
+   * finished ones, as provisional digits, so that a half-drawn stroke never changes the reading
+   * of the digits before it.
+   */
+  open?: number[];
 }
 
 /** A canvas as a session holds it (shared/stroke-board.ts): packed points, cheap to hand to a worker. */
@@ -25,12 +31,13 @@ export interface PackedStrokeSet {
   width: number;
   height: number;
   packed: PackedStroke[];
+  open?: number[];
 }
 
 /** The stroke set a packed one holds, for the checks and reading that plain sets get. */
 export function unpackStrokeSet(set: StrokeSet | PackedStrokeSet): StrokeSet {
   if (!('packed' in set)) return set;
-  return { width: set.width, height: set.height, strokes: set.packed.map((stroke) => unpackPoints(stroke) as StrokePoint[]) };
+  return { width: set.width, height: set.height, strokes: set.packed.map((stroke) => unpackPoints(stroke) as StrokePoint[]), ...(set.open ? { open: set.open } : {}) };
 }
 
 export interface StrokeLimits {
@@ -52,7 +59,7 @@ function finite(value: unknown): value is number {
 /** Checks untrusted input against the stroke format; returns it typed, or throws a clear error. */
 export function parseStrokeSet(value: unknown, limits: StrokeLimits = DEFAULT_STROKE_LIMITS): StrokeSet {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid('a stroke set must be an object {width, height, strokes}');
-  const { id, width, height, strokes } = value as Record<string, unknown>;
+  const { id, width, height, strokes, open } = value as Record<string, unknown>;
   if (id !== undefined && typeof id !== 'string') invalid('id must be a string');
   for (const [name, side] of [
     ['width', width],
@@ -76,7 +83,10 @@ export function parseStrokeSet(value: unknown, limits: StrokeLimits = DEFAULT_ST
       }
     });
   });
-  return { id: id as string | undefined, width: w, height: h, strokes: strokes as StrokePoint[][] };
+  if (open !== undefined && (!Array.isArray(open) || !open.every((i) => Number.isInteger(i) && i >= 0 && i < strokes.length))) {
+    invalid('open must be an array of positions in strokes');
+  }
+  return { id: id as string | undefined, width: w, height: h, strokes: strokes as StrokePoint[][], ...(open ? { open: open as number[] } : {}) };
 }
 
 /** The reading of a stroke set up to the network (see planReading), for batching across sessions. */

@@ -149,7 +149,11 @@ export class CanvasSession {
       prediction = { type: 'prediction', seq: ++this.state.predictions, text: '', lines: [], ms: 0 };
     } else {
       try {
-        const { result, ms } = await this.pool.recognizeStrokes({ width: this.board.width, height: this.board.height, packed }, urgent ? 'urgent' : 'live');
+        const open = this.board.openPositions();
+        const { result, ms } = await this.pool.recognizeStrokes(
+          { width: this.board.width, height: this.board.height, packed, ...(open.length ? { open } : {}) },
+          urgent ? 'urgent' : 'live',
+        );
         prediction = { type: 'prediction', seq: ++this.state.predictions, text: result.text, lines: result.lines, ms: Math.round(ms * 10) / 10 };
       } catch (error) {
         const code = error instanceof RecognitionError ? error.code : RecognitionErrorCode.Internal;

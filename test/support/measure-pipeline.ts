@@ -1,7 +1,10 @@
 /**
- * npm run measure -- [--digits test|validation] [--count N] [--sets clean,touching,...] [--model DIR] [--json] [--failures DIR]
+ * npm run measure -- [--digits test|validation] [--count N] [--sets clean,touching,...] [--heights 20,60,150,300] [--live] [--model DIR] [--json] [--failures DIR]
  * Exact-string accuracy and character error rate of the recognition pipeline on synthetic numbers
- * made of MNIST digits. Reported figures use MNIST test digits; develop against --digits validation.
+ * made of MNIST digits (images, and pen strokes), and on the held-out pen sets (pen-sets.ts).
+ * Reported figures use MNIST test digits; develop against --digits validation.
+ * --live replays the pen sets at pen speed through the WebSocket protocol of a freshly started
+ * server, six people at once, and adds flicker (changes to finished digits) and stroke-end latency.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +21,9 @@ import { recognizeStrokes } from '../../server/recognition/strokes.js';
 import { rasterizeStrokes } from '../../server/recognition/pen/raster.js';
 import { composeNumber, encodePng, SETS, type ComposedImage } from '../../server/ml/compose.js';
 import { writeNumber } from './strokes-from-mnist.js';
+import { fontsAvailable, PEN_SETS, penSample } from './pen-sets.js';
+import { replayLive, type LiveOutcome, type WrittenSample } from './live-replay.js';
+import { startServerProcess } from './server-process.js';
 
 /**
  * Stroke sets as a person writes them on an 800x300 canvas, next to the image sets: the gap
@@ -28,12 +34,17 @@ const STROKE_SETS: Record<string, [number, number]> = {
   'strokes-close': [0, 0.12],
   'strokes-overlapping': [-0.12, 0],
 };
-const ALL_SETS = [...Object.keys(SETS), ...Object.keys(STROKE_SETS)];
+const ALL_SETS = [...Object.keys(SETS), ...Object.keys(STROKE_SETS), ...Object.keys(PEN_SETS)];
+const PEN_WRITERS = 6;
 
-const USAGE = `Usage: npm run measure -- [--digits test|validation] [--count N] [--sets NAMES] [--seed N] [--model DIR] [--baseline tesseract] [--json] [--failures DIR]
+const USAGE = `Usage: npm run measure -- [--digits test|validation] [--count N] [--sets NAMES] [--heights H,...] [--live] [--seed N] [--model DIR] [--baseline tesseract] [--json] [--failures DIR]
   --digits      MNIST test digits (default; for reported figures) or validation digits carved from train (for development)
   --count N     images per set (default 200)
   --sets        comma-separated, from: ${ALL_SETS.join(', ')} (default all)
+  --heights     pen sets only: write every number at each of these digit heights (canvas units) and report each;
+                default: heights drawn from 40 to 200
+  --live        pen sets only: replay each number at pen speed through the WebSocket protocol (${PEN_WRITERS} writers at once),
+                adding flicker per 100 numbers and stroke-end → reading latency
   --baseline    also read every image with Tesseract OCR (digits whitelisted) for comparison
   --failures    write misread images there as PNG, named with truth and reading`;
 
@@ -59,6 +70,8 @@ const { values } = parseCli(
     json: { type: 'boolean' },
     failures: { type: 'string' },
     baseline: { type: 'string' },
+    heights: { type: 'string' },
+    live: { type: 'boolean' },
     help: { type: 'boolean' },
   },
   USAGE,
@@ -75,6 +88,7 @@ if (source !== 'test' && source !== 'validation') {
 const count = positiveInteger(values.count, 'count', 200);
 const seed = positiveInteger(values.seed, 'seed', 2026);
 const setNames = values.sets ? values.sets.split(',') : ALL_SETS;
+const heights = values.heights ? values.heights.split(',').map((h) => positiveInteger(h, 'heights', 60)) : [0];
 if (values.baseline !== undefined && values.baseline !== 'tesseract') {
   console.error(`--baseline can only be tesseract\n\n${USAGE}`);
   process.exit(2);
@@ -89,6 +103,16 @@ for (const name of setNames) {
 const digits = source === 'test' ? await loadMnist('test') : splitTrainValidation(await loadMnist('train'), 6000, 1).validation;
 const classifier = await DigitClassifier.load(values.model ?? DEFAULT_MODEL_DIR);
 const run = promisify(execFile);
+const liveServer = values.live
+  ? await startServerProcess({ SESSIONS_PER_ADDRESS_MAX: '100', ...(values.model ? { DIGIT_STREAM_MODEL: values.model } : {}) }).then((server) => ({
+      ...server,
+      wsUrl: `${server.baseUrl.replace(/^http/, 'ws')}/ws`,
+    }))
+  : undefined;
+if (setNames.includes('pen-fonts') && !(await fontsAvailable())) {
+  console.error('pen-fonts needs the held-out handwriting fonts (Debian: fonts-dkg-handwriting fonts-femkeklaver fonts-bwht fonts-dancingscript)');
+  process.exit(2);
+}
 const scratch = await mkdtemp(join(tmpdir(), 'measure-'));
 
 /** The simplest baseline anyone would try: Tesseract with a digit whitelist, one block of text. */
@@ -107,6 +131,19 @@ interface Sample {
   text: string;
   png: () => Promise<Buffer>;
   recognize: () => Promise<RecognitionResult>;
+  /** Pen writing: what --live replays. */
+  written?: WrittenSample;
+}
+
+/** Stroke sets drawn dark on white, for Tesseract and for --failures. */
+function strokesPng(set: WrittenSample['set']): Promise<Buffer> {
+  const { ink } = rasterizeStrokes(set);
+  return sharp(
+    Uint8Array.from(ink.intensity, (v) => 255 - v),
+    { raw: { width: ink.width, height: ink.height, channels: 1 } },
+  )
+    .png()
+    .toBuffer();
 }
 
 function imageSample(image: ComposedImage): Sample {
@@ -117,72 +154,108 @@ function imageSample(image: ComposedImage): Sample {
   };
 }
 
-async function sample(name: string, random: () => number): Promise<Sample> {
+async function sample(name: string, random: () => number, height: number): Promise<Sample> {
+  const pen = PEN_SETS[name];
+  if (pen) {
+    const written = await penSample(pen, digits, random, height || 40 + random() * 160);
+    return { text: written.text, png: () => strokesPng(written.set), recognize: () => recognizeStrokes(written.set, classifier), written };
+  }
   const gap = STROKE_SETS[name];
   if (!gap) return imageSample(await composeNumber(digits, random, SETS[name]));
   const written = writeNumber(digits, random, { length: 1 + Math.floor(random() * 10), width: 800, height: 300, digitHeight: 60 + random() * 120, gap });
   return {
     text: written.text,
-    // Tesseract reads the same strokes drawn dark on white.
-    png: () => {
-      const { ink } = rasterizeStrokes(written.set);
-      return sharp(
-        Uint8Array.from(ink.intensity, (v) => 255 - v),
-        { raw: { width: ink.width, height: ink.height, channels: 1 } },
-      )
-        .png()
-        .toBuffer();
-    },
+    png: () => strokesPng(written.set),
     recognize: () => recognizeStrokes(written.set, classifier),
+    written: { text: written.text, set: written.set, charOfStroke: written.digitOfStroke },
   };
+}
+
+/** Replays the samples through a fresh server, PEN_WRITERS at a time; outcomes in sample order. */
+async function replayAll(samples: Sample[]): Promise<LiveOutcome[]> {
+  const outcomes: LiveOutcome[] = new Array(samples.length);
+  let next = 0;
+  const writer = async () => {
+    for (let i = next++; i < samples.length; i = next++) outcomes[i] = await replayLive(liveServer!.wsUrl, samples[i].written!);
+  };
+  await Promise.all(Array.from({ length: PEN_WRITERS }, writer));
+  return outcomes;
 }
 
 interface Score {
   exact: number;
   cer: number;
 }
-const report: Record<string, { images: number; exact: number; cer: number; msMean: number; tesseract?: Score }> = {};
+interface SetReport {
+  images: number;
+  exact: number;
+  cer: number;
+  msMean: number;
+  tesseract?: Score;
+  /** --live: changes to finished digits per 100 numbers, and stroke-end → reading latency. */
+  flickerPer100?: number;
+  strokeEndMs?: { p50: number; p95: number };
+}
+const report: Record<string, SetReport> = {};
+const pct = (v: number, digits = 1) => `${(100 * v).toFixed(digits).padStart(5)} %`;
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 for (const name of setNames) {
-  const random = seededRandom(seed + name.length * 7919 + name.charCodeAt(0));
-  let exact = 0,
-    errors = 0,
-    characters = 0,
-    ms = 0,
-    baselineExact = 0,
-    baselineErrors = 0;
-  for (let i = 0; i < count; i++) {
-    const item = await sample(name, random);
-    const start = performance.now();
-    const result = await item.recognize();
-    ms += performance.now() - start;
-    const distance = editDistance(result.text, item.text);
-    errors += distance;
-    characters += item.text.length;
-    if (distance === 0) exact++;
-    else if (values.failures) {
-      await mkdir(values.failures, { recursive: true });
-      await writeFile(
-        join(values.failures, `${name}-${i}-${item.text.replace('\n', '_')}-read-${result.text.replace(/\n/g, '_') || 'nothing'}.png`),
-        await item.png(),
+  const isPen = Boolean(PEN_SETS[name] || STROKE_SETS[name]);
+  for (const height of PEN_SETS[name] ? heights : [0]) {
+    const label = height ? `${name}@${height}px` : name;
+    // The same numbers at every height: the seed does not depend on it.
+    const random = seededRandom(seed + name.length * 7919 + name.charCodeAt(0));
+    const samples: Sample[] = [];
+    for (let i = 0; i < count; i++) samples.push(await sample(name, random, height));
+    const live = values.live && isPen ? await replayAll(samples) : undefined;
+    let exact = 0,
+      errors = 0,
+      characters = 0,
+      ms = 0,
+      baselineExact = 0,
+      baselineErrors = 0;
+    for (const [i, item] of samples.entries()) {
+      let text: string;
+      if (live) {
+        text = live[i].text;
+      } else {
+        const start = performance.now();
+        text = (await item.recognize()).text;
+        ms += performance.now() - start;
+      }
+      const distance = editDistance(text, item.text);
+      errors += distance;
+      characters += item.text.length;
+      if (distance === 0) exact++;
+      else if (values.failures) {
+        await mkdir(values.failures, { recursive: true });
+        await writeFile(join(values.failures, `${label}-${i}-${item.text.replace(/[\n/]/g, '_')}-read-${text.replace(/[\n/]/g, '_') || 'nothing'}.png`), await item.png());
+      }
+      if (values.baseline) {
+        const read = await tesseract(await item.png());
+        const baselineDistance = editDistance(read, item.text);
+        baselineErrors += baselineDistance;
+        if (baselineDistance === 0) baselineExact++;
+      }
+    }
+    const entry: SetReport = { images: count, exact: exact / count, cer: errors / characters, msMean: ms / count };
+    if (values.baseline) entry.tesseract = { exact: baselineExact / count, cer: baselineErrors / characters };
+    if (live) {
+      const latencies = live.flatMap((o) => o.latencies).sort((a, b) => a - b);
+      entry.flickerPer100 = (100 * live.reduce((sum, o) => sum + o.changes, 0)) / count;
+      entry.strokeEndMs = { p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95) };
+    }
+    report[label] = entry;
+    if (!values.json) {
+      console.log(
+        `${label.padEnd(16)} exact ${pct(entry.exact)}  CER ${pct(entry.cer, 2)}` +
+          (live ? `  flicker ${entry.flickerPer100!.toFixed(1)}/100 numbers  stroke-end p50/p95 ${entry.strokeEndMs!.p50.toFixed(1)}/${entry.strokeEndMs!.p95.toFixed(1)} ms` : `  ${entry.msMean.toFixed(1)} ms/input`) +
+          (values.baseline ? `  | tesseract exact ${pct(baselineExact / count)}  CER ${pct(baselineErrors / characters, 2)}` : '') +
+          `  (${count} inputs, MNIST ${source} digits${PEN_SETS[name]?.fonts ? ' / held-out fonts' : ''})`,
       );
     }
-    if (values.baseline) {
-      const read = await tesseract(await item.png());
-      const baselineDistance = editDistance(read, item.text);
-      baselineErrors += baselineDistance;
-      if (baselineDistance === 0) baselineExact++;
-    }
-  }
-  const pct = (v: number, digits = 1) => `${(100 * v).toFixed(digits).padStart(5)} %`;
-  report[name] = { images: count, exact: exact / count, cer: errors / characters, msMean: ms / count };
-  if (values.baseline) report[name].tesseract = { exact: baselineExact / count, cer: baselineErrors / characters };
-  if (!values.json) {
-    console.log(
-      `${name.padEnd(10)} exact ${pct(exact / count)}  CER ${pct(errors / characters, 2)}  ${(ms / count).toFixed(1)} ms/input` +
-        (values.baseline ? `  | tesseract exact ${pct(baselineExact / count)}  CER ${pct(baselineErrors / characters, 2)}` : '') +
-        `  (${count} inputs, MNIST ${source} digits)`,
-    );
   }
 }
+await liveServer?.stop();
 await rm(scratch, { recursive: true, force: true });
 if (values.json) console.log(JSON.stringify({ digits: source, seed, report }));

@@ -33,10 +33,15 @@ export class Client {
     return new Client(socket);
   }
 
-  static async canvas(url: string, resume?: string, firstSeq = 0, options: { localAddress?: string } = {}): Promise<Client> {
+  static async canvas(
+    url: string,
+    resume?: string,
+    firstSeq = 0,
+    options: { localAddress?: string; canvas?: { width: number; height: number } } = {},
+  ): Promise<Client> {
     const client = await Client.connect(url, options);
     client.seq = firstSeq;
-    client.send({ type: 'hello', version: PROTOCOL_VERSION, mode: 'canvas', canvas: { width: 800, height: 300 }, ...(resume ? { resume } : {}) });
+    client.send({ type: 'hello', version: PROTOCOL_VERSION, mode: 'canvas', canvas: options.canvas ?? { width: 800, height: 300 }, ...(resume ? { resume } : {}) });
     await client.next((m) => m.type === 'ready');
     return client;
   }

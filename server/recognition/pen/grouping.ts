@@ -112,7 +112,8 @@ export function groupReadings(candidate: Candidate, line: PenLine, prediction?: 
     readings.push({ kind: 'separator', symbol: s.symbol, likelihood: s.likelihood, score: Math.log(Math.max(s.likelihood, 1e-4)) + w.perItem });
   }
   const longer = Math.max(candidate.extent.right - candidate.extent.left, candidate.extent.bottom - candidate.extent.top);
-  if (candidate.strokes.length === 1 && longer < 0.5 * line.height) readings.push({ kind: 'left-out', score: w.leftOut });
+  // Every single stroke has some reading, so that every grouping can be completed.
+  if (candidate.strokes.length === 1 && (longer < 0.5 * line.height || readings.length === 0)) readings.push({ kind: 'left-out', score: w.leftOut });
   return readings.sort((a, b) => b.score - a.score);
 }
 

@@ -17,7 +17,7 @@ import {
 } from '../recognize.js';
 import type { StrokeSet } from '../strokes.js';
 import { candidateGroups, chooseGrouping, groupReadings, type Candidate, type ChosenGroup } from './grouping.js';
-import { groupingOrder, independentParts, penLines, penStroke, type Extent, type PenLine, type PenStroke } from './ink.js';
+import { extentOf, groupingOrder, independentParts, penLines, penStroke, type Extent, type PenLine, type PenStroke } from './ink.js';
 import { drawGroup, rasterizeStrokes } from './raster.js';
 import type { Separator } from './symbols.js';
 
@@ -34,11 +34,13 @@ const JOINED_UP_WIDTH = 0.9;
 interface LineWork {
   line: PenLine;
   parts: { strokes: PenStroke[]; candidates: Candidate[] }[];
+  /** Strokes still being drawn near this line, each read on its own. */
+  drawing: Candidate[];
 }
 
 /** One thing read on a line, at its place. */
 type Item =
-  | { extent: Extent; kind: 'digit'; digit: number; confidence: number; alternatives: Alternative[] }
+  | { extent: Extent; kind: 'digit'; digit: number; confidence: number; alternatives: Alternative[]; provisional?: boolean }
   | { extent: Extent; kind: 'separator'; symbol: Separator; likelihood: number };
 
 function box(extent: Extent, pad: number): BoxTuple {
@@ -75,6 +77,7 @@ function readLine(line: PenLine, items: Item[], extents: Extent[]): RecognizedLi
         box: box(item.extent, pad),
         alternatives: item.alternatives,
         uncertain: item.confidence < UNCERTAIN_BELOW,
+        ...(item.provisional ? { provisional: true } : {}),
       });
       text += String(item.digit);
     } else {
@@ -84,7 +87,7 @@ function readLine(line: PenLine, items: Item[], extents: Extent[]): RecognizedLi
       if (!uncertain) text += item.symbol;
     }
   }
-  const extent = extents.reduce((a, b) => ({ left: Math.min(a.left, b.left), right: Math.max(a.right, b.right), top: Math.min(a.top, b.top), bottom: Math.max(a.bottom, b.bottom) }));
+  const extent = extentOf(extents);
   return { text: text.trim(), box: box(extent, pad), digits, ...(symbols.length ? { symbols } : {}) };
 }
 
@@ -140,11 +143,27 @@ function cutJoinedUp(strokes: PenStroke[], set: StrokeSet, finish: (cut: Item[][
  */
 export function planPenReading(set: StrokeSet): PlannedReading {
   const strokes = set.strokes.map((points, index) => penStroke(points, index));
-  const work: LineWork[] = (strokes.length ? penLines(strokes) : []).map((line) => ({
+  const open = new Set(set.open ?? []);
+  const finished = strokes.filter((s) => !open.has(s.index));
+  const work: LineWork[] = (finished.length ? penLines(finished) : []).map((line) => ({
     line,
     parts: independentParts(groupingOrder(line.strokes, line.height), PART_GAP * line.height).map((part) => ({ strokes: part, candidates: candidateGroups(part, line) })),
+    drawing: [],
   }));
-  const read = work.flatMap((w) => w.parts.flatMap((p) => p.candidates.filter((c) => c.readAsDigit)));
+  // A stroke being drawn joins the line nearest it (or lines of its own) but none of its groups.
+  for (const stroke of strokes.filter((s) => open.has(s.index))) {
+    const centre = (stroke.top + stroke.bottom) / 2;
+    const distance = (w: LineWork) => Math.abs((w.line.bandTop + w.line.bandBottom) / 2 - centre);
+    let home = work.reduce<LineWork | undefined>((best, w) => (!best || distance(w) < distance(best) ? w : best), undefined);
+    if (!home || distance(home) > home.line.height) {
+      home = { line: penLines([stroke])[0], parts: [], drawing: [] };
+      work.push(home);
+    }
+    const extent = extentOf([stroke]);
+    home.drawing.push({ start: 0, end: 1, strokes: [stroke], extent, readAsDigit: Math.max(extent.right - extent.left, extent.bottom - extent.top) > 0 });
+  }
+  work.sort((a, b) => a.line.bandTop + a.line.bandBottom - (b.line.bandTop + b.line.bandBottom));
+  const read = work.flatMap((w) => [...w.parts.flatMap((p) => p.candidates.filter((c) => c.readAsDigit)), ...w.drawing.filter((c) => c.readAsDigit)]);
   const result = (lines: RecognizedLine[]): RecognitionResult => {
     const kept = lines.filter((line) => line.text !== '' || line.digits.length > 0 || (line.symbols?.length ?? 0) > 0);
     return {
@@ -182,11 +201,11 @@ export function planPenReading(set: StrokeSet): PlannedReading {
             const item = itemOf(g);
             return item ? [item] : [];
           });
-          return readLine(
-            work[l].line,
-            items,
-            groups.map((g) => g.candidate.extent),
-          );
+          for (const c of work[l].drawing) {
+            const prediction = predictionOf.get(c);
+            if (prediction) items.push({ extent: c.extent, kind: 'digit', digit: prediction.digit, confidence: prediction.confidence, alternatives: prediction.alternatives, provisional: true });
+          }
+          return readLine(work[l].line, items, [...groups, ...work[l].drawing.map((candidate) => ({ candidate }))].map((g) => g.candidate.extent));
         });
       if (joinedUp.length === 0) return result(lines(new Map()));
       return cutJoinedUp(
