@@ -15,6 +15,8 @@ export interface PenStroke {
   /** Length of the pen's path, and of the straight line from its first point to its last. */
   pathLength: number;
   chordLength: number;
+  /** A hash of the points: the same stroke on the next reading has the same key. */
+  key: string;
 }
 
 export function penStroke(points: StrokePoint[], index: number): PenStroke {
@@ -23,9 +25,18 @@ export function penStroke(points: StrokePoint[], index: number): PenStroke {
     top = Infinity,
     bottom = -Infinity,
     pathLength = 0;
+  // FNV-1a over the points at 1/16 unit, twice with different seeds: a 64-bit key.
+  let a = 0x811c9dc5,
+    b = 0x5bd1e995;
   // Loops, not Math.min(...points): spreading a canvas's worth of points overflows the stack.
   for (let i = 0; i < points.length; i++) {
     const [x, y] = points[i];
+    const qx = Math.round(x * 16),
+      qy = Math.round(y * 16);
+    a = Math.imul(a ^ qx, 0x01000193);
+    a = Math.imul(a ^ qy, 0x01000193);
+    b = Math.imul(b ^ qy, 0x01000193) ^ (b >>> 15);
+    b = Math.imul(b ^ qx, 0x01000193);
     left = Math.min(left, x);
     right = Math.max(right, x);
     top = Math.min(top, y);
@@ -34,7 +45,17 @@ export function penStroke(points: StrokePoint[], index: number): PenStroke {
   }
   const first = points[0],
     last = points[points.length - 1];
-  return { index, points, left, right, top, bottom, pathLength, chordLength: Math.hypot(last[0] - first[0], last[1] - first[1]) };
+  return {
+    index,
+    points,
+    left,
+    right,
+    top,
+    bottom,
+    pathLength,
+    chordLength: Math.hypot(last[0] - first[0], last[1] - first[1]),
+    key: `${(a >>> 0).toString(36)}.${(b >>> 0).toString(36)}.${points.length}`,
+  };
 }
 
 export interface Extent {

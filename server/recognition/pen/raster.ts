@@ -17,11 +17,33 @@ const MARGIN = PEN_WIDTH;
 const MIN_SEGMENT_PIXELS = 0.75;
 
 /**
+ * Groups drawn lately, by their strokes' keys: while a person writes, every reading draws the same
+ * groups again (all but those the new stroke joins), and drawing costs more than the network's
+ * cached reading of them. Per worker thread; the Map's insertion order is the eviction order.
+ */
+const drawn = new Map<string, Float32Array>();
+const DRAWN_KEPT = 4096;
+
+/**
  * A group drawn on its own (so its pixels, and the network's reading of them, depend on nothing
  * else on the canvas), at a fixed size, with a pen as wide relative to the digit as MNIST's, then
  * through the one digit normalisation.
  */
 export function drawGroup(strokes: readonly PenStroke[]): Float32Array {
+  const key = strokes.map((s) => s.key).join('|');
+  const known = drawn.get(key);
+  if (known) {
+    drawn.delete(key);
+    drawn.set(key, known);
+    return known;
+  }
+  const input = drawUncached(strokes);
+  drawn.set(key, input);
+  if (drawn.size > DRAWN_KEPT) drawn.delete(drawn.keys().next().value as string);
+  return input;
+}
+
+function drawUncached(strokes: readonly PenStroke[]): Float32Array {
   const extent = extentOf(strokes);
   const longer = Math.max(extent.right - extent.left, extent.bottom - extent.top, 1e-6);
   const scale = DRAWN_SIZE / longer;
