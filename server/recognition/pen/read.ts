@@ -23,6 +23,11 @@ import type { Separator } from './symbols.js';
 
 /** Columns this many writing heights apart hold no digit across them: each side is grouped on its own. */
 const PART_GAP = 0.1;
+/**
+ * A separator whose shape fits it less than this is flagged and left out of the text. Lower than
+ * for digits: it has already beaten the network's reading of the same ink in the grouping search.
+ */
+const SEPARATOR_UNSURE_BELOW = 0.5;
 /** A gap this many writing heights wide between neighbours splits numbers ("48 17"). */
 export const NUMBER_GAP = 0.9;
 /**
@@ -81,7 +86,7 @@ function readLine(line: PenLine, items: Item[], extents: Extent[]): RecognizedLi
       });
       text += String(item.digit);
     } else {
-      const uncertain = item.likelihood < UNCERTAIN_BELOW;
+      const uncertain = item.likelihood < SEPARATOR_UNSURE_BELOW;
       symbols.push({ symbol: item.symbol, confidence: Math.round(item.likelihood * 1e4) / 1e4, box: box(item.extent, pad), uncertain });
       // An unsure separator is flagged and left out of the text: never passed off as read.
       if (!uncertain) text += item.symbol;

@@ -1,0 +1,138 @@
+/** Pen ink read by grouping strokes (server/recognition/pen): size, late strokes, separators, live stability. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadMnist, type DigitSet } from '../server/ml/mnist.js';
+import { DigitClassifier } from '../server/recognition/classifier.js';
+import { recognizeStrokes, type StrokePoint, type StrokeSet } from '../server/recognition/strokes.js';
+import { digitStrokes } from './support/strokes-from-mnist.js';
+
+let classifier: DigitClassifier;
+let mnistTest: DigitSet;
+
+beforeAll(async () => {
+  classifier = await DigitClassifier.load();
+  mnistTest = await loadMnist('test');
+});
+
+/** A glyph in a box one unit tall: its strokes (x from 0) and width. */
+interface Glyph {
+  strokes: [number, number][][];
+  width: number;
+}
+
+const loop = (cx: number, cy: number, rx: number, ry: number, turns = 1): [number, number][] =>
+  Array.from({ length: 33 * turns }, (_, i) => [cx + rx * Math.sin((i / 32) * 2 * Math.PI), cy - ry * Math.cos((i / 32) * 2 * Math.PI)]);
+const line = (x0: number, y0: number, x1: number, y1: number): [number, number][] =>
+  Array.from({ length: 10 }, (_, i) => [x0 + ((x1 - x0) * i) / 9, y0 + ((y1 - y0) * i) / 9]);
+
+const glyphs: Record<string, Glyph> = {
+  '1': { strokes: [line(0.02, 0, 0, 1)], width: 0.02 },
+  '0': { strokes: [loop(0.25, 0.5, 0.25, 0.5)], width: 0.5 },
+  '7': { strokes: [[...line(0, 0.02, 0.5, 0), ...line(0.5, 0, 0.18, 1)]], width: 0.5 },
+  '4': { strokes: [[...line(0.3, 0, 0, 0.65), ...line(0, 0.65, 0.6, 0.65)], line(0.45, 0.3, 0.45, 1)], width: 0.6 },
+  '/': { strokes: [line(0.6, -0.05, 0, 1.05)], width: 0.6 },
+  '.': { strokes: [loop(0.03, 0.97, 0.03, 0.03)], width: 0.06 },
+  '-': { strokes: [line(0, 0.55, 0.4, 0.55)], width: 0.4 },
+  ':': { strokes: [loop(0.03, 0.35, 0.03, 0.03), loop(0.03, 0.85, 0.03, 0.03)], width: 0.06 },
+};
+
+/** An MNIST test digit as a glyph (the first of its class that reads right on its own, see the tests). */
+function mnistGlyph(digit: number, nth = 0): Glyph {
+  let index = -1;
+  for (let k = 0; k <= nth; k++) index = mnistTest.labels.indexOf(digit, index + 1);
+  const strokes = digitStrokes(mnistTest, index);
+  const xs = strokes.flat().map((p) => p[0]);
+  const left = Math.min(...xs);
+  return { strokes: strokes.map((s) => s.map(([x, y]): [number, number] => [x - left, y])), width: Math.max(...xs) - left };
+}
+
+/**
+ * Writes `text` glyph by glyph, `height` units tall from (x, y), `gap` heights apart (a space is a
+ * gap of a digit's width). Returns the stroke set and, per stroke, the character it belongs to.
+ */
+function write(text: string, options: { height?: number; x?: number; y?: number; gap?: number; glyph?: (c: string) => Glyph } = {}): StrokeSet {
+  const { height = 100, x: x0 = 40, y = 40, gap = 0.3, glyph = (c: string) => glyphs[c] ?? mnistGlyph(Number(c)) } = options;
+  const strokes: StrokePoint[][] = [];
+  let x = x0,
+    t = 0;
+  for (const c of text) {
+    if (c === ' ') {
+      x += height;
+      continue;
+    }
+    const g = glyph(c);
+    for (const s of g.strokes) strokes.push(s.map(([px, py]) => [x + px * height, y + py * height, (t += 16)] as StrokePoint));
+    x += (g.width + gap) * height;
+  }
+  return { width: Math.max(800, x + x0), height: Math.max(300, y + 2 * height), strokes };
+}
+
+describe('reading pen strokes by grouping them', () => {
+  it('reads the same writing the same from 20 to 400 units tall, anywhere on the canvas', async () => {
+    for (const height of [20, 60, 150, 300, 400]) {
+      for (const [x, y] of [
+        [10, 10],
+        [700, 400],
+      ]) {
+        expect((await recognizeStrokes(write('1074', { height, x, y }), classifier)).text, `${height} units tall at ${x},${y}`).toBe('1074');
+      }
+    }
+  });
+
+  it('reads numbers written big: one box per digit, not one round the number', async () => {
+    const result = await recognizeStrokes(write('72', { height: 250, glyph: (c) => mnistGlyph(Number(c)) }), classifier);
+    expect(result.text).toBe('72');
+    expect(result.digits).toHaveLength(2);
+  });
+
+  it('joins a stroke added late to the digit it overlaps: the stem of a 4 written after the next digit', async () => {
+    const set = write('41');
+    // Strokes in writing order: the 4's first stroke, the 1, then the 4's stem.
+    const [first, stem, one] = set.strokes;
+    expect((await recognizeStrokes({ ...set, strokes: [first, one, stem] }, classifier)).text).toBe('41');
+  });
+
+  it('keeps a 1 written close beside another digit a digit of its own', async () => {
+    for (const text of ['17', '14', '71', '41', '11']) {
+      expect((await recognizeStrokes(write(text, { gap: 0.08 }), classifier)).text, text).toBe(text);
+    }
+  });
+
+  it('reads separators (dates, times, decimals, negatives) and a clear gap between numbers, never as digits', async () => {
+    for (const text of ['10/07', '10:47', '1.07', '-70', '10 47']) {
+      const result = await recognizeStrokes(write(text, { glyph: (c) => glyphs[c] }), classifier);
+      expect(result.text, text).toBe(text);
+      // Digits only among the digits; the separators apart, with boxes.
+      expect(result.digits.map((d) => d.digit).join('')).toBe(text.replace(/[^0-9]/g, ''));
+      const symbols = result.lines.flatMap((l) => l.symbols ?? []).map((s) => s.symbol);
+      expect(symbols.join('')).toBe(text.replace(/[0-9 ]/g, ''));
+    }
+  });
+
+  it('leaves a stray mark out of the number and flags it, rather than reading it as a digit', async () => {
+    const set = write('10', { glyph: (c) => glyphs[c] });
+    // A small scribble high between the digits, touching neither.
+    const mark: StrokePoint[] = loop(0, 0, 6, 4, 1).map(([x, y], i) => [x + 105, y + 60, 2000 + i]);
+    const result = await recognizeStrokes({ ...set, strokes: [...set.strokes, mark] }, classifier);
+    expect(result.text).toBe('10');
+  });
+
+  it('cuts one stroke that runs through two digits (joined-up writing) as pixels', async () => {
+    const joined: StrokePoint[] = [...loop(200, 150, 40, 80), ...loop(300, 150, 40, 80)].map(([x, y], i) => [x, y, i * 10]);
+    expect((await recognizeStrokes({ width: 800, height: 300, strokes: [joined] }, classifier)).text).toBe('00');
+  });
+
+  it('reads a stroke still being drawn on its own, as provisional, leaving the digits before it as they were', async () => {
+    const set = write('107', { glyph: (c) => glyphs[c], gap: 0.05 });
+    const finished = { ...set, strokes: set.strokes.slice(0, 2) };
+    const before = await recognizeStrokes(finished, classifier);
+    // The 7's first half, pen still down, close to the 0.
+    const seven = set.strokes[2];
+    const half = seven.slice(0, Math.ceil(seven.length / 3));
+    const during = await recognizeStrokes({ ...set, strokes: [...finished.strokes, half], open: [2] }, classifier);
+    expect(before.text).toBe('10');
+    expect(during.digits.slice(0, 2)).toEqual(before.digits);
+    expect(during.digits).toHaveLength(3);
+    expect(during.digits[2].provisional).toBe(true);
+    expect(before.digits.some((d) => d.provisional)).toBe(false);
+  });
+});
