@@ -12,7 +12,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseCli, positiveInteger } from '../server/ml/cli-args.js';
+import { parseCli, positiveInteger } from '../server/cli-args.js';
 import { startServerProcess, type ServerProcess } from '../test/support/server-process.js';
 import { LOAD_TEST_SERVER_ENV, prepareK6, RESULTS_DIR, runK6, type Scenario } from './k6.js';
 

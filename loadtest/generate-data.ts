@@ -5,9 +5,9 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadMnist } from '../server/ml/mnist.js';
-import { seededRandom } from '../server/ml/random.js';
-import { asCameraFrame, composeNumber, encodePng, SETS } from '../server/ml/compose.js';
+import { loadMnist } from '../training/mnist.js';
+import { seededRandom } from '../training/random.js';
+import { asCameraFrame, composeNumber, encodePng, SETS } from '../training/compose.js';
 import { writeNumber } from '../test/support/strokes-from-mnist.js';
 
 const DATA = join('loadtest', 'data');

@@ -4,7 +4,7 @@
  * default), prints k6's summary and saves it as JSON under loadtest/results/. Exits with k6's code
  * (99 when a threshold fails).
  */
-import { parseCli } from '../server/ml/cli-args.js';
+import { parseCli } from '../server/cli-args.js';
 import { startServerProcess } from '../test/support/server-process.js';
 import { LOAD_TEST_SERVER_ENV, prepareK6, runK6, SCENARIOS, type Scenario } from './k6.js';
 

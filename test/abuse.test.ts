@@ -11,9 +11,9 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CloseReason, ErrorCode, PROTOCOL_LIMITS, PROTOCOL_VERSION } from '../shared/protocol.js';
-import { composeNumber, encodePng, SETS } from '../server/ml/compose.js';
-import { loadMnist } from '../server/ml/mnist.js';
-import { seededRandom } from '../server/ml/random.js';
+import { composeNumber, encodePng, SETS } from '../training/compose.js';
+import { loadMnist } from '../training/mnist.js';
+import { seededRandom } from '../training/random.js';
 import { Client, ellipse, one, seven } from './support/protocol-client.js';
 import { startServerProcess, type ServerProcess } from './support/server-process.js';
 

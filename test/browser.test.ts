@@ -9,9 +9,9 @@ import { RecognitionPool } from '../server/recognition/pool.js';
 import { ellipse, one, seven } from './support/protocol-client.js';
 import { startServerProcess, type ServerProcess } from './support/server-process.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
-import { loadMnist } from '../server/ml/mnist.js';
-import { seededRandom } from '../server/ml/random.js';
-import { asCameraFrame, composeNumber, encodePng, SETS } from '../server/ml/compose.js';
+import { loadMnist } from '../training/mnist.js';
+import { seededRandom } from '../training/random.js';
+import { asCameraFrame, composeNumber, encodePng, SETS } from '../training/compose.js';
 
 /** Debian's chromium, installed by .ci/run; never a browser downloaded by playwright. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -2,9 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../server/ml/backend.js';
-import { evaluateModel } from '../server/ml/evaluation.js';
-import { loadMnist } from '../server/ml/mnist.js';
-import { MODEL_CARD_JSON, type ModelCard } from '../server/ml/model-card.js';
+import { evaluateModel } from '../training/evaluation.js';
+import { loadMnist } from '../training/mnist.js';
+import { MODEL_CARD_JSON, type ModelCard } from '../training/model-card.js';
 import { loadModel } from '../server/ml/model-files.js';
 
 const MODEL_DIR = join('models', 'digit-cnn');

@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../server/ml/backend.js';
 import { loadEngine } from '../server/ml/engine.js';
-import { agreement, normalizedInputs, predictProbabilities, scorePredictions } from '../server/ml/evaluation.js';
-import { loadMnist } from '../server/ml/mnist.js';
-import { buildDigitModel } from '../server/ml/model.js';
-import { loadModel, saveModel } from '../server/ml/model-files.js';
-import { exportToOnnx, ONNX_FILE, writeOnnxModel } from '../server/ml/onnx-export.js';
+import { agreement, normalizedInputs, scorePredictions } from '../training/evaluation.js';
+import { loadMnist } from '../training/mnist.js';
+import { buildDigitModel, predictProbabilities } from '../server/ml/model.js';
+import { loadModel, ONNX_FILE, saveModel } from '../server/ml/model-files.js';
+import { exportToOnnx, writeOnnxModel } from '../training/onnx-export.js';
 
 const MODEL_DIR = join('models', 'digit-cnn');
 

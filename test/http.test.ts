@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnvironment, DEFAULT_CONFIG } from '../server/config.js';
-import { loadMnist } from '../server/ml/mnist.js';
-import { seededRandom } from '../server/ml/random.js';
+import { loadMnist } from '../training/mnist.js';
+import { seededRandom } from '../training/random.js';
 import { RecognitionPool } from '../server/recognition/pool.js';
-import { composeNumber, encodePng, SETS } from '../server/ml/compose.js';
+import { composeNumber, encodePng, SETS } from '../training/compose.js';
 import { startTestServer, type TestServer } from './support/test-server.js';
 
 let pool: RecognitionPool;

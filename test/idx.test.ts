@@ -2,8 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IdxFormatError, parseIdxImages, parseIdxLabels, readIdxImages } from '../server/ml/idx.js';
-import { loadMnist, splitTrainValidation } from '../server/ml/mnist.js';
+import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, IdxFormatError, parseIdxImages, parseIdxLabels, readIdxImages } from '../training/idx.js';
+import { loadMnist, splitTrainValidation } from '../training/mnist.js';
 
 function idxFile(magic: number, dimensions: number[], values: number[]): Uint8Array {
   const header = Buffer.alloc(4 + 4 * dimensions.length);

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../server/ml/backend.js';
-import { normalizedInputs, predictProbabilities, scorePredictions } from '../server/ml/evaluation.js';
-import { loadMnist, splitTrainValidation, subset } from '../server/ml/mnist.js';
-import { buildDigitModel, DIGIT_CLASSES as NUM_CLASSES } from '../server/ml/model.js';
+import { normalizedInputs, scorePredictions } from '../training/evaluation.js';
+import { loadMnist, splitTrainValidation, subset } from '../training/mnist.js';
+import { buildDigitModel, DIGIT_CLASSES as NUM_CLASSES, predictProbabilities } from '../server/ml/model.js';
 import { loadModel, saveModel } from '../server/ml/model-files.js';
-import { DEFAULT_AUGMENT_OPTIONS } from '../server/ml/augment.js';
-import { trainDigitModel } from '../server/ml/training.js';
-import { ProgressLine } from '../server/ml/progress.js';
+import { DEFAULT_AUGMENT_OPTIONS } from '../training/augment.js';
+import { trainDigitModel } from '../training/training.js';
+import { ProgressLine } from '../training/progress.js';
 
 beforeAll(async () => {
   await initBackend(undefined, () => {});
@@ -144,8 +144,8 @@ describe('reject class', () => {
   });
 
   it('draws "not one digit" samples that are valid model input', async () => {
-    const { notOneDigit } = await import('../server/ml/augment.js');
-    const { seededRandom } = await import('../server/ml/random.js');
+    const { notOneDigit } = await import('../training/augment.js');
+    const { seededRandom } = await import('../training/random.js');
     const test = await loadMnist('test');
     const random = seededRandom(4);
     for (let i = 0; i < 50; i++) {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { augmentDigit } from '../server/ml/augment.js';
-import { digitPixels, loadMnist } from '../server/ml/mnist.js';
+import { augmentDigit } from '../training/augment.js';
+import { digitPixels, loadMnist } from '../training/mnist.js';
 import { DIGIT_BOX_SIZE, MODEL_INPUT_SIZE, normalizeDigit } from '../server/ml/normalize.js';
-import { seededRandom } from '../server/ml/random.js';
+import { seededRandom } from '../training/random.js';
 
 const SIZE = MODEL_INPUT_SIZE;
 

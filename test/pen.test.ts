@@ -1,6 +1,6 @@
 /** Pen ink read by grouping strokes (server/recognition/pen): size, late strokes, separators, live stability. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadMnist, type DigitSet } from '../server/ml/mnist.js';
+import { loadMnist, type DigitSet } from '../training/mnist.js';
 import { DigitClassifier } from '../server/recognition/classifier.js';
 import { recognizeStrokes, type StrokePoint, type StrokeSet } from '../server/recognition/strokes.js';
 import { digitStrokes } from './support/strokes-from-mnist.js';

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../server/ml/backend.js';
-import { loadMnist, type DigitSet } from '../server/ml/mnist.js';
-import { seededRandom } from '../server/ml/random.js';
+import { loadMnist, type DigitSet } from '../training/mnist.js';
+import { seededRandom } from '../training/random.js';
 import { DigitClassifier } from '../server/recognition/classifier.js';
 import { RecognitionError } from '../server/recognition/errors.js';
 import { RecognitionPool } from '../server/recognition/pool.js';
 import { recognizeImage } from '../server/recognition/recognize.js';
 import { recognizeStrokes } from '../server/recognition/strokes.js';
-import { composeNumber, encodePng, SETS } from '../server/ml/compose.js';
+import { composeNumber, encodePng, SETS } from '../training/compose.js';
 import { writeNumber } from './support/strokes-from-mnist.js';
 
 let pool: RecognitionPool;

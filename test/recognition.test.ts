@@ -3,14 +3,14 @@ import sharp from 'sharp';
 import zlib from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../server/ml/backend.js';
-import { loadMnist, type DigitSet } from '../server/ml/mnist.js';
-import { seededRandom } from '../server/ml/random.js';
+import { loadMnist, type DigitSet } from '../training/mnist.js';
+import { seededRandom } from '../training/random.js';
 import { DigitClassifier } from '../server/recognition/classifier.js';
 import { decodeImage } from '../server/recognition/decode.js';
 import { RecognitionError } from '../server/recognition/errors.js';
 import { recognizeGray, recognizeImage } from '../server/recognition/recognize.js';
 import { parseStrokeSet, recognizeStrokes, type StrokePoint } from '../server/recognition/strokes.js';
-import { composeNumber, encodePng, SETS, type ComposedImage } from '../server/ml/compose.js';
+import { composeNumber, encodePng, SETS, type ComposedImage } from '../training/compose.js';
 import { digitStrokes } from './support/strokes-from-mnist.js';
 
 let classifier: DigitClassifier;

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { loadMnist } from '../server/ml/mnist.js';
-import { seededRandom } from '../server/ml/random.js';
-import { composeNumber, encodePng, SETS } from '../server/ml/compose.js';
+import { loadMnist } from '../training/mnist.js';
+import { seededRandom } from '../training/random.js';
+import { composeNumber, encodePng, SETS } from '../training/compose.js';
 
 const run = promisify(execFile);
 

@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../server/ml/backend.js';
 import { buildDigitModel } from '../server/ml/model.js';
-import { ProgressLine } from '../server/ml/progress.js';
-import { subset } from '../server/ml/mnist.js';
-import { trainDigitModel } from '../server/ml/training.js';
-import { composeNumber } from '../server/ml/compose.js';
-import { loadMnist, splitTrainValidation, type DigitSet } from '../server/ml/mnist.js';
+import { ProgressLine } from '../training/progress.js';
+import { subset } from '../training/mnist.js';
+import { trainDigitModel } from '../training/training.js';
+import { composeNumber } from '../training/compose.js';
+import { loadMnist, splitTrainValidation, type DigitSet } from '../training/mnist.js';
 import { REJECT_CLASS } from '../server/ml/model.js';
-import { seededRandom } from '../server/ml/random.js';
-import { makeSegmentSamples, samplesOf, SEGMENT_SPECS } from '../server/ml/segment-samples.js';
+import { seededRandom } from '../training/random.js';
+import { makeSegmentSamples, samplesOf, SEGMENT_SPECS } from '../training/segment-samples.js';
 
 let train: DigitSet;
 beforeAll(async () => {

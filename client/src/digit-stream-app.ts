@@ -584,7 +584,15 @@ export class DigitStreamApp extends LitElement {
     });
     const unsure = (line.symbols ?? []).filter((m) => m.uncertain).length;
     return unsure
-      ? [...parts, html`<span class="unsure-mark" title="A mark not read as a digit or a separator: left out" aria-label="${unsure} mark${unsure > 1 ? 's' : ''} left out">?</span>`]
+      ? [
+          ...parts,
+          html`<span
+            class="unsure-mark"
+            title="A mark not read as a digit or a separator: left out"
+            aria-label="${unsure} mark${unsure > 1 ? 's' : ''} left out"
+            >?</span
+          >`,
+        ]
       : parts;
   }
 
@@ -596,10 +604,7 @@ export class DigitStreamApp extends LitElement {
             lines.length === 0
               ? html`<span class="placeholder">Write a number below</span>`
               : lines.map(
-                  (line) =>
-                    html`<span class="line" style=${styleMap({ fontSize: `${(1 / lines.length).toFixed(3)}em` })}
-                      >${this.lineParts(line)}</span
-                    >`,
+                  (line) => html`<span class="line" style=${styleMap({ fontSize: `${(1 / lines.length).toFixed(3)}em` })}>${this.lineParts(line)}</span>`,
                 )
           }
         </div>

@@ -7,11 +7,9 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initBackend, type BackendChoice } from './backend.js';
-import { predictProbabilities } from './evaluation.js';
-import { loadModel } from './model-files.js';
-import { outputClasses } from './model.js';
+import { loadModel, ONNX_FILE, ONNX_INPUT, ONNX_OUTPUT } from './model-files.js';
+import { outputClasses, predictProbabilities } from './model.js';
 import { MODEL_INPUT_SIZE } from './normalize.js';
-import { ONNX_FILE, ONNX_INPUT, ONNX_OUTPUT } from './onnx-export.js';
 
 export const ENGINE_ENV = 'DIGIT_STREAM_ENGINE';
 export const ONNX_THREADS_ENV = 'DIGIT_STREAM_ONNX_THREADS';

@@ -9,6 +9,10 @@ import { join } from 'node:path';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
+/** The same model for ONNX Runtime (written by training/onnx-export.ts), and its graph's input and output names. */
+export const ONNX_FILE = 'model.onnx';
+export const ONNX_INPUT = 'input';
+export const ONNX_OUTPUT = 'probabilities';
 
 function folderSaveHandler(dir: string): tf.io.IOHandler {
   return {

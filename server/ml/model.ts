@@ -88,3 +88,25 @@ export function compileForTraining(model: tf.LayersModel, learningRate: number):
   model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   return optimizer;
 }
+
+const INPUT_VALUES = MODEL_INPUT_SIZE * MODEL_INPUT_SIZE;
+
+/**
+ * Class probabilities for `inputs` ([n*784] normalised values), predicted in batches: n rows of
+ * the model's outputs (10, or 11 with a reject class).
+ */
+export function predictProbabilities(model: tf.LayersModel, inputs: Float32Array, batchSize = 256): Float32Array {
+  const count = inputs.length / INPUT_VALUES;
+  const classes = outputClasses(model);
+  const out = new Float32Array(count * classes);
+  for (let start = 0; start < count; start += batchSize) {
+    const end = Math.min(count, start + batchSize);
+    const probabilities = tf.tidy(() => {
+      const batch = tf.tensor4d(inputs.subarray(start * INPUT_VALUES, end * INPUT_VALUES), [end - start, MODEL_INPUT_SIZE, MODEL_INPUT_SIZE, 1]);
+      return model.predict(batch) as tf.Tensor;
+    });
+    out.set(probabilities.dataSync(), start * classes);
+    probabilities.dispose();
+  }
+  return out;
+}

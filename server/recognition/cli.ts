@@ -5,7 +5,7 @@
  * still run; the exit code is 1 if any input failed.
  */
 import { readFile } from 'node:fs/promises';
-import { parseCli } from '../ml/cli-args.js';
+import { parseCli } from '../cli-args.js';
 import { DigitClassifier, DEFAULT_MODEL_DIR } from './classifier.js';
 import { RecognitionError } from './errors.js';
 import { recognizeImage, type RecognitionResult } from './recognize.js';

@@ -117,9 +117,7 @@ export function findPieces(ink: InkImage): InkPieces {
   const { kept } = dropNonDigits(componentImage.components);
   const digitHeight = typicalDigitHeight(kept);
   // Pieces still small or flat once parts are joined are punctuation, dashes or dirt, not digits.
-  const pieces = mergeParts(kept, digitHeight).filter(
-    (p) => Math.max(p.width, p.height) >= 0.35 * digitHeight && p.height >= 0.3 * digitHeight,
-  );
+  const pieces = mergeParts(kept, digitHeight).filter((p) => Math.max(p.width, p.height) >= 0.35 * digitHeight && p.height >= 0.3 * digitHeight);
   return { componentImage, pieces, digitHeight, digitWidth: typicalDigitWidth(pieces, digitHeight) };
 }
 

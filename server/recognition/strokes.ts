@@ -37,7 +37,12 @@ export interface PackedStrokeSet {
 /** The stroke set a packed one holds, for the checks and reading that plain sets get. */
 export function unpackStrokeSet(set: StrokeSet | PackedStrokeSet): StrokeSet {
   if (!('packed' in set)) return set;
-  return { width: set.width, height: set.height, strokes: set.packed.map((stroke) => unpackPoints(stroke) as StrokePoint[]), ...(set.open ? { open: set.open } : {}) };
+  return {
+    width: set.width,
+    height: set.height,
+    strokes: set.packed.map((stroke) => unpackPoints(stroke) as StrokePoint[]),
+    ...(set.open ? { open: set.open } : {}),
+  };
 }
 
 export interface StrokeLimits {

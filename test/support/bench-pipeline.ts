@@ -6,16 +6,16 @@
  */
 import os from 'node:os';
 import sharp from 'sharp';
-import { parseCli, positiveInteger } from '../../server/ml/cli-args.js';
+import { parseCli, positiveInteger } from '../../server/cli-args.js';
 import { loadEngine, type EngineChoice } from '../../server/ml/engine.js';
-import { measureThroughput, type Throughput } from '../../server/ml/evaluation.js';
-import { loadMnist } from '../../server/ml/mnist.js';
-import { seededRandom } from '../../server/ml/random.js';
+import { measureThroughput, type Throughput } from '../../training/evaluation.js';
+import { loadMnist } from '../../training/mnist.js';
+import { seededRandom } from '../../training/random.js';
 import { DigitClassifier, DEFAULT_MODEL_DIR } from '../../server/recognition/classifier.js';
 import { recognizeImage } from '../../server/recognition/recognize.js';
 import { recognizeStrokes, type StrokeSet } from '../../server/recognition/strokes.js';
 import { rasterizeStrokes } from '../../server/recognition/pen/raster.js';
-import { asCameraFrame, composeNumber, SETS } from '../../server/ml/compose.js';
+import { asCameraFrame, composeNumber, SETS } from '../../training/compose.js';
 import { writeNumber } from './strokes-from-mnist.js';
 
 const USAGE = 'Usage: npm run bench -- [--frames N] [--model DIR] [--engine onnx|tfjs] [--json]';

@@ -8,9 +8,9 @@
 import { once } from 'node:events';
 import WebSocket from 'ws';
 import { parseServerMessage, PROTOCOL_VERSION } from '../../shared/protocol.js';
-import { parseCli, positiveInteger } from '../../server/ml/cli-args.js';
-import { loadMnist, type DigitSet } from '../../server/ml/mnist.js';
-import { seededRandom } from '../../server/ml/random.js';
+import { parseCli, positiveInteger } from '../../server/cli-args.js';
+import { loadMnist, type DigitSet } from '../../training/mnist.js';
+import { seededRandom } from '../../training/random.js';
 import { startServerProcess } from './server-process.js';
 import { writeNumber } from './strokes-from-mnist.js';
 

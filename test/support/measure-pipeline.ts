@@ -12,14 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { parseCli, positiveInteger } from '../../server/ml/cli-args.js';
-import { loadMnist, splitTrainValidation } from '../../server/ml/mnist.js';
-import { seededRandom } from '../../server/ml/random.js';
+import { parseCli, positiveInteger } from '../../server/cli-args.js';
+import { loadMnist, splitTrainValidation } from '../../training/mnist.js';
+import { seededRandom } from '../../training/random.js';
 import { DigitClassifier, DEFAULT_MODEL_DIR } from '../../server/recognition/classifier.js';
 import { recognizeGray, type RecognitionResult } from '../../server/recognition/recognize.js';
 import { recognizeStrokes } from '../../server/recognition/strokes.js';
 import { rasterizeStrokes } from '../../server/recognition/pen/raster.js';
-import { composeNumber, encodePng, SETS, type ComposedImage } from '../../server/ml/compose.js';
+import { composeNumber, encodePng, SETS, type ComposedImage } from '../../training/compose.js';
 import { writeNumber } from './strokes-from-mnist.js';
 import { fontsAvailable, PEN_SETS, penSample } from './pen-sets.js';
 import { replayLive, type LiveOutcome, type WrittenSample } from './live-replay.js';
@@ -229,7 +229,10 @@ for (const name of setNames) {
       if (distance === 0) exact++;
       else if (values.failures) {
         await mkdir(values.failures, { recursive: true });
-        await writeFile(join(values.failures, `${label}-${i}-${item.text.replace(/[\n/]/g, '_')}-read-${text.replace(/[\n/]/g, '_') || 'nothing'}.png`), await item.png());
+        await writeFile(
+          join(values.failures, `${label}-${i}-${item.text.replace(/[\n/]/g, '_')}-read-${text.replace(/[\n/]/g, '_') || 'nothing'}.png`),
+          await item.png(),
+        );
       }
       if (values.baseline) {
         const read = await tesseract(await item.png());
@@ -249,7 +252,9 @@ for (const name of setNames) {
     if (!values.json) {
       console.log(
         `${label.padEnd(16)} exact ${pct(entry.exact)}  CER ${pct(entry.cer, 2)}` +
-          (live ? `  flicker ${entry.flickerPer100!.toFixed(1)}/100 numbers  stroke-end p50/p95 ${entry.strokeEndMs!.p50.toFixed(1)}/${entry.strokeEndMs!.p95.toFixed(1)} ms` : `  ${entry.msMean.toFixed(1)} ms/input`) +
+          (live
+            ? `  flicker ${entry.flickerPer100!.toFixed(1)}/100 numbers  stroke-end p50/p95 ${entry.strokeEndMs!.p50.toFixed(1)}/${entry.strokeEndMs!.p95.toFixed(1)} ms`
+            : `  ${entry.msMean.toFixed(1)} ms/input`) +
           (values.baseline ? `  | tesseract exact ${pct(baselineExact / count)}  CER ${pct(baselineErrors / characters, 2)}` : '') +
           `  (${count} inputs, MNIST ${source} digits${PEN_SETS[name]?.fonts ? ' / held-out fonts' : ''})`,
       );

@@ -9,8 +9,8 @@
  * Sets are made from a seed, so a figure can be reproduced; `npm run measure` reports them.
  */
 import sharp from 'sharp';
-import { digitPixels, type DigitSet } from '../../server/ml/mnist.js';
-import { gaussian, uniform, type Random } from '../../server/ml/random.js';
+import { digitPixels, type DigitSet } from '../../training/mnist.js';
+import { gaussian, uniform, type Random } from '../../training/random.js';
 import type { StrokePoint, StrokeSet } from '../../server/recognition/strokes.js';
 import { glyphStrokes } from './strokes-from-mnist.js';
 
@@ -134,7 +134,8 @@ function separatorStrokes(symbol: string, random: Random): { strokes: Polyline[]
     const r = uniform(random, 0.02, 0.04);
     return Array.from({ length: 6 }, (_, i) => [x + r * Math.cos((i * Math.PI) / 3), y + r * Math.sin((i * Math.PI) / 3)]);
   };
-  const line = (x0: number, y0: number, x1: number, y1: number): Polyline => Array.from({ length: 12 }, (_, i) => [x0 + ((x1 - x0) * i) / 11, y0 + ((y1 - y0) * i) / 11]);
+  const line = (x0: number, y0: number, x1: number, y1: number): Polyline =>
+    Array.from({ length: 12 }, (_, i) => [x0 + ((x1 - x0) * i) / 11, y0 + ((y1 - y0) * i) / 11]);
   switch (symbol) {
     case '.':
       return { strokes: [dot(0.05, uniform(random, 0.9, 1))], width: 0.1 };

@@ -41,7 +41,13 @@ export class Client {
   ): Promise<Client> {
     const client = await Client.connect(url, options);
     client.seq = firstSeq;
-    client.send({ type: 'hello', version: PROTOCOL_VERSION, mode: 'canvas', canvas: options.canvas ?? { width: 800, height: 300 }, ...(resume ? { resume } : {}) });
+    client.send({
+      type: 'hello',
+      version: PROTOCOL_VERSION,
+      mode: 'canvas',
+      canvas: options.canvas ?? { width: 800, height: 300 },
+      ...(resume ? { resume } : {}),
+    });
     await client.next((m) => m.type === 'ready');
     return client;
   }

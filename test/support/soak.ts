@@ -10,10 +10,10 @@
 import { readFile } from 'node:fs/promises';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION, encodeFrame } from '../../shared/protocol.js';
-import { parseCli, positiveInteger } from '../../server/ml/cli-args.js';
-import { asCameraFrame, composeNumber, encodePng, SETS } from '../../server/ml/compose.js';
-import { loadMnist } from '../../server/ml/mnist.js';
-import { seededRandom } from '../../server/ml/random.js';
+import { parseCli, positiveInteger } from '../../server/cli-args.js';
+import { asCameraFrame, composeNumber, encodePng, SETS } from '../../training/compose.js';
+import { loadMnist } from '../../training/mnist.js';
+import { seededRandom } from '../../training/random.js';
 import { Client, ellipse, one, seven } from './protocol-client.js';
 import { startServerProcess } from './server-process.js';
 

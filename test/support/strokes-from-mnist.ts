@@ -4,8 +4,8 @@
  * person writes a number. Used to measure the stroke path and to drive benchmarks and load tests.
  */
 import { cv, withMats } from '../../server/ml/opencv.js';
-import { digitPixels, type DigitSet } from '../../server/ml/mnist.js';
-import { uniform, type Random } from '../../server/ml/random.js';
+import { digitPixels, type DigitSet } from '../../training/mnist.js';
+import { uniform, type Random } from '../../training/random.js';
 import type { StrokePoint, StrokeSet } from '../../server/recognition/strokes.js';
 
 const UPSCALE = 4;

@@ -144,7 +144,12 @@ export interface ChosenGroup {
  * grouping order, its state the end of the last group and that group's length (so that the cost
  * of neighbours sharing columns can be charged).
  */
-export function chooseGrouping(part: readonly PenStroke[], line: PenLine, candidates: readonly Candidate[], readings: readonly GroupReading[][]): ChosenGroup[] {
+export function chooseGrouping(
+  part: readonly PenStroke[],
+  line: PenLine,
+  candidates: readonly Candidate[],
+  readings: readonly GroupReading[][],
+): ChosenGroup[] {
   const n = part.length;
   const touchCache = new Map<string, boolean>();
   const touch = (a: PenStroke, b: PenStroke) => {

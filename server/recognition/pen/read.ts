@@ -152,7 +152,10 @@ export function planPenReading(set: StrokeSet): PlannedReading {
   const finished = strokes.filter((s) => !open.has(s.index));
   const work: LineWork[] = (finished.length ? penLines(finished) : []).map((line) => ({
     line,
-    parts: independentParts(groupingOrder(line.strokes, line.height), PART_GAP * line.height).map((part) => ({ strokes: part, candidates: candidateGroups(part, line) })),
+    parts: independentParts(groupingOrder(line.strokes, line.height), PART_GAP * line.height).map((part) => ({
+      strokes: part,
+      candidates: candidateGroups(part, line),
+    })),
     drawing: [],
   }));
   // A stroke being drawn joins the line nearest it (or lines of its own) but none of its groups.
@@ -208,9 +211,21 @@ export function planPenReading(set: StrokeSet): PlannedReading {
           });
           for (const c of work[l].drawing) {
             const prediction = predictionOf.get(c);
-            if (prediction) items.push({ extent: c.extent, kind: 'digit', digit: prediction.digit, confidence: prediction.confidence, alternatives: prediction.alternatives, provisional: true });
+            if (prediction)
+              items.push({
+                extent: c.extent,
+                kind: 'digit',
+                digit: prediction.digit,
+                confidence: prediction.confidence,
+                alternatives: prediction.alternatives,
+                provisional: true,
+              });
           }
-          return readLine(work[l].line, items, [...groups, ...work[l].drawing.map((candidate) => ({ candidate }))].map((g) => g.candidate.extent));
+          return readLine(
+            work[l].line,
+            items,
+            [...groups, ...work[l].drawing.map((candidate) => ({ candidate }))].map((g) => g.candidate.extent),
+          );
         });
       if (joinedUp.length === 0) return result(lines(new Map()));
       return cutJoinedUp(

@@ -102,7 +102,8 @@ export function symbolReadings(strokes: readonly PenStroke[], line: PenLine): Sy
     const width = s.right - s.left,
       height = s.bottom - s.top;
     const middle = inBand(line, (s.top + s.bottom) / 2);
-    if (isDot(s) && middle >= 0.62 && standsApart(strokes, line, 0, true) && clearance(strokes, line) >= DOT_CLEARANCE * h) readings.push({ symbol: '.', likelihood: 0.95 });
+    if (isDot(s) && middle >= 0.62 && standsApart(strokes, line, 0, true) && clearance(strokes, line) >= DOT_CLEARANCE * h)
+      readings.push({ symbol: '.', likelihood: 0.95 });
     const flat = width >= 0.2 * h && width <= 1.3 * h && height <= 0.35 * width && height <= 0.3 * h && straightness(s) >= 0.8;
     if (flat && middle >= 0.2 && middle <= 0.85 && standsApart(strokes, line, 0, false)) readings.push({ symbol: '-', likelihood: 0.9 });
     const slash = slashLikelihood(s, line);
@@ -112,7 +113,15 @@ export function symbolReadings(strokes: readonly PenStroke[], line: PenLine): Sy
     const dx = Math.abs((a.left + a.right) / 2 - (b.left + b.right) / 2);
     const dy = (b.top + b.bottom) / 2 - (a.top + a.bottom) / 2;
     const { top, bottom } = extentOf(strokes);
-    if (dx <= 0.35 * h && dy >= 0.2 * h && inBand(line, top) >= -0.15 && inBand(line, bottom) <= 1.15 && standsApart(strokes, line, 0, true) && clearance(strokes, line) >= DOT_CLEARANCE * h) readings.push({ symbol: ':', likelihood: 0.95 });
+    if (
+      dx <= 0.35 * h &&
+      dy >= 0.2 * h &&
+      inBand(line, top) >= -0.15 &&
+      inBand(line, bottom) <= 1.15 &&
+      standsApart(strokes, line, 0, true) &&
+      clearance(strokes, line) >= DOT_CLEARANCE * h
+    )
+      readings.push({ symbol: ':', likelihood: 0.95 });
   }
   return readings;
 }

@@ -5,7 +5,7 @@
  * validation digits (carved out of MNIST train) for development, training digits for training.
  */
 import sharp from 'sharp';
-import { cv, withMats } from './opencv.js';
+import { cv, withMats } from '../server/ml/opencv.js';
 import { digitPixels, type DigitSet } from './mnist.js';
 import { gaussian, uniform, type Random } from './random.js';
 

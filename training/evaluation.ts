@@ -1,8 +1,8 @@
 /** Accuracy, per-class accuracy, confusion matrix and throughput of a digit model on a labelled set. */
 import * as tf from '@tensorflow/tfjs';
 import { digitPixels, type DigitSet } from './mnist.js';
-import { normalizeDigit, MODEL_INPUT_SIZE } from './normalize.js';
-import { DIGIT_CLASSES, outputClasses } from './model.js';
+import { normalizeDigit, MODEL_INPUT_SIZE } from '../server/ml/normalize.js';
+import { DIGIT_CLASSES, outputClasses, predictProbabilities } from '../server/ml/model.js';
 
 const INPUT_VALUES = MODEL_INPUT_SIZE * MODEL_INPUT_SIZE;
 
@@ -12,26 +12,6 @@ export function normalizedInputs(set: DigitSet): Float32Array {
   const out = new Float32Array(count * INPUT_VALUES);
   for (let i = 0; i < count; i++) {
     out.set(normalizeDigit({ width, height, data: digitPixels(set, i) }, 'light-on-dark'), i * INPUT_VALUES);
-  }
-  return out;
-}
-
-/**
- * Class probabilities for `inputs` ([n*784] normalised values), predicted in batches: n rows of
- * the model's outputs (10, or 11 with a reject class).
- */
-export function predictProbabilities(model: tf.LayersModel, inputs: Float32Array, batchSize = 256): Float32Array {
-  const count = inputs.length / INPUT_VALUES;
-  const classes = outputClasses(model);
-  const out = new Float32Array(count * classes);
-  for (let start = 0; start < count; start += batchSize) {
-    const end = Math.min(count, start + batchSize);
-    const probabilities = tf.tidy(() => {
-      const batch = tf.tensor4d(inputs.subarray(start * INPUT_VALUES, end * INPUT_VALUES), [end - start, MODEL_INPUT_SIZE, MODEL_INPUT_SIZE, 1]);
-      return model.predict(batch) as tf.Tensor;
-    });
-    out.set(probabilities.dataSync(), start * classes);
-    probabilities.dispose();
   }
   return out;
 }

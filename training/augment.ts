@@ -5,8 +5,8 @@
  * Work happens at twice MNIST's resolution so that thickening and thinning can change a stroke by
  * half an MNIST pixel rather than a whole one.
  */
-import { cv, withMats, type Mat } from './opencv.js';
-import { normalizeDigit, MODEL_INPUT_SIZE } from './normalize.js';
+import { cv, withMats, type Mat } from '../server/ml/opencv.js';
+import { normalizeDigit, MODEL_INPUT_SIZE } from '../server/ml/normalize.js';
 import { gaussian, uniform, type Random } from './random.js';
 import { digitPixels, type DigitSet } from './mnist.js';
 

@@ -4,14 +4,14 @@
  * reads the 10k MNIST test split with both and says how far they agree. `npm run train` exports
  * on its own; this is for a model trained before, or after changing the exporter.
  */
-import { initBackend } from './backend.js';
-import { parseCli } from './cli-args.js';
-import { loadEngine } from './engine.js';
-import { agreement, normalizedInputs, predictProbabilities } from './evaluation.js';
+import { initBackend } from '../server/ml/backend.js';
+import { parseCli } from '../server/cli-args.js';
+import { loadEngine } from '../server/ml/engine.js';
+import { agreement, normalizedInputs } from './evaluation.js';
 import { loadMnist } from './mnist.js';
-import { loadModel } from './model-files.js';
-import { outputClasses } from './model.js';
-import { ONNX_FILE, writeOnnxModel } from './onnx-export.js';
+import { loadModel, ONNX_FILE } from '../server/ml/model-files.js';
+import { outputClasses, predictProbabilities } from '../server/ml/model.js';
+import { writeOnnxModel } from './onnx-export.js';
 
 const USAGE = `Usage: npm run export -- [--model DIR]
   --model DIR   model folder (default models/digit-cnn); writes DIR/${ONNX_FILE}`;

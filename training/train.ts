@@ -5,15 +5,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { basename, join } from 'node:path';
-import { initBackend } from './backend.js';
+import { initBackend } from '../server/ml/backend.js';
 import { evaluateModel, measureThroughput, normalizedInputs, tfjsPredict } from './evaluation.js';
 import { loadMnist, splitTrainValidation, subset } from './mnist.js';
 import { describeLayers, MODEL_CARD_JSON, percent, writeModelCard, type ModelCard } from './model-card.js';
-import { loadModel, saveModel } from './model-files.js';
+import { loadModel, saveModel } from '../server/ml/model-files.js';
 import { writeOnnxModel } from './onnx-export.js';
-import { buildDigitModel, outputClasses, REJECT_CLASS, withRejectClass } from './model.js';
+import { buildDigitModel, outputClasses, REJECT_CLASS, withRejectClass } from '../server/ml/model.js';
 import { readFile } from 'node:fs/promises';
-import { parseCli, positiveInteger, positiveNumber } from './cli-args.js';
+import { parseCli, positiveInteger, positiveNumber } from '../server/cli-args.js';
 import { progressBar, ProgressLine } from './progress.js';
 import { seededRandom } from './random.js';
 import { makeSegmentSamples, type SegmentSamples } from './segment-samples.js';

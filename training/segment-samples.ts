@@ -7,15 +7,15 @@
  * tell the pieces of a right cutting from those of a wrong one on the pieces it will be shown, not
  * on an idea of them.
  */
-import { binarize, type InkImage } from '../recognition/binarize.js';
-import { labelFlags, type ComponentImage, type InkComponent } from '../recognition/components.js';
-import { digitInput, insideSpans, type RowSpans } from '../recognition/crops.js';
-import { findPieces, SECOND_LOOK_MIN_WIDTH } from '../recognition/recognize.js';
-import { FINE_CUTS, FIRST_CUTS, splitCandidates } from '../recognition/split.js';
+import { binarize, type InkImage } from '../server/recognition/binarize.js';
+import { labelFlags, type ComponentImage, type InkComponent } from '../server/recognition/components.js';
+import { digitInput, insideSpans, type RowSpans } from '../server/recognition/crops.js';
+import { findPieces, SECOND_LOOK_MIN_WIDTH } from '../server/recognition/recognize.js';
+import { FINE_CUTS, FIRST_CUTS, splitCandidates } from '../server/recognition/split.js';
 import { composeNumber, SETS, type ComposeSpec, type ComposedImage } from './compose.js';
 import type { DigitSet } from './mnist.js';
-import { REJECT_CLASS } from './model.js';
-import { MODEL_INPUT_SIZE } from './normalize.js';
+import { REJECT_CLASS } from '../server/ml/model.js';
+import { MODEL_INPUT_SIZE } from '../server/ml/normalize.js';
 import type { Random } from './random.js';
 
 const INPUT_VALUES = MODEL_INPUT_SIZE * MODEL_INPUT_SIZE;

@@ -7,23 +7,13 @@
  */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { initBackend } from './backend.js';
-import { parseCli } from './cli-args.js';
-import { loadEngine } from './engine.js';
-import {
-  agreement,
-  evaluateModel,
-  measureThroughput,
-  normalizedInputs,
-  predictProbabilities,
-  scorePredictions,
-  tfjsPredict,
-  type Throughput,
-} from './evaluation.js';
+import { initBackend } from '../server/ml/backend.js';
+import { parseCli } from '../server/cli-args.js';
+import { loadEngine } from '../server/ml/engine.js';
+import { agreement, evaluateModel, measureThroughput, normalizedInputs, scorePredictions, tfjsPredict, type Throughput } from './evaluation.js';
 import { loadMnist } from './mnist.js';
-import { loadModel } from './model-files.js';
-import { outputClasses } from './model.js';
-import { ONNX_FILE } from './onnx-export.js';
+import { loadModel, ONNX_FILE } from '../server/ml/model-files.js';
+import { outputClasses, predictProbabilities } from '../server/ml/model.js';
 
 const USAGE = `Usage: npm run eval -- [--model DIR] [--json]
   --model DIR   model folder (default models/digit-cnn)

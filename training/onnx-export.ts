@@ -11,9 +11,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AttributeType, floatTensor, floatValueInfo, ModelProto, ONNX_IR_VERSION, ONNX_OPSET, type OnnxNode, type OnnxTensor } from './onnx-proto.js';
 
-export const ONNX_INPUT = 'input';
-export const ONNX_OUTPUT = 'probabilities';
-export const ONNX_FILE = 'model.onnx';
+import { ONNX_FILE, ONNX_INPUT, ONNX_OUTPUT } from '../server/ml/model-files.js';
 
 interface LayerConfig {
   activation?: string;
