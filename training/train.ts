@@ -16,6 +16,8 @@ import { readFile } from 'node:fs/promises';
 import { parseCli, positiveInteger, positiveNumber } from '../server/cli-args.js';
 import { progressBar, ProgressLine } from './progress.js';
 import { seededRandom } from './random.js';
+import { fontsInstalled, TRAINING_FONTS } from './fonts.js';
+import { makePenSamples } from './pen-samples.js';
 import { makeSegmentSamples, type SegmentSamples } from './segment-samples.js';
 import { DEFAULT_AUGMENT_OPTIONS } from './augment.js';
 import { trainDigitModel } from './training.js';
@@ -37,6 +39,10 @@ const USAGE = `Usage: npm run train -- [options]
                         numbers with touching training digits, labelled by whose ink they hold (needs
                         --reject-class; default 0)
   --segment-numbers N   numbers composed for those pieces (default 3000)
+  --pen-fraction F      draw F of each batch from digits drawn as a pen writes them: MNIST training digits
+                        traced into strokes and digits of the training fonts, distorted, in European styles,
+                        drawn by the serving rasteriser with fine to bold pens (default 0)
+  --pen-samples N       such digits made before training (default 20000)
   --keep best|last      keep the epoch with the best validation accuracy (default) or the last one:
                         single-digit validation accuracy does not measure what --segment-fraction
                         teaches, so such runs are judged by npm run measure and keep the last
@@ -62,6 +68,8 @@ const { values } = parseCli(
     'init-from': { type: 'string' },
     'segment-fraction': { type: 'string' },
     'segment-numbers': { type: 'string' },
+    'pen-fraction': { type: 'string' },
+    'pen-samples': { type: 'string' },
     keep: { type: 'string' },
     help: { type: 'boolean' },
   },
@@ -90,6 +98,8 @@ if (keep !== 'best' && keep !== 'last') {
   process.exit(2);
 }
 const segmentNumbers = positiveInteger(values['segment-numbers'], 'segment-numbers', 3000);
+const penFraction = values['pen-fraction'] ? positiveNumber(values['pen-fraction'], 'pen-fraction', 0) : 0;
+const penSampleCount = positiveInteger(values['pen-samples'], 'pen-samples', 20000);
 if (segmentFraction > 0 && !values['reject-class']) {
   console.error(`--segment-fraction needs --reject-class\n\n${USAGE}`);
   process.exit(2);
@@ -126,6 +136,17 @@ if (segmentFraction > 0) {
   progress.done(`${segmentSamples.count} pieces cut from ${segmentNumbers} composed numbers, ${percent(segmentRejectShare, 0)} not one digit`);
 }
 
+let penSamples: SegmentSamples | undefined;
+if (penFraction > 0) {
+  const progress = new ProgressLine();
+  const fonts = (await fontsInstalled(TRAINING_FONTS)) ? TRAINING_FONTS : [];
+  if (fonts.length === 0) console.error(`the training fonts are not all installed (${TRAINING_FONTS.join(', ')}): pen digits from MNIST only`);
+  penSamples = await makePenSamples(train, seededRandom(seed * 104729), { count: penSampleCount, fontShare: 0.3, fonts }, (done) => {
+    if (done % 200 === 0) progress.update(`drawing pen digits ${progressBar(done / penSampleCount)} ${done}/${penSampleCount}`);
+  });
+  progress.done(`${penSampleCount} pen digits drawn${fonts.length ? `, 30 % from ${fonts.length} fonts` : ''}`);
+}
+
 let stopRequested = false;
 process.on('SIGINT', () => {
   if (stopRequested) process.exit(130);
@@ -144,6 +165,8 @@ const result = await trainDigitModel(train, split.validation, {
   rejectFraction,
   segmentSamples,
   segmentFraction,
+  penSamples,
+  penFraction,
   initialModel,
   keep,
   resume: values.resume ?? false,

@@ -34,6 +34,9 @@ export interface TrainingOptions {
    */
   segmentSamples?: SegmentSamples;
   segmentFraction?: number;
+  /** Digits drawn as a pen writes them (see pen-samples.ts), drawn as `penFraction` of each batch. */
+  penSamples?: SegmentSamples;
+  penFraction?: number;
   /**
    * Which weights to return: those of the epoch with the best validation accuracy (default), or
    * the last epoch's, when single-digit accuracy is not what the training is for (see train.ts).
@@ -93,6 +96,14 @@ interface BatchMix {
   rejectFraction: number;
   segmentSamples?: SegmentSamples;
   segmentFraction: number;
+  penSamples?: SegmentSamples;
+  penFraction: number;
+}
+
+function fromPool(pool: SegmentSamples, random: () => number, inputs: Float32Array, labels: Int32Array, i: number): void {
+  const k = Math.floor(random() * pool.count);
+  inputs.set(pool.inputs.subarray(k * INPUT_VALUES, (k + 1) * INPUT_VALUES), i * INPUT_VALUES);
+  labels[i] = pool.labels[k];
 }
 
 /**
@@ -104,13 +115,15 @@ function makeBatch(set: DigitSet, indices: ArrayLike<number>, augment: AugmentOp
   const inputs = new Float32Array(indices.length * INPUT_VALUES);
   const labels = new Int32Array(indices.length);
   const { width, height } = set.images;
-  const { rejectFraction, segmentSamples, segmentFraction } = mix;
+  const { rejectFraction, segmentSamples, segmentFraction, penSamples, penFraction } = mix;
   for (let i = 0; i < indices.length; i++) {
     const draw = random();
     if (segmentSamples && draw < segmentFraction) {
-      const k = Math.floor(random() * segmentSamples.count);
-      inputs.set(segmentSamples.inputs.subarray(k * INPUT_VALUES, (k + 1) * INPUT_VALUES), i * INPUT_VALUES);
-      labels[i] = segmentSamples.labels[k];
+      fromPool(segmentSamples, random, inputs, labels, i);
+      continue;
+    }
+    if (penSamples && draw >= 1 - penFraction) {
+      fromPool(penSamples, random, inputs, labels, i);
       continue;
     }
     if (rejectFraction > 0 && draw < segmentFraction + rejectFraction) {
@@ -155,8 +168,9 @@ export async function trainDigitModel(train: DigitSet, validation: DigitSet, opt
   const segmentFraction = options.segmentSamples ? (options.segmentFraction ?? 0) : 0;
   if ((rejectFraction > 0 || segmentFraction > 0) && classes <= REJECT_CLASS)
     throw new Error('rejectFraction and segmentFraction need a model with a reject output');
-  if (rejectFraction + segmentFraction > 1) throw new Error('rejectFraction and segmentFraction together are more than the whole batch');
-  const mix: BatchMix = { rejectFraction, segmentSamples: options.segmentSamples, segmentFraction };
+  const penFraction = options.penSamples ? (options.penFraction ?? 0) : 0;
+  if (rejectFraction + segmentFraction + penFraction > 1) throw new Error('rejectFraction, segmentFraction and penFraction together are more than the whole batch');
+  const mix: BatchMix = { rejectFraction, segmentSamples: options.segmentSamples, segmentFraction, penSamples: options.penSamples, penFraction };
   // tfjs reads `learningRate` on every update but offers no public setter for a schedule.
   const optimizer = model.optimizer as unknown as { learningRate: number };
   const validationInputs = normalizedInputs(validation);

@@ -8,11 +8,11 @@
  *
  * Sets are made from a seed, so a figure can be reproduced; `npm run measure` reports them.
  */
-import sharp from 'sharp';
 import { digitPixels, type DigitSet } from '../../training/mnist.js';
 import { gaussian, uniform, type Random } from '../../training/random.js';
 import type { StrokePoint, StrokeSet } from '../../server/recognition/strokes.js';
-import { glyphStrokes } from './strokes-from-mnist.js';
+import { fontsInstalled, fontGlyphStrokes } from '../../training/fonts.js';
+import { glyphStrokes } from '../../training/trace.js';
 
 type Polyline = [number, number][];
 
@@ -63,30 +63,12 @@ function penPath(stroke: Polyline, random: Random): Polyline {
   return out;
 }
 
-/** Held-out handwriting fonts: none of them is used in training (see server/ml for the ones that may be). */
+/** Held-out handwriting fonts: never used in training (training/fonts.ts lists those that are). */
 export const HELD_OUT_FONTS = ['DkgHandwriting', 'femkeklaver', 'Because We Learn', 'Because We Mentor', 'Dancing Script'];
 
-const fontGlyphs = new Map<string, Polyline[]>();
-
-/** A digit of a font, rendered by librsvg (through sharp) and traced like a scanned digit. */
-async function fontDigit(font: string, digit: number): Promise<Polyline[]> {
-  const key = `${font}:${digit}`;
-  const known = fontGlyphs.get(key);
-  if (known) return known;
-  const size = 112;
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}"><rect width="100%" height="100%" fill="black"/><text x="50%" y="78%" text-anchor="middle" font-family="${font}" font-size="88" fill="white">${digit}</text></svg>`;
-  const { data, info } = await sharp(Buffer.from(svg)).greyscale().raw().toBuffer({ resolveWithObject: true });
-  const ink = Float32Array.from(data.subarray(0, info.width * info.height), (v) => v / 255);
-  const strokes = glyphStrokes(ink, info.width, info.height);
-  fontGlyphs.set(key, strokes);
-  return strokes;
-}
-
 /** Whether the held-out fonts are installed (Debian's fonts-* packages; see the README). */
-export async function fontsAvailable(): Promise<boolean> {
-  const strokes = await fontDigit(HELD_OUT_FONTS[0], 8);
-  const other = await fontDigit('DejaVu Sans', 8);
-  return JSON.stringify(strokes) !== JSON.stringify(other);
+export function fontsAvailable(): Promise<boolean> {
+  return fontsInstalled(HELD_OUT_FONTS);
 }
 
 export interface PenSetStyle {
@@ -178,7 +160,7 @@ export async function penSample(style: PenSetStyle, digits: DigitSet, random: Ra
     const digit = Number(char);
     let pieces: Polyline[];
     if (style.fonts) {
-      pieces = await fontDigit(HELD_OUT_FONTS[Math.floor(random() * HELD_OUT_FONTS.length)], digit);
+      pieces = await fontGlyphStrokes(HELD_OUT_FONTS[Math.floor(random() * HELD_OUT_FONTS.length)], char);
     } else {
       // A random test digit of this class.
       let index = Math.floor(random() * digits.labels.length);

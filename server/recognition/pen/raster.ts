@@ -43,12 +43,21 @@ export function drawGroup(strokes: readonly PenStroke[]): Float32Array {
   return input;
 }
 
-function drawUncached(strokes: readonly PenStroke[]): Float32Array {
+/**
+ * Draws strokes as one digit with a pen `penWidth` of the longer side wide (serving uses MNIST's
+ * ninth; training also draws thinner and bolder pens, through this same drawing).
+ */
+export function drawDigit(strokes: readonly PenStroke[], penWidth = 1 / 9): Float32Array {
+  return drawUncached(strokes, Math.max(1, Math.round(DRAWN_SIZE * penWidth)));
+}
+
+function drawUncached(strokes: readonly PenStroke[], pen = PEN_WIDTH): Float32Array {
   const extent = extentOf(strokes);
   const longer = Math.max(extent.right - extent.left, extent.bottom - extent.top, 1e-6);
   const scale = DRAWN_SIZE / longer;
-  const width = Math.ceil((extent.right - extent.left) * scale) + 2 * MARGIN + 1;
-  const height = Math.ceil((extent.bottom - extent.top) * scale) + 2 * MARGIN + 1;
+  const margin = Math.max(MARGIN, pen);
+  const width = Math.ceil((extent.right - extent.left) * scale) + 2 * margin + 1;
+  const height = Math.ceil((extent.bottom - extent.top) * scale) + 2 * margin + 1;
   const canvas = new cv.Mat(height, width, cv.CV_8U, new cv.Scalar(0));
   try {
     const white = new cv.Scalar(255);
@@ -56,12 +65,12 @@ function drawUncached(strokes: readonly PenStroke[]): Float32Array {
       let previous: { x: number; y: number } | undefined;
       const { points } = stroke;
       for (let i = 0; i < points.length; i++) {
-        const x = (points[i][0] - extent.left) * scale + MARGIN,
-          y = (points[i][1] - extent.top) * scale + MARGIN;
+        const x = (points[i][0] - extent.left) * scale + margin,
+          y = (points[i][1] - extent.top) * scale + margin;
         if (previous && i < points.length - 1 && Math.hypot(x - previous.x, y - previous.y) < MIN_SEGMENT_PIXELS) continue;
         const point = new cv.Point(x, y);
-        if (previous) cv.line(canvas, new cv.Point(previous.x, previous.y), point, white, PEN_WIDTH, cv.LINE_AA);
-        else if (points.length === 1) cv.circle(canvas, point, PEN_WIDTH / 2, white, -1, cv.LINE_AA);
+        if (previous) cv.line(canvas, new cv.Point(previous.x, previous.y), point, white, pen, cv.LINE_AA);
+        else if (points.length === 1) cv.circle(canvas, point, pen / 2, white, -1, cv.LINE_AA);
         previous = { x, y };
       }
     }
