@@ -37,6 +37,13 @@ export interface EvaluationReport {
  * Scores digit predictions. `classes` is the width of a probability row; with a reject class the
  * digit read is still the likeliest of the ten digits, as the pipeline reads it.
  */
+/** The likeliest of the ten digits in one row of probabilities (a reject output left aside). */
+export function topDigit(probabilities: Float32Array): number {
+  let best = 0;
+  for (let c = 1; c < DIGIT_CLASSES; c++) if (probabilities[c] > probabilities[best]) best = c;
+  return best;
+}
+
 export function scorePredictions(probabilities: Float32Array, labels: Uint8Array, classes = DIGIT_CLASSES): EvaluationReport {
   const confusion = Array.from({ length: DIGIT_CLASSES }, () => new Array<number>(DIGIT_CLASSES).fill(0));
   const errors: number[] = [];

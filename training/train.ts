@@ -11,13 +11,15 @@ import { loadMnist, splitTrainValidation, subset } from './mnist.js';
 import { describeLayers, MODEL_CARD_JSON, percent, writeModelCard, type ModelCard } from './model-card.js';
 import { loadModel, saveModel } from '../server/ml/model-files.js';
 import { writeOnnxModel } from './onnx-export.js';
-import { buildDigitModel, outputClasses, REJECT_CLASS, withRejectClass } from '../server/ml/model.js';
+import { buildDigitModel, outputClasses, predictProbabilities, REJECT_CLASS, withRejectClass } from '../server/ml/model.js';
 import { readFile } from 'node:fs/promises';
 import { parseCli, positiveInteger, positiveNumber } from '../server/cli-args.js';
 import { progressBar, ProgressLine } from './progress.js';
 import { seededRandom } from './random.js';
 import { fontsInstalled, TRAINING_FONTS } from './fonts.js';
 import { makePenSamples } from './pen-samples.js';
+import { topDigit } from './evaluation.js';
+import { writeCardPictures } from './card-pictures.js';
 import { makeSegmentSamples, type SegmentSamples } from './segment-samples.js';
 import { DEFAULT_AUGMENT_OPTIONS } from './augment.js';
 import { trainDigitModel } from './training.js';
@@ -137,9 +139,10 @@ if (segmentFraction > 0) {
 }
 
 let penSamples: SegmentSamples | undefined;
+let penFonts: string[] = [];
 if (penFraction > 0) {
   const progress = new ProgressLine();
-  const fonts = (await fontsInstalled(TRAINING_FONTS)) ? TRAINING_FONTS : [];
+  const fonts = (penFonts = (await fontsInstalled(TRAINING_FONTS)) ? TRAINING_FONTS : []);
   if (fonts.length === 0) console.error(`the training fonts are not all installed (${TRAINING_FONTS.join(', ')}): pen digits from MNIST only`);
   penSamples = await makePenSamples(train, seededRandom(seed * 104729), { count: penSampleCount, fontShare: 0.3, fonts }, (done) => {
     if (done % 200 === 0) progress.update(`drawing pen digits ${progressBar(done / penSampleCount)} ${done}/${penSampleCount}`);
@@ -185,7 +188,7 @@ if (result.stoppedEarly) {
 
 const test = await loadMnist('test');
 const testInputs = normalizedInputs(test);
-const { errors: _errors, ...report } = evaluateModel(result.model, test, testInputs);
+const { errors, ...report } = evaluateModel(result.model, test, testInputs);
 const throughput = await measureThroughput(tfjsPredict(result.model, 64), testInputs);
 await saveModel(result.model, outDir);
 // Serving reads the same weights from ONNX (server/ml/engine.ts).
@@ -214,6 +217,7 @@ const card: ModelCard = {
     ...(segmentSamples
       ? { segments: { fraction: segmentFraction, numbers: segmentNumbers, pieces: segmentSamples.count, notOneDigit: segmentRejectShare } }
       : {}),
+    ...(penSamples ? { pen: { fraction: penFraction, samples: penSamples.count, fonts: penFonts } } : {}),
     initFrom,
     backend: `${backend.name} (tfjs ${tf.version.tfjs})`,
     seconds: result.trainingSeconds,
@@ -225,6 +229,9 @@ const card: ModelCard = {
   throughput,
 };
 await writeModelCard(outDir, card);
+const testProbabilities = predictProbabilities(result.model, testInputs);
+const classes = outputClasses(result.model);
+await writeCardPictures(outDir, card, test, errors, (i) => topDigit(testProbabilities.subarray(i * classes, (i + 1) * classes)));
 console.log(
   `test accuracy ${(report.accuracy * 100).toFixed(2)} % (kept epoch ${result.keptEpoch}: validation ${(result.keptValidationAccuracy * 100).toFixed(2)} %; best ${(result.bestValidationAccuracy * 100).toFixed(2)} % at epoch ${result.bestEpoch}); model and card in ${outDir}`,
 );
