@@ -1,0 +1,63 @@
+/** Training digits drawn as a pen writes them, and the model card's pictures. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CARD_PICTURES, writeCardPictures } from '../training/card-pictures.js';
+import { loadMnist, subset, type DigitSet } from '../training/mnist.js';
+import type { ModelCard } from '../training/model-card.js';
+import { makePenSamples } from '../training/pen-samples.js';
+import { seededRandom } from '../training/random.js';
+
+let train: DigitSet;
+
+beforeAll(async () => {
+  const all = await loadMnist('train');
+  train = subset(
+    all,
+    Array.from({ length: 200 }, (_, i) => i),
+  );
+});
+
+describe('pen-drawn training digits', () => {
+  it('makes normalised 28x28 inputs with digit labels, the same for the same seed', async () => {
+    const options = { count: 40, fontShare: 0, fonts: [] };
+    const a = await makePenSamples(train, seededRandom(5), options);
+    const b = await makePenSamples(train, seededRandom(5), options);
+    expect(a.count).toBe(40);
+    expect(a.inputs).toHaveLength(40 * 784);
+    expect(Array.from(a.labels).every((l) => l >= 0 && l <= 9)).toBe(true);
+    expect(a.inputs.every((v) => v >= 0 && v <= 1)).toBe(true);
+    // Every sample has ink, and it is a drawing of its training digit's class.
+    for (let i = 0; i < a.count; i++) expect(a.inputs.subarray(i * 784, (i + 1) * 784).some((v) => v > 0.5)).toBe(true);
+    expect(Array.from(a.inputs)).toEqual(Array.from(b.inputs));
+    expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
+  });
+});
+
+describe('model card pictures', () => {
+  it('draws the confusion matrix, the curves and the misread digits as PNGs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'card-'));
+    try {
+      const confusion = Array.from({ length: 10 }, (_, r) => Array.from({ length: 10 }, (_, c) => (r === c ? 95 : r + c === 9 ? 1 : 0)));
+      const card = {
+        test: { count: 1000, confusion },
+        training: {
+          history: [
+            { epoch: 1, loss: 0.3, trainAccuracy: 0.9, validationAccuracy: 0.95, learningRate: 1e-3, seconds: 10 },
+            { epoch: 2, loss: 0.2, trainAccuracy: 0.95, validationAccuracy: 0.97, learningRate: 1e-4, seconds: 10 },
+          ],
+        },
+      } as unknown as ModelCard;
+      await writeCardPictures(dir, card, train, [3, 7, 11], () => 4);
+      for (const file of Object.values(CARD_PICTURES)) {
+        const meta = await sharp(join(dir, file)).metadata();
+        expect(meta.format).toBe('png');
+        expect(meta.width).toBeGreaterThan(200);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
