@@ -35,6 +35,36 @@ function straightness(stroke: PenStroke): number {
  * How much a single stroke looks like a slash rather than a 1: long, straight and leaning right by
  * more than handwriting slants its 1s (italic hands lean 1s by 10-15 degrees; slashes lean 25-45).
  */
+/**
+ * How far the line's writing leans right, in degrees: the length-weighted median lean of the
+ * near-vertical pieces of its other strokes (stems of 1s, 4s and 9s, sides of 0s and 6s), the
+ * usual measure of a hand's slant. An italic hand leans its 1s as far as an upright hand its slashes.
+ */
+export function writingSlant(line: PenLine, except: PenStroke): number {
+  const pieces: { lean: number; length: number }[] = [];
+  const step = 0.05 * line.height;
+  for (const s of line.strokes) {
+    if (s === except || s.bottom - s.top < 0.4 * line.height) continue;
+    let from = s.points[0];
+    for (const to of s.points) {
+      const dx = to[0] - from[0],
+        dy = to[1] - from[1];
+      const length = Math.hypot(dx, dy);
+      if (length < step) continue;
+      // Leaning right: the upper end lies to the right of the lower one.
+      const lean = (Math.atan2(dy > 0 ? -dx : dx, Math.abs(dy)) * 180) / Math.PI;
+      if (Math.abs(lean) < 40) pieces.push({ lean, length });
+      from = to;
+    }
+  }
+  if (pieces.length === 0) return 0;
+  pieces.sort((a, b) => a.lean - b.lean);
+  const half = pieces.reduce((sum, p) => sum + p.length, 0) / 2;
+  let seen = 0;
+  for (const p of pieces) if ((seen += p.length) >= half) return Math.max(-10, Math.min(30, p.lean));
+  return 0;
+}
+
 export function slashLikelihood(stroke: PenStroke, line: PenLine): number {
   const width = stroke.right - stroke.left,
     height = stroke.bottom - stroke.top;
@@ -47,10 +77,10 @@ export function slashLikelihood(stroke: PenStroke, line: PenLine): number {
   }
   if (top[0] <= bottom[0]) return 0;
   // A third of MNIST's 1s lean over 20 degrees, a fifth over 25, a tenth over 30: a slash is told
-  // from a 1 by leaning further (and by standing between digits; see symbolReadings). Between 22
-  // and 32 degrees the two readings compete in the grouping search.
-  const degrees = (Math.atan2(width, height) * 180) / Math.PI;
-  return clamp01((degrees - 22) / 10) * clamp01((height / line.height - 0.8) / 0.2);
+  // from a 1 by leaning further than the hand does (and by standing between digits; see
+  // symbolReadings). From 12 to 24 degrees beyond the hand's slant the two readings compete.
+  const degrees = (Math.atan2(width, height) * 180) / Math.PI - Math.max(0, writingSlant(line, stroke));
+  return clamp01((degrees - 12) / 12) * clamp01((height / line.height - 0.8) / 0.2);
 }
 
 /**
