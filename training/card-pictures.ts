@@ -105,14 +105,23 @@ async function errorsPng(test: DigitSet, errors: readonly number[], predicted: r
     }),
   );
   const captions = shown
-    .map((index, k) => `<text x="${(k % columns) * cellW + cellW / 2}" y="${30 + Math.floor(k / columns) * cellH + 28 * scale + 15}" text-anchor="middle" font-size="12">${test.labels[index]}→${predicted[k]}</text>`)
+    .map(
+      (index, k) =>
+        `<text x="${(k % columns) * cellW + cellW / 2}" y="${30 + Math.floor(k / columns) * cellH + 28 * scale + 15}" text-anchor="middle" font-size="12">${test.labels[index]}→${predicted[k]}</text>`,
+    )
     .join('');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, sans-serif"><rect width="100%" height="100%" fill="#fff"/><text x="6" y="20" font-size="14">The ${errors.length} MNIST test digits read wrong${errors.length > shown.length ? ` (first ${shown.length})` : ''}: label→read</text>${captions}</svg>`;
   await sharp(Buffer.from(svg)).composite(layers).png().toFile(file);
 }
 
 /** Writes the three pictures into `dir`. `errors`: indices of misread test digits; `predictedOf`: what each was read as. */
-export async function writeCardPictures(dir: string, card: ModelCard, test: DigitSet, errors: readonly number[], predictedOf: (index: number) => number): Promise<void> {
+export async function writeCardPictures(
+  dir: string,
+  card: ModelCard,
+  test: DigitSet,
+  errors: readonly number[],
+  predictedOf: (index: number) => number,
+): Promise<void> {
   await svgToPng(confusionSvg(card), join(dir, CARD_PICTURES.confusion));
   await svgToPng(curvesSvg(card), join(dir, CARD_PICTURES.curves));
   await errorsPng(

@@ -97,4 +97,3 @@ export function glyphStrokes(ink: Float32Array, width: number, height: number): 
     .map((s) => s.map(([x, y]): [number, number] => [x * scale, (y - top) * scale]))
     .sort((a, b) => Math.min(...a.map((p) => p[1])) - Math.min(...b.map((p) => p[1])) || a[0][0] - b[0][0]);
 }
-

@@ -169,7 +169,8 @@ export async function trainDigitModel(train: DigitSet, validation: DigitSet, opt
   if ((rejectFraction > 0 || segmentFraction > 0) && classes <= REJECT_CLASS)
     throw new Error('rejectFraction and segmentFraction need a model with a reject output');
   const penFraction = options.penSamples ? (options.penFraction ?? 0) : 0;
-  if (rejectFraction + segmentFraction + penFraction > 1) throw new Error('rejectFraction, segmentFraction and penFraction together are more than the whole batch');
+  if (rejectFraction + segmentFraction + penFraction > 1)
+    throw new Error('rejectFraction, segmentFraction and penFraction together are more than the whole batch');
   const mix: BatchMix = { rejectFraction, segmentSamples: options.segmentSamples, segmentFraction, penSamples: options.penSamples, penFraction };
   // tfjs reads `learningRate` on every update but offers no public setter for a schedule.
   const optimizer = model.optimizer as unknown as { learningRate: number };
