@@ -108,6 +108,15 @@ describe('reading pen strokes by grouping them', () => {
     }
   });
 
+  it("tells an italic hand's 1s from its slashes by the hand's own slant", async () => {
+    const upright = write('10/11', { glyph: (c) => glyphs[c] });
+    // Every point leaned right by 20 degrees about the baseline, as an italic hand writes.
+    const lean = Math.tan((20 * Math.PI) / 180);
+    const italic = { ...upright, strokes: upright.strokes.map((s) => s.map(([x, y, t]) => [x + lean * (140 - y), y, t] as StrokePoint)) };
+    expect((await recognizeStrokes(upright, classifier)).text).toBe('10/11');
+    expect((await recognizeStrokes(italic, classifier)).text).toBe('10/11');
+  });
+
   it('leaves a stray mark out of the number and flags it, rather than reading it as a digit', async () => {
     const set = write('10', { glyph: (c) => glyphs[c] });
     // A small scribble high between the digits, touching neither.
