@@ -103,17 +103,16 @@ binarised, and cut into candidate pieces by the pipeline's own segmenter with it
 piece of ink also taken whole (${t.segments.pieces} pieces); a piece holding at least 90 % of one digit's ink, and little else, is
 that digit, one holding much less of it or much of another is "not one digit" (${percent(t.segments.notOneDigit, 0)} of them).\n`
         : ''
-    }
-${
-  t.pen
-    ? `
+    }${
+      t.pen
+        ? `
 A further ${percent(t.pen.fraction, 0)} of each batch came from ${t.pen.samples} digits drawn as a pen writes them (\`training/pen-samples.ts\`):
 MNIST training digits thinned and traced into strokes${t.pen.fonts.length ? ` and, for 30 % of them, digits of the handwriting fonts ${t.pen.fonts.join(', ')} (other fonts are kept out of training for the held-out pen set)` : ''};
 a third of the 1s redrawn with a flag (and often a foot), a third of the 7s crossed, a fifth of the 4s open; bent by
 rotation, slant, aspect and a smooth elastic wobble; drawn by the serving rasteriser with pens from 1/14 to 1/6 of
 the digit's size.\n`
-    : ''
-}
+        : ''
+    }
 Augmentation (each training image drawn anew every epoch, then normalised like serving input):
 ${
   t.augmentation
@@ -153,7 +152,7 @@ train\` writes it with the model; \`npm run export\` writes it again and checks 
 the test split; \`npm run eval\` reports both.
 
 ## Limits
-Trained on MNIST${t.pen ? ', pen-drawn digits from it and handwriting fonts' : ' only'}: single, isolated Western Arabic digits. Segmentation decides what
+Trained on MNIST${t.pen ? ', pen-drawn digits from it and handwriting fonts' : ' only'}: single, isolated, upright-ish Western Arabic digits. Segmentation decides what
 reaches it; a non-digit crop still gets a (usually low-confidence) digit.
 ${card.notes?.length ? `\n## Notes\n${card.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`
   );
