@@ -130,6 +130,20 @@ describe('reading pen strokes by grouping them', () => {
     expect((await recognizeStrokes({ width: 800, height: 300, strokes: [joined] }, classifier)).text).toBe('00');
   });
 
+  it('says which strokes made each digit, and keeps a finished digit as read while new ink beside it does not reach it', async () => {
+    const set = write('10', { glyph: (c) => glyphs[c], gap: 0.07 });
+    const [one, zero] = set.strokes;
+    const first = await recognizeStrokes({ ...set, strokes: [one] }, classifier);
+    expect(first.groups).toHaveLength(1);
+    const result = await recognizeStrokes({ ...set, strokes: [one, zero], settled: first.groups }, classifier);
+    expect(result.text).toBe('10');
+    expect(result.digits[0]).toEqual(first.digits[0]);
+    expect(result.groups).toHaveLength(2);
+    // Groups the strokes no longer hold are simply not there: nothing breaks.
+    const other = await recognizeStrokes({ ...set, strokes: [zero], settled: [['no such stroke']] }, classifier);
+    expect(other.text).toBe('0');
+  });
+
   it('reads a stroke still being drawn on its own, as provisional, leaving the digits before it as they were', async () => {
     const set = write('107', { glyph: (c) => glyphs[c], gap: 0.05 });
     const finished = { ...set, strokes: set.strokes.slice(0, 2) };

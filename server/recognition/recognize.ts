@@ -52,6 +52,8 @@ export interface RecognitionResult {
   height: number;
   polarity: InkImage['polarity'];
   binarization: InkImage['method'];
+  /** Pen input: the finished strokes (by key) of each digit and separator read, for the next reading's StrokeSet.settled. */
+  groups?: string[][];
 }
 
 export interface InkOptions {

@@ -24,6 +24,12 @@ export interface StrokeSet {
    * of the digits before it.
    */
   open?: number[];
+  /**
+   * The groups of strokes (by their keys, see RecognitionResult.groups) that the previous reading
+   * of this canvas read as one digit or separator each: a group that new ink neither overlaps nor
+   * touches is kept as it was, so that a finished digit stands still while the next is written.
+   */
+  settled?: string[][];
 }
 
 /** A canvas as a session holds it (shared/stroke-board.ts): packed points, cheap to hand to a worker. */
@@ -32,6 +38,7 @@ export interface PackedStrokeSet {
   height: number;
   packed: PackedStroke[];
   open?: number[];
+  settled?: string[][];
 }
 
 /** The stroke set a packed one holds, for the checks and reading that plain sets get. */
@@ -42,6 +49,7 @@ export function unpackStrokeSet(set: StrokeSet | PackedStrokeSet): StrokeSet {
     height: set.height,
     strokes: set.packed.map((stroke) => unpackPoints(stroke) as StrokePoint[]),
     ...(set.open ? { open: set.open } : {}),
+    ...(set.settled ? { settled: set.settled } : {}),
   };
 }
 
@@ -64,7 +72,7 @@ function finite(value: unknown): value is number {
 /** Checks untrusted input against the stroke format; returns it typed, or throws a clear error. */
 export function parseStrokeSet(value: unknown, limits: StrokeLimits = DEFAULT_STROKE_LIMITS): StrokeSet {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid('a stroke set must be an object {width, height, strokes}');
-  const { id, width, height, strokes, open } = value as Record<string, unknown>;
+  const { id, width, height, strokes, open, settled } = value as Record<string, unknown>;
   if (id !== undefined && typeof id !== 'string') invalid('id must be a string');
   for (const [name, side] of [
     ['width', width],
@@ -91,7 +99,17 @@ export function parseStrokeSet(value: unknown, limits: StrokeLimits = DEFAULT_ST
   if (open !== undefined && (!Array.isArray(open) || !open.every((i) => Number.isInteger(i) && i >= 0 && i < strokes.length))) {
     invalid('open must be an array of positions in strokes');
   }
-  return { id: id as string | undefined, width: w, height: h, strokes: strokes as StrokePoint[][], ...(open ? { open: open as number[] } : {}) };
+  if (settled !== undefined && (!Array.isArray(settled) || !settled.every((g) => Array.isArray(g) && g.every((k) => typeof k === 'string')))) {
+    invalid('settled must be an array of arrays of stroke keys');
+  }
+  return {
+    id: id as string | undefined,
+    width: w,
+    height: h,
+    strokes: strokes as StrokePoint[][],
+    ...(open ? { open: open as number[] } : {}),
+    ...(settled ? { settled: settled as string[][] } : {}),
+  };
 }
 
 /** The reading of a stroke set up to the network (see planReading), for batching across sessions. */

@@ -37,6 +37,8 @@ export class CanvasSession {
   private changedAt: number | undefined;
   /** A change not yet read that the person waits to see (anything but ink still being drawn). */
   private urgent = false;
+  /** The groups of strokes the last reading read as one digit each: kept while new ink does not reach them. */
+  private settled: string[][] | undefined;
   private lastReadAt = -Infinity;
   /** The resend point last reported in an out-of-order error, so a gap is reported once. */
   private gapReported: number | undefined;
@@ -150,10 +152,12 @@ export class CanvasSession {
     } else {
       try {
         const open = this.board.openPositions();
+        const settled = this.settled;
         const { result, ms } = await this.pool.recognizeStrokes(
-          { width: this.board.width, height: this.board.height, packed, ...(open.length ? { open } : {}) },
+          { width: this.board.width, height: this.board.height, packed, ...(open.length ? { open } : {}), ...(settled ? { settled } : {}) },
           urgent ? 'urgent' : 'live',
         );
+        this.settled = result.groups;
         prediction = { type: 'prediction', seq: ++this.state.predictions, text: result.text, lines: result.lines, ms: Math.round(ms * 10) / 10 };
       } catch (error) {
         const code = error instanceof RecognitionError ? error.code : RecognitionErrorCode.Internal;

@@ -41,6 +41,11 @@ export const GROUPING_WEIGHTS = {
   sharedFrom: 0.3,
   /** Two neighbouring groups whose strokes touch (a 4's strokes meet; digits seldom do). */
   touching: 0.5,
+  /**
+   * A group that splits one the previous reading made, or joins it to other strokes: hysteresis, so
+   * that a finished digit keeps its reading unless new evidence is clearly better.
+   */
+  unsettles: 1.5,
   /** A small stroke left out of the reading (flagged, not read as a digit). */
   leftOut: Math.log(0.05),
 };
@@ -58,19 +63,32 @@ export interface Candidate {
   extent: Extent;
   /** Whether the network reads it (dots and other small marks are left to their shape). */
   readAsDigit: boolean;
+  /** It splits a group the previous reading made, or joins one to other strokes (see StrokeSet.settled). */
+  unsettles: boolean;
 }
 
-/** Every run of neighbouring strokes that could be one digit or one separator. */
-export function candidateGroups(part: readonly PenStroke[], line: PenLine): Candidate[] {
+/**
+ * Every run of neighbouring strokes that could be one digit or one separator. `kept`: groups from
+ * the previous reading that new ink has not reached (see StrokeSet.settled); a run that holds part
+ * of one, or one and more, is marked as unsettling it.
+ */
+export function candidateGroups(part: readonly PenStroke[], line: PenLine, kept: readonly (readonly PenStroke[])[] = []): Candidate[] {
   const candidates: Candidate[] = [];
   const h = line.height;
+  const keptOf = new Map<PenStroke, readonly PenStroke[]>();
+  for (const group of kept) for (const s of group) keptOf.set(s, group);
+  const respectsKept = (strokes: readonly PenStroke[]) =>
+    strokes.every((s) => {
+      const group = keptOf.get(s);
+      return !group || (group.length === strokes.length && group.every((g) => strokes.includes(g)));
+    });
   for (let start = 0; start < part.length; start++) {
     for (let end = start + 1; end <= Math.min(part.length, start + MAX_GROUP_STROKES); end++) {
       const strokes = part.slice(start, end);
       const extent = extentOf(strokes);
       if (end - start > 1 && extent.right - extent.left > MAX_GROUP_WIDTH * h) break;
       const longer = Math.max(extent.right - extent.left, extent.bottom - extent.top);
-      candidates.push({ start, end, strokes, extent, readAsDigit: longer > DOT_SIZE * h });
+      candidates.push({ start, end, strokes, extent, readAsDigit: longer > DOT_SIZE * h, unsettles: !respectsKept(strokes) });
     }
   }
   return candidates;
@@ -114,6 +132,7 @@ export function groupReadings(candidate: Candidate, line: PenLine, prediction?: 
   const longer = Math.max(candidate.extent.right - candidate.extent.left, candidate.extent.bottom - candidate.extent.top);
   // Every single stroke has some reading, so that every grouping can be completed.
   if (candidate.strokes.length === 1 && (longer < 0.5 * line.height || readings.length === 0)) readings.push({ kind: 'left-out', score: w.leftOut });
+  if (candidate.unsettles) for (const r of readings) r.score -= w.unsettles;
   return readings.sort((a, b) => b.score - a.score);
 }
 

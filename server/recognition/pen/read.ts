@@ -17,7 +17,7 @@ import {
 } from '../recognize.js';
 import type { StrokeSet } from '../strokes.js';
 import { candidateGroups, chooseGrouping, groupReadings, type Candidate, type ChosenGroup } from './grouping.js';
-import { extentOf, groupingOrder, independentParts, penLines, penStroke, type Extent, type PenLine, type PenStroke } from './ink.js';
+import { extentOf, groupingOrder, horizontalOverlap, independentParts, penLines, penStroke, type Extent, type PenLine, type PenStroke } from './ink.js';
 import { drawGroup, rasterizeStrokes } from './raster.js';
 import type { Separator } from './symbols.js';
 
@@ -146,18 +146,46 @@ function cutJoinedUp(strokes: PenStroke[], set: StrokeSet, finish: (cut: Item[][
  * The reading of a stroke set up to the network (see PlannedReading): every candidate group is
  * drawn and read in one batch, so that a worker reads many sessions' ink with one network call.
  */
+/**
+ * The previous reading's groups that stand as they were: all their strokes still there, in one
+ * part and one after another, and no new stroke sharing their columns (a digit written close
+ * beside one, even within a touch of it, leaves it be; a late bar across it frees it).
+ */
+function keptGroups(settled: readonly string[][], finished: readonly PenStroke[], parts: readonly PenStroke[][]): PenStroke[][] {
+  const byKey = new Map<string, PenStroke[]>();
+  for (const s of finished) byKey.set(s.key, [...(byKey.get(s.key) ?? []), s]);
+  const taken = new Set<PenStroke>();
+  const groups: PenStroke[][] = [];
+  for (const keys of settled) {
+    const group: PenStroke[] = [];
+    for (const key of keys) {
+      const stroke = byKey.get(key)?.find((s) => !taken.has(s) && !group.includes(s));
+      if (stroke) group.push(stroke);
+    }
+    if (group.length !== keys.length || group.length === 0) continue;
+    group.forEach((s) => taken.add(s));
+    groups.push(group);
+  }
+  const fresh = finished.filter((s) => !taken.has(s));
+  return groups.filter((group) => {
+    const extent = extentOf(group);
+    if (fresh.some((s) => horizontalOverlap(s, extent) > 0)) return false;
+    const part = parts.find((p) => p.includes(group[0]));
+    if (!part || !group.every((s) => part.includes(s))) return false;
+    const positions = group.map((s) => part.indexOf(s)).sort((a, b) => a - b);
+    return positions[positions.length - 1] - positions[0] === group.length - 1;
+  });
+}
+
 export function planPenReading(set: StrokeSet): PlannedReading {
   const strokes = set.strokes.map((points, index) => penStroke(points, index));
   const open = new Set(set.open ?? []);
   const finished = strokes.filter((s) => !open.has(s.index));
-  const work: LineWork[] = (finished.length ? penLines(finished) : []).map((line) => ({
-    line,
-    parts: independentParts(groupingOrder(line.strokes, line.height), PART_GAP * line.height).map((part) => ({
-      strokes: part,
-      candidates: candidateGroups(part, line),
-    })),
-    drawing: [],
-  }));
+  const work: LineWork[] = (finished.length ? penLines(finished) : []).map((line) => {
+    const parts = independentParts(groupingOrder(line.strokes, line.height), PART_GAP * line.height);
+    const kept = set.settled ? keptGroups(set.settled, line.strokes, parts) : [];
+    return { line, parts: parts.map((part) => ({ strokes: part, candidates: candidateGroups(part, line, kept) })), drawing: [] };
+  });
   // A stroke being drawn joins the line nearest it (or lines of its own) but none of its groups.
   for (const stroke of strokes.filter((s) => open.has(s.index))) {
     const centre = (stroke.top + stroke.bottom) / 2;
@@ -168,13 +196,14 @@ export function planPenReading(set: StrokeSet): PlannedReading {
       work.push(home);
     }
     const extent = extentOf([stroke]);
-    home.drawing.push({ start: 0, end: 1, strokes: [stroke], extent, readAsDigit: Math.max(extent.right - extent.left, extent.bottom - extent.top) > 0 });
+    home.drawing.push({ start: 0, end: 1, strokes: [stroke], extent, readAsDigit: Math.max(extent.right - extent.left, extent.bottom - extent.top) > 0, unsettles: false });
   }
   work.sort((a, b) => a.line.bandTop + a.line.bandBottom - (b.line.bandTop + b.line.bandBottom));
   const read = work.flatMap((w) => [...w.parts.flatMap((p) => p.candidates.filter((c) => c.readAsDigit)), ...w.drawing.filter((c) => c.readAsDigit)]);
-  const result = (lines: RecognizedLine[]): RecognitionResult => {
+  const result = (lines: RecognizedLine[], groups: string[][]): RecognitionResult => {
     const kept = lines.filter((line) => line.text !== '' || line.digits.length > 0 || (line.symbols?.length ?? 0) > 0);
     return {
+      groups,
       text: kept.map((l) => l.text).join('\n'),
       lines: kept,
       digits: kept.flatMap((l) => l.digits),
@@ -200,6 +229,7 @@ export function planPenReading(set: StrokeSet): PlannedReading {
         ),
       );
       const joinedUp = chosen.flatMap((groups, l) => groups.filter((g) => isJoinedUp(g, work[l].line)));
+      const settled = chosen.flatMap((groups) => groups.filter((g) => g.reading.kind !== 'left-out').map((g) => g.candidate.strokes.map((s) => s.key)));
       const lines = (cut: Map<ChosenGroup, Item[]>) =>
         chosen.map((groups, l) => {
           const items = groups.flatMap((g) => {
@@ -227,11 +257,11 @@ export function planPenReading(set: StrokeSet): PlannedReading {
             [...groups, ...work[l].drawing.map((candidate) => ({ candidate }))].map((g) => g.candidate.extent),
           );
         });
-      if (joinedUp.length === 0) return result(lines(new Map()));
+      if (joinedUp.length === 0) return result(lines(new Map()), settled);
       return cutJoinedUp(
         joinedUp.map((g) => g.candidate.strokes[0]),
         set,
-        (cut) => result(lines(new Map(joinedUp.map((g, i) => [g, cut[i]])))),
+        (cut) => result(lines(new Map(joinedUp.map((g, i) => [g, cut[i]]))), settled),
       );
     },
   };
