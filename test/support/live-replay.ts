@@ -128,7 +128,10 @@ function flicker(sample: WrittenSample, predictions: Prediction[], beginSeq: num
       const reading = readingAt(p, extent);
       if (shown !== undefined && reading !== shown) {
         changes++;
-        if (process.env.FLICKER_DEBUG) console.error(`flicker ${sample.text}[${c}] ${shown} -> ${reading} at ack ${ack} (moved on at ${from}) text ${p.text} ${JSON.stringify(p.lines.flatMap((l) => l.digits.map((d) => [d.digit, d.box, d.provisional ?? false])))}`);
+        if (process.env.FLICKER_DEBUG)
+          console.error(
+            `flicker ${sample.text}[${c}] ${shown} -> ${reading} at ack ${ack} (moved on at ${from}) text ${p.text} ${JSON.stringify(p.lines.flatMap((l) => l.digits.map((d) => [d.digit, d.box, d.provisional ?? false])))}`,
+          );
       }
       shown = reading;
     }

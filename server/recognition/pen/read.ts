@@ -196,7 +196,14 @@ export function planPenReading(set: StrokeSet): PlannedReading {
       work.push(home);
     }
     const extent = extentOf([stroke]);
-    home.drawing.push({ start: 0, end: 1, strokes: [stroke], extent, readAsDigit: Math.max(extent.right - extent.left, extent.bottom - extent.top) > 0, unsettles: false });
+    home.drawing.push({
+      start: 0,
+      end: 1,
+      strokes: [stroke],
+      extent,
+      readAsDigit: Math.max(extent.right - extent.left, extent.bottom - extent.top) > 0,
+      unsettles: false,
+    });
   }
   work.sort((a, b) => a.line.bandTop + a.line.bandBottom - (b.line.bandTop + b.line.bandBottom));
   const read = work.flatMap((w) => [...w.parts.flatMap((p) => p.candidates.filter((c) => c.readAsDigit)), ...w.drawing.filter((c) => c.readAsDigit)]);
