@@ -121,6 +121,11 @@ function clearance(strokes: readonly PenStroke[], line: PenLine): number {
 
 /** A dot is a mark of its own: one touching (or all but touching) a digit's ink is part of that digit. */
 const DOT_CLEARANCE = 0.1;
+/**
+ * A dot may share some of its columns with a neighbour (a slanted hand leans the next digit's top
+ * over a colon's lower dot); being clear of its ink is what says it stands apart.
+ */
+const DOT_SHARED = 0.6;
 
 /** The separators a group of strokes may be, each with how well it fits. */
 export function symbolReadings(strokes: readonly PenStroke[], line: PenLine): SymbolReading[] {
@@ -132,10 +137,10 @@ export function symbolReadings(strokes: readonly PenStroke[], line: PenLine): Sy
     const width = s.right - s.left,
       height = s.bottom - s.top;
     const middle = inBand(line, (s.top + s.bottom) / 2);
-    if (isDot(s) && middle >= 0.62 && standsApart(strokes, line, 0, true) && clearance(strokes, line) >= DOT_CLEARANCE * h)
+    if (isDot(s) && middle >= 0.62 && standsApart(strokes, line, DOT_SHARED, true) && clearance(strokes, line) >= DOT_CLEARANCE * h)
       readings.push({ symbol: '.', likelihood: 0.95 });
     const flat = width >= 0.2 * h && width <= 1.3 * h && height <= 0.35 * width && height <= 0.3 * h && straightness(s) >= 0.8;
-    if (flat && middle >= 0.2 && middle <= 0.85 && standsApart(strokes, line, 0, false)) readings.push({ symbol: '-', likelihood: 0.9 });
+    if (flat && middle >= 0.05 && middle <= 0.9 && standsApart(strokes, line, 0, false)) readings.push({ symbol: '-', likelihood: 0.9 });
     const slash = slashLikelihood(s, line);
     if (slash > 0 && standsApart(strokes, line, 0.35, true)) readings.push({ symbol: '/', likelihood: slash });
   } else if (strokes.length === 2 && strokes.every(isDot)) {
@@ -148,7 +153,7 @@ export function symbolReadings(strokes: readonly PenStroke[], line: PenLine): Sy
       dy >= 0.2 * h &&
       inBand(line, top) >= -0.15 &&
       inBand(line, bottom) <= 1.15 &&
-      standsApart(strokes, line, 0, true) &&
+      standsApart(strokes, line, DOT_SHARED, true) &&
       clearance(strokes, line) >= DOT_CLEARANCE * h
     )
       readings.push({ symbol: ':', likelihood: 0.95 });
