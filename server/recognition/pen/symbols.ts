@@ -40,7 +40,7 @@ function straightness(stroke: PenStroke): number {
  * near-vertical pieces of its other strokes (stems of 1s, 4s and 9s, sides of 0s and 6s), the
  * usual measure of a hand's slant. An italic hand leans its 1s as far as an upright hand its slashes.
  */
-export function writingSlant(line: PenLine, except: PenStroke): number {
+function writingSlant(line: PenLine, except: PenStroke): number {
   const pieces: { lean: number; length: number }[] = [];
   const step = 0.05 * line.height;
   for (const s of line.strokes) {
