@@ -379,6 +379,35 @@ describe('the web client in a real browser', () => {
     }
   });
 
+  it('takes a frame dropped for the rate as "slower": no error shown, and the camera goes on being read', async () => {
+    const image = await composeNumber(await loadMnist('test'), seededRandom(62), { ...SETS.photo, length: [3, 4] });
+    const { gray: frame } = await asCameraFrame(image);
+    const video = join(ARTIFACTS, 'camera-rate.y4m');
+    await writeFile(video, y4m(frame, 640, 480, 10));
+    // A server that takes one frame a second: most frames the page sends are refused as rate-limited.
+    const slow = await startTestServer(pool, { clientDir, cameraFpsMax: 1 });
+    const camera = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [...BROWSER_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${video}`],
+    });
+    try {
+      const page = await camera.newPage({ viewport: { width: 1024, height: 900 } });
+      await page.goto(slow.base);
+      await page.getByRole('button', { name: 'Camera' }).click();
+      const dropped = async () => (await slow.metrics.registry.getSingleMetric('digit_stream_dropped_frames_total')!.get()).values[0]?.value ?? 0;
+      const read = async () =>
+        (await slow.metrics.registry.getSingleMetric('digit_stream_predictions_total')!.get()).values.reduce((sum, v) => sum + v.value, 0);
+      while ((await dropped()) < 3) await page.waitForTimeout(100);
+      const readBefore = await read();
+      // Refused frames are answered with the next one, so reading goes on (the page never waits on an answer that will not come).
+      while ((await read()) < readBefore + 2) await page.waitForTimeout(100);
+      expect(await page.locator('digit-stream-app [role=alert]').count()).toBe(0);
+    } finally {
+      await camera.close();
+      await slow.close();
+    }
+  });
+
   it.each([
     [320, 640],
     [390, 844],

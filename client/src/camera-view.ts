@@ -5,6 +5,8 @@ import type { PredictionMessage } from '../../shared/protocol.js';
 const FRAME_WIDTH = 640;
 /** A frame with no answer for this long is given up, and the next one sent. */
 const ANSWER_TIMEOUT_MS = 2000;
+/** After a frame dropped for the server's rate, the next waits this long: slower, never stalled. */
+const RATE_LIMITED_PAUSE_MS = 250;
 
 export interface CameraFrameDetail {
   frame: number;
@@ -147,19 +149,26 @@ export class CameraView extends LitElement {
     }
   `;
 
-  static override properties = { prediction: { attribute: false }, frozen: { type: Boolean } };
+  static override properties = { prediction: { attribute: false }, refused: { attribute: false }, frozen: { type: Boolean } };
   declare prediction: PredictionMessage | null;
+  /** The last frame the server refused: the next one goes without waiting for an answer that will not come. */
+  declare refused: { frame: number; code: string } | null;
   declare frozen: boolean;
 
   private readonly camera = new CameraController(this);
   private frame = 0;
   private waitingFor = 0;
   private timeout: ReturnType<typeof setTimeout> | undefined;
+  /** Pictures the camera has shown (requestVideoFrameCallback), and that count when the last frame was sent. */
+  private presented: number | undefined;
+  private lastSent: number | undefined;
+  private captureOnNextPicture = false;
   private readonly grabber = document.createElement('canvas');
 
   constructor() {
     super();
     this.prediction = null;
+    this.refused = null;
     this.frozen = false;
   }
 
@@ -172,6 +181,14 @@ export class CameraView extends LitElement {
       const video = this.renderRoot.querySelector('video')!;
       video.srcObject = stream;
       video.onloadeddata = () => this.capture();
+      if ('requestVideoFrameCallback' in video) {
+        const picture = (_now: number, metadata: { presentedFrames: number }) => {
+          this.presented = metadata.presentedFrames;
+          if (this.captureOnNextPicture) this.capture();
+          if (video.srcObject === stream) video.requestVideoFrameCallback(picture);
+        };
+        video.requestVideoFrameCallback(picture);
+      }
     });
   }
 
@@ -186,6 +203,10 @@ export class CameraView extends LitElement {
       // The server read our frame: time for the next.
       if (this.prediction?.frame !== undefined && this.prediction.frame >= this.waitingFor) this.capture();
     }
+    if (changed.has('refused') && this.refused && this.refused.frame >= this.waitingFor) {
+      clearTimeout(this.timeout);
+      this.timeout = setTimeout(() => this.capture(), this.refused.code === 'rate-limited' ? RATE_LIMITED_PAUSE_MS : 0);
+    }
     if (changed.has('frozen') && !this.frozen) this.capture();
   }
 
@@ -193,6 +214,14 @@ export class CameraView extends LitElement {
     clearTimeout(this.timeout);
     const video = this.renderRoot.querySelector('video');
     if (this.frozen || !video || video.readyState < 2 || !video.videoWidth) return;
+    // Paced by the camera: a picture the camera has not replaced yet would be sent twice, so the
+    // capture waits for its next one (where the browser says when pictures come).
+    if (this.presented !== undefined && this.presented === this.lastSent) {
+      this.captureOnNextPicture = true;
+      return;
+    }
+    this.captureOnNextPicture = false;
+    this.lastSent = this.presented;
     const scale = Math.min(1, FRAME_WIDTH / video.videoWidth);
     this.grabber.width = Math.round(video.videoWidth * scale);
     this.grabber.height = Math.round(video.videoHeight * scale);

@@ -36,6 +36,8 @@ export class ConnectionController implements ReactiveController {
   prediction: PredictionMessage | null = null;
   /** The last error the server reported, for the page to show. */
   lastError: { code: string; message: string } | null = null;
+  /** Camera mode: the last frame the server refused (dropped for the rate, or unreadable), so the next is sent at once. */
+  refusedFrame: { frame: number; code: string } | null = null;
 
   private socket: WebSocket | undefined;
   private seq = 0;
@@ -147,7 +149,7 @@ export class ConnectionController implements ReactiveController {
     this.pump = setTimeout(tick, delayMs);
   }
 
-  private update(changes: Partial<Pick<ConnectionController, 'status' | 'prediction' | 'lastError'>>): void {
+  private update(changes: Partial<Pick<ConnectionController, 'status' | 'prediction' | 'lastError' | 'refusedFrame'>>): void {
     Object.assign(this, changes);
     this.host.requestUpdate();
   }
@@ -223,6 +225,14 @@ export class ConnectionController implements ReactiveController {
           this.pump = undefined;
           this.startPump(RESEND_PAUSE_MS);
           this.host.requestUpdate();
+          break;
+        }
+        if (message.frame !== undefined) {
+          // A frame dropped for the rate says "slower", not "something is wrong": no error shown.
+          this.update({
+            refusedFrame: { frame: message.frame, code: message.code },
+            ...(message.code === 'rate-limited' ? {} : { lastError: { code: message.code, message: message.message } }),
+          });
           break;
         }
         this.update({ lastError: { code: message.code, message: message.message } });

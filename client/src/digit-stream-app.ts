@@ -495,6 +495,7 @@ export class DigitStreamApp extends LitElement {
       </div>
       <camera-view
         .prediction=${prediction}
+        .refused=${this.camera.refusedFrame}
         ?frozen=${this.frozen}
         @camera-frame=${(e: CustomEvent<CameraFrameDetail>) => this.camera.sendFrame(e.detail.frame, e.detail.image)}
         @camera-state=${(e: CustomEvent<{ available: boolean }>) => {
