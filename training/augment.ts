@@ -8,7 +8,7 @@
 import { cv, withMats, type Mat } from '../server/ml/opencv.js';
 import { normalizeDigit, MODEL_INPUT_SIZE } from '../server/ml/normalize.js';
 import { gaussian, uniform, type Random } from './random.js';
-import { digitPixels, type DigitSet } from './mnist.js';
+import { digitPixels, inkCrop, type DigitSet } from './mnist.js';
 
 export interface AugmentOptions {
   /** Largest rotation either way, degrees. */
@@ -131,29 +131,6 @@ function shift(input: Float32Array, dx: number, dy: number): Float32Array {
     }
   }
   return output;
-}
-
-/** An MNIST digit cut to its ink: width x height values in 0..1. */
-function inkCrop(pixels: Uint8Array): { values: Float32Array; width: number; height: number } {
-  let top = MODEL_INPUT_SIZE,
-    bottom = -1,
-    left = MODEL_INPUT_SIZE,
-    right = -1;
-  for (let y = 0; y < MODEL_INPUT_SIZE; y++) {
-    for (let x = 0; x < MODEL_INPUT_SIZE; x++) {
-      if (pixels[y * MODEL_INPUT_SIZE + x] > 30) {
-        top = Math.min(top, y);
-        bottom = Math.max(bottom, y);
-        left = Math.min(left, x);
-        right = Math.max(right, x);
-      }
-    }
-  }
-  const width = right - left + 1,
-    height = bottom - top + 1;
-  const values = new Float32Array(width * height);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) values[y * width + x] = pixels[(top + y) * MODEL_INPUT_SIZE + left + x] / 255;
-  return { values, width, height };
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import sharp from 'sharp';
 import { cv, withMats } from '../server/ml/opencv.js';
-import { digitPixels, type DigitSet } from './mnist.js';
+import { digitPixels, inkCrop, type DigitSet } from './mnist.js';
 import { gaussian, uniform, type Random } from './random.js';
 
 export interface ComposeSpec {
@@ -76,33 +76,11 @@ interface PlacedDigit {
 
 /** One MNIST digit cut to its ink, scaled to `height`, thickened or thinned. */
 function scaledDigit(set: DigitSet, index: number, height: number, thickness: number): PlacedDigit {
-  const pixels = digitPixels(set, index);
-  let top = 28,
-    bottom = -1,
-    left = 28,
-    right = -1;
-  for (let y = 0; y < 28; y++)
-    for (let x = 0; x < 28; x++) {
-      if (pixels[y * 28 + x] > 30) {
-        top = Math.min(top, y);
-        bottom = Math.max(bottom, y);
-        left = Math.min(left, x);
-        right = Math.max(right, x);
-      }
-    }
-  const cropWidth = right - left + 1,
-    cropHeight = bottom - top + 1;
-  const width = Math.max(1, Math.round((cropWidth * height) / cropHeight));
+  const crop = inkCrop(digitPixels(set, index));
+  const width = Math.max(1, Math.round((crop.width * height) / crop.height));
   return withMats(2, (resized, adjusted) => {
-    const source = cv.matFromArray(
-      28,
-      28,
-      cv.CV_32F,
-      Float32Array.from(pixels, (v) => v / 255),
-    );
-    const crop = source.roi(new cv.Rect(left, top, cropWidth, cropHeight));
-    cv.resize(crop, resized, new cv.Size(width, height), 0, 0, cv.INTER_LINEAR);
-    crop.delete();
+    const source = cv.matFromArray(crop.height, crop.width, cv.CV_32F, crop.values);
+    cv.resize(source, resized, new cv.Size(width, height), 0, 0, cv.INTER_LINEAR);
     source.delete();
     const radius = Math.round(Math.abs(thickness));
     if (radius > 0) {

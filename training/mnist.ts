@@ -60,3 +60,29 @@ export function splitTrainValidation(train: DigitSet, validationSize: number, se
     train: subset(train, order.subarray(validationSize)),
   };
 }
+
+/** MNIST's images are this many pixels square. */
+const MNIST_SIZE = 28;
+
+/** An MNIST digit cut to its ink: width x height values in 0..1. */
+export function inkCrop(pixels: Uint8Array): { values: Float32Array; width: number; height: number } {
+  let top = MNIST_SIZE,
+    bottom = -1,
+    left = MNIST_SIZE,
+    right = -1;
+  for (let y = 0; y < MNIST_SIZE; y++) {
+    for (let x = 0; x < MNIST_SIZE; x++) {
+      if (pixels[y * MNIST_SIZE + x] > 30) {
+        top = Math.min(top, y);
+        bottom = Math.max(bottom, y);
+        left = Math.min(left, x);
+        right = Math.max(right, x);
+      }
+    }
+  }
+  const width = right - left + 1,
+    height = bottom - top + 1;
+  const values = new Float32Array(width * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) values[y * width + x] = pixels[(top + y) * MNIST_SIZE + left + x] / 255;
+  return { values, width, height };
+}

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { basename, join } from 'node:path';
 import { initBackend } from '../server/ml/backend.js';
-import { evaluateModel, measureThroughput, normalizedInputs, tfjsPredict } from './evaluation.js';
+import { measureThroughput, normalizedInputs, scorePredictions, tfjsPredict, topDigit } from './evaluation.js';
 import { loadMnist, splitTrainValidation, subset } from './mnist.js';
 import { describeLayers, MODEL_CARD_JSON, percent, writeModelCard, type ModelCard } from './model-card.js';
 import { loadModel, saveModel } from '../server/ml/model-files.js';
@@ -18,7 +18,6 @@ import { progressBar, ProgressLine } from './progress.js';
 import { seededRandom } from './random.js';
 import { fontsInstalled, TRAINING_FONTS } from './fonts.js';
 import { makePenSamples } from './pen-samples.js';
-import { topDigit } from './evaluation.js';
 import { writeCardPictures } from './card-pictures.js';
 import { makeSegmentSamples, type SegmentSamples } from './segment-samples.js';
 import { DEFAULT_AUGMENT_OPTIONS } from './augment.js';
@@ -188,7 +187,10 @@ if (result.stoppedEarly) {
 
 const test = await loadMnist('test');
 const testInputs = normalizedInputs(test);
-const { errors, ...report } = evaluateModel(result.model, test, testInputs);
+// One pass over the test split serves the report and the card's pictures.
+const classes = outputClasses(result.model);
+const testProbabilities = predictProbabilities(result.model, testInputs);
+const { errors, ...report } = scorePredictions(testProbabilities, test.labels, classes);
 const throughput = await measureThroughput(tfjsPredict(result.model, 64), testInputs);
 await saveModel(result.model, outDir);
 // Serving reads the same weights from ONNX (server/ml/engine.ts).
@@ -229,8 +231,6 @@ const card: ModelCard = {
   throughput,
 };
 await writeModelCard(outDir, card);
-const testProbabilities = predictProbabilities(result.model, testInputs);
-const classes = outputClasses(result.model);
 await writeCardPictures(outDir, card, test, errors, (i) => topDigit(testProbabilities.subarray(i * classes, (i + 1) * classes)));
 console.log(
   `test accuracy ${(report.accuracy * 100).toFixed(2)} % (kept epoch ${result.keptEpoch}: validation ${(result.keptValidationAccuracy * 100).toFixed(2)} %; best ${(result.bestValidationAccuracy * 100).toFixed(2)} % at epoch ${result.bestEpoch}); model and card in ${outDir}`,

@@ -1,3 +1,4 @@
+import { visuallyHidden } from './visually-hidden.js';
 import { css, html, LitElement } from 'lit';
 import { styleMap } from 'lit/directives/style-map.js';
 import { PROTOCOL_LIMITS, type CanvasMessage, type Point, type PredictionMessage } from '../../shared/protocol.js';
@@ -63,215 +64,209 @@ const STATUS_TEXT = {
  * canvas's strokes; the canvas itself only draws and reports pen movements.
  */
 export class DigitStreamApp extends LitElement {
-  static override styles = css`
-    :host {
-      display: flex;
-      flex-direction: column;
-      gap: 12px;
-      max-width: 1600px;
-      margin: 0 auto;
-      padding: 12px;
-      box-sizing: border-box;
-      min-height: 100vh;
-      font-family: system-ui, sans-serif;
-      color: #1d1d1f;
-    }
-    main {
-      display: flex;
-      flex-direction: column;
-      gap: 12px;
-      flex: 1;
-      min-height: 0;
-    }
-    header {
-      display: flex;
-      align-items: center;
-      gap: 8px;
-      flex-wrap: wrap;
-    }
-    h1 {
-      font-size: 1.1rem;
-      margin: 0;
-    }
-    .status {
-      font-size: 0.85rem;
-      padding: 2px 10px;
-      border-radius: 999px;
-      background: #eee;
-      max-width: 100%;
-    }
-    .status.open {
-      background: #dff3e4;
-      color: #1b5e20;
-    }
-    .status.reconnecting,
-    .status.incompatible {
-      background: #fde2e1;
-      color: #8e1b1b;
-    }
-    /* The reading never changes height (more lines get a smaller font, the digit picker floats
+  static override styles = [
+    visuallyHidden,
+    css`
+      :host {
+        display: flex;
+        flex-direction: column;
+        gap: 12px;
+        max-width: 1600px;
+        margin: 0 auto;
+        padding: 12px;
+        box-sizing: border-box;
+        min-height: 100vh;
+        font-family: system-ui, sans-serif;
+        color: #1d1d1f;
+      }
+      main {
+        display: flex;
+        flex-direction: column;
+        gap: 12px;
+        flex: 1;
+        min-height: 0;
+      }
+      header {
+        display: flex;
+        align-items: center;
+        gap: 8px;
+        flex-wrap: wrap;
+      }
+      h1 {
+        font-size: 1.1rem;
+        margin: 0;
+      }
+      .status {
+        font-size: 0.85rem;
+        padding: 2px 10px;
+        border-radius: 999px;
+        background: #eee;
+        max-width: 100%;
+      }
+      .status.open {
+        background: #dff3e4;
+        color: #1b5e20;
+      }
+      .status.reconnecting,
+      .status.incompatible {
+        background: #fde2e1;
+        color: #8e1b1b;
+      }
+      /* The reading never changes height (more lines get a smaller font, the digit picker floats
        over the canvas), so nothing under it moves while a pen is down. */
-    .reading {
-      position: relative;
-    }
-    .number {
-      font-size: clamp(2rem, 8vw, 4.5rem);
-      font-variant-numeric: tabular-nums;
-      letter-spacing: 0.05em;
-      height: 1.2em;
-      line-height: 1.1;
-      overflow: hidden;
-    }
-    .number .line {
-      display: block;
-      white-space: nowrap;
-      overflow-x: auto;
-      overflow-y: hidden;
-    }
-    .number button.digit {
-      font: inherit;
-      letter-spacing: inherit;
-      padding: 0;
-      border: none;
-      background: none;
-      color: inherit;
-      cursor: pointer;
-    }
-    .number .separator,
-    .number .unsure-mark {
-      padding: 0 0.05em;
-    }
-    .number .gap {
-      display: inline-block;
-      width: 0.5em;
-    }
-    .number .unsure-mark {
-      color: #555;
-      font-size: 0.5em;
-      vertical-align: super;
-    }
-    /* Read from a stroke still being drawn: it may change once the pen lifts. */
-    .number button.digit.provisional {
-      color: #666;
-      font-style: italic;
-    }
-    .number button.digit.uncertain {
-      color: #c62828;
-      text-decoration: underline dotted;
-    }
-    .number button.digit.corrected {
-      color: #2962ff;
-    }
-    .alternatives {
-      display: flex;
-      gap: 6px;
-      flex-wrap: wrap;
-      position: absolute;
-      top: 100%;
-      left: 0;
-      right: 0;
-      z-index: 2;
-      background: #fff;
-      border: 1px solid #e2dccd;
-      border-radius: 8px;
-      padding: 8px;
-      box-shadow: 0 4px 16px rgb(0 0 0 / 15%);
-    }
-    .alternatives button {
-      font-size: 1.2rem;
-      min-width: 3rem;
-    }
-    .alternatives .other {
-      font-size: 1rem;
-      color: #666;
-    }
-    .placeholder {
-      color: #5f5b53;
-      font-size: 1rem;
-      letter-spacing: normal;
-    }
-    draw-canvas {
-      flex: 1;
-      min-height: 240px;
-    }
-    .tools {
-      display: flex;
-      gap: 8px;
-      flex-wrap: wrap;
-      position: relative;
-    }
-    .error.floating {
-      position: absolute;
-      top: 100%;
-      right: 0;
-      max-width: 70%;
-      margin: 4px 0 0;
-      padding: 4px 10px;
-      z-index: 1;
-      background: #fde2e1;
-      border-radius: 6px;
-      pointer-events: none;
-    }
-    button {
-      font: inherit;
-      padding: 8px 14px;
-      border-radius: 6px;
-      border: 1px solid #c9c3b5;
-      background: #fff;
-      cursor: pointer;
-    }
-    button:focus-visible {
-      outline: 3px solid #2962ff;
-      outline-offset: 2px;
-    }
-    .error {
-      color: #8e1b1b;
-      font-size: 0.9rem;
-    }
-    .visually-hidden {
-      position: absolute;
-      width: 1px;
-      height: 1px;
-      overflow: hidden;
-      clip-path: inset(50%);
-      white-space: nowrap;
-      margin: 0;
-    }
-    /* Everything after the modes is pushed right, so the status's changing width never moves them. */
-    nav {
-      display: flex;
-      gap: 4px;
-      margin-right: auto;
-    }
-    .legend {
-      display: flex;
-      gap: 10px;
-      align-items: center;
-      font-size: 0.85rem;
-      color: #4a4640;
-    }
-    .legend i {
-      display: inline-block;
-      width: 12px;
-      height: 12px;
-      border: 2px solid;
-      border-radius: 2px;
-      margin-right: 4px;
-      vertical-align: -2px;
-    }
-    .help {
-      background: #fff;
-      border: 1px solid #e2dccd;
-      border-radius: 8px;
-      padding: 0 12px;
-      font-size: 0.9rem;
-    }
-    nav button[aria-pressed='true'] {
-      background: #1d1d1f;
-      color: #fff;
-      border-color: #1d1d1f;
-    }
-  `;
+      .reading {
+        position: relative;
+      }
+      .number {
+        font-size: clamp(2rem, 8vw, 4.5rem);
+        font-variant-numeric: tabular-nums;
+        letter-spacing: 0.05em;
+        height: 1.2em;
+        line-height: 1.1;
+        overflow: hidden;
+      }
+      .number .line {
+        display: block;
+        white-space: nowrap;
+        overflow-x: auto;
+        overflow-y: hidden;
+      }
+      .number button.digit {
+        font: inherit;
+        letter-spacing: inherit;
+        padding: 0;
+        border: none;
+        background: none;
+        color: inherit;
+        cursor: pointer;
+      }
+      .number .separator,
+      .number .unsure-mark {
+        padding: 0 0.05em;
+      }
+      .number .gap {
+        display: inline-block;
+        width: 0.5em;
+      }
+      .number .unsure-mark {
+        color: #555;
+        font-size: 0.5em;
+        vertical-align: super;
+      }
+      /* Read from a stroke still being drawn: it may change once the pen lifts. */
+      .number button.digit.provisional {
+        color: #666;
+        font-style: italic;
+      }
+      .number button.digit.uncertain {
+        color: #c62828;
+        text-decoration: underline dotted;
+      }
+      .number button.digit.corrected {
+        color: #2962ff;
+      }
+      .alternatives {
+        display: flex;
+        gap: 6px;
+        flex-wrap: wrap;
+        position: absolute;
+        top: 100%;
+        left: 0;
+        right: 0;
+        z-index: 2;
+        background: #fff;
+        border: 1px solid #e2dccd;
+        border-radius: 8px;
+        padding: 8px;
+        box-shadow: 0 4px 16px rgb(0 0 0 / 15%);
+      }
+      .alternatives button {
+        font-size: 1.2rem;
+        min-width: 3rem;
+      }
+      .alternatives .other {
+        font-size: 1rem;
+        color: #666;
+      }
+      .placeholder {
+        color: #5f5b53;
+        font-size: 1rem;
+        letter-spacing: normal;
+      }
+      draw-canvas {
+        flex: 1;
+        min-height: 240px;
+      }
+      .tools {
+        display: flex;
+        gap: 8px;
+        flex-wrap: wrap;
+        position: relative;
+      }
+      .error.floating {
+        position: absolute;
+        top: 100%;
+        right: 0;
+        max-width: 70%;
+        margin: 4px 0 0;
+        padding: 4px 10px;
+        z-index: 1;
+        background: #fde2e1;
+        border-radius: 6px;
+        pointer-events: none;
+      }
+      button {
+        font: inherit;
+        padding: 8px 14px;
+        border-radius: 6px;
+        border: 1px solid #c9c3b5;
+        background: #fff;
+        cursor: pointer;
+      }
+      button:focus-visible {
+        outline: 3px solid #2962ff;
+        outline-offset: 2px;
+      }
+      .error {
+        color: #8e1b1b;
+        font-size: 0.9rem;
+      }
+      /* Everything after the modes is pushed right, so the status's changing width never moves them. */
+      nav {
+        display: flex;
+        gap: 4px;
+        margin-right: auto;
+      }
+      .legend {
+        display: flex;
+        gap: 10px;
+        align-items: center;
+        font-size: 0.85rem;
+        color: #4a4640;
+      }
+      .legend i {
+        display: inline-block;
+        width: 12px;
+        height: 12px;
+        border: 2px solid;
+        border-radius: 2px;
+        margin-right: 4px;
+        vertical-align: -2px;
+      }
+      .help {
+        background: #fff;
+        border: 1px solid #e2dccd;
+        border-radius: 8px;
+        padding: 0 12px;
+        font-size: 0.9rem;
+      }
+      nav button[aria-pressed='true'] {
+        background: #1d1d1f;
+        color: #fff;
+        border-color: #1d1d1f;
+      }
+    `,
+  ];
 
   static override properties = {
     mode: { state: true },

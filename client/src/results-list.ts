@@ -1,3 +1,4 @@
+import { visuallyHidden } from './visually-hidden.js';
 import { css, html, LitElement } from 'lit';
 
 export interface ReadingEntry {
@@ -32,54 +33,49 @@ export function toCsv(entries: readonly ReadingEntry[]): string {
  * @fires readings-cleared - Clear list was pressed
  */
 export class ResultsList extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-      font-size: 0.9rem;
-    }
-    table {
-      border-collapse: collapse;
-      width: 100%;
-    }
-    th,
-    td {
-      text-align: left;
-      padding: 4px 8px;
-      border-bottom: 1px solid #e2dccd;
-      overflow-wrap: anywhere;
-    }
-    td.number {
-      font-variant-numeric: tabular-nums;
-      font-size: 1.1rem;
-    }
-    .actions {
-      display: flex;
-      gap: 8px;
-      flex-wrap: wrap;
-      margin: 8px 0;
-      align-items: center;
-    }
-    button {
-      font: inherit;
-      padding: 6px 12px;
-      border-radius: 6px;
-      border: 1px solid #c9c3b5;
-      background: #fff;
-      cursor: pointer;
-    }
-    h2 {
-      font-size: 1rem;
-      margin: 0;
-    }
-    .visually-hidden {
-      position: absolute;
-      width: 1px;
-      height: 1px;
-      overflow: hidden;
-      clip-path: inset(50%);
-      white-space: nowrap;
-    }
-  `;
+  static override styles = [
+    visuallyHidden,
+    css`
+      :host {
+        display: block;
+        font-size: 0.9rem;
+      }
+      table {
+        border-collapse: collapse;
+        width: 100%;
+      }
+      th,
+      td {
+        text-align: left;
+        padding: 4px 8px;
+        border-bottom: 1px solid #e2dccd;
+        overflow-wrap: anywhere;
+      }
+      td.number {
+        font-variant-numeric: tabular-nums;
+        font-size: 1.1rem;
+      }
+      .actions {
+        display: flex;
+        gap: 8px;
+        flex-wrap: wrap;
+        margin: 8px 0;
+        align-items: center;
+      }
+      button {
+        font: inherit;
+        padding: 6px 12px;
+        border-radius: 6px;
+        border: 1px solid #c9c3b5;
+        background: #fff;
+        cursor: pointer;
+      }
+      h2 {
+        font-size: 1rem;
+        margin: 0;
+      }
+    `,
+  ];
 
   static override properties = { entries: { attribute: false } };
   declare entries: readonly ReadingEntry[];

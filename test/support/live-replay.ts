@@ -5,6 +5,7 @@
  * changes after the person finished it and moved on, while no new ink overlaps it.
  */
 import type { ServerMessage } from '../../shared/protocol.js';
+import { extentOf, penStroke, type Extent } from '../../server/recognition/pen/ink.js';
 import type { StrokeSet } from '../../server/recognition/strokes.js';
 import { Client } from './protocol-client.js';
 
@@ -25,23 +26,10 @@ export interface LiveOutcome {
 }
 
 type Prediction = Extract<ServerMessage, { type: 'prediction' }>;
-type Extent = { left: number; right: number; top: number; bottom: number };
 
 const POINT_FRAME_MS = 16;
 const MAX_PAUSE_MS = 400;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function extentOf(points: StrokeSet['strokes'][number][]): Extent {
-  let left = Infinity,
-    right = -Infinity,
-    top = Infinity,
-    bottom = -Infinity;
-  for (const stroke of points)
-    for (const [x, y] of stroke) {
-      [left, right, top, bottom] = [Math.min(left, x), Math.max(right, x), Math.min(top, y), Math.max(bottom, y)];
-    }
-  return { left, right, top, bottom };
-}
 
 function overlapArea(a: Extent, b: Extent): number {
   return Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left)) * Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top));
@@ -109,12 +97,12 @@ export async function replayLive(wsUrl: string, sample: WrittenSample): Promise<
 /** Changes to the reading of each digit between the person moving on from it and new ink overlapping it. */
 function flicker(sample: WrittenSample, predictions: Prediction[], beginSeq: number[]): number {
   let changes = 0;
-  const strokeExtents = sample.set.strokes.map((s) => extentOf([s]));
+  const strokeExtents = sample.set.strokes.map((points, index) => penStroke(points, index));
   [...sample.text].forEach((char, c) => {
     if (!/[0-9]/.test(char)) return;
     const own = sample.charOfStroke.flatMap((owner, s) => (owner === c ? [s] : []));
     if (own.length === 0) return;
-    const extent = extentOf(own.map((s) => sample.set.strokes[s]));
+    const extent = extentOf(own.map((s) => strokeExtents[s]));
     const lastOwn = Math.max(...own);
     const movedOn = sample.charOfStroke.findIndex((owner, s) => s > lastOwn && owner !== c);
     if (movedOn < 0) return;
@@ -126,13 +114,7 @@ function flicker(sample: WrittenSample, predictions: Prediction[], beginSeq: num
       const ack = p.ack ?? 0;
       if (ack < from || ack >= until) continue;
       const reading = readingAt(p, extent);
-      if (shown !== undefined && reading !== shown) {
-        changes++;
-        if (process.env.FLICKER_DEBUG)
-          console.error(
-            `flicker ${sample.text}[${c}] ${shown} -> ${reading} at ack ${ack} (moved on at ${from}) text ${p.text} ${JSON.stringify(p.lines.flatMap((l) => l.digits.map((d) => [d.digit, d.box, d.provisional ?? false])))}`,
-          );
-      }
+      if (shown !== undefined && reading !== shown) changes++;
       shown = reading;
     }
   });
