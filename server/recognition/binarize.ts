@@ -3,6 +3,8 @@
  * any, threshold with Otsu, and tidy the mask with light morphology.
  */
 import { cv, withMats, type Mat } from '../ml/opencv.js';
+import { beyondPage } from './page.js';
+import { removeRuledLines } from './ruling.js';
 
 export interface GrayImage8 {
   data: Uint8Array;
@@ -22,6 +24,8 @@ export interface InkImage {
   polarity: 'dark-on-light' | 'light-on-dark';
   method: BinarizeMethod;
   threshold: number;
+  /** 1 where the frame shows what is not paper (a desk beyond the sheet), when a page was found (see page.ts). */
+  notPaper?: Uint8Array;
 }
 
 /** Background brightness that varies more than this across the image (in grey levels) is uneven light. */
@@ -81,27 +85,50 @@ function odd(value: number): number {
  * the local background, so the residuals (grey minus a wide local mean) have a long tail on the
  * ink's side: negative for dark ink, positive for light ink. Their skew's sign says which, whatever
  * the exposure (an underexposed photo of white paper is mostly dark grey, yet its ink is darker).
+ * `notPaper` (see page.ts) is left out, and painted with the paper's median so that the local means
+ * beside it are the paper's own: a dark desk beside bright paper would make the paper look like light ink.
  */
-export function inkPolarity(image: GrayImage8): InkImage['polarity'] {
+/**
+ * The local mean's window, as a fraction of the short side: wide enough that ink is the minority
+ * within it, narrow enough that a large dark region (a desk, a shadow) pulls few means beside it.
+ */
+const POLARITY_WINDOW = 8;
+
+export function inkPolarity(image: GrayImage8, notPaper: Uint8Array | null = null): InkImage['polarity'] {
   const { width, height } = image;
   return withMats(2, (small, localMean) => {
-    const source = cv.matFromArray(height, width, cv.CV_8U, image.data);
     const factor = Math.max(1, Math.floor(Math.min(width, height) / 120));
-    cv.resize(source, small, new cv.Size(Math.max(1, Math.round(width / factor)), Math.max(1, Math.round(height / factor))), 0, 0, cv.INTER_AREA);
+    const size = new cv.Size(Math.max(1, Math.round(width / factor)), Math.max(1, Math.round(height / factor)));
+    const source = cv.matFromArray(height, width, cv.CV_8U, image.data);
+    cv.resize(source, small, size, 0, 0, cv.INTER_AREA);
     source.delete();
-    const window = odd(Math.min(small.cols, small.rows) / 3);
+    const values = small.data;
+    let outside: Uint8Array | null = null;
+    if (notPaper) {
+      outside = withMats(1, (smallOutside) => {
+        const mask = cv.matFromArray(height, width, cv.CV_8U, notPaper);
+        cv.resize(mask, smallOutside, size, 0, 0, cv.INTER_NEAREST);
+        mask.delete();
+        return Uint8Array.from(smallOutside.data);
+      });
+      const paper = values.filter((_, i) => !outside![i]).sort();
+      const median = paper[Math.floor(paper.length / 2)] ?? 255;
+      for (let i = 0; i < values.length; i++) if (outside[i]) values[i] = median;
+    }
+    const window = odd(Math.min(small.cols, small.rows) / POLARITY_WINDOW);
     cv.blur(small, localMean, new cv.Size(window, window), new cv.Point(-1, -1), cv.BORDER_REPLICATE);
-    const values = small.data,
-      means = localMean.data;
+    const means = localMean.data;
     let second = 0,
-      third = 0;
+      third = 0,
+      n = 0;
     for (let i = 0; i < values.length; i++) {
+      if (outside?.[i]) continue;
       const residual = values[i] - means[i];
       second += residual * residual;
       third += residual * residual * residual;
+      n++;
     }
-    const n = values.length;
-    const skew = third / n / Math.max(1e-9, (second / n) ** 1.5);
+    const skew = third / Math.max(1, n) / Math.max(1e-9, (second / Math.max(1, n)) ** 1.5);
     return skew <= 0 ? 'dark-on-light' : 'light-on-dark';
   });
 }
@@ -109,7 +136,11 @@ export function inkPolarity(image: GrayImage8): InkImage['polarity'] {
 export function binarize(image: GrayImage8): InkImage {
   const { width, height } = image;
   const total = width * height;
-  const polarity = inkPolarity(image);
+  // A sheet is looked for as light paper; if, leaving out what is not that paper, the ink is still
+  // light on dark (a board, a screen), there is no sheet.
+  const page = beyondPage(image);
+  const polarity = inkPolarity(image, page);
+  const notPaper = polarity === 'dark-on-light' ? page : null;
 
   return withMats(4, (inkBright, background, flattened, kernelScratch) => {
     const source = cv.matFromArray(height, width, cv.CV_8U, image.data);
@@ -117,6 +148,7 @@ export function binarize(image: GrayImage8): InkImage {
       // Work on ink-bright values (255 - grey) from here on, whatever the paper.
       const inverted = new Uint8Array(total);
       for (let i = 0; i < total; i++) inverted[i] = 255 - image.data[i];
+      if (notPaper) paintOverNotPaper(inverted, notPaper);
       const invertedMat = cv.matFromArray(height, width, cv.CV_8U, inverted);
       invertedMat.copyTo(inkBright);
       invertedMat.delete();
@@ -130,9 +162,10 @@ export function binarize(image: GrayImage8): InkImage {
     backgroundOf(inkBright, Math.min(width, height) / 3, background, kernelScratch);
     const backgroundHistogram = histogramOf(background.data);
     const unevenness = percentile(backgroundHistogram, total, 0.98) - percentile(backgroundHistogram, total, 0.02);
-    const method: BinarizeMethod = unevenness > UNEVEN_LIGHT_LEVELS ? 'adaptive' : 'otsu';
+    // A frame that shows the sheet's edge is a photo, never an evenly lit scan.
+    const method: BinarizeMethod = unevenness > UNEVEN_LIGHT_LEVELS || notPaper ? 'adaptive' : 'otsu';
 
-    let { intensity, mask, threshold } = inkOf(inkBright, background, flattened, method, backgroundHistogram);
+    let { intensity, mask, threshold } = inkOf(inkBright, background, kernelScratch, flattened, method, backgroundHistogram, notPaper);
     if (method === 'adaptive') {
       // So wide a window cuts the top off light that changes within it (a dark corner, a shadow's
       // edge), and what it cuts off reads as ink. Once the pen's width is known from this first
@@ -142,11 +175,28 @@ export function binarize(image: GrayImage8): InkImage {
       const window = PEN_WIDTHS_PER_WINDOW * pen;
       if (pen > 0 && window < Math.min(width, height) / 3) {
         backgroundOf(inkBright, window, background, kernelScratch);
-        ({ intensity, mask, threshold } = inkOf(inkBright, background, flattened, method, backgroundHistogram));
+        ({ intensity, mask, threshold } = inkOf(inkBright, background, kernelScratch, flattened, method, backgroundHistogram, notPaper));
       }
     }
-    return { width, height, mask, intensity, polarity, method, threshold };
+    return { width, height, mask, intensity, polarity, method, threshold, ...(notPaper ? { notPaper } : {}) };
   });
+}
+
+/**
+ * What is not paper is painted over with the brightest paper (low ink-bright values) before the
+ * background is estimated: left dark, the desk would pull the background estimate of the paper
+ * beside it, and its edge would read as ink.
+ */
+function paintOverNotPaper(inkBright: Uint8Array, notPaper: Uint8Array): void {
+  const histogram = new Float64Array(256);
+  let paper = 0;
+  for (let i = 0; i < inkBright.length; i++)
+    if (!notPaper[i]) {
+      histogram[inkBright[i]]++;
+      paper++;
+    }
+  const brightestPaper = percentile(histogram, paper, 0.05);
+  for (let i = 0; i < inkBright.length; i++) if (notPaper[i]) inkBright[i] = brightestPaper;
 }
 
 /** The background window, in pen widths, once the pen's width is known. */
@@ -170,14 +220,32 @@ function backgroundOf(source: Mat, window: number, background: Mat, scratch: Mat
   cv.resize(scratch, background, new cv.Size(width, height), 0, 0, cv.INTER_LINEAR);
 }
 
+/**
+ * Where the background itself steps by more than this many grey levels within a reduced pixel, no ink is
+ * read: that is the edge of the sheet against the desk, the sheet's shadow on the desk, or a hard
+ * shadow's edge, whose dark side a background estimate cannot follow exactly and would leave as a
+ * long thin line of "ink". Ink on paper sits on a flat background, whatever its own contrast.
+ */
+const BACKGROUND_STEP_LEVELS = 40;
+
 /** Ink brightness above the background, and the mask thresholded from it. */
-function inkOf(inkBright: Mat, background: Mat, flattened: Mat, method: BinarizeMethod, backgroundHistogram: Float64Array) {
+function inkOf(
+  inkBright: Mat,
+  background: Mat,
+  smallBackground: Mat,
+  flattened: Mat,
+  method: BinarizeMethod,
+  backgroundHistogram: Float64Array,
+  notPaper: Uint8Array | null,
+) {
   const { cols: width, rows: height } = inkBright;
   const total = width * height;
   let intensity: Uint8Array;
+  let nearSteps: Uint8Array | null = null;
   if (method === 'adaptive') {
     cv.subtract(inkBright, background, flattened);
     intensity = Uint8Array.from(flattened.data);
+    nearSteps = clearBackgroundSteps(smallBackground, intensity, width, height);
   } else {
     // Even light: subtract the single background level so faint paper does not read as ink.
     const level = percentile(backgroundHistogram, total, 0.5);
@@ -185,13 +253,72 @@ function inkOf(inkBright: Mat, background: Mat, flattened: Mat, method: Binarize
     intensity = new Uint8Array(total);
     for (let i = 0; i < total; i++) intensity[i] = bright[i] > level ? bright[i] - level : 0;
   }
+  if (notPaper) for (let i = 0; i < total; i++) if (notPaper[i]) intensity[i] = 0;
   const histogram = histogramOf(intensity);
   const strongest = percentile(histogram, total, 0.999);
   const threshold = Math.max(MIN_INK_CONTRAST, otsuLevel(histogram, total), Math.round(strongest * 0.25));
   const mask = new Uint8Array(total);
   if (strongest >= MIN_INK_CONTRAST) hysteresis(intensity, width, height, threshold, Math.max(MIN_INK_CONTRAST * 0.6, threshold * HYSTERESIS_LOW), mask);
   if (method === 'adaptive') closeSmallGaps(mask, width, height);
+  // Before anything judges ink by what it touches: a ruled line joins the digits on it to the border.
+  removeRuledLines(mask, width, height, penWidth(mask, width, height));
+  if (nearSteps) dropBorderInkAtSteps(mask, width, height, nearSteps);
   return { intensity, mask, threshold };
+}
+
+/**
+ * Zeroes `intensity` on the dark side of a step in the background (`smallBackground`, the opening at
+ * reduced resolution that backgroundOf leaves in its scratch): scaled back up, a step is blurred
+ * over a reduced pixel, and on its dark side the background is underestimated by up to the step.
+ * Returns where the steps are, grown by a few reduced pixels, or null when there are none.
+ */
+function clearBackgroundSteps(smallBackground: Mat, intensity: Uint8Array, width: number, height: number): Uint8Array | null {
+  return withMats(3, (brightest, steps, near) => {
+    const kernel = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(3, 3));
+    // In ink-bright terms the dark side is the high one: the lowest value around is the paper beside it.
+    cv.morphologyEx(smallBackground, brightest, cv.MORPH_ERODE, kernel);
+    kernel.delete();
+    const level = smallBackground.data,
+      paper = brightest.data;
+    const step = new Uint8Array(level.length);
+    let any = false;
+    for (let i = 0; i < level.length; i++)
+      if (level[i] - paper[i] > BACKGROUND_STEP_LEVELS) {
+        step[i] = 1;
+        any = true;
+      }
+    if (!any) return null;
+    const stepMat = cv.matFromArray(smallBackground.rows, smallBackground.cols, cv.CV_8U, step);
+    cv.resize(stepMat, steps, new cv.Size(width, height), 0, 0, cv.INTER_NEAREST);
+    const full = steps.data;
+    for (let i = 0; i < intensity.length; i++) if (full[i]) intensity[i] = 0;
+    const grow = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(5, 5));
+    cv.morphologyEx(stepMat, near, cv.MORPH_DILATE, grow);
+    cv.resize(near, steps, new cv.Size(width, height), 0, 0, cv.INTER_NEAREST);
+    grow.delete();
+    stepMat.delete();
+    return Uint8Array.from(steps.data);
+  });
+}
+
+/**
+ * Clears ink that touches the frame's border near a step in the background: where a shadow's edge
+ * meets the border, the shadow's corner is narrower than any background window and reads as a
+ * wedge of ink.
+ */
+function dropBorderInkAtSteps(mask: Uint8Array, width: number, height: number, nearSteps: Uint8Array): void {
+  withMats(1, (labels) => {
+    const maskMat = cv.matFromArray(height, width, cv.CV_8U, mask);
+    const count = cv.connectedComponents(maskMat, labels, 8, cv.CV_32S);
+    maskMat.delete();
+    const label = labels.data32S;
+    const atBorder = new Uint8Array(count),
+      atStep = new Uint8Array(count);
+    for (let x = 0; x < width; x++) atBorder[label[x]] = atBorder[label[(height - 1) * width + x]] = 1;
+    for (let y = 0; y < height; y++) atBorder[label[y * width]] = atBorder[label[y * width + width - 1]] = 1;
+    for (let i = 0; i < mask.length; i++) if (nearSteps[i]) atStep[label[i]] = 1;
+    for (let i = 0; i < mask.length; i++) if (label[i] > 0 && atBorder[label[i]] && atStep[label[i]]) mask[i] = 0;
+  });
 }
 
 /**

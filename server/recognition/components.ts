@@ -83,14 +83,34 @@ export function typicalDigitHeight(components: InkComponent[]): number {
 
 export interface FilterResult {
   kept: InkComponent[];
-  dropped: { component: InkComponent; reason: 'speck' | 'line' | 'frame' | 'blob' }[];
+  dropped: { component: InkComponent; reason: 'speck' | 'line' | 'frame' | 'blob' | 'edge' }[];
 }
 
-/** Drops ink that is not part of a digit: specks, ruled lines, frames and boxes, solid blobs. */
-export function dropNonDigits(components: InkComponent[]): FilterResult {
+/**
+ * Ink that touches the frame's border and runs along more than this fraction of the frame is the
+ * desk, a sleeve or the sheet's edge beyond the page, not writing (when there is other ink: a frame
+ * whose only ink touches its border is a tightly cropped digit).
+ */
+const BORDER_INK_SPAN = 0.4;
+
+/** Ink filling more of its box than this, at least a digit's size each way, is a blot or a picture: no digit is so solid. */
+const SOLID_FILL = 0.85;
+
+/**
+ * Drops ink that is not part of a digit: specks, ruled lines, frames and boxes, solid blobs, and
+ * (given the frame's size) what lies beyond the page.
+ */
+export function dropNonDigits(components: InkComponent[], frame?: { width: number; height: number }): FilterResult {
   const dropped: FilterResult['dropped'] = [];
-  const lines = components.filter((c) => c.width >= 8 * c.height && c.width >= 24);
-  const rest = components.filter((c) => !lines.includes(c));
+  const beyondPage = (c: InkComponent) =>
+    frame !== undefined &&
+    (c.x === 0 || c.y === 0 || c.x + c.width === frame.width || c.y + c.height === frame.height) &&
+    (c.width > BORDER_INK_SPAN * frame.width || c.height > BORDER_INK_SPAN * frame.height);
+  const edges = components.filter(beyondPage);
+  if (edges.length < components.length) for (const component of edges) dropped.push({ component, reason: 'edge' });
+  const onPage = edges.length < components.length ? components.filter((c) => !edges.includes(c)) : components;
+  const lines = onPage.filter((c) => c.width >= 8 * c.height && c.width >= 24);
+  const rest = onPage.filter((c) => !lines.includes(c));
   for (const component of lines) dropped.push({ component, reason: 'line' });
   const height = typicalDigitHeight(rest);
   const kept: InkComponent[] = [];
@@ -100,7 +120,7 @@ export function dropNonDigits(components: InkComponent[]): FilterResult {
       dropped.push({ component: c, reason: 'speck' });
     } else if (c.height > 2.5 * height && c.width > 2.5 * height && fill < 0.15) {
       dropped.push({ component: c, reason: 'frame' });
-    } else if (fill > 0.85 && c.width > 0.8 * height && c.height > 0.8 * height && c.area > 0.5 * height * height) {
+    } else if (fill > SOLID_FILL && c.width > 0.8 * height && c.height > 0.8 * height && c.area > 0.5 * height * height) {
       dropped.push({ component: c, reason: 'blob' });
     } else {
       kept.push(c);

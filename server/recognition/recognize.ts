@@ -5,6 +5,7 @@ import { dropNonDigits, findComponents, mergeParts, typicalDigitHeight, type Box
 import { digitInput } from './crops.js';
 import { decodeImage, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode.js';
 import { groupLines } from './lines.js';
+import { labelsOffPage } from './page.js';
 import type { Separator } from './pen/symbols.js';
 import { cv, withMats } from '../ml/opencv.js';
 import { chooseSplit, FINE_CUTS, FIRST_CUTS, needsSplitCheck, splitCandidates, typicalDigitWidth, type SplitCandidates } from './split.js';
@@ -116,7 +117,9 @@ export interface InkPieces {
 /** The ink's components made into pieces of about a digit each, and the size of its writing. */
 export function findPieces(ink: InkImage): InkPieces {
   const componentImage = findComponents(ink.mask, ink.width, ink.height);
-  const { kept } = dropNonDigits(componentImage.components);
+  const offPage = ink.notPaper ? labelsOffPage(componentImage.labels, ink.width, ink.height, ink.notPaper) : null;
+  const onPage = offPage ? componentImage.components.filter((c) => !offPage.has(c.labels[0])) : componentImage.components;
+  const { kept } = dropNonDigits(onPage, componentImage);
   const digitHeight = typicalDigitHeight(kept);
   // Pieces still small or flat once parts are joined are punctuation, dashes or dirt, not digits.
   const pieces = mergeParts(kept, digitHeight).filter((p) => Math.max(p.width, p.height) >= 0.35 * digitHeight && p.height >= 0.3 * digitHeight);
@@ -181,25 +184,40 @@ export function planReading(ink: InkImage, options: InkOptions = {}, found = fin
   };
 }
 
+/**
+ * A line whose middle digit by confidence (the upper one of two) is read with less confidence than
+ * this is left out:
+ * when most of what was found reads as no digit in particular, it is a picture, a logo, a pattern
+ * or a blot, not a number, and no number is better than a confident-looking guess.
+ */
+const LINE_MEDIAN_CONFIDENCE = 0.5;
+
+function isNumber(items: Located[]): boolean {
+  const confidences = items.map((item) => item.prediction.confidence).sort((a, b) => a - b);
+  return confidences[Math.floor(confidences.length / 2)] >= LINE_MEDIAN_CONFIDENCE;
+}
+
 function assemble(located: Located[], ink: InkImage, scale: number, offset?: { x: number; y: number }): RecognitionResult {
-  const lines = groupLines(located).map((items): RecognizedLine => {
-    const digits = items.map(({ box, prediction }) => ({
-      digit: prediction.digit,
-      confidence: Math.round(prediction.confidence * 1e4) / 1e4,
-      box: toTuple(box, scale, offset),
-      alternatives: prediction.alternatives,
-      uncertain: prediction.confidence < UNCERTAIN_BELOW,
-    }));
-    const extent = items
-      .map((i) => i.box)
-      .reduce((a, b) => ({
-        x: Math.min(a.x, b.x),
-        y: Math.min(a.y, b.y),
-        width: Math.max(a.x + a.width, b.x + b.width) - Math.min(a.x, b.x),
-        height: Math.max(a.y + a.height, b.y + b.height) - Math.min(a.y, b.y),
+  const lines = groupLines(located)
+    .filter(isNumber)
+    .map((items): RecognizedLine => {
+      const digits = items.map(({ box, prediction }) => ({
+        digit: prediction.digit,
+        confidence: Math.round(prediction.confidence * 1e4) / 1e4,
+        box: toTuple(box, scale, offset),
+        alternatives: prediction.alternatives,
+        uncertain: prediction.confidence < UNCERTAIN_BELOW,
       }));
-    return { text: digits.map((d) => d.digit).join(''), box: toTuple(extent, scale, offset), digits };
-  });
+      const extent = items
+        .map((i) => i.box)
+        .reduce((a, b) => ({
+          x: Math.min(a.x, b.x),
+          y: Math.min(a.y, b.y),
+          width: Math.max(a.x + a.width, b.x + b.width) - Math.min(a.x, b.x),
+          height: Math.max(a.y + a.height, b.y + b.height) - Math.min(a.y, b.y),
+        }));
+      return { text: digits.map((d) => d.digit).join(''), box: toTuple(extent, scale, offset), digits };
+    });
   return {
     text: lines.map((l) => l.text).join('\n'),
     lines,
@@ -249,9 +267,49 @@ function scaledDown(image: GrayImage8, factor: number): GrayImage8 {
   });
 }
 
+/**
+ * Writing shorter than SMALL_WRITING pixels (a number far from the camera) is read again from the
+ * part of the image around it, scaled up so its digits are about ENLARGED_DIGIT_HEIGHT tall: at
+ * 15-20 pixels a pen stroke is a pixel or two wide, and thresholding breaks and merges strokes that
+ * an interpolated enlargement keeps apart. Bounded by MAX_ENLARGED_PIXELS.
+ */
+const SMALL_WRITING = 26;
+const ENLARGED_DIGIT_HEIGHT = 44;
+const MAX_ENLARGED_PIXELS = 1_500_000;
+
+function enlargedRegion(image: GrayImage8, found: InkPieces): { region: GrayImage8; x: number; y: number; factor: number } | null {
+  if (found.pieces.length === 0 || found.digitHeight <= 0 || found.digitHeight >= SMALL_WRITING) return null;
+  const margin = Math.ceil(found.digitHeight);
+  const left = Math.max(0, Math.min(...found.pieces.map((p) => p.x)) - margin),
+    top = Math.max(0, Math.min(...found.pieces.map((p) => p.y)) - margin),
+    right = Math.min(image.width, Math.max(...found.pieces.map((p) => p.x + p.width)) + margin),
+    bottom = Math.min(image.height, Math.max(...found.pieces.map((p) => p.y + p.height)) + margin);
+  const factor = Math.min(3, ENLARGED_DIGIT_HEIGHT / found.digitHeight);
+  const width = Math.round((right - left) * factor),
+    height = Math.round((bottom - top) * factor);
+  if (width * height > MAX_ENLARGED_PIXELS || width < 1 || height < 1) return null;
+  const region = withMats(1, (out) => {
+    const source = cv.matFromArray(image.height, image.width, cv.CV_8U, image.data);
+    const crop = source.roi(new cv.Rect(left, top, right - left, bottom - top));
+    cv.resize(crop, out, new cv.Size(width, height), 0, 0, cv.INTER_CUBIC);
+    crop.delete();
+    source.delete();
+    return { width, height, data: Uint8Array.from(out.data) };
+  });
+  return { region, x: left, y: top, factor: width / (right - left) };
+}
+
 export async function recognizeGray(image: GrayImage8, classifier: DigitClassifier, scale = 1): Promise<RecognitionResult> {
   const ink = binarize(image);
   const found = findPieces(ink);
+  const enlarged = enlargedRegion(image, found);
+  if (enlarged) {
+    const result = await recognizeInk(binarize(enlarged.region), classifier, {
+      scale: scale / enlarged.factor,
+      offset: { x: enlarged.x * scale, y: enlarged.y * scale },
+    });
+    return { ...result, width: Math.round(image.width * scale), height: Math.round(image.height * scale) };
+  }
   if (found.digitHeight <= LARGE_WRITING) return (await completeTogether([planReading(ink, { scale }, found)], classifier))[0];
   const smaller = scaledDown(image, found.digitHeight / WORKING_DIGIT_HEIGHT);
   const result = await recognizeInk(binarize(smaller), classifier, { scale: (scale * image.width) / smaller.width });

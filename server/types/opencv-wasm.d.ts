@@ -41,9 +41,12 @@ declare namespace OpenCvWasm {
   const CV_32S: number;
   const CV_64F: number;
   const CV_32FC2: number;
+  const CV_32FC3: number;
+  const BORDER_REFLECT: number;
   const BORDER_REPLICATE: number;
   const INTER_AREA: number;
   const INTER_LINEAR: number;
+  const INTER_CUBIC: number;
   const INTER_NEAREST: number;
   const BORDER_CONSTANT: number;
   const MORPH_ELLIPSE: number;
@@ -74,5 +77,6 @@ declare namespace OpenCvWasm {
   function warpPerspective(source: Mat, destination: Mat, transform: Mat, size: Size, flags?: number, borderMode?: number, borderValue?: Scalar): void;
   function getPerspectiveTransform(from: Mat, to: Mat): Mat;
   const LINE_AA: number;
+  function connectedComponents(image: Mat, labels: Mat, connectivity?: number, labelType?: number): number;
   function connectedComponentsWithStats(image: Mat, labels: Mat, stats: Mat, centroids: Mat, connectivity?: number, labelType?: number): number;
 }

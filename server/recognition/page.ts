@@ -1,0 +1,155 @@
+/**
+ * Finding the page before the ink: in a camera frame held over a sheet, the desk, a sleeve or the
+ * table beyond the sheet's edge is dark and large, and read as ink it swamps the writing. What is
+ * left of the frame once every stroke is closed over is the surface the writing lies on; its
+ * regions much darker than the paper that reach the frame's border are not paper.
+ */
+import { cv, withMats } from '../ml/opencv.js';
+import type { GrayImage8 } from './binarize.js';
+
+/** The surface is estimated on a copy about this many pixels on its short side: it varies slowly. */
+const SURFACE_SIDE = 120;
+/**
+ * Strokes and filled loops narrower than this fraction of the short side vanish from the surface.
+ * Not wider: a strip of desk narrower than the window would vanish with them.
+ */
+const SURFACE_WINDOW = 0.06;
+/**
+ * Non-paper is darker than this fraction of the paper's brightness: a desk, a sleeve, the gap
+ * beside the sheet; but so is a sheet in a hand's hard shadow, told apart by the writing in it.
+ */
+const NOT_PAPER_BELOW = 0.65;
+/**
+ * A dark region with writing in it is paper in shadow, not a desk: it holds at least this share of
+ * the frame in thin dark marks (black-hat above WRITING_LEVELS), about a digit's ink.
+ */
+const MIN_WRITING_SHARE = 0.002;
+const WRITING_LEVELS = 15;
+/** Along its boundary, the surface rises on average by at least this fraction of the paper's brightness. */
+const MIN_EDGE_RISE = 0.25;
+/** The paper must cover at least this share of the frame for the rest to be called not paper. */
+const MIN_PAPER_SHARE = 0.25;
+/** Around what is not paper, this share of the short side is left out too: the sheet's edge and its shadow. */
+const EDGE_MARGIN = 0.02;
+
+/**
+ * 1 for each pixel of `image` (dark ink on light paper) that is not paper, or null when the whole
+ * frame is paper (or no paper stands out: a close-up of the writing, a scan).
+ */
+export function beyondPage(image: GrayImage8): Uint8Array | null {
+  const { width, height } = image;
+  const factor = Math.max(1, Math.min(width, height) / SURFACE_SIDE);
+  const smallWidth = Math.max(1, Math.round(width / factor)),
+    smallHeight = Math.max(1, Math.round(height / factor));
+  return withMats(4, (small, surface, labels, scratch) => {
+    const source = cv.matFromArray(height, width, cv.CV_8U, image.data);
+    cv.resize(source, small, new cv.Size(smallWidth, smallHeight), 0, 0, cv.INTER_AREA);
+    source.delete();
+    const side = Math.max(3, Math.round(SURFACE_WINDOW * Math.min(smallWidth, smallHeight)) | 1);
+    const kernel = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(side, side));
+    // A closing (bright spreads, then shrinks back) fills every dark stroke narrower than the window.
+    cv.morphologyEx(small, surface, cv.MORPH_CLOSE, kernel);
+    kernel.delete();
+    const level = surface.data;
+    const sorted = Uint8Array.from(level).sort();
+    const paper = sorted[Math.floor(0.9 * sorted.length)];
+    const limit = NOT_PAPER_BELOW * paper;
+    const dark = new Uint8Array(level.length);
+    let darkCount = 0;
+    for (let i = 0; i < level.length; i++)
+      if (level[i] < limit) {
+        dark[i] = 255;
+        darkCount++;
+      }
+    if (darkCount === 0 || darkCount > (1 - MIN_PAPER_SHARE) * level.length) return null;
+    // Only dark regions that reach the frame's border: a dark blot inside the sheet is on the paper.
+    const darkMat = cv.matFromArray(smallHeight, smallWidth, cv.CV_8U, dark);
+    const count = cv.connectedComponents(darkMat, labels, 4, cv.CV_32S);
+    darkMat.delete();
+    const label = labels.data32S;
+    const reachesBorder = new Uint8Array(count);
+    for (let x = 0; x < smallWidth; x++) {
+      reachesBorder[label[x]] = 1;
+      reachesBorder[label[(smallHeight - 1) * smallWidth + x]] = 1;
+    }
+    for (let y = 0; y < smallHeight; y++) {
+      reachesBorder[label[y * smallWidth]] = 1;
+      reachesBorder[label[y * smallWidth + smallWidth - 1]] = 1;
+    }
+    reachesBorder[0] = 0;
+    // The surface's brightest within a few pixels: at a region's boundary it is the paper beside it.
+    const edgeKernel = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(7, 7));
+    cv.morphologyEx(surface, scratch, cv.MORPH_DILATE, edgeKernel);
+    edgeKernel.delete();
+    const nearby = Uint8Array.from(scratch.data);
+    // Thin dark marks (black-hat: a small closing minus the image) inside each region, away from its
+    // boundary, where the sheet's own shadow on the desk is a thin dark line too.
+    const markKernel = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(5, 5));
+    cv.morphologyEx(small, scratch, cv.MORPH_CLOSE, markKernel);
+    markKernel.delete();
+    const closed = scratch.data,
+      values = small.data;
+    const marks = new Float64Array(count),
+      rise = new Float64Array(count),
+      boundary = new Float64Array(count);
+    for (let i = 0; i < level.length; i++) {
+      const l = label[i];
+      if (!reachesBorder[l]) continue;
+      if (nearby[i] < limit) {
+        if (closed[i] - values[i] > WRITING_LEVELS) marks[l]++;
+      } else {
+        rise[l] += nearby[i] - level[i];
+        boundary[l]++;
+      }
+    }
+    for (let l = 1; l < count; l++) {
+      // Writing in it: paper in shadow. Fading into the paper: paper in dim light (a vignette, a
+      // lamp to one side); not paper ends at an edge, where the surface rises steeply.
+      if (marks[l] >= MIN_WRITING_SHARE * level.length || rise[l] < MIN_EDGE_RISE * paper * boundary[l]) reachesBorder[l] = 0;
+    }
+    const outside = new Uint8Array(level.length);
+    let any = false;
+    for (let i = 0; i < level.length; i++)
+      if (reachesBorder[label[i]]) {
+        outside[i] = 255;
+        any = true;
+      }
+    if (!any) return null;
+    const outsideMat = cv.matFromArray(smallHeight, smallWidth, cv.CV_8U, outside);
+    const grow = Math.max(3, Math.round(2 * EDGE_MARGIN * Math.min(smallWidth, smallHeight)) | 1);
+    const growKernel = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(grow, grow));
+    cv.morphologyEx(outsideMat, scratch, cv.MORPH_DILATE, growKernel);
+    growKernel.delete();
+    outsideMat.delete();
+    cv.resize(scratch, small, new cv.Size(width, height), 0, 0, cv.INTER_NEAREST);
+    return Uint8Array.from(small.data, (v) => (v ? 1 : 0));
+  });
+}
+
+/**
+ * Labels of the components that touch what is not paper or the frame's border, in a frame where the
+ * page was found: the remains of the sheet's edge and its shadow, slivers of desk too narrow to
+ * stand out, or writing cut off by the frame.
+ */
+export function labelsOffPage(labels: Int32Array, width: number, height: number, notPaper: Uint8Array): Set<number> {
+  const off = new Set<number>();
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      const label = labels[i];
+      if (label === 0 || off.has(label)) continue;
+      if (
+        x === 0 ||
+        y === 0 ||
+        x === width - 1 ||
+        y === height - 1 ||
+        notPaper[i] ||
+        notPaper[i - 1] ||
+        notPaper[i + 1] ||
+        notPaper[i - width] ||
+        notPaper[i + width]
+      )
+        off.add(label);
+    }
+  return off;
+}

@@ -1,0 +1,158 @@
+/**
+ * Ruled and margin lines out of an ink mask, keeping the digit strokes that cross them. A ruled
+ * line touching the digits joins them into one piece of ink as wide as the page, and a margin line
+ * through a number reads as a 1; yet both are printed straight across most of the sheet, longer
+ * and thinner than any digit.
+ */
+import { cv, withMats } from '../ml/opencv.js';
+
+/**
+ * A horizontal line spans at least this share of the frame's width: far more than any digit's bar.
+ * Ruled lines often show only in part (faint ink where the light is bright).
+ */
+const MIN_HORIZONTAL_SPAN = 0.2;
+/**
+ * A vertical line spans this share of the frame's height, or reaches its top or bottom border and
+ * spans at least the second: a tall 1 is as straight, but does not run off the page.
+ */
+const MIN_VERTICAL_SPAN = 0.45;
+const MIN_VERTICAL_SPAN_AT_BORDER = 0.25;
+/**
+ * And is longer than this many pen widths, whatever the frame: a close-up of a short number makes
+ * a digit's bar a fifth of the frame, but never three digits long (a digit is 5-12 pens tall).
+ */
+const MIN_LINE_PENS = 30;
+/** The thickest a vertical line that does not reach the border may be, for its length (less the thickening). */
+const MAX_FREE_VERTICAL_THICKNESS = 1 / 100;
+/**
+ * And is at most this thick for its length (mean thickness over length): a tall 1 written with a
+ * fine pen is still several times thicker for its height than a printed rule.
+ */
+const MAX_THICKNESS_PER_LENGTH = 1 / 60;
+/** The thinnest printed line this finds, in pixels, and the steepest slope (a sheet turned ~10°). */
+const RUN_PIXELS = 2;
+const MAX_SLOPE = 0.18;
+/** At least this share of a line's pixels (once thickened and opened) lie on its fitted band. */
+const MIN_ON_LINE = 0.75;
+/** Pixels farther than this from a line's fit are not the line. */
+const OFF_LINE = 3;
+/** A stroke crosses a line where there is ink this many pixels beyond the line on either side. */
+const CROSSING_REACH = 2;
+
+/**
+ * Clears from `mask` (255 ink, 0 background) the pixels of long straight near-horizontal and
+ * near-vertical lines, except where a stroke crosses them. `pen`: the writing's pen width in pixels
+ * (see binarize.ts penWidth). Returns how many lines were removed.
+ */
+export function removeRuledLines(mask: Uint8Array, width: number, height: number, pen: number): number {
+  return removeLines(mask, width, height, pen, 'horizontal') + removeLines(mask, width, height, pen, 'vertical');
+}
+
+function removeLines(mask: Uint8Array, width: number, height: number, pen: number, direction: 'horizontal' | 'vertical'): number {
+  const horizontal = direction === 'horizontal';
+  const along = horizontal ? width : height;
+  // Thickening across the line first makes a sloped line's runs long enough for the opening: a
+  // line `RUN_PIXELS + 2` thick at slope MAX_SLOPE has runs of (RUN_PIXELS + 2) / MAX_SLOPE pixels.
+  const run = Math.max(9, Math.floor((RUN_PIXELS + 2) / MAX_SLOPE));
+  if (along < 4 * run) return 0;
+  return withMats(5, (thick, opened, labels, stats, centroids) => {
+    const source = cv.matFromArray(height, width, cv.CV_8U, mask);
+    const across = cv.getStructuringElement(cv.MORPH_RECT, horizontal ? new cv.Size(1, 3) : new cv.Size(3, 1));
+    cv.morphologyEx(source, thick, cv.MORPH_DILATE, across);
+    const alongKernel = cv.getStructuringElement(cv.MORPH_RECT, horizontal ? new cv.Size(run, 1) : new cv.Size(1, run));
+    cv.morphologyEx(thick, opened, cv.MORPH_OPEN, alongKernel);
+    for (const m of [source, across, alongKernel]) m.delete();
+    const count = cv.connectedComponentsWithStats(opened, labels, stats, centroids, 8, cv.CV_32S);
+    const s = stats.data32S;
+    const label = labels.data32S;
+    const acrossCount = horizontal ? height : width;
+    const at = (position: number, offset: number) => (horizontal ? offset * width + position : position * width + offset);
+    const cleared = Uint8Array.from(mask);
+    let lines = 0;
+    for (let l = 1; l < count; l++) {
+      const row = l * 5;
+      const first = horizontal ? s[row] : s[row + 1],
+        length = horizontal ? s[row + 2] : s[row + 3],
+        acrossFirst = horizontal ? s[row + 1] : s[row],
+        acrossLast = acrossFirst + (horizontal ? s[row + 3] : s[row + 2]);
+      const atBorder = horizontal ? false : s[row + 1] === 0 || s[row + 1] + s[row + 3] === height;
+      const longEnough = horizontal
+        ? length >= MIN_HORIZONTAL_SPAN * along
+        : length >= MIN_VERTICAL_SPAN * along || (atBorder && length >= MIN_VERTICAL_SPAN_AT_BORDER * along);
+      if (!longEnough || length < MIN_LINE_PENS * pen) continue;
+      const line = fitLine(first, length, acrossFirst, acrossLast, s[row + 4], (position, offset) => label[at(position, offset)] === l);
+      if (!line) continue;
+      // A vertical line that stays inside the frame must be far thinner than a tall 1's stroke.
+      if (!horizontal && !atBorder && line.thickness - 2 > length * MAX_FREE_VERTICAL_THICKNESS) continue;
+      lines++;
+      for (let position = first; position < first + length; position++) {
+        const centre = line.slope * position + line.intercept;
+        const start = Math.max(0, Math.floor(centre - line.half)),
+          end = Math.min(acrossCount - 1, Math.ceil(centre + line.half));
+        // A stroke crosses the line where there is ink just beyond it on either side.
+        const before = start - CROSSING_REACH,
+          after = end + CROSSING_REACH;
+        const crossed = (before >= 0 && mask[at(position, before)] > 0) || (after < acrossCount && mask[at(position, after)] > 0);
+        if (!crossed) for (let o = start; o <= end; o++) cleared[at(position, o)] = 0;
+      }
+    }
+    mask.set(cleared);
+    return lines;
+  });
+}
+
+/**
+ * The straight line through a long component, or null when it is not one: fitted by least squares
+ * to the middle of the component in each column (the median, so digit strokes that joined it pull
+ * little), then checked: most columns have ink on the line, most of its pixels lie on it, and it
+ * is thin for its length.
+ * Returns the band, `half` pixels either side of the fit, that the line's pixels fill.
+ */
+function fitLine(
+  first: number,
+  length: number,
+  acrossFirst: number,
+  acrossLast: number,
+  area: number,
+  inComponent: (position: number, offset: number) => boolean,
+) {
+  const middles: [number, number][] = [];
+  const offsets: number[] = [];
+  for (let position = first; position < first + length; position++) {
+    offsets.length = 0;
+    for (let offset = acrossFirst; offset < acrossLast; offset++) if (inComponent(position, offset)) offsets.push(offset);
+    if (offsets.length > 0) middles.push([position, offsets[offsets.length >> 1]]);
+  }
+  if (middles.length < 0.7 * length) return null;
+  let n = 0,
+    sp = 0,
+    so = 0,
+    spp = 0,
+    spo = 0;
+  for (const [p, o] of middles) {
+    n++;
+    sp += p;
+    so += o;
+    spp += p * p;
+    spo += p * o;
+  }
+  const denominator = n * spp - sp * sp;
+  const slope = denominator > 0 ? (n * spo - sp * so) / denominator : 0;
+  const intercept = (so - slope * sp) / n;
+  // Pixels on the line (within OFF_LINE of the fit), per column: the thickened line's thickness.
+  let onLine = 0,
+    columnsOnLine = 0;
+  for (let position = first; position < first + length; position++) {
+    const centre = slope * position + intercept;
+    let here = 0;
+    for (let offset = Math.max(acrossFirst, Math.floor(centre - OFF_LINE)); offset <= Math.min(acrossLast - 1, Math.ceil(centre + OFF_LINE)); offset++)
+      if (inComponent(position, offset)) here++;
+    onLine += here;
+    if (here > 0) columnsOnLine++;
+  }
+  // A line with digits on it is mostly line; writing whose strokes happen to join is not.
+  if (columnsOnLine < 0.7 * length || onLine < MIN_ON_LINE * area) return null;
+  const thickness = onLine / columnsOnLine;
+  if (thickness > Math.max(RUN_PIXELS + 5, length * MAX_THICKNESS_PER_LENGTH)) return null;
+  return { slope, intercept, thickness, half: Math.max(1, Math.ceil(thickness / 2)) };
+}
