@@ -165,19 +165,24 @@ export function binarize(image: GrayImage8): InkImage {
     // A frame that shows the sheet's edge is a photo, never an evenly lit scan.
     const method: BinarizeMethod = unevenness > UNEVEN_LIGHT_LEVELS || notPaper ? 'adaptive' : 'otsu';
 
-    let { intensity, mask, threshold } = inkOf(inkBright, background, kernelScratch, flattened, method, backgroundHistogram, notPaper);
+    let { intensity, mask, threshold, nearSteps } = inkOf(inkBright, background, kernelScratch, flattened, method, backgroundHistogram, notPaper);
     if (method === 'adaptive') {
       // So wide a window cuts the top off light that changes within it (a dark corner, a shadow's
       // edge), and what it cuts off reads as ink. Once the pen's width is known from this first
       // mask, the background is estimated again with a window a few pens wide, which follows the
       // light closely and still removes every stroke.
+      // Ruled lines out first: their thickness, in every column they cross, would pass for the pen's.
+      removeRuledLines(mask, width, height, penWidth(mask, width, height));
       const pen = penWidth(mask, width, height);
       const window = PEN_WIDTHS_PER_WINDOW * pen;
       if (pen > 0 && window < Math.min(width, height) / 3) {
         backgroundOf(inkBright, window, background, kernelScratch);
-        ({ intensity, mask, threshold } = inkOf(inkBright, background, kernelScratch, flattened, method, backgroundHistogram, notPaper));
+        ({ intensity, mask, threshold, nearSteps } = inkOf(inkBright, background, kernelScratch, flattened, method, backgroundHistogram, notPaper));
       }
     }
+    // Before anything judges ink by what it touches: a ruled line joins the digits on it to the border.
+    removeRuledLines(mask, width, height, penWidth(mask, width, height));
+    if (nearSteps) dropBorderInkAtSteps(mask, width, height, nearSteps);
     return { width, height, mask, intensity, polarity, method, threshold, ...(notPaper ? { notPaper } : {}) };
   });
 }
@@ -228,7 +233,7 @@ function backgroundOf(source: Mat, window: number, background: Mat, scratch: Mat
  */
 const BACKGROUND_STEP_LEVELS = 40;
 
-/** Ink brightness above the background, and the mask thresholded from it. */
+/** Ink brightness above the background, the mask thresholded from it, and where the background steps (see clearBackgroundSteps). */
 function inkOf(
   inkBright: Mat,
   background: Mat,
@@ -260,10 +265,7 @@ function inkOf(
   const mask = new Uint8Array(total);
   if (strongest >= MIN_INK_CONTRAST) hysteresis(intensity, width, height, threshold, Math.max(MIN_INK_CONTRAST * 0.6, threshold * HYSTERESIS_LOW), mask);
   if (method === 'adaptive') closeSmallGaps(mask, width, height);
-  // Before anything judges ink by what it touches: a ruled line joins the digits on it to the border.
-  removeRuledLines(mask, width, height, penWidth(mask, width, height));
-  if (nearSteps) dropBorderInkAtSteps(mask, width, height, nearSteps);
-  return { intensity, mask, threshold };
+  return { intensity, mask, threshold, nearSteps };
 }
 
 /**

@@ -55,14 +55,16 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
   // line `RUN_PIXELS + 2` thick at slope MAX_SLOPE has runs of (RUN_PIXELS + 2) / MAX_SLOPE pixels.
   const run = Math.max(9, Math.floor((RUN_PIXELS + 2) / MAX_SLOPE));
   if (along < 4 * run) return 0;
-  return withMats(5, (thick, opened, labels, stats, centroids) => {
-    const source = cv.matFromArray(height, width, cv.CV_8U, mask);
-    const across = cv.getStructuringElement(cv.MORPH_RECT, horizontal ? new cv.Size(1, 3) : new cv.Size(3, 1));
-    cv.morphologyEx(source, thick, cv.MORPH_DILATE, across);
-    const alongKernel = cv.getStructuringElement(cv.MORPH_RECT, horizontal ? new cv.Size(run, 1) : new cv.Size(1, run));
-    cv.morphologyEx(thick, opened, cv.MORPH_OPEN, alongKernel);
-    for (const m of [source, across, alongKernel]) m.delete();
+  const runs = longRuns(mask, width, height, horizontal, run);
+  // Too few pixels in long runs to make even the shortest line: nothing to label.
+  const shortest = Math.max(MIN_LINE_PENS * pen, (horizontal ? MIN_HORIZONTAL_SPAN : MIN_VERTICAL_SPAN_AT_BORDER) * along);
+  let inRuns = 0;
+  for (let i = 0; i < runs.length; i++) if (runs[i]) inRuns++;
+  if (inRuns < shortest) return 0;
+  return withMats(3, (labels, stats, centroids) => {
+    const opened = cv.matFromArray(height, width, cv.CV_8U, runs);
     const count = cv.connectedComponentsWithStats(opened, labels, stats, centroids, 8, cv.CV_32S);
+    opened.delete();
     const s = stats.data32S;
     const label = labels.data32S;
     const acrossCount = horizontal ? height : width;
@@ -99,6 +101,40 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
     mask.set(cleared);
     return lines;
   });
+}
+
+/**
+ * The mask thickened by a pixel either side across the direction, then opened along it with a
+ * `run`-pixel line: only runs at least that long survive. Written out rather than as OpenCV
+ * morphology, whose cost grows with the kernel's length: one pass per line of pixels here.
+ */
+function longRuns(mask: Uint8Array, width: number, height: number, horizontal: boolean, run: number): Uint8Array {
+  const out = new Uint8Array(width * height);
+  if (horizontal) {
+    for (let y = 0; y < height; y++) {
+      const row = y * width,
+        above = y > 0 ? row - width : row,
+        below = y < height - 1 ? row + width : row;
+      let start = 0;
+      for (let x = 0; x <= width; x++) {
+        if (x < width && (mask[row + x] | mask[above + x] | mask[below + x]) > 0) continue;
+        if (x - start >= run) out.fill(255, row + start, row + x);
+        start = x + 1;
+      }
+    }
+    return out;
+  }
+  // Down the columns, but in row order (the mask's own), each column's run start kept apart.
+  const start = new Int32Array(width);
+  for (let y = 0; y <= height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      if (y < height && (mask[row + x] | (x > 0 ? mask[row + x - 1] : 0) | (x < width - 1 ? mask[row + x + 1] : 0)) > 0) continue;
+      if (y - start[x] >= run) for (let yy = start[x]; yy < y; yy++) out[yy * width + x] = 255;
+      start[x] = y + 1;
+    }
+  }
+  return out;
 }
 
 /**
