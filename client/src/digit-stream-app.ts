@@ -478,7 +478,7 @@ export class DigitStreamApp extends LitElement {
     const prediction = this.camera.prediction;
     if (prediction && prediction.seq !== this.steadySeq) {
       this.steadySeq = prediction.seq;
-      this.steady.push(prediction.text);
+      this.steady.push(prediction);
     }
     const shown = this.steady.text;
     return html` <div class="number" aria-label="Number read">${shown || html`<span class="placeholder">Point the camera at a handwritten number</span>`}</div>
