@@ -8,7 +8,9 @@ import { seededRandom } from '../training/random.js';
 import { DigitClassifier } from '../server/recognition/classifier.js';
 import { decodeImage } from '../server/recognition/decode.js';
 import { RecognitionError } from '../server/recognition/errors.js';
-import { recognizeGray, recognizeImage } from '../server/recognition/recognize.js';
+import { binarize } from '../server/recognition/binarize.js';
+import { findComponents } from '../server/recognition/components.js';
+import { findPieces, MAX_COMPONENTS, planReading, recognizeGray, recognizeImage } from '../server/recognition/recognize.js';
 import { parseStrokeSet, recognizeStrokes, type StrokePoint } from '../server/recognition/strokes.js';
 import { composeNumber, encodePng, SETS, type ComposedImage } from '../training/compose.js';
 import { digitStrokes } from './support/strokes-from-mnist.js';
@@ -171,6 +173,23 @@ describe('reading numbers from images', () => {
     }
     // Read as one piece of ink this is about 70 % (the pair is often read as a single digit).
     expect(right / total).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('reads at most a bounded number of pieces of ink from one image, however many it holds', async () => {
+    // 1,600 rings (each a digit-sized 0) on a 1600x1600 page.
+    const side = 1600,
+      cell = 40;
+    const data = new Uint8Array(side * side).fill(235);
+    for (let y = 0; y < side; y++)
+      for (let x = 0; x < side; x++) {
+        const r = Math.hypot((x % cell) - cell / 2, (y % cell) - cell / 2);
+        if (r > 10 && r < 14) data[y * side + x] = 30;
+      }
+    const ink = binarize({ data, width: side, height: side });
+    expect(findComponents(ink.mask, side, side).components.length).toBeGreaterThan(1500);
+    const { pieces } = findPieces(ink);
+    expect(pieces.length).toBeLessThanOrEqual(MAX_COMPONENTS);
+    expect(planReading(ink).inputs.length).toBeLessThanOrEqual(MAX_COMPONENTS);
   });
 
   it('returns no digits for a blank page', async () => {

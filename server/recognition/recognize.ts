@@ -114,6 +114,21 @@ export interface InkPieces {
   digitWidth: number;
 }
 
+/**
+ * At most this many components of one image go on to be joined, cut and read: a form full of
+ * numbers has far fewer, while a textured surface or a page of print can have thousands, each a
+ * cost for the joining (quadratic) and the network. Beyond it, those nearest the writing's height
+ * are read.
+ */
+export const MAX_COMPONENTS = 300;
+
+function mostDigitLike(components: InkComponent[], digitHeight: number): InkComponent[] {
+  if (components.length <= MAX_COMPONENTS) return components;
+  const distance = (c: InkComponent) => Math.abs(Math.log(Math.max(1, c.height) / Math.max(1, digitHeight)));
+  const nearest = new Set([...components].sort((a, b) => distance(a) - distance(b)).slice(0, MAX_COMPONENTS));
+  return components.filter((c) => nearest.has(c));
+}
+
 /** The ink's components made into pieces of about a digit each, and the size of its writing. */
 export function findPieces(ink: InkImage): InkPieces {
   const componentImage = findComponents(ink.mask, ink.width, ink.height);
@@ -122,7 +137,9 @@ export function findPieces(ink: InkImage): InkPieces {
   const { kept } = dropNonDigits(onPage, componentImage);
   const digitHeight = typicalDigitHeight(kept);
   // Pieces still small or flat once parts are joined are punctuation, dashes or dirt, not digits.
-  const pieces = mergeParts(kept, digitHeight).filter((p) => Math.max(p.width, p.height) >= 0.35 * digitHeight && p.height >= 0.3 * digitHeight);
+  const pieces = mergeParts(mostDigitLike(kept, digitHeight), digitHeight).filter(
+    (p) => Math.max(p.width, p.height) >= 0.35 * digitHeight && p.height >= 0.3 * digitHeight,
+  );
   return { componentImage, pieces, digitHeight, digitWidth: typicalDigitWidth(pieces, digitHeight) };
 }
 
