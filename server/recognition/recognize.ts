@@ -203,15 +203,18 @@ export function planReading(ink: InkImage, options: InkOptions = {}, found = fin
 
 /**
  * A line whose middle digit by confidence (the upper one of two) is read with less confidence than
- * this is left out:
- * when most of what was found reads as no digit in particular, it is a picture, a logo, a pattern
- * or a blot, not a number, and no number is better than a confident-looking guess.
+ * LINE_MEDIAN_CONFIDENCE, and that the network calls "not one digit" by LINE_NOT_DIGIT on average,
+ * is left out: what reads as no digit in particular, and as not digits at all, is a picture, a
+ * pattern or a blot, not a number, and no number is better than a guess. A line merely unsure
+ * between digits stays, its digits flagged.
  */
 const LINE_MEDIAN_CONFIDENCE = 0.5;
+const LINE_NOT_DIGIT = 0.5;
 
 function isNumber(items: Located[]): boolean {
   const confidences = items.map((item) => item.prediction.confidence).sort((a, b) => a - b);
-  return confidences[Math.floor(confidences.length / 2)] >= LINE_MEDIAN_CONFIDENCE;
+  const notDigit = items.reduce((sum, item) => sum + item.prediction.notDigit, 0) / items.length;
+  return confidences[Math.floor(confidences.length / 2)] >= LINE_MEDIAN_CONFIDENCE || notDigit < LINE_NOT_DIGIT;
 }
 
 function assemble(located: Located[], ink: InkImage, scale: number, offset?: { x: number; y: number }): RecognitionResult {
