@@ -334,22 +334,25 @@ export function penWidth(mask: Uint8Array, width: number, height: number): numbe
   const count = (length: number) => {
     if (length > 1) bins[Math.round(Math.log2(length) * BINS_PER_OCTAVE)]++;
   };
-  // Runs along `lines` lines of `along` pixels each, the n-th line starting at n * lineStep.
-  const countRuns = (lines: number, along: number, lineStep: number, pixelStep: number) => {
-    for (let line = 0; line < lines; line++) {
-      let length = 0;
-      for (let i = 0; i < along; i++) {
-        if (mask[line * lineStep + i * pixelStep]) length++;
-        else {
-          count(length);
-          length = 0;
-        }
+  // Rows and columns in one pass in the mask's own order, each column's current run kept apart.
+  const columnRun = new Int32Array(width);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    let rowRun = 0;
+    for (let x = 0; x < width; x++) {
+      if (mask[row + x]) {
+        rowRun++;
+        columnRun[x]++;
+      } else {
+        count(rowRun);
+        rowRun = 0;
+        count(columnRun[x]);
+        columnRun[x] = 0;
       }
-      count(length);
     }
-  };
-  countRuns(height, width, width, 1);
-  countRuns(width, height, 1, width);
+    count(rowRun);
+  }
+  for (let x = 0; x < width; x++) count(columnRun[x]);
   let peak = 0;
   for (let bin = 1; bin < bins.length; bin++) if (bins[bin] > bins[peak]) peak = bin;
   return bins[peak] > 0 ? Math.round(2 ** (peak / BINS_PER_OCTAVE)) : 0;
