@@ -1,7 +1,8 @@
 /**
  * npm run measure -- [--digits test|validation] [--count N] [--sets clean,touching,...] [--heights 20,60,150,300] [--live] [--model DIR] [--json] [--failures DIR]
  * Exact-string accuracy and character error rate of the recognition pipeline on synthetic numbers
- * made of MNIST digits (images, and pen strokes), and on the held-out pen sets (pen-sets.ts).
+ * made of MNIST digits (images, and pen strokes), and on the held-out pen sets (pen-sets.ts) and
+ * webcam photo sets (photo-sets.ts; photo-blank has nothing to read and counts frames read as a number).
  * Reported figures use MNIST test digits; develop against --digits validation.
  * --live replays the pen sets at pen speed through the WebSocket protocol of a freshly started
  * server, six people at once, and adds flicker (changes to finished digits) and stroke-end latency.
