@@ -12,6 +12,7 @@ import { startTestServer, type TestServer } from './support/test-server.js';
 import { loadMnist } from '../training/mnist.js';
 import { seededRandom } from '../training/random.js';
 import { asCameraFrame, composeNumber, encodePng, SETS } from '../training/compose.js';
+import { y4mVideo } from './support/y4m.js';
 
 /** Debian's chromium, installed by .ci/run; never a browser downloaded by playwright. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -25,13 +26,6 @@ const BROWSER_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-
-/** A YUV4MPEG2 video of `seconds` of one grey frame: the format Chromium's fake camera plays. */
-function y4m(gray: Buffer, width: number, height: number, seconds: number): Buffer {
-  const chroma = Buffer.alloc((width / 2) * (height / 2) * 2, 128);
-  const frame = Buffer.concat([Buffer.from('FRAME\n'), gray, chroma]);
-  return Buffer.concat([Buffer.from(`YUV4MPEG2 W${width} H${height} F10:1 Ip A1:1 C420jpeg\n`), ...Array.from({ length: seconds * 10 }, () => frame)]);
-}
 
 let pool: RecognitionPool;
 let server: TestServer;
@@ -357,7 +351,8 @@ describe('the web client in a real browser', () => {
     expect(frame.length).toBe(640 * 480);
     const expected = (await pool.recognizeImage(Uint8Array.from(jpeg))).result.text;
     const video = join(ARTIFACTS, 'camera.y4m');
-    await writeFile(video, y4m(frame, 640, 480, 10));
+    // Ten seconds of the one picture, at ten frames a second.
+    await writeFile(video, y4mVideo(new Array<Buffer>(100).fill(frame), 640, 480, 10));
     // Chromium's fake camera plays the file into getUserMedia.
     const camera = await chromium.launch({
       executablePath: CHROMIUM,
@@ -383,7 +378,8 @@ describe('the web client in a real browser', () => {
     const image = await composeNumber(await loadMnist('test'), seededRandom(62), { ...SETS.photo, length: [3, 4] });
     const { gray: frame } = await asCameraFrame(image);
     const video = join(ARTIFACTS, 'camera-rate.y4m');
-    await writeFile(video, y4m(frame, 640, 480, 10));
+    // Ten seconds of the one picture, at ten frames a second.
+    await writeFile(video, y4mVideo(new Array<Buffer>(100).fill(frame), 640, 480, 10));
     // A server that takes one frame a second: most frames the page sends are refused as rate-limited.
     const slow = await startTestServer(pool, { clientDir, cameraFpsMax: 1 });
     const camera = await chromium.launch({

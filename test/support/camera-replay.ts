@@ -20,6 +20,7 @@ import { loadMnist, splitTrainValidation } from '../../training/mnist.js';
 import { gaussian, seededRandom } from '../../training/random.js';
 import { FRAME_HEIGHT, FRAME_WIDTH, PHOTO_SETS, photoSample } from './photo-sets.js';
 import { startTestServer } from './test-server.js';
+import { y4mVideo } from './y4m.js';
 
 const USAGE = `Usage: npm run measure:camera -- [--cards N] [--seconds S] [--set NAMES] [--digits test|validation] [--seed N]
   --cards     cards in the video (default 12)
@@ -83,11 +84,9 @@ function picture(luma: Buffer): Buffer {
 
 const scratch = await mkdtemp(join(tmpdir(), 'camera-replay-'));
 const video = join(scratch, 'cards.y4m');
-// YUV4MPEG2, 4:2:0 with neutral chroma: the format Chromium's fake camera plays (in a loop).
-const chroma = Buffer.alloc((FRAME_WIDTH / 2) * (FRAME_HEIGHT / 2) * 2, 128);
-const frames: Buffer[] = [Buffer.from(`YUV4MPEG2 W${FRAME_WIDTH} H${FRAME_HEIGHT} F${FPS}:1 Ip A1:1 C420jpeg\n`)];
-for (const luma of lumas) for (let f = 0; f < seconds * FPS; f++) frames.push(Buffer.from('FRAME\n'), picture(luma), chroma);
-await writeFile(video, Buffer.concat(frames));
+const pictures: Buffer[] = [];
+for (const luma of lumas) for (let f = 0; f < seconds * FPS; f++) pictures.push(picture(luma));
+await writeFile(video, y4mVideo(pictures, FRAME_WIDTH, FRAME_HEIGHT, FPS));
 
 const clientDir = join(scratch, 'client');
 await mkdir(clientDir);
