@@ -20,14 +20,7 @@ const KINDS = ['canvas', 'camera', 'upload', 'idle'] as const;
 type Kind = (typeof KINDS)[number];
 const USAGE = `Usage: npm run loadtest:capacity -- [--kinds ${KINDS.join(',')}] [--step-seconds N] [--levels A,B,...] [--hold S]
   --levels   the load levels to try (sessions, or uploads/s), for a single kind; default a preset per kind`;
-const { values } = parseCli(
-  { kinds: { type: 'string' }, 'step-seconds': { type: 'string' }, levels: { type: 'string' }, hold: { type: 'string' }, help: { type: 'boolean' } },
-  USAGE,
-);
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { values } = parseCli({ kinds: { type: 'string' }, 'step-seconds': { type: 'string' }, levels: { type: 'string' }, hold: { type: 'string' } }, USAGE);
 const kinds = (values.kinds ?? KINDS.join(',')).split(',') as Kind[];
 for (const kind of kinds) if (!KINDS.includes(kind)) throw new Error(`unknown kind ${kind}; ${USAGE}`);
 const stepSeconds = positiveInteger(values['step-seconds'], 'step-seconds', 40);

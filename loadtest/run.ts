@@ -15,14 +15,13 @@ const { values, positionals } = parseCli(
     duration: { type: 'string' },
     rate: { type: 'string' },
     hold: { type: 'string' },
-    help: { type: 'boolean' },
   },
   USAGE,
 );
 const scenario = (positionals[0] ?? 'smoke') as Scenario;
-if (values.help || !SCENARIOS.includes(scenario)) {
+if (!SCENARIOS.includes(scenario)) {
   console.log(USAGE);
-  process.exit(values.help ? 0 : 2);
+  process.exit(2);
 }
 
 await prepareK6();

@@ -1,7 +1,12 @@
 /** Small wrapper over node:util parseArgs that turns unknown or malformed options into one clear error. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
+/** Every CLI takes --help: the usage on standard output, exit 0, whatever else is given. */
 export function parseCli<T extends NonNullable<ParseArgsConfig['options']>>(options: T, usage: string, argv = process.argv.slice(2)) {
+  if (parseArgs({ args: argv, options: { help: { type: 'boolean' } }, allowPositionals: true, strict: false }).values.help === true) {
+    console.log(usage);
+    process.exit(0);
+  }
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {

@@ -15,11 +15,7 @@ import { loadMnist } from './mnist.js';
 import { MODEL_CARD_JSON, writeModelCard, type ModelCard } from './model-card.js';
 
 const USAGE = 'Usage: npm run model-card -- [--model DIR]   (default models/digit-cnn)';
-const { values } = parseCli({ model: { type: 'string' }, help: { type: 'boolean' } }, USAGE);
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { values } = parseCli({ model: { type: 'string' } }, USAGE);
 const dir = values.model ?? join('models', 'digit-cnn');
 await initBackend(undefined, () => {});
 const card = JSON.parse(await readFile(join(dir, MODEL_CARD_JSON), 'utf8')) as ModelCard;

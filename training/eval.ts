@@ -19,11 +19,7 @@ const USAGE = `Usage: npm run eval -- [--model DIR] [--json]
   --model DIR   model folder (default models/digit-cnn)
   --json        print one JSON object instead of a report`;
 
-const { values } = parseCli({ model: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } }, USAGE);
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { values } = parseCli({ model: { type: 'string' }, json: { type: 'boolean' } }, USAGE);
 const modelDir = values.model ?? 'models/digit-cnn';
 const backend = await initBackend();
 const model = await loadModel(modelDir).catch((error: Error) => {

@@ -15,11 +15,7 @@ import { writeOnnxModel } from './onnx-export.js';
 
 const USAGE = `Usage: npm run export -- [--model DIR]
   --model DIR   model folder (default models/digit-cnn); writes DIR/${ONNX_FILE}`;
-const { values } = parseCli({ model: { type: 'string' }, help: { type: 'boolean' } }, USAGE);
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { values } = parseCli({ model: { type: 'string' } }, USAGE);
 const modelDir = values.model ?? 'models/digit-cnn';
 await initBackend();
 const model = await loadModel(modelDir).catch((error: Error) => {

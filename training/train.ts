@@ -72,14 +72,9 @@ const { values } = parseCli(
     'pen-fraction': { type: 'string' },
     'pen-samples': { type: 'string' },
     keep: { type: 'string' },
-    help: { type: 'boolean' },
   },
   USAGE,
 );
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
 
 const epochs = positiveInteger(values.epochs, 'epochs', 20);
 const batchSize = positiveInteger(values['batch-size'], 'batch-size', 64);

@@ -22,13 +22,12 @@ const { values, positionals } = parseCli(
     json: { type: 'boolean' },
     strokes: { type: 'string' },
     model: { type: 'string' },
-    help: { type: 'boolean' },
   },
   USAGE,
 );
-if (values.help || (positionals.length === 0 && !values.strokes)) {
+if (positionals.length === 0 && !values.strokes) {
   console.log(USAGE);
-  process.exit(values.help ? 0 : 2);
+  process.exit(2);
 }
 
 const classifier = await DigitClassifier.load(values.model ?? DEFAULT_MODEL_DIR);

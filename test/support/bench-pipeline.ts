@@ -19,14 +19,7 @@ import { asCameraFrame, composeNumber, SETS } from '../../training/compose.js';
 import { writeNumber } from './strokes-from-mnist.js';
 
 const USAGE = 'Usage: npm run bench -- [--frames N] [--model DIR] [--engine onnx|tfjs] [--json]';
-const { values } = parseCli(
-  { frames: { type: 'string' }, model: { type: 'string' }, engine: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
-  USAGE,
-);
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { values } = parseCli({ frames: { type: 'string' }, model: { type: 'string' }, engine: { type: 'string' }, json: { type: 'boolean' } }, USAGE);
 const frames = positiveInteger(values.frames, 'frames', 100);
 const modelDir = values.model ?? DEFAULT_MODEL_DIR;
 const engineChoice = values.engine as EngineChoice | undefined;

@@ -15,11 +15,7 @@ import { startServerProcess } from './server-process.js';
 import { writeNumber } from './strokes-from-mnist.js';
 
 const USAGE = 'Usage: npm run bench:sessions -- [--sessions 1,10,100] [--seconds N] [--json]';
-const { values } = parseCli({ sessions: { type: 'string' }, seconds: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } }, USAGE);
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const { values } = parseCli({ sessions: { type: 'string' }, seconds: { type: 'string' }, json: { type: 'boolean' } }, USAGE);
 const levels = (values.sessions ?? '1,10,100').split(',').map((n) => positiveInteger(n, 'sessions', 1));
 const seconds = positiveInteger(values.seconds, 'seconds', 20);
 const POINT_EVERY_MS = 16;

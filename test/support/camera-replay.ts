@@ -36,14 +36,9 @@ const { values } = parseCli(
     set: { type: 'string' },
     digits: { type: 'string' },
     seed: { type: 'string' },
-    help: { type: 'boolean' },
   },
   USAGE,
 );
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
 const cards = positiveInteger(values.cards, 'cards', 12);
 const seconds = positiveInteger(values.seconds, 'seconds', 2);
 const seed = positiveInteger(values.seed, 'seed', 2026);

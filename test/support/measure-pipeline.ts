@@ -74,14 +74,9 @@ const { values } = parseCli(
     baseline: { type: 'string' },
     heights: { type: 'string' },
     live: { type: 'boolean' },
-    help: { type: 'boolean' },
   },
   USAGE,
 );
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
 const source = values.digits ?? 'test';
 if (source !== 'test' && source !== 'validation') {
   console.error(`--digits must be test or validation\n\n${USAGE}`);

@@ -25,14 +25,9 @@ const { values } = parseCli(
     writers: { type: 'string' },
     cameras: { type: 'string' },
     only: { type: 'string' },
-    help: { type: 'boolean' },
   },
   USAGE,
 );
-if (values.help) {
-  console.log(USAGE);
-  process.exit(0);
-}
 const minutes = positiveInteger(values.minutes, 'minutes', 10);
 const warmupMinutes = positiveInteger(values.warmup, 'warmup', 2);
 const writers = positiveInteger(values.writers, 'writers', 20);
