@@ -8,6 +8,7 @@ import { CARD_PICTURES, writeCardPictures } from '../training/card-pictures.js';
 import { loadMnist, subset, type DigitSet } from '../training/mnist.js';
 import type { ModelCard } from '../training/model-card.js';
 import { makePenSamples } from '../training/pen-samples.js';
+import { notWriting } from '../training/pictures.js';
 import { seededRandom } from '../training/random.js';
 
 let train: DigitSet;
@@ -33,6 +34,31 @@ describe('pen-drawn training digits', () => {
     for (let i = 0; i < a.count; i++) expect(a.inputs.subarray(i * 784, (i + 1) * 784).some((v) => v > 0.5)).toBe(true);
     expect(Array.from(a.inputs)).toEqual(Array.from(b.inputs));
     expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
+  });
+});
+
+describe('pictures that are not writing (reject-class training samples)', () => {
+  it('are normalised like digits: ink fitted in the 20x20 box, inside the 28x28 field, the same for the same seed', () => {
+    const a = seededRandom(9),
+      b = seededRandom(9);
+    for (let k = 0; k < 60; k++) {
+      const picture = notWriting(a);
+      expect(picture).toHaveLength(784);
+      expect(Array.from(picture)).toEqual(Array.from(notWriting(b)));
+      expect(picture.every((v) => v >= 0 && v <= 1)).toBe(true);
+      let top = 28,
+        bottom = -1,
+        left = 28,
+        right = -1;
+      picture.forEach((v, i) => {
+        if (v <= 0.1) return;
+        const [x, y] = [i % 28, Math.floor(i / 28)];
+        [top, bottom, left, right] = [Math.min(top, y), Math.max(bottom, y), Math.min(left, x), Math.max(right, x)];
+      });
+      // The longer side fills the box (give or take anti-aliasing), as normalizeDigit does for a digit.
+      expect(Math.max(bottom - top, right - left) + 1).toBeGreaterThanOrEqual(19);
+      expect(Math.max(bottom - top, right - left) + 1).toBeLessThanOrEqual(23);
+    }
   });
 });
 

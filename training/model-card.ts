@@ -26,6 +26,8 @@ export interface ModelCard {
     augmentation: AugmentOptions | null;
     /** Share of each batch from the "not one digit" class; 0 for a ten-output model. */
     rejectFraction?: number;
+    /** Share of those reject samples that were pictures, not writing (pictures.ts). */
+    pictureShare?: number;
     /** Pieces cut by the segmenter from composed numbers (segment-samples.ts), and their share of each batch. */
     segments?: { fraction: number; numbers: number; pieces: number; notOneDigit: number };
     /** Digits drawn as a pen writes them (pen-samples.ts), their share of each batch, and the fonts among them. */
@@ -92,7 +94,13 @@ ${
 touching or overlapping, or a training digit at least half as wide as tall cut off between a quarter and three
 quarters of its width (a piece of a 1 is still a 1). The
 pipeline uses it to tell a good cut of touching digits from a bad one. Accuracy figures take the likeliest of the
-ten digits, ignoring that output.\n`
+ten digits, ignoring that output.${
+        t.pictureShare
+          ? ` ${percent(t.pictureShare, 0)} of these samples were pictures that are not writing instead (\`training/pictures.ts\`:
+filled polygons, stars, discs with a sector missing, targets, grids, blobs, checkerboards, spirals), so that shapes a
+camera sees beside the writing read as no digit.`
+          : ''
+      }\n`
     : ''
 }${
       t.segments

@@ -36,6 +36,8 @@ const USAGE = `Usage: npm run train -- [options]
   --no-augment          train on normalised MNIST only
   --reject-class        add an eleventh output, "not one digit" (touching pairs, pieces of digits),
                         drawn as --reject-fraction of each batch (default 0.12)
+  --picture-share F     share of those "not one digit" samples that are pictures, not writing: shapes,
+                        stars, targets, grids, spirals (default 0)
   --segment-fraction F  draw F of each batch from pieces the pipeline's segmenter cuts out of composed
                         numbers with touching training digits, labelled by whose ink they hold (needs
                         --reject-class; default 0)
@@ -66,6 +68,7 @@ const { values } = parseCli(
     'no-augment': { type: 'boolean' },
     'reject-class': { type: 'boolean' },
     'reject-fraction': { type: 'string' },
+    'picture-share': { type: 'string' },
     'init-from': { type: 'string' },
     'segment-fraction': { type: 'string' },
     'segment-numbers': { type: 'string' },
@@ -87,6 +90,7 @@ const name = basename(outDir);
 const checkpointDir = values.checkpoints ?? join('checkpoints', name);
 const augment = values['no-augment'] ? null : DEFAULT_AUGMENT_OPTIONS;
 const rejectFraction = values['reject-class'] ? positiveNumber(values['reject-fraction'], 'reject-fraction', 0.12) : 0;
+const pictureShare = values['picture-share'] ? positiveNumber(values['picture-share'], 'picture-share', 0) : 0;
 const segmentFraction = values['segment-fraction'] ? positiveNumber(values['segment-fraction'], 'segment-fraction', 0) : 0;
 const keep = values.keep ?? 'best';
 if (keep !== 'best' && keep !== 'last') {
@@ -160,6 +164,7 @@ const result = await trainDigitModel(train, split.validation, {
   augment,
   checkpointDir,
   rejectFraction,
+  pictureShare,
   segmentSamples,
   segmentFraction,
   penSamples,
@@ -211,6 +216,7 @@ const card: ModelCard = {
     learningRate: `${learningRate} cosine-decayed per step to ${finalLearningRate}`,
     augmentation: augment,
     rejectFraction,
+    ...(pictureShare > 0 ? { pictureShare } : {}),
     ...(segmentSamples
       ? { segments: { fraction: segmentFraction, numbers: segmentNumbers, pieces: segmentSamples.count, notOneDigit: segmentRejectShare } }
       : {}),

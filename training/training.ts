@@ -4,6 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { augmentDigit, notOneDigit, type AugmentOptions } from './augment.js';
+import { notWriting } from './pictures.js';
 import { evaluateModel, normalizedInputs } from './evaluation.js';
 import { digitPixels, type DigitSet } from './mnist.js';
 import { buildDigitModel, compileForTraining, outputClasses, REJECT_CLASS } from '../server/ml/model.js';
@@ -28,6 +29,8 @@ export interface TrainingOptions {
    * output (see `initialModel` and `withRejectClass`). 0 trains the ten digits only.
    */
   rejectFraction?: number;
+  /** Share of those reject samples that are pictures, not writing (pictures.ts); the rest are bad cuts. */
+  pictureShare?: number;
   /**
    * Pieces cut from composed numbers by the pipeline's segmenter, labelled by whose ink they hold
    * (see segment-samples.ts), drawn as `segmentFraction` of each batch; needs the reject output.
@@ -94,6 +97,7 @@ export function cosineLearningRate(options: Pick<TrainingOptions, 'learningRate'
 
 interface BatchMix {
   rejectFraction: number;
+  pictureShare: number;
   segmentSamples?: SegmentSamples;
   segmentFraction: number;
   penSamples?: SegmentSamples;
@@ -115,7 +119,7 @@ function makeBatch(set: DigitSet, indices: ArrayLike<number>, augment: AugmentOp
   const inputs = new Float32Array(indices.length * INPUT_VALUES);
   const labels = new Int32Array(indices.length);
   const { width, height } = set.images;
-  const { rejectFraction, segmentSamples, segmentFraction, penSamples, penFraction } = mix;
+  const { rejectFraction, pictureShare, segmentSamples, segmentFraction, penSamples, penFraction } = mix;
   for (let i = 0; i < indices.length; i++) {
     const draw = random();
     if (segmentSamples && draw < segmentFraction) {
@@ -127,7 +131,7 @@ function makeBatch(set: DigitSet, indices: ArrayLike<number>, augment: AugmentOp
       continue;
     }
     if (rejectFraction > 0 && draw < segmentFraction + rejectFraction) {
-      inputs.set(notOneDigit(set, random), i * INPUT_VALUES);
+      inputs.set(random() < pictureShare ? notWriting(random) : notOneDigit(set, random), i * INPUT_VALUES);
       labels[i] = REJECT_CLASS;
       continue;
     }
@@ -171,7 +175,7 @@ export async function trainDigitModel(train: DigitSet, validation: DigitSet, opt
   const penFraction = options.penSamples ? (options.penFraction ?? 0) : 0;
   if (rejectFraction + segmentFraction + penFraction > 1)
     throw new Error('rejectFraction, segmentFraction and penFraction together are more than the whole batch');
-  const mix: BatchMix = { rejectFraction, segmentSamples: options.segmentSamples, segmentFraction, penSamples: options.penSamples, penFraction };
+  const mix: BatchMix = { rejectFraction, pictureShare: options.pictureShare ?? 0, segmentSamples: options.segmentSamples, segmentFraction, penSamples: options.penSamples, penFraction };
   // tfjs reads `learningRate` on every update but offers no public setter for a schedule.
   const optimizer = model.optimizer as unknown as { learningRate: number };
   const validationInputs = normalizedInputs(validation);

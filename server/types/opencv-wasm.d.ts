@@ -41,6 +41,7 @@ declare namespace OpenCvWasm {
   const CV_32S: number;
   const CV_64F: number;
   const CV_32FC2: number;
+  const CV_32SC2: number;
   const CV_32FC3: number;
   const BORDER_REFLECT: number;
   const BORDER_REPLICATE: number;
@@ -74,6 +75,18 @@ declare namespace OpenCvWasm {
   function subtract(a: Mat, b: Mat, destination: Mat): void;
   function line(image: Mat, from: Point, to: Point, color: Scalar, thickness?: number, lineType?: number): void;
   function circle(image: Mat, centre: Point, radius: number, color: Scalar, thickness?: number, lineType?: number): void;
+  function ellipse(
+    image: Mat,
+    centre: Point,
+    axes: Size,
+    angle: number,
+    startAngle: number,
+    endAngle: number,
+    color: Scalar,
+    thickness?: number,
+    lineType?: number,
+  ): void;
+  function fillConvexPoly(image: Mat, points: Mat, color: Scalar, lineType?: number): void;
   function warpPerspective(source: Mat, destination: Mat, transform: Mat, size: Size, flags?: number, borderMode?: number, borderValue?: Scalar): void;
   function getPerspectiveTransform(from: Mat, to: Mat): Mat;
   const LINE_AA: number;
