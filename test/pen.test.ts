@@ -97,6 +97,13 @@ describe('reading pen strokes by grouping them', () => {
     }
   });
 
+  it('keeps a 1 written into its neighbour’s ink a digit of its own, though the two read together as the neighbour', async () => {
+    for (const text of ['10', '01', '18', '16', '12', '71']) {
+      const set = write(text, { gap: -0.2, glyph: (c) => mnistGlyph(Number(c)) });
+      expect((await recognizeStrokes(set, classifier)).text, text).toBe(text);
+    }
+  });
+
   it('reads separators (dates, times, decimals, negatives) and a clear gap between numbers, never as digits', async () => {
     for (const text of ['10/07', '10:47', '1.07', '-70', '10 47']) {
       const result = await recognizeStrokes(write(text, { glyph: (c) => glyphs[c] }), classifier);

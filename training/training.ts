@@ -175,7 +175,14 @@ export async function trainDigitModel(train: DigitSet, validation: DigitSet, opt
   const penFraction = options.penSamples ? (options.penFraction ?? 0) : 0;
   if (rejectFraction + segmentFraction + penFraction > 1)
     throw new Error('rejectFraction, segmentFraction and penFraction together are more than the whole batch');
-  const mix: BatchMix = { rejectFraction, pictureShare: options.pictureShare ?? 0, segmentSamples: options.segmentSamples, segmentFraction, penSamples: options.penSamples, penFraction };
+  const mix: BatchMix = {
+    rejectFraction,
+    pictureShare: options.pictureShare ?? 0,
+    segmentSamples: options.segmentSamples,
+    segmentFraction,
+    penSamples: options.penSamples,
+    penFraction,
+  };
   // tfjs reads `learningRate` on every update but offers no public setter for a schedule.
   const optimizer = model.optimizer as unknown as { learningRate: number };
   const validationInputs = normalizedInputs(validation);

@@ -48,7 +48,20 @@ export const GROUPING_WEIGHTS = {
   unsettles: 1.5,
   /** A small stroke left out of the reading (flagged, not read as a digit). */
   leftOut: Math.log(0.05),
+  /**
+   * A group whose first or last stroke, as tall as `redundantFrom` writing heights or more, adds
+   * nothing to its reading: the group without it reads the same digit at least as surely. Such a
+   * stroke is a digit of its own hidden in its neighbour's ink (a 1 written into a 0), not part of it.
+   */
+  redundant: 2,
+  redundantFrom: 0.6,
 };
+
+/** The network's readings of a group without its first stroke and without its last (runs of one stroke less). */
+export interface EndsDropped {
+  first?: DigitPrediction;
+  last?: DigitPrediction;
+}
 
 export type GroupReading =
   | { kind: 'digit'; prediction: DigitPrediction; score: number }
@@ -120,11 +133,22 @@ function digitGeometry(candidate: Candidate, line: PenLine): number {
 }
 
 /** The readings a group may have, best first. `prediction` is the network's, for groups it read. */
-export function groupReadings(candidate: Candidate, line: PenLine, prediction?: DigitPrediction): GroupReading[] {
+export function groupReadings(candidate: Candidate, line: PenLine, prediction?: DigitPrediction, endsDropped: EndsDropped = {}): GroupReading[] {
   const w = GROUPING_WEIGHTS;
   const readings: GroupReading[] = [];
   if (prediction) {
-    readings.push({ kind: 'digit', prediction, score: Math.log(Math.max(prediction.confidence, 1e-4)) + w.perItem + digitGeometry(candidate, line) });
+    const { strokes } = candidate;
+    const adds = (stroke: PenStroke, without?: DigitPrediction) =>
+      !without ||
+      stroke.bottom - stroke.top < w.redundantFrom * line.height ||
+      without.digit !== prediction.digit ||
+      without.confidence < prediction.confidence;
+    const redundant = strokes.length > 1 && (!adds(strokes[0], endsDropped.first) || !adds(strokes[strokes.length - 1], endsDropped.last));
+    readings.push({
+      kind: 'digit',
+      prediction,
+      score: Math.log(Math.max(prediction.confidence, 1e-4)) + w.perItem + digitGeometry(candidate, line) - (redundant ? w.redundant : 0),
+    });
   }
   for (const s of symbolReadings(candidate.strokes, line)) {
     readings.push({ kind: 'separator', symbol: s.symbol, likelihood: s.likelihood, score: Math.log(Math.max(s.likelihood, 1e-4)) + w.perItem });

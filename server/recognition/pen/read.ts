@@ -16,7 +16,7 @@ import {
   type RecognizedSymbol,
 } from '../recognize.js';
 import type { StrokeSet } from '../strokes.js';
-import { candidateGroups, chooseGrouping, groupReadings, type Candidate, type ChosenGroup } from './grouping.js';
+import { candidateGroups, chooseGrouping, groupReadings, type Candidate, type ChosenGroup, type EndsDropped } from './grouping.js';
 import { extentOf, groupingOrder, horizontalOverlap, independentParts, penLines, penStroke, type Extent, type PenLine, type PenStroke } from './ink.js';
 import { drawGroup, rasterizeStrokes } from './raster.js';
 import type { Separator } from './symbols.js';
@@ -177,6 +177,16 @@ function keptGroups(settled: readonly string[][], finished: readonly PenStroke[]
   });
 }
 
+/** For each of a part's candidates, the readings of its runs of one stroke less (see EndsDropped). */
+function endsDroppedOf(candidates: readonly Candidate[], predictionOf: Map<Candidate, DigitPrediction>): (candidate: Candidate) => EndsDropped {
+  const byRun = new Map(candidates.map((c) => [`${c.start}:${c.end}`, c]));
+  const read = (start: number, end: number) => {
+    const run = byRun.get(`${start}:${end}`);
+    return run && predictionOf.get(run);
+  };
+  return (candidate) => ({ first: read(candidate.start + 1, candidate.end), last: read(candidate.start, candidate.end - 1) });
+}
+
 export function planPenReading(set: StrokeSet): PlannedReading {
   const strokes = set.strokes.map((points, index) => penStroke(points, index));
   const open = new Set(set.open ?? []);
@@ -226,14 +236,15 @@ export function planPenReading(set: StrokeSet): PlannedReading {
       const predictionOf = new Map<Candidate, DigitPrediction>();
       read.forEach((c, i) => predictionOf.set(c, predictions[i]));
       const chosen = work.map((w) =>
-        w.parts.flatMap((part) =>
-          chooseGrouping(
+        w.parts.flatMap((part) => {
+          const endsDropped = endsDroppedOf(part.candidates, predictionOf);
+          return chooseGrouping(
             part.strokes,
             w.line,
             part.candidates,
-            part.candidates.map((c) => groupReadings(c, w.line, predictionOf.get(c))),
-          ),
-        ),
+            part.candidates.map((c) => groupReadings(c, w.line, predictionOf.get(c), endsDropped(c))),
+          );
+        }),
       );
       const joinedUp = chosen.flatMap((groups, l) => groups.filter((g) => isJoinedUp(g, work[l].line)));
       const settled = chosen.flatMap((groups) => groups.filter((g) => g.reading.kind !== 'left-out').map((g) => g.candidate.strokes.map((s) => s.key)));
