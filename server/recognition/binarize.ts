@@ -111,8 +111,11 @@ export function inkPolarity(image: GrayImage8, notPaper: Uint8Array | null = nul
         mask.delete();
         return Uint8Array.from(smallOutside.data);
       });
-      const paper = values.filter((_, i) => !outside![i]).sort();
-      const median = paper[Math.floor(paper.length / 2)] ?? 255;
+      const paper = new Uint8Array(values.length);
+      let paperCount = 0;
+      for (let i = 0; i < values.length; i++) if (!outside[i]) paper[paperCount++] = values[i];
+      paper.subarray(0, paperCount).sort();
+      const median = paperCount > 0 ? paper[Math.floor(paperCount / 2)] : 255;
       for (let i = 0; i < values.length; i++) if (outside[i]) values[i] = median;
     }
     const window = odd(Math.min(small.cols, small.rows) / POLARITY_WINDOW);

@@ -122,7 +122,12 @@ export function beyondPage(image: GrayImage8): Uint8Array | null {
     growKernel.delete();
     outsideMat.delete();
     cv.resize(scratch, small, new cv.Size(width, height), 0, 0, cv.INTER_NEAREST);
-    return Uint8Array.from(small.data, (v) => (v ? 1 : 0));
+    // A loop, not Uint8Array.from with a mapping function: V8 runs that through the iterator
+    // protocol, some 40 ms for a 640x480 frame against well under one.
+    const grown = small.data,
+      notPaper = new Uint8Array(grown.length);
+    for (let i = 0; i < grown.length; i++) if (grown[i]) notPaper[i] = 1;
+    return notPaper;
   });
 }
 
