@@ -106,7 +106,7 @@ const SHAPES: ((canvas: Mat, random: Random) => void)[] = [
       size = uniform(random, 7, 11),
       origin = 32 - (cells * size) / 2;
     for (let row = 0; row < cells; row++)
-      for (let col = (row % 2) as number; col < cells; col += 2)
+      for (let col = row % 2; col < cells; col += 2)
         fillPolygon(canvas, [
           [origin + col * size, origin + row * size],
           [origin + (col + 1) * size, origin + row * size],
