@@ -37,7 +37,7 @@ const USAGE = `Usage: npm run train -- [options]
   --reject-class        add an eleventh output, "not one digit" (touching pairs, pieces of digits),
                         drawn as --reject-fraction of each batch (default 0.12)
   --picture-share F     share of those "not one digit" samples that are pictures, not writing: shapes,
-                        stars, targets, grids, spirals (default 0)
+                        stars, targets, grids, spirals (needs --reject-class; default 0)
   --segment-fraction F  draw F of each batch from pieces the pipeline's segmenter cuts out of composed
                         numbers with touching training digits, labelled by whose ink they hold (needs
                         --reject-class; default 0)
@@ -100,6 +100,10 @@ if (keep !== 'best' && keep !== 'last') {
 const segmentNumbers = positiveInteger(values['segment-numbers'], 'segment-numbers', 3000);
 const penFraction = values['pen-fraction'] ? positiveNumber(values['pen-fraction'], 'pen-fraction', 0) : 0;
 const penSampleCount = positiveInteger(values['pen-samples'], 'pen-samples', 20000);
+if (pictureShare > 0 && !values['reject-class']) {
+  console.error(`--picture-share needs --reject-class\n\n${USAGE}`);
+  process.exit(2);
+}
 if (segmentFraction > 0 && !values['reject-class']) {
   console.error(`--segment-fraction needs --reject-class\n\n${USAGE}`);
   process.exit(2);
