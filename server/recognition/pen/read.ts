@@ -19,7 +19,7 @@ import type { StrokeSet } from '../strokes.js';
 import { candidateGroups, chooseGrouping, groupReadings, type Candidate, type ChosenGroup, type EndsDropped } from './grouping.js';
 import { extentOf, groupingOrder, horizontalOverlap, independentParts, penLines, penStroke, type Extent, type PenLine, type PenStroke } from './ink.js';
 import { drawGroup, rasterizeStrokes } from './raster.js';
-import type { Separator } from './symbols.js';
+import { slashLikelihood, type Separator } from './symbols.js';
 
 /** Columns this many writing heights apart hold no digit across them: each side is grouped on its own. */
 const PART_GAP = 0.1;
@@ -45,8 +45,17 @@ interface LineWork {
 
 /** One thing read on a line, at its place. */
 type Item =
-  | { extent: Extent; kind: 'digit'; digit: number; confidence: number; alternatives: Alternative[]; provisional?: boolean }
-  | { extent: Extent; kind: 'separator'; symbol: Separator; likelihood: number };
+  | {
+      extent: Extent;
+      kind: 'digit';
+      digit: number;
+      confidence: number;
+      alternatives: Alternative[];
+      provisional?: boolean;
+      /** One stroke leaning far enough to be read as a slash where it stands. */
+      slashLike?: boolean;
+    }
+  | { extent: Extent; kind: 'separator'; symbol: Separator; likelihood: number; asDigit?: DigitPrediction };
 
 function box(extent: Extent, pad: number): BoxTuple {
   const x = Math.round(extent.left - pad),
@@ -54,20 +63,64 @@ function box(extent: Extent, pad: number): BoxTuple {
   return [x, y, Math.round(extent.right + pad) - x, Math.round(extent.bottom + pad) - y];
 }
 
-function itemOf(group: ChosenGroup): Item | undefined {
+function digitItem(extent: Extent, { digit, confidence, alternatives }: DigitPrediction, slashLike = false): Item {
+  return { extent, kind: 'digit', digit, confidence, alternatives, ...(slashLike ? { slashLike } : {}) };
+}
+
+/** `asDigit`: the network's reading of the group, for a separator that the number around it may overrule. */
+function itemOf(group: ChosenGroup, line: PenLine, asDigit?: DigitPrediction): Item | undefined {
   const { reading, candidate } = group;
   if (reading.kind === 'digit') {
-    const { digit, confidence, alternatives } = reading.prediction;
-    return { extent: candidate.extent, kind: 'digit', digit, confidence, alternatives };
+    const slashLike = candidate.strokes.length === 1 && slashLikelihood(candidate.strokes[0], line) > 0;
+    return digitItem(candidate.extent, reading.prediction, slashLike);
   }
-  if (reading.kind === 'separator') return { extent: candidate.extent, kind: 'separator', symbol: reading.symbol, likelihood: reading.likelihood };
+  if (reading.kind === 'separator')
+    return { extent: candidate.extent, kind: 'separator', symbol: reading.symbol, likelihood: reading.likelihood, ...(asDigit ? { asDigit } : {}) };
   return undefined;
+}
+
+/** The most digits a date puts before a slash (a day or a month) and after one (a year). */
+const DIGITS_BEFORE_SLASH = 2;
+const DIGITS_AFTER_SLASH = 4;
+
+/**
+ * A slash stands in dates (and fractions) between short runs of digits. One after three digits or
+ * more, or before five or more, is a 1 leaning as far as a slash (a tenth of MNIST's 1s lean over
+ * 30 degrees): it is read as the digit the network saw. A run ends at a digit that could itself be
+ * a slash, so that one slash misread as a 1 does not turn the date's other slash into a 1 too.
+ * `sorted`: the line's items left to right.
+ */
+function slashesInNumbers(sorted: Item[], line: PenLine): Item[] {
+  const items = [...sorted];
+  /** Whether neighbours `a` and `b` stand a number's gap apart (two numbers, not one). */
+  const apart = (a: number, b: number) => {
+    const [left, right] = a < b ? [items[a], items[b]] : [items[b], items[a]];
+    return right.extent.left - left.extent.right >= NUMBER_GAP * line.height;
+  };
+  const plainDigit = (j: number) => {
+    const item = items[j];
+    return item.kind === 'digit' && !item.slashLike;
+  };
+  /** The digits in one run from item `i` on, towards `step`. */
+  const digitsFrom = (i: number, step: 1 | -1) => {
+    let count = 0;
+    for (let j = i + step; j >= 0 && j < items.length && plainDigit(j) && !apart(j - step, j); j += step) count++;
+    return count;
+  };
+  items.forEach((item, i) => {
+    if (item.kind !== 'separator' || item.symbol !== '/' || !item.asDigit) return;
+    if (digitsFrom(i, -1) > DIGITS_BEFORE_SLASH || digitsFrom(i, 1) > DIGITS_AFTER_SLASH) items[i] = digitItem(item.extent, item.asDigit, true);
+  });
+  return items;
 }
 
 function readLine(line: PenLine, items: Item[], extents: Extent[]): RecognizedLine {
   // Boxes take in the pen's width (a ninth of the writing's height), so a 1 has one.
   const pad = line.height / 18;
-  const sorted = [...items].sort((a, b) => a.extent.left + a.extent.right - (b.extent.left + b.extent.right));
+  const sorted = slashesInNumbers(
+    [...items].sort((a, b) => a.extent.left + a.extent.right - (b.extent.left + b.extent.right)),
+    line,
+  );
   const digits: RecognizedDigit[] = [];
   const symbols: RecognizedSymbol[] = [];
   let text = '';
@@ -254,7 +307,7 @@ export function planPenReading(set: StrokeSet): PlannedReading {
             const digits = cut.get(g);
             // A cut that finds fewer than two digits says the stroke was one digit after all.
             if (digits && digits.length >= 2) return digits;
-            const item = itemOf(g);
+            const item = itemOf(g, work[l].line, predictionOf.get(g.candidate));
             return item ? [item] : [];
           });
           for (const c of work[l].drawing) {
