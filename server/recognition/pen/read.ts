@@ -88,6 +88,7 @@ const DIGITS_AFTER_SLASH = 4;
  * more, or before five or more, is a 1 leaning as far as a slash (a tenth of MNIST's 1s lean over
  * 30 degrees): it is read as the digit the network saw. A run ends at a digit that could itself be
  * a slash, so that one slash misread as a 1 does not turn the date's other slash into a 1 too.
+ * Done once the search has chosen, not inside it: the runs cross the parts it groups apart.
  * `sorted`: the line's items left to right.
  */
 function slashesInNumbers(sorted: Item[], line: PenLine): Item[] {
