@@ -64,7 +64,8 @@ export interface EndsDropped {
 }
 
 export type GroupReading =
-  | { kind: 'digit'; prediction: DigitPrediction; score: number }
+  /** `slashLike`: one stroke that leans far enough to be read as a slash where it stands. */
+  | { kind: 'digit'; prediction: DigitPrediction; score: number; slashLike: boolean }
   | { kind: 'separator'; symbol: Separator; likelihood: number; score: number }
   | { kind: 'left-out'; score: number };
 
@@ -119,8 +120,8 @@ function innerGap(strokes: readonly PenStroke[]): number {
   return gap;
 }
 
-/** How the group's shape, against the writing's, weighs on reading it as one digit. */
-function digitGeometry(candidate: Candidate, line: PenLine): number {
+/** How the group's shape, against the writing's, weighs on reading it as one digit. `slash`: how much it looks like a slash. */
+function digitGeometry(candidate: Candidate, line: PenLine, slash: number): number {
   const w = GROUPING_WEIGHTS;
   const h = line.height;
   const width = (candidate.extent.right - candidate.extent.left) / h;
@@ -128,7 +129,7 @@ function digitGeometry(candidate: Candidate, line: PenLine): number {
   let score = -w.innerGap * (innerGap(candidate.strokes) / h);
   if (width > w.wideFrom) score -= w.wide * (width - w.wideFrom);
   if (height < w.shortBelow) score -= (w.short * (w.shortBelow - height)) / w.shortBelow;
-  if (candidate.strokes.length === 1) score += Math.log(Math.max(1 - slashLikelihood(candidate.strokes[0], line), 0.02));
+  if (slash > 0) score += Math.log(Math.max(1 - slash, 0.02));
   return score;
 }
 
@@ -144,10 +145,12 @@ export function groupReadings(candidate: Candidate, line: PenLine, prediction?: 
       without.digit !== prediction.digit ||
       without.confidence < prediction.confidence;
     const redundant = strokes.length > 1 && (!adds(strokes[0], endsDropped.first) || !adds(strokes[strokes.length - 1], endsDropped.last));
+    const slash = strokes.length === 1 ? slashLikelihood(strokes[0], line) : 0;
     readings.push({
       kind: 'digit',
       prediction,
-      score: Math.log(Math.max(prediction.confidence, 1e-4)) + w.perItem + digitGeometry(candidate, line) - (redundant ? w.redundant : 0),
+      score: Math.log(Math.max(prediction.confidence, 1e-4)) + w.perItem + digitGeometry(candidate, line, slash) - (redundant ? w.redundant : 0),
+      slashLike: slash > 0,
     });
   }
   for (const s of symbolReadings(candidate.strokes, line)) {

@@ -19,7 +19,7 @@ import type { StrokeSet } from '../strokes.js';
 import { candidateGroups, chooseGrouping, groupReadings, type Candidate, type ChosenGroup, type EndsDropped } from './grouping.js';
 import { extentOf, groupingOrder, horizontalOverlap, independentParts, penLines, penStroke, type Extent, type PenLine, type PenStroke } from './ink.js';
 import { drawGroup, rasterizeStrokes } from './raster.js';
-import { slashLikelihood, type Separator } from './symbols.js';
+import type { Separator } from './symbols.js';
 
 /** Columns this many writing heights apart hold no digit across them: each side is grouped on its own. */
 const PART_GAP = 0.1;
@@ -68,12 +68,9 @@ function digitItem(extent: Extent, { digit, confidence, alternatives }: DigitPre
 }
 
 /** `asDigit`: the network's reading of the group, for a separator that the number around it may overrule. */
-function itemOf(group: ChosenGroup, line: PenLine, asDigit?: DigitPrediction): Item | undefined {
+function itemOf(group: ChosenGroup, asDigit?: DigitPrediction): Item | undefined {
   const { reading, candidate } = group;
-  if (reading.kind === 'digit') {
-    const slashLike = candidate.strokes.length === 1 && slashLikelihood(candidate.strokes[0], line) > 0;
-    return digitItem(candidate.extent, reading.prediction, slashLike);
-  }
+  if (reading.kind === 'digit') return digitItem(candidate.extent, reading.prediction, reading.slashLike);
   if (reading.kind === 'separator')
     return { extent: candidate.extent, kind: 'separator', symbol: reading.symbol, likelihood: reading.likelihood, ...(asDigit ? { asDigit } : {}) };
   return undefined;
@@ -308,7 +305,7 @@ export function planPenReading(set: StrokeSet): PlannedReading {
             const digits = cut.get(g);
             // A cut that finds fewer than two digits says the stroke was one digit after all.
             if (digits && digits.length >= 2) return digits;
-            const item = itemOf(g, work[l].line, predictionOf.get(g.candidate));
+            const item = itemOf(g, predictionOf.get(g.candidate));
             return item ? [item] : [];
           });
           for (const c of work[l].drawing) {
