@@ -8,7 +8,7 @@
  */
 import type { DigitPrediction } from '../classifier.js';
 import { extentOf, horizontalOverlap, touching, type Extent, type PenLine, type PenStroke } from './ink.js';
-import { DOT_SIZE, slashLikelihood, symbolReadings, type Separator } from './symbols.js';
+import { DOT_SIZE, leansLikeSlash, slashLikelihood, symbolReadings, type Separator } from './symbols.js';
 
 /** People write a digit in one to a few strokes; traced or hesitant ink may break it into a few more. */
 export const MAX_GROUP_STROKES = 8;
@@ -64,8 +64,11 @@ export interface EndsDropped {
 }
 
 export type GroupReading =
-  /** `slashLike`: one stroke that leans far enough to be read as a slash where it stands. */
-  | { kind: 'digit'; prediction: DigitPrediction; score: number; slashLike: boolean }
+  /**
+   * `slashLike`: one stroke that leans far enough to be read as a slash where it stands;
+   * `leansLikeSlash`: one that leans far enough to be one where a date's form puts a slash.
+   */
+  | { kind: 'digit'; prediction: DigitPrediction; score: number; slashLike: boolean; leansLikeSlash: boolean }
   | { kind: 'separator'; symbol: Separator; likelihood: number; score: number }
   | { kind: 'left-out'; score: number };
 
@@ -151,6 +154,7 @@ export function groupReadings(candidate: Candidate, line: PenLine, prediction?: 
       prediction,
       score: Math.log(Math.max(prediction.confidence, 1e-4)) + w.perItem + digitGeometry(candidate, line, slash) - (redundant ? w.redundant : 0),
       slashLike: slash > 0,
+      leansLikeSlash: strokes.length === 1 && leansLikeSlash(strokes[0], line),
     });
   }
   for (const s of symbolReadings(candidate.strokes, line)) {

@@ -54,6 +54,8 @@ type Item =
       provisional?: boolean;
       /** One stroke leaning far enough to be read as a slash where it stands. */
       slashLike?: boolean;
+      /** One stroke leaning far enough to be a slash where a date's form puts one. */
+      leansLikeSlash?: boolean;
     }
   | { extent: Extent; kind: 'separator'; symbol: Separator; likelihood: number; asDigit?: DigitPrediction };
 
@@ -63,14 +65,22 @@ function box(extent: Extent, pad: number): BoxTuple {
   return [x, y, Math.round(extent.right + pad) - x, Math.round(extent.bottom + pad) - y];
 }
 
-function digitItem(extent: Extent, { digit, confidence, alternatives }: DigitPrediction, slashLike = false): Item {
-  return { extent, kind: 'digit', digit, confidence, alternatives, ...(slashLike ? { slashLike } : {}) };
+function digitItem(extent: Extent, { digit, confidence, alternatives }: DigitPrediction, lean: { slashLike?: boolean; leansLikeSlash?: boolean } = {}): Item {
+  return {
+    extent,
+    kind: 'digit',
+    digit,
+    confidence,
+    alternatives,
+    ...(lean.slashLike ? { slashLike: true } : {}),
+    ...(lean.leansLikeSlash ? { leansLikeSlash: true } : {}),
+  };
 }
 
 /** `asDigit`: the network's reading of the group, for a separator that the number around it may overrule. */
 function itemOf(group: ChosenGroup, asDigit?: DigitPrediction): Item | undefined {
   const { reading, candidate } = group;
-  if (reading.kind === 'digit') return digitItem(candidate.extent, reading.prediction, reading.slashLike);
+  if (reading.kind === 'digit') return digitItem(candidate.extent, reading.prediction, reading);
   if (reading.kind === 'separator')
     return { extent: candidate.extent, kind: 'separator', symbol: reading.symbol, likelihood: reading.likelihood, ...(asDigit ? { asDigit } : {}) };
   return undefined;
@@ -82,19 +92,21 @@ const DIGITS_AFTER_SLASH = 4;
 
 /**
  * A slash stands in dates (and fractions) between short runs of digits. One after three digits or
- * more, or before five or more, is a 1 leaning as far as a slash (a tenth of MNIST's 1s lean over
- * 30 degrees): it is read as the digit the network saw. A run ends at a digit that could itself be
+ * more, or before five or more, or in a number with a colon or a decimal point (a time, a decimal),
+ * is a 1 leaning as far as a slash (a tenth of MNIST's 1s lean over 30 degrees): it is read as the
+ * digit the network saw. A run ends at a digit that could itself be
  * a slash, so that one slash misread as a 1 does not turn the date's other slash into a 1 too.
  * Done once the search has chosen, not inside it: the runs cross the parts it groups apart.
  * `sorted`: the line's items left to right.
  */
+/** Whether neighbours `left` and `right` stand a number's gap apart (two numbers, not one). */
+function standApart(left: Item, right: Item, line: PenLine): boolean {
+  return right.extent.left - left.extent.right >= NUMBER_GAP * line.height;
+}
+
 function slashesInNumbers(sorted: Item[], line: PenLine): Item[] {
   const items = [...sorted];
-  /** Whether neighbours `a` and `b` stand a number's gap apart (two numbers, not one). */
-  const apart = (a: number, b: number) => {
-    const [left, right] = a < b ? [items[a], items[b]] : [items[b], items[a]];
-    return right.extent.left - left.extent.right >= NUMBER_GAP * line.height;
-  };
+  const apart = (a: number, b: number) => (a < b ? standApart(items[a], items[b], line) : standApart(items[b], items[a], line));
   const plainDigit = (j: number) => {
     const item = items[j];
     return item.kind === 'digit' && !item.slashLike;
@@ -105,18 +117,84 @@ function slashesInNumbers(sorted: Item[], line: PenLine): Item[] {
     for (let j = i + step; j >= 0 && j < items.length && plainDigit(j) && !apart(j - step, j); j += step) count++;
     return count;
   };
+  /** Whether the number holding item `i` holds a colon or a decimal point: a time or a decimal, never a date. */
+  const inTimeOrDecimal = (i: number) =>
+    ([-1, 1] as const).some((step) => {
+      for (let j = i + step; j >= 0 && j < items.length && !apart(j - step, j); j += step) {
+        const item = items[j];
+        if (item.kind === 'separator' && (item.symbol === ':' || item.symbol === '.')) return true;
+      }
+      return false;
+    });
   items.forEach((item, i) => {
     if (item.kind !== 'separator' || item.symbol !== '/' || !item.asDigit) return;
-    if (digitsFrom(i, -1) > DIGITS_BEFORE_SLASH || digitsFrom(i, 1) > DIGITS_AFTER_SLASH) items[i] = digitItem(item.extent, item.asDigit, true);
+    if (digitsFrom(i, -1) > DIGITS_BEFORE_SLASH || digitsFrom(i, 1) > DIGITS_AFTER_SLASH || inTimeOrDecimal(i))
+      items[i] = digitItem(item.extent, item.asDigit, { slashLike: true, leansLikeSlash: true });
   });
+  return items;
+}
+
+/**
+ * The forms of a date, as the lengths of its runs of digits between slashes: day and month (or
+ * month and day) of one or two digits and a year of two or four; or two runs of two (day and
+ * month, month and year).
+ */
+function isDateForm(runs: readonly number[]): boolean {
+  if (runs.length === 2) return runs[0] === 2 && runs[1] === 2;
+  const dayOrMonth = (n: number) => n === 1 || n === 2;
+  return runs.length === 3 && dayOrMonth(runs[0]) && dayOrMonth(runs[1]) && (runs[2] === 2 || runs[2] === 4);
+}
+
+/** More strokes in one number that may be slashes than this, and its form says nothing. */
+const MOST_DATE_SLASH_CANDIDATES = 4;
+/**
+ * A slash read from the number's form rather than its shape alone: sure enough to be in the text,
+ * no surer (a separator under SEPARATOR_UNSURE_BELOW is left out).
+ */
+const DATE_SLASH_CONFIDENCE = 0.6;
+
+/**
+ * The mirror of slashesInNumbers: a 1 leaning as a slash leans (leansLikeSlash), where it and the
+ * number's other slashes give the number exactly one date's form, is that date's slash. Written
+ * fast, a slash leans no further than many hands lean their 1s (a third of MNIST's 1s lean over 20
+ * degrees), so its shape cannot tell the two apart; people read it from the date around it, and so
+ * does this. Only where one form fits: "12105" with a leaning 1 is "12/05", "111" stays.
+ */
+function slashesInDates(sorted: Item[], line: PenLine): Item[] {
+  const items = [...sorted];
+  const convert = (start: number, end: number) => {
+    const number = items.slice(start, end);
+    if (number.some((item) => item.kind === 'separator' && item.symbol !== '/')) return;
+    const slashes = number.flatMap((item, i) => (item.kind === 'separator' ? [i] : []));
+    const leaning = number.flatMap((item, i) => (item.kind === 'digit' && item.leansLikeSlash ? [i] : []));
+    if (leaning.length === 0 || leaning.length > MOST_DATE_SLASH_CANDIDATES) return;
+    const forms: number[][] = [];
+    for (let chosen = 1; chosen < 1 << leaning.length; chosen++) {
+      const turned = leaning.filter((_, k) => chosen & (1 << k));
+      const cuts = [...slashes, ...turned].sort((a, b) => a - b);
+      const runs = [...cuts, number.length].map((cut, k) => cut - (k === 0 ? 0 : cuts[k - 1] + 1));
+      if (isDateForm(runs)) forms.push(turned);
+    }
+    if (forms.length !== 1) return;
+    for (const i of forms[0]) items[start + i] = { extent: number[i].extent, kind: 'separator', symbol: '/', likelihood: DATE_SLASH_CONFIDENCE };
+  };
+  let start = 0;
+  for (let end = 1; end <= items.length; end++) {
+    if (end < items.length && !standApart(items[end - 1], items[end], line)) continue;
+    convert(start, end);
+    start = end;
+  }
   return items;
 }
 
 function readLine(line: PenLine, items: Item[], extents: Extent[]): RecognizedLine {
   // Boxes take in the pen's width (a ninth of the writing's height), so a 1 has one.
   const pad = line.height / 18;
-  const sorted = slashesInNumbers(
-    [...items].sort((a, b) => a.extent.left + a.extent.right - (b.extent.left + b.extent.right)),
+  const sorted = slashesInDates(
+    slashesInNumbers(
+      [...items].sort((a, b) => a.extent.left + a.extent.right - (b.extent.left + b.extent.right)),
+      line,
+    ),
     line,
   );
   const digits: RecognizedDigit[] = [];
