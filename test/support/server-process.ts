@@ -15,6 +15,32 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Servers this process started and has not seen end: ended with it, however it ends. */
+const running = new Set<ChildProcess>();
+let endsWithThisProcess = false;
+
+function endServersAndRaise(signal: NodeJS.Signals): void {
+  for (const child of running) child.kill('SIGTERM');
+  // Then end as the signal would have: Node's default action, without this listener.
+  process.removeListener(signal, endServersAndRaise);
+  process.kill(process.pid, signal);
+}
+
+/**
+ * Whoever stops a benchmark or a measurement (Ctrl-C, `kill`) stops its servers too: a signal's
+ * default action ends Node without 'exit' listeners, and an orphaned server keeps its port and
+ * two workers busy, skewing the next run's figures.
+ */
+function endServersWithThisProcess(child: ChildProcess): void {
+  if (!endsWithThisProcess) {
+    endsWithThisProcess = true;
+    process.once('exit', () => running.forEach((c) => c.kill('SIGTERM')));
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, endServersAndRaise);
+  }
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
+
 export interface ServerProcess {
   baseUrl: string;
   metricsUrl: string;
@@ -44,6 +70,7 @@ export async function startServerProcess(env: Record<string, string> = {}, optio
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = once(child, 'exit');
+  endServersWithThisProcess(child);
   const baseUrl = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
     if (child.exitCode !== null) throw new Error(`the server exited with code ${child.exitCode}`);
