@@ -8,7 +8,7 @@
  */
 import type { DigitPrediction } from '../classifier.js';
 import { extentOf, horizontalOverlap, touching, type Extent, type PenLine, type PenStroke } from './ink.js';
-import { DOT_SIZE, leansLikeSlash, slashLikelihood, symbolReadings, type Separator } from './symbols.js';
+import { DOT_SIZE, dateSlashLean, slashLikelihood, symbolReadings, type Separator } from './symbols.js';
 
 /** People write a digit in one to a few strokes; traced or hesitant ink may break it into a few more. */
 export const MAX_GROUP_STROKES = 8;
@@ -66,10 +66,11 @@ export interface EndsDropped {
 export type GroupReading =
   /**
    * `slashLike`: one stroke that leans far enough to be read as a slash where it stands;
-   * `leansLikeSlash`: one that leans far enough to be one where a date's form puts a slash.
+   * `slashLean`: for one that leans far enough to be one where a date's form puts a slash, how far
+   * beyond the hand's slant (dateSlashLean).
    */
-  | { kind: 'digit'; prediction: DigitPrediction; score: number; slashLike: boolean; leansLikeSlash: boolean }
-  | { kind: 'separator'; symbol: Separator; likelihood: number; score: number }
+  | { kind: 'digit'; prediction: DigitPrediction; score: number; slashLike: boolean; slashLean?: number }
+  | { kind: 'separator'; symbol: Separator; likelihood: number; score: number; slashLean?: number }
   | { kind: 'left-out'; score: number };
 
 export interface Candidate {
@@ -140,6 +141,8 @@ function digitGeometry(candidate: Candidate, line: PenLine, slash: number): numb
 export function groupReadings(candidate: Candidate, line: PenLine, prediction?: DigitPrediction, endsDropped: EndsDropped = {}): GroupReading[] {
   const w = GROUPING_WEIGHTS;
   const readings: GroupReading[] = [];
+  const slashLean = candidate.strokes.length === 1 ? dateSlashLean(candidate.strokes[0], line) : undefined;
+  const lean = slashLean === undefined ? {} : { slashLean };
   if (prediction) {
     const { strokes } = candidate;
     const adds = (stroke: PenStroke, without?: DigitPrediction) =>
@@ -154,11 +157,11 @@ export function groupReadings(candidate: Candidate, line: PenLine, prediction?: 
       prediction,
       score: Math.log(Math.max(prediction.confidence, 1e-4)) + w.perItem + digitGeometry(candidate, line, slash) - (redundant ? w.redundant : 0),
       slashLike: slash > 0,
-      leansLikeSlash: strokes.length === 1 && leansLikeSlash(strokes[0], line),
+      ...lean,
     });
   }
   for (const s of symbolReadings(candidate.strokes, line)) {
-    readings.push({ kind: 'separator', symbol: s.symbol, likelihood: s.likelihood, score: Math.log(Math.max(s.likelihood, 1e-4)) + w.perItem });
+    readings.push({ kind: 'separator', symbol: s.symbol, likelihood: s.likelihood, score: Math.log(Math.max(s.likelihood, 1e-4)) + w.perItem, ...lean });
   }
   const longer = Math.max(candidate.extent.right - candidate.extent.left, candidate.extent.bottom - candidate.extent.top);
   // Every single stroke has some reading, so that every grouping can be completed.

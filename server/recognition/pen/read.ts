@@ -54,10 +54,10 @@ type Item =
       provisional?: boolean;
       /** One stroke leaning far enough to be read as a slash where it stands. */
       slashLike?: boolean;
-      /** One stroke leaning far enough to be a slash where a date's form puts one. */
-      leansLikeSlash?: boolean;
+      /** For one stroke leaning far enough to be a slash where a date's form puts one, how far (see dateSlashLean). */
+      slashLean?: number;
     }
-  | { extent: Extent; kind: 'separator'; symbol: Separator; likelihood: number; asDigit?: DigitPrediction };
+  | { extent: Extent; kind: 'separator'; symbol: Separator; likelihood: number; asDigit?: DigitPrediction; slashLean?: number };
 
 function box(extent: Extent, pad: number): BoxTuple {
   const x = Math.round(extent.left - pad),
@@ -65,7 +65,7 @@ function box(extent: Extent, pad: number): BoxTuple {
   return [x, y, Math.round(extent.right + pad) - x, Math.round(extent.bottom + pad) - y];
 }
 
-function digitItem(extent: Extent, { digit, confidence, alternatives }: DigitPrediction, lean: { slashLike?: boolean; leansLikeSlash?: boolean } = {}): Item {
+function digitItem(extent: Extent, { digit, confidence, alternatives }: DigitPrediction, lean: { slashLike?: boolean; slashLean?: number } = {}): Item {
   return {
     extent,
     kind: 'digit',
@@ -73,7 +73,7 @@ function digitItem(extent: Extent, { digit, confidence, alternatives }: DigitPre
     confidence,
     alternatives,
     ...(lean.slashLike ? { slashLike: true } : {}),
-    ...(lean.leansLikeSlash ? { leansLikeSlash: true } : {}),
+    ...(lean.slashLean !== undefined ? { slashLean: lean.slashLean } : {}),
   };
 }
 
@@ -82,7 +82,14 @@ function itemOf(group: ChosenGroup, asDigit?: DigitPrediction): Item | undefined
   const { reading, candidate } = group;
   if (reading.kind === 'digit') return digitItem(candidate.extent, reading.prediction, reading);
   if (reading.kind === 'separator')
-    return { extent: candidate.extent, kind: 'separator', symbol: reading.symbol, likelihood: reading.likelihood, ...(asDigit ? { asDigit } : {}) };
+    return {
+      extent: candidate.extent,
+      kind: 'separator',
+      symbol: reading.symbol,
+      likelihood: reading.likelihood,
+      ...(asDigit ? { asDigit } : {}),
+      ...(reading.slashLean !== undefined ? { slashLean: reading.slashLean } : {}),
+    };
   return undefined;
 }
 
@@ -129,7 +136,7 @@ function slashesInNumbers(sorted: Item[], line: PenLine): Item[] {
   items.forEach((item, i) => {
     if (item.kind !== 'separator' || item.symbol !== '/' || !item.asDigit) return;
     if (digitsFrom(i, -1) > DIGITS_BEFORE_SLASH || digitsFrom(i, 1) > DIGITS_AFTER_SLASH || inTimeOrDecimal(i))
-      items[i] = digitItem(item.extent, item.asDigit, { slashLike: true, leansLikeSlash: true });
+      items[i] = digitItem(item.extent, item.asDigit, { slashLike: true, slashLean: item.slashLean });
   });
   return items;
 }
@@ -154,7 +161,7 @@ const MOST_DATE_SLASH_CANDIDATES = 4;
 const DATE_SLASH_CONFIDENCE = 0.6;
 
 /**
- * The mirror of slashesInNumbers: a 1 leaning as a slash leans (leansLikeSlash), where it and the
+ * The mirror of slashesInNumbers: a 1 leaning as a slash leans (dateSlashLean), where it and the
  * number's other slashes give the number exactly one date's form, is that date's slash. Written
  * fast, a slash leans no further than many hands lean their 1s (a third of MNIST's 1s lean over 20
  * degrees), so its shape cannot tell the two apart; people read it from the date around it, and so
@@ -166,11 +173,19 @@ function slashesInDates(sorted: Item[], line: PenLine): Item[] {
     const number = items.slice(start, end);
     if (number.some((item) => item.kind === 'separator' && item.symbol !== '/')) return;
     const slashes = number.flatMap((item, i) => (item.kind === 'separator' ? [i] : []));
-    const leaning = number.flatMap((item, i) => (item.kind === 'digit' && item.leansLikeSlash ? [i] : []));
+    const leanOf = (i: number) => {
+      const item = number[i];
+      return item.kind === 'digit' ? (item.slashLean ?? -Infinity) : -Infinity;
+    };
+    const leaning = number.flatMap((item, i) => (leanOf(i) > -Infinity ? [i] : []));
     if (leaning.length === 0 || leaning.length > MOST_DATE_SLASH_CANDIDATES) return;
     const forms: number[][] = [];
     for (let chosen = 1; chosen < 1 << leaning.length; chosen++) {
       const turned = leaning.filter((_, k) => chosen & (1 << k));
+      // A stroke turned leans further than the leaning 1s after it: a slash leans more than the same
+      // hand's 1s. Without this, a date half written takes the day's leaning 1 for the slash to come.
+      const leftAfter = (i: number) => leaning.filter((j, k) => j > i && !(chosen & (1 << k)));
+      if (turned.some((i) => leftAfter(i).some((j) => leanOf(j) >= leanOf(i)))) continue;
       const cuts = [...slashes, ...turned].sort((a, b) => a - b);
       const runs = [...cuts, number.length].map((cut, k) => cut - (k === 0 ? 0 : cuts[k - 1] + 1));
       if (isDateForm(runs)) forms.push(turned);

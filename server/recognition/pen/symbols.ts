@@ -107,14 +107,20 @@ const DATE_SLASH_LEAN = 18;
 const DATE_SLASH_BEYOND_SLANT = 5;
 
 /**
- * Whether a single stroke leans enough to be a slash where a date would put one. The hand's slant
- * is measured without the line's other straight strokes: a date's other slash is not the hand's.
+ * For a single stroke that leans enough to be a slash where a date would put one, how far it leans
+ * beyond the hand's slant, in degrees; undefined for any other. The hand's slant is measured
+ * without the line's other straight strokes: a date's other slash is not the hand's.
  */
-export function leansLikeSlash(stroke: PenStroke, line: PenLine): boolean {
+export function dateSlashLean(stroke: PenStroke, line: PenLine): number | undefined {
   const lean = straightLean(stroke, line);
-  if (lean === undefined || lean < DATE_SLASH_LEAN) return false;
-  const slant = writingSlant(line, (s) => s === stroke || straightLean(s, line) !== undefined);
-  return lean - Math.max(0, slant) >= DATE_SLASH_BEYOND_SLANT;
+  if (lean === undefined || lean < DATE_SLASH_LEAN) return undefined;
+  const beyond =
+    lean -
+    Math.max(
+      0,
+      writingSlant(line, (s) => s === stroke || straightLean(s, line) !== undefined),
+    );
+  return beyond >= DATE_SLASH_BEYOND_SLANT ? beyond : undefined;
 }
 
 /**
