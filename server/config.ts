@@ -71,6 +71,12 @@ export interface ServerConfig {
    * is free; a stroke end, undo, redo, erase or clear is read at once, queueing if need be.
    */
   liveReadMs: number;
+  /**
+   * PAUSE_READ_MS: a canvas is read again once the pen has rested this long, when that reading
+   * would differ: what only the whole number tells (a date's form) waits for a pause, so that a
+   * number half written never shows the date it is not.
+   */
+  pauseReadMs: number;
   /** HELLO_TIMEOUT_MS: time a new connection has to say hello. */
   helloTimeoutMs: number;
   /** IDLE_TIMEOUT_MS: a session with no message for this long is closed. */
@@ -120,6 +126,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   outboxMaxBytes: 1024 * 1024,
   messagesPerSecond: 240,
   liveReadMs: 100,
+  pauseReadMs: 600,
   helloTimeoutMs: 10_000,
   idleTimeoutMs: 15 * 60_000,
   heartbeatMs: 30_000,
@@ -159,6 +166,7 @@ const ENVIRONMENT: Record<keyof ServerConfig, string> = {
   outboxMaxBytes: 'WS_OUTBOX_MAX_BYTES',
   messagesPerSecond: 'MESSAGES_PER_SECOND',
   liveReadMs: 'LIVE_READ_MS',
+  pauseReadMs: 'PAUSE_READ_MS',
   helloTimeoutMs: 'HELLO_TIMEOUT_MS',
   idleTimeoutMs: 'IDLE_TIMEOUT_MS',
   heartbeatMs: 'HEARTBEAT_MS',

@@ -157,6 +157,10 @@ describe('reading pen strokes by grouping them', () => {
       const result = await recognizeStrokes(italic(write(written, { glyph: leaning })), classifier);
       expect(result.text, written).toBe(read);
     }
+    // While the person may still be writing, the form waits: the next digit could break it.
+    const writing = await recognizeStrokes({ ...italic(write('10|00', { glyph: leaning })), writing: true }, classifier);
+    expect(writing.text).toBe('10100');
+    expect(writing.waitsForPause).toBe(true);
   });
 
   it('reads a slash-like stroke in a time or a decimal as the 1 it is', async () => {

@@ -58,6 +58,22 @@ describe('live canvas sessions', () => {
     client.close();
   });
 
+  it("reads a date's form once the pen rests, not while the number may go on", async () => {
+    // "10/00" in an italic hand (14 degrees) whose slash leans 10 degrees further: a 1 by its shape,
+    // the date's slash by the number's form.
+    const lean = Math.tan((14 * Math.PI) / 180);
+    const italic = (points: [number, number][]) => points.map(([x, y]): [number, number] => [x + lean * (240 - y), y]);
+    const slash: [number, number][] = Array.from({ length: 10 }, (_, i) => [300 + 34 * (1 - i / 9), 55 + (190 * i) / 9]);
+    const client = await Client.canvas(url);
+    [one, ellipse(200), slash, ellipse(420)].forEach((points, i) => client.stroke(`s${i}`, italic(points)));
+    const last = client.stroke('s4', italic(ellipse(540)));
+    const atPenUp = await client.predictionAfter(last);
+    expect(atPenUp.text).toBe('10100');
+    const afterPause = await client.next((m) => m.type === 'prediction' && m.seq > atPenUp.seq);
+    expect(afterPause.type === 'prediction' && afterPause.text).toBe('10/00');
+    client.close();
+  });
+
   it('changes the reading on undo, redo, erase and clear', async () => {
     const client = await Client.canvas(url);
     client.stroke('a', one);

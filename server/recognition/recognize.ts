@@ -55,6 +55,8 @@ export interface RecognitionResult {
   binarization: InkImage['method'];
   /** Pen input: the finished strokes (by key) of each digit and separator read, for the next reading's StrokeSet.settled. */
   groups?: string[][];
+  /** Pen input read while the person may still be writing (StrokeSet.writing): a reading after a pause would read differently. */
+  waitsForPause?: boolean;
 }
 
 export interface InkOptions {

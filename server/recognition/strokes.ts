@@ -30,6 +30,12 @@ export interface StrokeSet {
    * touches is kept as it was, so that a finished digit stands still while the next is written.
    */
   settled?: string[][];
+  /**
+   * The person may still be writing (a live canvas between pauses): what only the whole number can
+   * tell (a date's form turning a leaning 1 into its slash) waits for a reading without this, and
+   * RecognitionResult.waitsForPause says when one would read differently.
+   */
+  writing?: boolean;
 }
 
 /** A canvas as a session holds it (shared/stroke-board.ts): packed points, cheap to hand to a worker. */
@@ -39,6 +45,7 @@ export interface PackedStrokeSet {
   packed: PackedStroke[];
   open?: number[];
   settled?: string[][];
+  writing?: boolean;
 }
 
 /** The stroke set a packed one holds, for the checks and reading that plain sets get. */
@@ -50,6 +57,7 @@ export function unpackStrokeSet(set: StrokeSet | PackedStrokeSet): StrokeSet {
     strokes: set.packed.map((stroke) => unpackPoints(stroke) as StrokePoint[]),
     ...(set.open ? { open: set.open } : {}),
     ...(set.settled ? { settled: set.settled } : {}),
+    ...(set.writing ? { writing: true } : {}),
   };
 }
 
@@ -72,7 +80,7 @@ function finite(value: unknown): value is number {
 /** Checks untrusted input against the stroke format; returns it typed, or throws a clear error. */
 export function parseStrokeSet(value: unknown, limits: StrokeLimits = DEFAULT_STROKE_LIMITS): StrokeSet {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) invalid('a stroke set must be an object {width, height, strokes}');
-  const { id, width, height, strokes, open, settled } = value as Record<string, unknown>;
+  const { id, width, height, strokes, open, settled, writing } = value as Record<string, unknown>;
   if (id !== undefined && typeof id !== 'string') invalid('id must be a string');
   for (const [name, side] of [
     ['width', width],
@@ -102,6 +110,7 @@ export function parseStrokeSet(value: unknown, limits: StrokeLimits = DEFAULT_ST
   if (settled !== undefined && (!Array.isArray(settled) || !settled.every((g) => Array.isArray(g) && g.every((k) => typeof k === 'string')))) {
     invalid('settled must be an array of arrays of stroke keys');
   }
+  if (writing !== undefined && typeof writing !== 'boolean') invalid('writing must be true or false');
   return {
     id: id as string | undefined,
     width: w,
@@ -109,6 +118,7 @@ export function parseStrokeSet(value: unknown, limits: StrokeLimits = DEFAULT_ST
     strokes: strokes as StrokePoint[][],
     ...(open ? { open: open as number[] } : {}),
     ...(settled ? { settled: settled as string[][] } : {}),
+    ...(writing ? { writing: true } : {}),
   };
 }
 

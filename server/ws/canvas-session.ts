@@ -3,7 +3,9 @@
  * prediction after every change, latest wins. While the pen moves the canvas is read at most every
  * `liveReadMs` and only by a worker with nothing else to do (a pen sends ~60 messages a second;
  * reading each would spend the workers on frames no one sees at 100 writers); a stroke end, undo,
- * redo, erase or clear is read at once, queueing for a worker if need be.
+ * redo, erase or clear is read at once, queueing for a worker if need be. Readings are made as
+ * while writing (StrokeSet.writing); when one says a pause would read differently, the canvas is
+ * read once more after `pauseReadMs` without new input.
  */
 import { ErrorCode, type CanvasMessage, type PredictionMessage, type ServerMessage } from '../../shared/protocol.js';
 import type { Logger } from '../log.js';
@@ -43,6 +45,9 @@ export class CanvasSession {
   /** The resend point last reported in an out-of-order error, so a gap is reported once. */
   private gapReported: number | undefined;
   private liveTimer: NodeJS.Timeout | undefined;
+  private pauseTimer: NodeJS.Timeout | undefined;
+  /** The next reading is the one after a pause: nothing new came since the last. */
+  private paused = false;
 
   constructor(
     private readonly socket: ServerSocket,
@@ -51,7 +56,7 @@ export class CanvasSession {
     private readonly logger: Logger,
     private readonly metrics: Metrics,
     readonly id: string,
-    private readonly liveReadMs: number,
+    private readonly timing: { liveReadMs: number; pauseReadMs: number },
     /** Called after every change to the canvas (to save it, a moment later). */
     private readonly changed: () => void = () => {},
   ) {
@@ -118,6 +123,9 @@ export class CanvasSession {
       return;
     }
     this.changedAt ??= performance.now();
+    clearTimeout(this.pauseTimer);
+    this.pauseTimer = undefined;
+    this.paused = false;
     this.changed();
     if (message.type !== 'stroke-begin' && message.type !== 'stroke-points') this.urgent = true;
     this.reader.request();
@@ -131,11 +139,11 @@ export class CanvasSession {
     }
     const urgent = this.urgent;
     const sinceLastRead = performance.now() - this.lastReadAt;
-    if (!urgent && sinceLastRead < this.liveReadMs) {
+    if (!urgent && sinceLastRead < this.timing.liveReadMs) {
       this.liveTimer ??= setTimeout(() => {
         this.liveTimer = undefined;
         this.reader.request();
-      }, this.liveReadMs - sinceLastRead);
+      }, this.timing.liveReadMs - sinceLastRead);
       return;
     }
     clearTimeout(this.liveTimer);
@@ -153,11 +161,21 @@ export class CanvasSession {
       try {
         const open = this.board.openPositions();
         const settled = this.settled;
+        const paused = this.paused;
         const { result, ms } = await this.pool.recognizeStrokes(
-          { width: this.board.width, height: this.board.height, packed, ...(open.length ? { open } : {}), ...(settled ? { settled } : {}) },
+          {
+            width: this.board.width,
+            height: this.board.height,
+            packed,
+            ...(open.length ? { open } : {}),
+            ...(settled ? { settled } : {}),
+            ...(paused ? {} : { writing: true }),
+          },
           urgent ? 'urgent' : 'live',
         );
         this.settled = result.groups;
+        // Only if nothing came meanwhile (which cleared `paused` and any timer): then this is the canvas as it stands.
+        if (result.waitsForPause && !paused && this.changedAt === undefined && open.length === 0) this.readAfterPause();
         prediction = { type: 'prediction', seq: ++this.state.predictions, text: result.text, lines: result.lines, ms: Math.round(ms * 10) / 10 };
       } catch (error) {
         const code = error instanceof RecognitionError ? error.code : RecognitionErrorCode.Internal;
@@ -177,6 +195,16 @@ export class CanvasSession {
     if (changedAt !== undefined) this.metrics.recognitionSeconds.observe({ mode: 'canvas' }, (performance.now() - changedAt) / 1000);
   }
 
+  private readAfterPause(): void {
+    clearTimeout(this.pauseTimer);
+    this.pauseTimer = setTimeout(() => {
+      this.pauseTimer = undefined;
+      this.paused = true;
+      this.urgent = true;
+      this.reader.request();
+    }, this.timing.pauseReadMs);
+  }
+
   private later(): void {
     clearTimeout(this.retry);
     this.retry = setTimeout(() => this.reader.request(), RETRY_MS);
@@ -190,6 +218,7 @@ export class CanvasSession {
   dispose(): void {
     clearTimeout(this.retry);
     clearTimeout(this.liveTimer);
+    clearTimeout(this.pauseTimer);
     this.reader.stop();
   }
 }

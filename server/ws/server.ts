@@ -259,7 +259,7 @@ export function attachWebSockets(http: Server, pool: RecognitionPool, config: Se
               logger,
               metrics,
               connection.id,
-              config.liveReadMs,
+              { liveReadMs: config.liveReadMs, pauseReadMs: config.pauseReadMs },
               () => saveSoon(connection),
             );
       if (resumable) saveSoon(connection);

@@ -7,6 +7,7 @@
 import type { ServerMessage } from '../../shared/protocol.js';
 import { extentOf, penStroke, type Extent } from '../../server/recognition/pen/ink.js';
 import type { StrokeSet } from '../../server/recognition/strokes.js';
+import { DEFAULT_CONFIG } from '../../server/config.js';
 import { Client } from './protocol-client.js';
 
 export interface WrittenSample {
@@ -30,6 +31,8 @@ type Prediction = Extract<ServerMessage, { type: 'prediction' }>;
 const POINT_FRAME_MS = 16;
 const MAX_PAUSE_MS = 400;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Quiet this long after the last stroke's reading, the canvas has had its reading after a pause, if it needed one. */
+const SETTLE_MS = DEFAULT_CONFIG.pauseReadMs + 400;
 
 function overlapArea(a: Extent, b: Extent): number {
   return Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left)) * Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top));
@@ -83,7 +86,13 @@ export async function replayLive(wsUrl: string, sample: WrittenSample): Promise<
       const end = points[points.length - 1][2];
       await sleep(nextStart !== undefined && end !== undefined ? Math.min(MAX_PAUSE_MS, Math.max(0, nextStart - end)) : 50);
     }
-    const last = await client.predictionAfter(ends[ends.length - 1].seq);
+    await client.predictionAfter(ends[ends.length - 1].seq);
+    // The number as read once the writer rests: a reading after a pause may follow (PAUSE_READ_MS).
+    for (let seen = -1; seen !== predictions.length;) {
+      seen = predictions.length;
+      await sleep(SETTLE_MS);
+    }
+    const last = predictions[predictions.length - 1];
     const latencies = ends.map(({ seq, at }) => {
       const first = predictions.find((p) => (p.ack ?? 0) >= seq);
       return first ? (arrived.get(first) ?? at) - at : NaN;

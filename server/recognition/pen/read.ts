@@ -202,16 +202,20 @@ function slashesInDates(sorted: Item[], line: PenLine): Item[] {
   return items;
 }
 
-function readLine(line: PenLine, items: Item[], extents: Extent[]): RecognizedLine {
+/**
+ * A line's reading. `writing`: the person may still be writing (StrokeSet.writing), so a date's
+ * form, which the next digit can break, is not read yet; `waitsForPause` says it would change the line.
+ */
+function readLine(line: PenLine, items: Item[], extents: Extent[], writing: boolean): { read: RecognizedLine; waitsForPause: boolean } {
   // Boxes take in the pen's width (a ninth of the writing's height), so a 1 has one.
   const pad = line.height / 18;
-  const sorted = slashesInDates(
-    slashesInNumbers(
-      [...items].sort((a, b) => a.extent.left + a.extent.right - (b.extent.left + b.extent.right)),
-      line,
-    ),
+  const inNumbers = slashesInNumbers(
+    [...items].sort((a, b) => a.extent.left + a.extent.right - (b.extent.left + b.extent.right)),
     line,
   );
+  const inDates = slashesInDates(inNumbers, line);
+  const waitsForPause = writing && inDates.some((item, i) => item !== inNumbers[i]);
+  const sorted = writing ? inNumbers : inDates;
   const digits: RecognizedDigit[] = [];
   const symbols: RecognizedSymbol[] = [];
   let text = '';
@@ -237,7 +241,7 @@ function readLine(line: PenLine, items: Item[], extents: Extent[]): RecognizedLi
     }
   }
   const extent = extentOf(extents);
-  return { text: text.trim(), box: box(extent, pad), digits, ...(symbols.length ? { symbols } : {}) };
+  return { read: { text: text.trim(), box: box(extent, pad), digits, ...(symbols.length ? { symbols } : {}) }, waitsForPause };
 }
 
 function isJoinedUp(group: ChosenGroup, line: PenLine): boolean {
@@ -361,10 +365,11 @@ export function planPenReading(set: StrokeSet): PlannedReading {
   }
   work.sort((a, b) => a.line.bandTop + a.line.bandBottom - (b.line.bandTop + b.line.bandBottom));
   const read = work.flatMap((w) => [...w.parts.flatMap((p) => p.candidates.filter((c) => c.readAsDigit)), ...w.drawing.filter((c) => c.readAsDigit)]);
-  const result = (lines: RecognizedLine[], groups: string[][]): RecognitionResult => {
-    const kept = lines.filter((line) => line.text !== '' || line.digits.length > 0 || (line.symbols?.length ?? 0) > 0);
+  const result = (readings: { read: RecognizedLine; waitsForPause: boolean }[], groups: string[][]): RecognitionResult => {
+    const kept = readings.map((r) => r.read).filter((line) => line.text !== '' || line.digits.length > 0 || (line.symbols?.length ?? 0) > 0);
     return {
       groups,
+      ...(readings.some((r) => r.waitsForPause) ? { waitsForPause: true } : {}),
       text: kept.map((l) => l.text).join('\n'),
       lines: kept,
       digits: kept.flatMap((l) => l.digits),
@@ -417,6 +422,7 @@ export function planPenReading(set: StrokeSet): PlannedReading {
             work[l].line,
             items,
             [...groups, ...work[l].drawing.map((candidate) => ({ candidate }))].map((g) => g.candidate.extent),
+            Boolean(set.writing),
           );
         });
       if (joinedUp.length === 0) return result(lines(new Map()), settled);
