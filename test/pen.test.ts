@@ -161,6 +161,13 @@ describe('reading pen strokes by grouping them', () => {
     const writing = await recognizeStrokes({ ...italic(write('10|00', { glyph: leaning })), writing: true }, classifier);
     expect(writing.text).toBe('10100');
     expect(writing.waitsForPause).toBe(true);
+    // So does a slash by its shape alone: three digits more, and it would be a 1 (slashesInNumbers).
+    const slashWhileWriting = await recognizeStrokes({ ...write('10/07', { glyph: (c) => glyphs[c] }), writing: true }, classifier);
+    expect(slashWhileWriting.text).toBe('10107');
+    expect(slashWhileWriting.waitsForPause).toBe(true);
+    const noSlash = await recognizeStrokes({ ...write('1047', { glyph: (c) => glyphs[c] }), writing: true }, classifier);
+    expect(noSlash.text).toBe('1047');
+    expect(noSlash.waitsForPause).toBeUndefined();
   });
 
   it('reads a slash-like stroke in a time or a decimal as the 1 it is', async () => {

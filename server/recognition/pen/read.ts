@@ -202,20 +202,27 @@ function slashesInDates(sorted: Item[], line: PenLine): Item[] {
   return items;
 }
 
+/** Every slash read as the digit the network saw in it. */
+function slashesAsDigits(items: Item[]): Item[] {
+  return items.map((item) =>
+    item.kind === 'separator' && item.symbol === '/' && item.asDigit ? digitItem(item.extent, item.asDigit, { slashLike: true, slashLean: item.slashLean }) : item,
+  );
+}
+
 /**
- * A line's reading. `writing`: the person may still be writing (StrokeSet.writing), so a date's
- * form, which the next digit can break, is not read yet; `waitsForPause` says it would change the line.
+ * A line's reading. `writing`: the person may still be writing (StrokeSet.writing). A slash or a
+ * 1 is then a 1: which of the two a leaning stroke is, the number around it tells (slashesInNumbers,
+ * slashesInDates), and the next digits can overturn that; read on every stroke, a finished 1 would
+ * turn into a slash and back as the number grows. `waitsForPause` says that the reading once the
+ * person rests reads the line differently.
  */
 function readLine(line: PenLine, items: Item[], extents: Extent[], writing: boolean): { read: RecognizedLine; waitsForPause: boolean } {
   // Boxes take in the pen's width (a ninth of the writing's height), so a 1 has one.
   const pad = line.height / 18;
-  const inNumbers = slashesInNumbers(
-    [...items].sort((a, b) => a.extent.left + a.extent.right - (b.extent.left + b.extent.right)),
-    line,
-  );
-  const inDates = slashesInDates(inNumbers, line);
-  const waitsForPause = writing && inDates.some((item, i) => item !== inNumbers[i]);
-  const sorted = writing ? inNumbers : inDates;
+  const inOrder = [...items].sort((a, b) => a.extent.left + a.extent.right - (b.extent.left + b.extent.right));
+  const whole = slashesInDates(slashesInNumbers(inOrder, line), line);
+  const sorted = writing ? slashesAsDigits(inOrder) : whole;
+  const waitsForPause = writing && sorted.some((item, i) => item.kind !== whole[i].kind);
   const digits: RecognizedDigit[] = [];
   const symbols: RecognizedSymbol[] = [];
   let text = '';
