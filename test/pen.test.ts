@@ -170,10 +170,11 @@ describe('reading pen strokes by grouping them', () => {
     expect(noSlash.waitsForPause).toBeUndefined();
   });
 
-  it('reads a slash-like stroke in a time or a decimal as the 1 it is', async () => {
+  it('reads a slash-like stroke in a time or a decimal, or after a minus, as the 1 it is', async () => {
     for (const [written, read] of [
       ['10:|7', '10:17'],
       ['4.|0', '4.10'],
+      ['-|7', '-17'],
     ]) {
       const result = await recognizeStrokes(write(written, { glyph: (c) => glyphs[c === '|' ? '/' : c] }), classifier);
       expect(result.text, written).toBe(read);

@@ -98,9 +98,9 @@ const DIGITS_BEFORE_SLASH = 2;
 const DIGITS_AFTER_SLASH = 4;
 
 /**
- * A slash stands in dates (and fractions) between short runs of digits. One after three digits or
- * more, or before five or more, or in a number with a colon or a decimal point (a time, a decimal),
- * is a 1 leaning as far as a slash (a tenth of MNIST's 1s lean over 30 degrees): it is read as the
+ * A slash stands in dates (and fractions) between short runs of digits. One that is not between
+ * two digits (after a minus), after three digits or more, or before five or more, or in a number
+ * with a colon or a decimal point (a time, a decimal), is a 1 leaning as far as a slash (a tenth of MNIST's 1s lean over 30 degrees): it is read as the
  * digit the network saw. A run ends at a digit that could itself be
  * a slash, so that one slash misread as a 1 does not turn the date's other slash into a 1 too.
  * Done once the search has chosen, not inside it: the runs cross the parts it groups apart.
@@ -133,9 +133,15 @@ function slashesInNumbers(sorted: Item[], line: PenLine): Item[] {
       }
       return false;
     });
+  /** Whether item `i`'s neighbour towards `step` is a digit of the same number. */
+  const digitBeside = (i: number, step: 1 | -1) => {
+    const j = i + step;
+    return j >= 0 && j < items.length && items[j].kind === 'digit' && !apart(i, j);
+  };
   items.forEach((item, i) => {
     if (item.kind !== 'separator' || item.symbol !== '/' || !item.asDigit) return;
-    if (digitsFrom(i, -1) > DIGITS_BEFORE_SLASH || digitsFrom(i, 1) > DIGITS_AFTER_SLASH || inTimeOrDecimal(i))
+    const betweenDigits = digitBeside(i, -1) && digitBeside(i, 1);
+    if (!betweenDigits || digitsFrom(i, -1) > DIGITS_BEFORE_SLASH || digitsFrom(i, 1) > DIGITS_AFTER_SLASH || inTimeOrDecimal(i))
       items[i] = digitItem(item.extent, item.asDigit, { slashLike: true, slashLean: item.slashLean });
   });
   return items;
@@ -205,7 +211,9 @@ function slashesInDates(sorted: Item[], line: PenLine): Item[] {
 /** Every slash read as the digit the network saw in it. */
 function slashesAsDigits(items: Item[]): Item[] {
   return items.map((item) =>
-    item.kind === 'separator' && item.symbol === '/' && item.asDigit ? digitItem(item.extent, item.asDigit, { slashLike: true, slashLean: item.slashLean }) : item,
+    item.kind === 'separator' && item.symbol === '/' && item.asDigit
+      ? digitItem(item.extent, item.asDigit, { slashLike: true, slashLean: item.slashLean })
+      : item,
   );
 }
 
