@@ -49,8 +49,12 @@ const HELP = {
 /** The canvas is kept in the browser this long after its last change. */
 const STORE_CANVAS_AFTER_MS = 300;
 
-/** A reading unchanged this long after the pen is lifted is announced to screen readers. */
-const SETTLED_MS = 700;
+/**
+ * A reading unchanged this long after the pen is lifted is announced to screen readers: longer
+ * than the server's PAUSE_READ_MS (600 ms) and a reading, so that what is heard is the number as
+ * read once the pen rests (a date's slashes), not the reading just before it.
+ */
+const SETTLED_MS = 1000;
 
 const STATUS_TEXT = {
   connecting: 'Connecting…',
