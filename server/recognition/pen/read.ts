@@ -97,20 +97,20 @@ function itemOf(group: ChosenGroup, asDigit?: DigitPrediction): Item | undefined
 const DIGITS_BEFORE_SLASH = 2;
 const DIGITS_AFTER_SLASH = 4;
 
-/**
- * A slash stands in dates (and fractions) between short runs of digits. One that is not between
- * two digits (after a minus), after three digits or more, or before five or more, or in a number
- * with a colon or a decimal point (a time, a decimal), is a 1 leaning as far as a slash (a tenth of MNIST's 1s lean over 30 degrees): it is read as the
- * digit the network saw. A run ends at a digit that could itself be
- * a slash, so that one slash misread as a 1 does not turn the date's other slash into a 1 too.
- * Done once the search has chosen, not inside it: the runs cross the parts it groups apart.
- * `sorted`: the line's items left to right.
- */
 /** Whether neighbours `left` and `right` stand a number's gap apart (two numbers, not one). */
 function standApart(left: Item, right: Item, line: PenLine): boolean {
   return right.extent.left - left.extent.right >= NUMBER_GAP * line.height;
 }
 
+/**
+ * A slash stands in dates (and fractions) between short runs of digits. One that is not between
+ * two digits (after a minus), after three digits or more, before five or more, or in a number with
+ * a colon or a decimal point (a time, a decimal) is a 1 leaning as far as a slash (a tenth of
+ * MNIST's 1s lean over 30 degrees): it is read as the digit the network saw. A run ends at a digit
+ * that could itself be a slash, so that one slash misread as a 1 does not turn the date's other
+ * slash into a 1 too. Done once the search has chosen, not inside it: the runs cross the parts it
+ * groups apart. `sorted`: the line's items left to right.
+ */
 function slashesInNumbers(sorted: Item[], line: PenLine): Item[] {
   const items = [...sorted];
   const apart = (a: number, b: number) => (a < b ? standApart(items[a], items[b], line) : standApart(items[b], items[a], line));

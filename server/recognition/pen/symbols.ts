@@ -88,12 +88,9 @@ export function slashLikelihood(stroke: PenStroke, line: PenLine): number {
   // A third of MNIST's 1s lean over 20 degrees, a fifth over 25, a tenth over 30: a slash is told
   // from a 1 by leaning further than the hand does (and by standing between digits; see
   // symbolReadings). From 12 to 24 degrees beyond the hand's slant the two readings compete.
-  const degrees =
-    lean -
-    Math.max(
-      0,
-      writingSlant(line, (s) => s === stroke),
-    );
+  const itself = (s: PenStroke) => s === stroke;
+  const handSlant = Math.max(0, writingSlant(line, itself));
+  const degrees = lean - handSlant;
   return clamp01((degrees - 12) / 12) * clamp01(((stroke.bottom - stroke.top) / line.height - 0.8) / 0.2);
 }
 
@@ -114,12 +111,9 @@ const DATE_SLASH_BEYOND_SLANT = 5;
 export function dateSlashLean(stroke: PenStroke, line: PenLine): number | undefined {
   const lean = straightLean(stroke, line);
   if (lean === undefined || lean < DATE_SLASH_LEAN) return undefined;
-  const beyond =
-    lean -
-    Math.max(
-      0,
-      writingSlant(line, (s) => s === stroke || straightLean(s, line) !== undefined),
-    );
+  const itselfOrStraight = (s: PenStroke) => s === stroke || straightLean(s, line) !== undefined;
+  const handSlant = Math.max(0, writingSlant(line, itselfOrStraight));
+  const beyond = lean - handSlant;
   return beyond >= DATE_SLASH_BEYOND_SLANT ? beyond : undefined;
 }
 
