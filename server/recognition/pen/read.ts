@@ -77,6 +77,11 @@ function digitItem(extent: Extent, { digit, confidence, alternatives }: DigitPre
   };
 }
 
+/** A slash the number around it overrules: the digit the network saw in its stroke. */
+function slashAsDigit(slash: Extract<Item, { kind: 'separator' }>, asDigit: DigitPrediction): Item {
+  return digitItem(slash.extent, asDigit, { slashLike: true, slashLean: slash.slashLean });
+}
+
 /** `asDigit`: the network's reading of the group, for a separator that the number around it may overrule. */
 function itemOf(group: ChosenGroup, asDigit?: DigitPrediction): Item | undefined {
   const { reading, candidate } = group;
@@ -142,7 +147,7 @@ function slashesInNumbers(sorted: Item[], line: PenLine): Item[] {
     if (item.kind !== 'separator' || item.symbol !== '/' || !item.asDigit) return;
     const betweenDigits = digitBeside(i, -1) && digitBeside(i, 1);
     if (!betweenDigits || digitsFrom(i, -1) > DIGITS_BEFORE_SLASH || digitsFrom(i, 1) > DIGITS_AFTER_SLASH || inTimeOrDecimal(i))
-      items[i] = digitItem(item.extent, item.asDigit, { slashLike: true, slashLean: item.slashLean });
+      items[i] = slashAsDigit(item, item.asDigit);
   });
   return items;
 }
@@ -210,11 +215,7 @@ function slashesInDates(sorted: Item[], line: PenLine): Item[] {
 
 /** Every slash read as the digit the network saw in it. */
 function slashesAsDigits(items: Item[]): Item[] {
-  return items.map((item) =>
-    item.kind === 'separator' && item.symbol === '/' && item.asDigit
-      ? digitItem(item.extent, item.asDigit, { slashLike: true, slashLean: item.slashLean })
-      : item,
-  );
+  return items.map((item) => (item.kind === 'separator' && item.symbol === '/' && item.asDigit ? slashAsDigit(item, item.asDigit) : item));
 }
 
 /**
