@@ -21,8 +21,7 @@ let endsWithThisProcess = false;
 
 function endServersAndRaise(signal: NodeJS.Signals): void {
   for (const child of running) child.kill('SIGTERM');
-  // Then end as the signal would have: Node's default action, without this listener.
-  process.removeListener(signal, endServersAndRaise);
+  // Then end as the signal would have: this listener was registered once, so Node's default action follows.
   process.kill(process.pid, signal);
 }
 
