@@ -91,6 +91,17 @@ describe('reading pen strokes by grouping them', () => {
     expect((await recognizeStrokes({ ...set, strokes: [first, one, stem] }, classifier)).text).toBe('41');
   });
 
+  it('joins a late stroke to its digit though the digit’s other strokes were written after the one it crosses', async () => {
+    const set = write('41');
+    const [first, stem, one] = set.strokes;
+    // The 4's first stroke in two: its bar (which the stem crosses), then its diagonal (left of the stem).
+    const corner = first.findIndex((p, i) => i > 0 && p[1] === first[i - 1][1]);
+    const diagonal = first.slice(0, corner);
+    const bar = first.slice(corner - 1);
+    expect((await recognizeStrokes({ ...set, strokes: [bar, diagonal, stem, one] }, classifier)).text).toBe('41');
+    expect((await recognizeStrokes({ ...set, strokes: [bar, diagonal, one, stem] }, classifier)).text).toBe('41');
+  });
+
   it('keeps a 1 written close beside another digit a digit of its own', async () => {
     for (const text of ['17', '14', '71', '41', '11']) {
       expect((await recognizeStrokes(write(text, { gap: 0.08 }), classifier)).text, text).toBe(text);

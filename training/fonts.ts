@@ -1,9 +1,9 @@
 /**
  * Digits of handwriting fonts as pen strokes: rendered by librsvg (through sharp, which finds
  * installed fonts with fontconfig) and traced like a scanned digit. Debian's handwriting fonts
- * (fonts-dkg-handwriting, fonts-breip, fonts-bwht, fonts-femkeklaver, fonts-dancingscript,
- * fonts-ecolier-court, fonts-comic-neue) are split in two: those below train the model; the rest
- * (test/support/pen-sets.ts) are kept out of training for the held-out pen set.
+ * (fonts-breip, fonts-bwht, fonts-ecolier-court, fonts-comic-neue, and those test/support/pen-sets.ts
+ * names) are split in two: those below train the model; the rest (HELD_OUT_FONTS) are kept out of
+ * training for the held-out pen set.
  */
 import sharp from 'sharp';
 import { glyphStrokes } from './trace.js';

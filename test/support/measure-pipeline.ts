@@ -22,7 +22,7 @@ import { recognizeStrokes } from '../../server/recognition/strokes.js';
 import { rasterizeStrokes } from '../../server/recognition/pen/raster.js';
 import { composeNumber, encodePng, SETS, type ComposedImage } from '../../training/compose.js';
 import { writeNumber } from './strokes-from-mnist.js';
-import { fontsAvailable, PEN_SETS, penSample } from './pen-sets.js';
+import { fontsAvailable, HELD_OUT_FONT_PACKAGES, PEN_SETS, penSample } from './pen-sets.js';
 import { PHOTO_SETS, photoSample } from './photo-sets.js';
 import { replayLive, type LiveOutcome, type WrittenSample } from './live-replay.js';
 import { startServerProcess } from './server-process.js';
@@ -107,7 +107,7 @@ const liveServer = values.live
     }))
   : undefined;
 if (setNames.includes('pen-fonts') && !(await fontsAvailable())) {
-  console.error('pen-fonts needs the held-out handwriting fonts (Debian: fonts-dkg-handwriting fonts-femkeklaver fonts-bwht fonts-dancingscript)');
+  console.error(`pen-fonts needs the held-out handwriting fonts (Debian: apt-get install ${HELD_OUT_FONT_PACKAGES})`);
   process.exit(2);
 }
 const scratch = await mkdtemp(join(tmpdir(), 'measure-'));

@@ -213,13 +213,24 @@ export function groupingOrder(strokes: readonly PenStroke[], height: number): Pe
         break;
       }
     }
-    // A stroke has come back late when it went back left of everything written since its host,
-    // and none of that touches it or shares much of its columns (the next digit may lean over its edge).
+    // A stroke has come back late when it went back left of what was written since its host, and
+    // none of that touches it or shares much of its columns (the next digit may lean over its edge).
+    // What was written since and lies wholly left of it (its own digit's other strokes, an earlier
+    // digit's late stroke) stays before it.
     const between = order.slice(host + 1);
+    const centre = (stroke.left + stroke.right) / 2;
     const apart = (s: PenStroke) => horizontalOverlap(s, stroke) < 0.25 * width && !touching(s, stroke, height);
-    const wentBack = between.every((s) => (stroke.left + stroke.right) / 2 < s.left);
-    if (host >= 0 && between.length > 0 && wentBack && between.every(apart)) order.splice(host + 1, 0, stroke);
-    else order.push(stroke);
+    const wentBack = between.some((s) => centre < s.left) && between.every((s) => centre < s.left || s.right < centre);
+    if (host >= 0 && wentBack && between.every(apart)) {
+      let at = host + 1;
+      for (let i = order.length - 1; i > host; i--) {
+        if (order[i].right < centre) {
+          at = i + 1;
+          break;
+        }
+      }
+      order.splice(at, 0, stroke);
+    } else order.push(stroke);
   }
   return order;
 }
