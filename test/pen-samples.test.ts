@@ -8,6 +8,7 @@ import { CARD_PICTURES, writeCardPictures } from '../training/card-pictures.js';
 import { loadMnist, subset, type DigitSet } from '../training/mnist.js';
 import type { ModelCard } from '../training/model-card.js';
 import { makePenSamples } from '../training/pen-samples.js';
+import { REJECT_CLASS } from '../server/ml/model.js';
 import { notWriting } from '../training/pictures.js';
 import { seededRandom } from '../training/random.js';
 
@@ -34,6 +35,33 @@ describe('pen-drawn training digits', () => {
     for (let i = 0; i < a.count; i++) expect(a.inputs.subarray(i * 784, (i + 1) * 784).some((v) => v > 0.5)).toBe(true);
     expect(Array.from(a.inputs)).toEqual(Array.from(b.inputs));
     expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
+  });
+
+  it('draws the asked share as two digits close or overlapping, labelled "not one digit", wider than one digit', async () => {
+    const count = 200;
+    const samples = await makePenSamples(train, seededRandom(6), { count, fontShare: 0, fonts: [], rejectShare: 0.3 });
+    const rejects = Array.from(samples.labels).filter((l) => l === REJECT_CLASS).length;
+    expect(rejects).toBeGreaterThan(0.2 * count);
+    expect(rejects).toBeLessThan(0.4 * count);
+    // A pair is most often wider than tall (overlapping 1s may not be); a digit seldom is.
+    const wide = (i: number) => {
+      let top = 28,
+        bottom = -1,
+        left = 28,
+        right = -1;
+      samples.inputs.subarray(i * 784, (i + 1) * 784).forEach((v, k) => {
+        if (v <= 0.3) return;
+        const [x, y] = [k % 28, Math.floor(k / 28)];
+        [top, bottom, left, right] = [Math.min(top, y), Math.max(bottom, y), Math.min(left, x), Math.max(right, x)];
+      });
+      return right - left > bottom - top;
+    };
+    const share = (reject: boolean) => {
+      const indices = Array.from(samples.labels.keys()).filter((i) => (samples.labels[i] === REJECT_CLASS) === reject);
+      return indices.filter(wide).length / indices.length;
+    };
+    expect(share(true)).toBeGreaterThan(0.6);
+    expect(share(false)).toBeLessThan(0.3);
   });
 });
 

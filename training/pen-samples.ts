@@ -6,6 +6,7 @@
  * so the network sees pen ink as serving will draw it, in more hands than MNIST's.
  */
 import { MODEL_INPUT_SIZE } from '../server/ml/normalize.js';
+import { REJECT_CLASS } from '../server/ml/model.js';
 import { penStroke } from '../server/recognition/pen/ink.js';
 import { drawDigit } from '../server/recognition/pen/raster.js';
 import type { StrokePoint } from '../server/recognition/strokes.js';
@@ -23,6 +24,8 @@ export interface PenSampleOptions {
   /** Share drawn from fonts (when any are given). */
   fontShare: number;
   fonts: readonly string[];
+  /** Share drawn as two digits close or overlapping, labelled "not one digit" (default none). */
+  rejectShare?: number;
 }
 
 const line = (x0: number, y0: number, x1: number, y1: number, steps = 8): Polyline =>
@@ -32,8 +35,8 @@ const line = (x0: number, y0: number, x1: number, y1: number, steps = 8): Polyli
 function flaggedOne(random: Random): Polyline[] {
   const lean = uniform(random, -0.05, 0.15);
   const [topX, bottomX] = [0.5 + lean, 0.5];
-  const flag = uniform(random, 0.2, 0.45),
-    angle = (uniform(random, 20, 55) * Math.PI) / 180;
+  const flag = uniform(random, 0.2, 0.5),
+    angle = (uniform(random, 20, 60) * Math.PI) / 180;
   const stem = [...line(topX - flag * Math.cos(angle), flag * Math.sin(angle), topX, 0, 4), ...line(topX, 0, bottomX, 1).slice(1)];
   if (random() < 0.35) return [stem];
   const foot = uniform(random, 0.15, 0.3);
@@ -88,14 +91,28 @@ function distorted(strokes: Polyline[], random: Random): Polyline[] {
   );
 }
 
-/** `count` pen-drawn digits with their labels (see the module comment). */
+/** A digit's strokes side by side with another's, `gap` of a digit height apart (negative: overlapping). */
+function pair(left: Polyline[], right: Polyline[], gap: number, drop: number): Polyline[] {
+  let edge = -Infinity;
+  for (const stroke of left) for (const [x] of stroke) edge = Math.max(edge, x);
+  let start = Infinity;
+  for (const stroke of right) for (const [x] of stroke) start = Math.min(start, x);
+  const shift = edge + gap - start;
+  return [...left, ...right.map((stroke) => stroke.map(([x, y]): Polyline[number] => [x + shift, y + drop]))];
+}
+
+/**
+ * `count` pen-drawn digits with their labels (see the module comment). With `rejectShare`, that
+ * share are instead two digits written close or overlapping, drawn as one group and labelled "not
+ * one digit" (REJECT_CLASS): what the pen reading's grouping search must learn to turn down.
+ */
 export async function makePenSamples(train: DigitSet, random: Random, options: PenSampleOptions, onProgress?: (done: number) => void): Promise<SegmentSamples> {
-  const { count, fontShare, fonts } = options;
+  const { count, fontShare, fonts, rejectShare = 0 } = options;
   const inputs = new Float32Array(count * INPUT_VALUES);
   const labels = new Int32Array(count);
   const order = shuffledIndices(train.labels.length, random);
   let next = 0;
-  for (let i = 0; i < count; i++) {
+  const digit = async (): Promise<{ label: number; strokes: Polyline[] }> => {
     let label: number;
     let strokes: Polyline[];
     if (fonts.length > 0 && random() < fontShare) {
@@ -110,9 +127,18 @@ export async function makePenSamples(train: DigitSet, random: Random, options: P
         train.images.height,
       );
     }
-    if (label === 1 && random() < 0.35) strokes = flaggedOne(random);
+    if (label === 1 && random() < 0.5) strokes = flaggedOne(random);
     else if (label === 7 && random() < 0.35) strokes = crossedSeven(strokes, random);
     else if (label === 4 && random() < 0.2) strokes = openFour(random);
+    return { label, strokes };
+  };
+  for (let i = 0; i < count; i++) {
+    let { label, strokes } = await digit();
+    if (random() < rejectShare) {
+      // Close (a tenth of a height apart) to overlapping by a third of a height, as written numbers are.
+      strokes = pair(strokes, (await digit()).strokes, uniform(random, -0.35, 0.1), uniform(random, -0.1, 0.1));
+      label = REJECT_CLASS;
+    }
     const pen = distorted(strokes, random).map((points, s) => penStroke(points as StrokePoint[], s));
     inputs.set(drawDigit(pen, uniform(random, 1 / 14, 1 / 6)), i * INPUT_VALUES);
     labels[i] = label;

@@ -44,7 +44,8 @@ const USAGE = `Usage: npm run train -- [options]
   --segment-numbers N   numbers composed for those pieces (default 3000)
   --pen-fraction F      draw F of each batch from digits drawn as a pen writes them: MNIST training digits
                         traced into strokes and digits of the training fonts, distorted, in European styles,
-                        drawn by the serving rasteriser with fine to bold pens (default 0)
+                        drawn by the serving rasteriser with fine to bold pens (default 0); with --reject-class, a
+                        fifth of them are two digits written close or overlapping, labelled "not one digit"
   --pen-samples N       such digits made before training (default 20000)
   --keep best|last      keep the epoch with the best validation accuracy (default) or the last one:
                         single-digit validation accuracy does not measure what --segment-fraction
@@ -140,16 +141,26 @@ if (segmentFraction > 0) {
   progress.done(`${segmentSamples.count} pieces cut from ${segmentNumbers} composed numbers, ${percent(segmentRejectShare, 0)} not one digit`);
 }
 
+/** Share of the pen samples drawn as two digits close or overlapping ("not one digit"), with --reject-class. */
+const PEN_REJECT_SHARE = 0.2;
+const penRejectShare = values['reject-class'] ? PEN_REJECT_SHARE : 0;
 let penSamples: SegmentSamples | undefined;
 let penFonts: string[] = [];
 if (penFraction > 0) {
   const progress = new ProgressLine();
   const fonts = (penFonts = (await fontsInstalled(TRAINING_FONTS)) ? TRAINING_FONTS : []);
   if (fonts.length === 0) console.error(`the training fonts are not all installed (${TRAINING_FONTS.join(', ')}): pen digits from MNIST only`);
-  penSamples = await makePenSamples(train, seededRandom(seed * 104729), { count: penSampleCount, fontShare: 0.3, fonts }, (done) => {
-    if (done % 200 === 0) progress.update(`drawing pen digits ${progressBar(done / penSampleCount)} ${done}/${penSampleCount}`);
-  });
-  progress.done(`${penSampleCount} pen digits drawn${fonts.length ? `, 30 % from ${fonts.length} fonts` : ''}`);
+  penSamples = await makePenSamples(
+    train,
+    seededRandom(seed * 104729),
+    { count: penSampleCount, fontShare: 0.3, fonts, rejectShare: penRejectShare },
+    (done) => {
+      if (done % 200 === 0) progress.update(`drawing pen digits ${progressBar(done / penSampleCount)} ${done}/${penSampleCount}`);
+    },
+  );
+  progress.done(
+    `${penSampleCount} pen digits drawn${fonts.length ? `, 30 % from ${fonts.length} fonts` : ''}${penRejectShare ? `, ${percent(penRejectShare, 0)} of them pairs, not one digit` : ''}`,
+  );
 }
 
 let stopRequested = false;
@@ -224,7 +235,7 @@ const card: ModelCard = {
     ...(segmentSamples
       ? { segments: { fraction: segmentFraction, numbers: segmentNumbers, pieces: segmentSamples.count, notOneDigit: segmentRejectShare } }
       : {}),
-    ...(penSamples ? { pen: { fraction: penFraction, samples: penSamples.count, fonts: penFonts } } : {}),
+    ...(penSamples ? { pen: { fraction: penFraction, samples: penSamples.count, fonts: penFonts, notOneDigit: penRejectShare } } : {}),
     initFrom,
     backend: `${backend.name} (tfjs ${tf.version.tfjs})`,
     seconds: result.trainingSeconds,

@@ -194,7 +194,7 @@ export function touching(a: PenStroke, b: PenStroke, height: number): boolean {
 }
 
 /** A late stroke overlapping this share of its own width with an earlier stroke is taken as that stroke's digit's. */
-const LATE_STROKE_OVERLAP = 0.5;
+const LATE_STROKE_OVERLAP = 0.3;
 
 /**
  * The strokes in the order they are grouped: the order written, except that a stroke added to a
