@@ -3,15 +3,17 @@
  * limit the server enforces is here.
  */
 import { availableParallelism } from 'node:os';
-import { DEFAULT_MODEL_DIR } from './recognition/classifier.js';
+import { DEFAULT_MODEL_DIR, DEFAULT_PEN_MODEL_DIR } from './recognition/classifier.js';
 
 export interface ServerConfig {
   /** PORT: TCP port to listen on. */
   port: number;
   /** HOST: interface to listen on. */
   host: string;
-  /** DIGIT_STREAM_MODEL: model folder. */
+  /** DIGIT_STREAM_MODEL: model folder (camera frames and uploads). */
   modelDir: string;
+  /** DIGIT_STREAM_PEN_MODEL: model folder for pen strokes. */
+  penModelDir: string;
   /** CLIENT_DIR: the built web client (npm run build) served at /. */
   clientDir: string;
   /** WORKERS: recognition worker threads. */
@@ -100,6 +102,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   port: 8080,
   host: '0.0.0.0',
   modelDir: DEFAULT_MODEL_DIR,
+  penModelDir: DEFAULT_PEN_MODEL_DIR,
   clientDir: 'dist/client',
   workers: Math.max(1, availableParallelism()),
   penWorkers: 1,
@@ -140,6 +143,7 @@ const ENVIRONMENT: Record<keyof ServerConfig, string> = {
   port: 'PORT',
   host: 'HOST',
   modelDir: 'DIGIT_STREAM_MODEL',
+  penModelDir: 'DIGIT_STREAM_PEN_MODEL',
   clientDir: 'CLIENT_DIR',
   workers: 'WORKERS',
   penWorkers: 'WORKERS_PEN',

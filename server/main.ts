@@ -19,6 +19,7 @@ const pool = await RecognitionPool.start({
   penThreads: config.penWorkers,
   maxQueue: config.queueLimit,
   modelDir: config.modelDir,
+  penModelDir: config.penModelDir,
   decodeLimits: {
     upload: { ...DEFAULT_DECODE_LIMITS, maxInputPixels: config.imageMaxPixels },
     camera: { ...DEFAULT_DECODE_LIMITS, maxInputPixels: config.cameraMaxPixels },
@@ -65,6 +66,7 @@ logger.log('info', 'listening', {
   workers: pool.threads,
   penWorkers: pool.penThreads,
   model: config.modelDir,
+  penModel: config.penModelDir,
   inference: pool.engine,
 });
 

@@ -1,7 +1,7 @@
 /** Pen ink read by grouping strokes (server/recognition/pen): size, late strokes, separators, live stability. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMnist, type DigitSet } from '../training/mnist.js';
-import { DigitClassifier } from '../server/recognition/classifier.js';
+import { DigitClassifier, DEFAULT_PEN_MODEL_DIR } from '../server/recognition/classifier.js';
 import { recognizeStrokes, type StrokePoint, type StrokeSet } from '../server/recognition/strokes.js';
 import { digitStrokes } from './support/strokes-from-mnist.js';
 
@@ -9,7 +9,7 @@ let classifier: DigitClassifier;
 let mnistTest: DigitSet;
 
 beforeAll(async () => {
-  classifier = await DigitClassifier.load();
+  classifier = await DigitClassifier.load(DEFAULT_PEN_MODEL_DIR);
   mnistTest = await loadMnist('test');
 });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../server/ml/backend.js';
 import { loadMnist, type DigitSet } from '../training/mnist.js';
 import { seededRandom } from '../training/random.js';
-import { DigitClassifier } from '../server/recognition/classifier.js';
+import { DigitClassifier, DEFAULT_PEN_MODEL_DIR } from '../server/recognition/classifier.js';
 import { RecognitionError } from '../server/recognition/errors.js';
 import { RecognitionPool } from '../server/recognition/pool.js';
 import { recognizeImage } from '../server/recognition/recognize.js';
@@ -50,7 +50,7 @@ describe('recognition worker pool', () => {
 
   it('reads stroke sets that wait for a busy worker together, each with its own result or error', async () => {
     await initBackend(undefined, () => {});
-    const local = await DigitClassifier.load();
+    const local = await DigitClassifier.load(DEFAULT_PEN_MODEL_DIR);
     const single = await RecognitionPool.start({ threads: 1, maxQueue: 64 });
     try {
       const random = seededRandom(77);

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../server/ml/backend.js';
 import { loadMnist, type DigitSet } from '../training/mnist.js';
 import { seededRandom } from '../training/random.js';
-import { DigitClassifier } from '../server/recognition/classifier.js';
+import { DigitClassifier, DEFAULT_PEN_MODEL_DIR } from '../server/recognition/classifier.js';
 import { decodeImage } from '../server/recognition/decode.js';
 import { RecognitionError } from '../server/recognition/errors.js';
 import { binarize } from '../server/recognition/binarize.js';
@@ -16,11 +16,13 @@ import { composeNumber, encodePng, SETS, type ComposedImage } from '../training/
 import { digitStrokes } from './support/strokes-from-mnist.js';
 
 let classifier: DigitClassifier;
+let penClassifier: DigitClassifier;
 let mnistTest: DigitSet;
 
 beforeAll(async () => {
   await initBackend(undefined, () => {});
   classifier = await DigitClassifier.load();
+  penClassifier = await DigitClassifier.load(DEFAULT_PEN_MODEL_DIR);
   mnistTest = await loadMnist('test');
 });
 
@@ -311,7 +313,7 @@ const four = (x: number): [number, number][][] => [
 describe('reading pen strokes', () => {
   it('reads a number written stroke by stroke, joining a digit drawn in two strokes', async () => {
     const strokes = drawn([...one(80), ...zero(200), ...seven(330), ...four(460)]);
-    const result = await recognizeStrokes({ width: 800, height: 300, strokes }, classifier);
+    const result = await recognizeStrokes({ width: 800, height: 300, strokes }, penClassifier);
     expect(result.text).toBe('1074');
     // The 0 spans x 155..245 and y 60..240, drawn with a pen about a ninth of its height wide.
     const [x, y, w, h] = result.digits[1].box;
@@ -344,7 +346,7 @@ describe('reading pen strokes', () => {
           x += (Math.max(...xs) - left) * 200 + gap;
           t += 250;
         }
-        expect((await recognizeStrokes({ width: 800, height: 300, strokes }, classifier)).text).toBe(`${a}${b}`);
+        expect((await recognizeStrokes({ width: 800, height: 300, strokes }, penClassifier)).text).toBe(`${a}${b}`);
       }
     }
   });
@@ -352,15 +354,15 @@ describe('reading pen strokes', () => {
   it('reads the same writing the same on a canvas of any size', async () => {
     const strokes = drawn([...one(80), ...zero(200), ...seven(330)]);
     const scaled = strokes.map((s) => s.map(([x, y, t]) => [x * 3, y * 3, t] as StrokePoint));
-    const small = await recognizeStrokes({ width: 800, height: 300, strokes }, classifier);
-    const big = await recognizeStrokes({ width: 2400, height: 900, strokes: scaled }, classifier);
+    const small = await recognizeStrokes({ width: 800, height: 300, strokes }, penClassifier);
+    const big = await recognizeStrokes({ width: 2400, height: 900, strokes: scaled }, penClassifier);
     expect(big.text).toBe(small.text);
     // The drawing scale is rounded to steps, so boxes agree to a few canvas units.
     big.digits.forEach((d, i) => d.box.forEach((v, j) => expect(Math.abs(v / 3 - small.digits[i].box[j])).toBeLessThanOrEqual(4)));
   });
 
   it('does not re-read digits whose ink did not change when a stroke is added', async () => {
-    const fresh = await DigitClassifier.load();
+    const fresh = await DigitClassifier.load(DEFAULT_PEN_MODEL_DIR);
     const first = drawn([...one(80), ...zero(200)]);
     await recognizeStrokes({ width: 800, height: 300, strokes: first }, fresh);
     const before = fresh.stats.inferred;
@@ -400,7 +402,7 @@ describe('reading pen strokes', () => {
         [10.5, 12],
       ],
     ]);
-    const result = await recognizeStrokes(parseStrokeSet({ width: 16000, height: 16000, strokes }), classifier);
+    const result = await recognizeStrokes(parseStrokeSet({ width: 16000, height: 16000, strokes }), penClassifier);
     expect(result.digits.length).toBeLessThanOrEqual(1);
   });
 });

@@ -25,6 +25,13 @@ export interface DigitPrediction {
 export const MODEL_DIR_ENV = 'DIGIT_STREAM_MODEL';
 /** The committed model, unless DIGIT_STREAM_MODEL names another folder. */
 export const DEFAULT_MODEL_DIR = process.env[MODEL_DIR_ENV] || 'models/digit-cnn';
+export const PEN_MODEL_DIR_ENV = 'DIGIT_STREAM_PEN_MODEL';
+/**
+ * The committed model for pen ink, unless DIGIT_STREAM_PEN_MODEL names another folder: the same
+ * network fine-tuned further on pen-drawn digits and on pairs of them as "not one digit", which
+ * reads overlapping writing better but camera and scanned digits a little worse (see the README).
+ */
+export const DEFAULT_PEN_MODEL_DIR = process.env[PEN_MODEL_DIR_ENV] || 'models/digit-cnn-pen';
 const ALTERNATIVES = 3;
 
 /** FNV-1a over the input quantised to bytes, twice with different seeds: a 64-bit key. */

@@ -6,22 +6,24 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseCli } from '../cli-args.js';
-import { DigitClassifier, DEFAULT_MODEL_DIR } from './classifier.js';
+import { DigitClassifier, DEFAULT_MODEL_DIR, DEFAULT_PEN_MODEL_DIR } from './classifier.js';
 import { RecognitionError } from './errors.js';
 import { recognizeImage, type RecognitionResult } from './recognize.js';
 import { parseStrokeSet, recognizeStrokes } from './strokes.js';
 
 const USAGE = `Usage: npm run recognize -- [--json] [--model DIR] FILE...
-       npm run recognize -- [--json] [--model DIR] --strokes FILE.json
+       npm run recognize -- [--json] [--pen-model DIR] --strokes FILE.json
   --json      one JSON object per input per line: {file|id, text, digits: [{digit, confidence, box, alternatives, uncertain}], ms}
   --strokes   FILE.json holds a JSON array of {id, width, height, strokes: [[[x, y, tMs], ...], ...]}
-  --model     model folder (default ${DEFAULT_MODEL_DIR})`;
+  --model     model folder for images (default ${DEFAULT_MODEL_DIR})
+  --pen-model model folder for strokes (default ${DEFAULT_PEN_MODEL_DIR})`;
 
 const { values, positionals } = parseCli(
   {
     json: { type: 'boolean' },
     strokes: { type: 'string' },
     model: { type: 'string' },
+    'pen-model': { type: 'string' },
   },
   USAGE,
 );
@@ -30,7 +32,6 @@ if (positionals.length === 0 && !values.strokes) {
   process.exit(2);
 }
 
-const classifier = await DigitClassifier.load(values.model ?? DEFAULT_MODEL_DIR);
 let failures = 0;
 
 function report(source: Record<string, string>, outcome: { result: RecognitionResult; ms: number } | { error: unknown }): void {
@@ -75,12 +76,14 @@ if (values.strokes) {
     report({ file: values.strokes }, { error });
     process.exit(1);
   }
+  const penClassifier = await DigitClassifier.load(values['pen-model'] ?? DEFAULT_PEN_MODEL_DIR);
   for (const [index, set] of (sets as unknown[]).entries()) {
     const id = typeof (set as { id?: unknown })?.id === 'string' ? (set as { id: string }).id : String(index);
-    report({ id }, await timed(() => recognizeStrokes(parseStrokeSet(set), classifier)));
+    report({ id }, await timed(() => recognizeStrokes(parseStrokeSet(set), penClassifier)));
   }
 }
+const classifier = positionals.length > 0 ? await DigitClassifier.load(values.model ?? DEFAULT_MODEL_DIR) : null;
 for (const file of positionals) {
-  report({ file }, await timed(async () => recognizeImage(await readFile(file), classifier)));
+  if (classifier) report({ file }, await timed(async () => recognizeImage(await readFile(file), classifier)));
 }
 process.exit(failures > 0 ? 1 : 0);

@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { DEFAULT_MODEL_DIR } from './classifier.js';
+import { DEFAULT_MODEL_DIR, DEFAULT_PEN_MODEL_DIR } from './classifier.js';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode.js';
 import { RecognitionError, RecognitionErrorCode } from './errors.js';
 import type { RecognitionResult } from './recognize.js';
@@ -26,6 +26,8 @@ export interface RecognitionPoolOptions {
   /** Image tasks that may wait for a worker, and stroke sets that may wait; more are refused as `busy`. */
   maxQueue: number;
   modelDir: string;
+  /** The model that reads pen strokes. */
+  penModelDir: string;
   backend?: BackendChoice;
   decodeLimits: Record<ImageSource, DecodeLimits>;
 }
@@ -35,6 +37,7 @@ export const DEFAULT_POOL_OPTIONS: RecognitionPoolOptions = {
   penThreads: 1,
   maxQueue: 64,
   modelDir: DEFAULT_MODEL_DIR,
+  penModelDir: DEFAULT_PEN_MODEL_DIR,
   decodeLimits: { upload: DEFAULT_DECODE_LIMITS, camera: DEFAULT_DECODE_LIMITS },
 };
 
@@ -96,7 +99,12 @@ export class RecognitionPool {
 
   private constructor(options: RecognitionPoolOptions) {
     this.maxQueue = options.maxQueue;
-    const workerData: WorkerSettings = { modelDir: options.modelDir, backend: options.backend, decodeLimits: options.decodeLimits };
+    const workerData: WorkerSettings = {
+      modelDir: options.modelDir,
+      penModelDir: options.penModelDir,
+      backend: options.backend,
+      decodeLimits: options.decodeLimits,
+    };
     this.image = startLane(options.threads, options.maxQueue, workerData);
     this.pen = options.penThreads > 0 ? startLane(options.penThreads, options.maxQueue, workerData) : null;
   }

@@ -14,6 +14,8 @@ import { parseStrokeSet, planStrokes, unpackStrokeSet, type PackedStrokeSet, typ
 
 export interface WorkerSettings {
   modelDir: string;
+  /** The model that reads pen strokes. */
+  penModelDir: string;
   backend?: BackendChoice;
   decodeLimits: Record<ImageSource, DecodeLimits>;
 }
@@ -36,10 +38,11 @@ function failed(error: unknown): TaskOutcome & { ok: false } {
 const settings = workerData as WorkerSettings;
 // The engine's choice (ONNX Runtime, or tfjs and why) is reported by the warm-up task, for the server's log.
 const classifier = DigitClassifier.load(settings.modelDir, { backend: settings.backend, log: () => {} });
+const penClassifier = DigitClassifier.load(settings.penModelDir, { backend: settings.backend, log: () => {} });
 
 export default async function run(task: RecognitionTask): Promise<TaskResult> {
   try {
-    const reader = await classifier;
+    const [reader, penReader] = await Promise.all([classifier, penClassifier]);
     const start = performance.now();
     if (task.kind === 'image')
       return { ok: true, result: await recognizeImage(task.bytes, reader, settings.decodeLimits[task.source]), ms: performance.now() - start };
@@ -53,7 +56,7 @@ export default async function run(task: RecognitionTask): Promise<TaskResult> {
         }
       });
       const valid = plans.filter((p): p is PlannedReading => !('ok' in p));
-      const results = await completeTogether(valid, reader);
+      const results = await completeTogether(valid, penReader);
       const ms = performance.now() - start;
       let next = 0;
       return { ok: true, ms, outcomes: plans.map((p) => ('ok' in p ? p : { ok: true, result: results[next++], ms })) };

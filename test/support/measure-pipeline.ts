@@ -16,7 +16,7 @@ import sharp from 'sharp';
 import { parseCli, positiveInteger } from '../../server/cli-args.js';
 import { loadMnist, splitTrainValidation } from '../../training/mnist.js';
 import { seededRandom } from '../../training/random.js';
-import { DigitClassifier, DEFAULT_MODEL_DIR } from '../../server/recognition/classifier.js';
+import { DigitClassifier, DEFAULT_MODEL_DIR, DEFAULT_PEN_MODEL_DIR } from '../../server/recognition/classifier.js';
 import { recognizeGray, recognizeImage, type RecognitionResult } from '../../server/recognition/recognize.js';
 import { recognizeStrokes } from '../../server/recognition/strokes.js';
 import { rasterizeStrokes } from '../../server/recognition/pen/raster.js';
@@ -39,7 +39,7 @@ const STROKE_SETS: Record<string, [number, number]> = {
 const ALL_SETS = [...Object.keys(SETS), ...Object.keys(STROKE_SETS), ...Object.keys(PEN_SETS), ...Object.keys(PHOTO_SETS)];
 const PEN_WRITERS = 6;
 
-const USAGE = `Usage: npm run measure -- [--digits test|validation] [--count N] [--sets NAMES] [--heights H,...] [--live] [--seed N] [--model DIR] [--baseline tesseract] [--json] [--failures DIR]
+const USAGE = `Usage: npm run measure -- [--digits test|validation] [--count N] [--sets NAMES] [--heights H,...] [--live] [--seed N] [--model DIR] [--pen-model DIR] [--baseline tesseract] [--json] [--failures DIR]
   --digits      MNIST test digits (default; for reported figures) or validation digits carved from train (for development)
   --count N     images per set (default 200)
   --sets        comma-separated, from: ${ALL_SETS.join(', ')} (default all)
@@ -47,6 +47,8 @@ const USAGE = `Usage: npm run measure -- [--digits test|validation] [--count N] 
                 default: heights drawn from 40 to 200
   --live        pen sets only: replay each number at pen speed through the WebSocket protocol (${PEN_WRITERS} writers at once),
                 adding flicker per 100 numbers and stroke-end → reading latency
+  --model       model folder for the image sets (default ${DEFAULT_MODEL_DIR})
+  --pen-model   model folder for the pen and stroke sets (default ${DEFAULT_PEN_MODEL_DIR})
   --baseline    also read every image with Tesseract OCR (digits whitelisted) for comparison
   --failures    write misread images there as PNG, named with truth and reading`;
 
@@ -69,6 +71,7 @@ const { values } = parseCli(
     sets: { type: 'string' },
     seed: { type: 'string' },
     model: { type: 'string' },
+    'pen-model': { type: 'string' },
     json: { type: 'boolean' },
     failures: { type: 'string' },
     baseline: { type: 'string' },
@@ -99,9 +102,14 @@ for (const name of setNames) {
 
 const digits = source === 'test' ? await loadMnist('test') : splitTrainValidation(await loadMnist('train'), 6000, 1).validation;
 const classifier = await DigitClassifier.load(values.model ?? DEFAULT_MODEL_DIR);
+const penClassifier = await DigitClassifier.load(values['pen-model'] ?? DEFAULT_PEN_MODEL_DIR);
 const run = promisify(execFile);
 const liveServer = values.live
-  ? await startServerProcess({ SESSIONS_PER_ADDRESS_MAX: '100', ...(values.model ? { DIGIT_STREAM_MODEL: values.model } : {}) }).then((server) => ({
+  ? await startServerProcess({
+      SESSIONS_PER_ADDRESS_MAX: '100',
+      ...(values.model ? { DIGIT_STREAM_MODEL: values.model } : {}),
+      ...(values['pen-model'] ? { DIGIT_STREAM_PEN_MODEL: values['pen-model'] } : {}),
+    }).then((server) => ({
       ...server,
       wsUrl: `${server.baseUrl.replace(/^http/, 'ws')}/ws`,
     }))
@@ -155,7 +163,7 @@ async function sample(name: string, random: () => number, height: number): Promi
   const pen = PEN_SETS[name];
   if (pen) {
     const written = await penSample(pen, digits, random, height || 40 + random() * 160);
-    return { text: written.text, png: () => strokesPng(written.set), recognize: () => recognizeStrokes(written.set, classifier), written };
+    return { text: written.text, png: () => strokesPng(written.set), recognize: () => recognizeStrokes(written.set, penClassifier), written };
   }
   const photo = PHOTO_SETS[name];
   if (photo) {
@@ -168,7 +176,7 @@ async function sample(name: string, random: () => number, height: number): Promi
   return {
     text: written.text,
     png: () => strokesPng(written.set),
-    recognize: () => recognizeStrokes(written.set, classifier),
+    recognize: () => recognizeStrokes(written.set, penClassifier),
     written: { text: written.text, set: written.set, charOfStroke: written.digitOfStroke },
   };
 }
