@@ -82,8 +82,8 @@ if (values.strokes) {
     report({ id }, await timed(() => recognizeStrokes(parseStrokeSet(set), penClassifier)));
   }
 }
-const classifier = positionals.length > 0 ? await DigitClassifier.load(values.model ?? DEFAULT_MODEL_DIR) : null;
-for (const file of positionals) {
-  if (classifier) report({ file }, await timed(async () => recognizeImage(await readFile(file), classifier)));
+if (positionals.length > 0) {
+  const classifier = await DigitClassifier.load(values.model ?? DEFAULT_MODEL_DIR);
+  for (const file of positionals) report({ file }, await timed(async () => recognizeImage(await readFile(file), classifier)));
 }
 process.exit(failures > 0 ? 1 : 0);
