@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [--frames N] [--model DIR] [--json]
+ * npm run bench -- [--frames N] [--model DIR] [--pen-model DIR] [--json]
  * Per-frame latency of the recognition pipeline on this machine: an 800x300 canvas of pen strokes
  * (every frame new, and live: one stroke more each frame), the same canvas as a PNG, a 640x480
  * JPEG photo; and the classifier's digits per second. A benchmark: it reports, it asserts nothing.
@@ -11,19 +11,23 @@ import { loadEngine, type EngineChoice } from '../../server/ml/engine.js';
 import { measureThroughput, type Throughput } from '../../training/evaluation.js';
 import { loadMnist } from '../../training/mnist.js';
 import { seededRandom } from '../../training/random.js';
-import { DigitClassifier, DEFAULT_MODEL_DIR } from '../../server/recognition/classifier.js';
+import { DigitClassifier, DEFAULT_MODEL_DIR, DEFAULT_PEN_MODEL_DIR } from '../../server/recognition/classifier.js';
 import { recognizeImage } from '../../server/recognition/recognize.js';
 import { recognizeStrokes, type StrokeSet } from '../../server/recognition/strokes.js';
 import { rasterizeStrokes } from '../../server/recognition/pen/raster.js';
 import { asCameraFrame, composeNumber, SETS } from '../../training/compose.js';
 import { writeNumber } from './strokes-from-mnist.js';
 
-const USAGE = 'Usage: npm run bench -- [--frames N] [--model DIR] [--engine onnx|tfjs] [--json]';
-const { values } = parseCli({ frames: { type: 'string' }, model: { type: 'string' }, engine: { type: 'string' }, json: { type: 'boolean' } }, USAGE);
+const USAGE = 'Usage: npm run bench -- [--frames N] [--model DIR] [--pen-model DIR] [--engine onnx|tfjs] [--json]';
+const { values } = parseCli(
+  { frames: { type: 'string' }, model: { type: 'string' }, 'pen-model': { type: 'string' }, engine: { type: 'string' }, json: { type: 'boolean' } },
+  USAGE,
+);
 const frames = positiveInteger(values.frames, 'frames', 100);
 const modelDir = values.model ?? DEFAULT_MODEL_DIR;
+const penModelDir = values['pen-model'] ?? DEFAULT_PEN_MODEL_DIR;
 const engineChoice = values.engine as EngineChoice | undefined;
-const newClassifier = async (cacheSize?: number) => new DigitClassifier(await loadEngine(modelDir, { engine: engineChoice, log: () => {} }), cacheSize);
+const newClassifier = async (dir: string, cacheSize?: number) => new DigitClassifier(await loadEngine(dir, { engine: engineChoice, log: () => {} }), cacheSize);
 const digits = await loadMnist('test');
 const random = seededRandom(7);
 
@@ -46,13 +50,13 @@ const canvases: StrokeSet[] = Array.from(
 );
 
 // Every frame a new number and no cache: the cost of reading a canvas from scratch.
-const cold = await newClassifier(0);
+const cold = await newClassifier(penModelDir, 0);
 await recognizeStrokes(canvases[0], cold);
 const strokesCold: number[] = [];
 for (const set of canvases) strokesCold.push(await time(() => recognizeStrokes(set, cold)));
 
 // Live: the same canvases written stroke by stroke, read after every stroke, as the server does.
-const live = await newClassifier();
+const live = await newClassifier(penModelDir);
 const strokesLive: number[] = [];
 for (const set of canvases.slice(0, Math.max(1, Math.round(frames / 5)))) {
   for (let n = 1; n <= set.strokes.length; n++) {
@@ -61,6 +65,8 @@ for (const set of canvases.slice(0, Math.max(1, Math.round(frames / 5)))) {
   }
 }
 
+// Pixels, as camera frames and uploads are read: with the image model, no cache.
+const imageCold = await newClassifier(modelDir, 0);
 const canvasPngs = await Promise.all(
   canvases.map((set) => {
     const { ink } = rasterizeStrokes(set);
@@ -74,14 +80,14 @@ const canvasPngs = await Promise.all(
   }),
 );
 const canvasImage: number[] = [];
-for (const png of canvasPngs) canvasImage.push(await time(() => recognizeImage(png, cold)));
+for (const png of canvasPngs) canvasImage.push(await time(() => recognizeImage(png, imageCold)));
 
 const photos: Buffer[] = [];
 for (let i = 0; i < frames; i++) {
   photos.push((await asCameraFrame(await composeNumber(digits, random, SETS.photo))).jpeg);
 }
 const photo: number[] = [];
-for (const jpeg of photos) photo.push(await time(() => recognizeImage(jpeg, cold)));
+for (const jpeg of photos) photo.push(await time(() => recognizeImage(jpeg, imageCold)));
 
 const inputs = new Float32Array(2048 * 784);
 for (let i = 0; i < 2048; i++) for (let j = 0; j < 784; j++) inputs[i * 784 + j] = digits.images.pixels[i * 784 + j] / 255;
