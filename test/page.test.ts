@@ -4,6 +4,7 @@ import { loadMnist, splitTrainValidation, type DigitSet } from '../training/mnis
 import { seededRandom } from '../training/random.js';
 import { DigitClassifier } from '../server/recognition/classifier.js';
 import { beyondPage } from '../server/recognition/page.js';
+import { binarize } from '../server/recognition/binarize.js';
 import { removeRuledLines } from '../server/recognition/ruling.js';
 import { recognizeImage } from '../server/recognition/recognize.js';
 import { PHOTO_SETS, photoSample } from './support/photo-sets.js';
@@ -47,6 +48,32 @@ describe('finding the page', () => {
     // A lamp to the left: the right side at half the brightness, fading smoothly.
     for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + x] = Math.round(data[y * width + x] * (1 - (0.5 * x) / width));
     expect(beyondPage({ data, width, height })).toBeNull();
+  });
+});
+
+describe('ink in shadow', () => {
+  it("finds pencil in a hand's shadow as surely as pencil in the light", () => {
+    const width = 320,
+      height = 240;
+    const data = new Uint8Array(width * height);
+    // Paper at 220 on the left, in a hard shadow at 90 on the right; pencil takes a third of the
+    // light wherever it is.
+    const marked = (x: number, y: number) => (x >= 60 && x < 64 && y >= 80 && y < 160) || (x >= 240 && x < 244 && y >= 80 && y < 160);
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < width; x++) {
+        const paper = x < 160 ? 220 : 90;
+        data[y * width + x] = Math.round(marked(x, y) ? paper * 0.66 : paper);
+      }
+    const { mask } = binarize({ data, width, height });
+    const inkIn = (x0: number, x1: number) => {
+      let n = 0;
+      for (let y = 80; y < 160; y++) for (let x = x0; x < x1; x++) if (mask[y * width + x]) n++;
+      return n;
+    };
+    expect(inkIn(58, 66)).toBeGreaterThan(0.8 * 4 * 80);
+    expect(inkIn(238, 246)).toBeGreaterThan(0.8 * 4 * 80);
+    // And nothing along the shadow's edge.
+    expect(inkIn(150, 170)).toBe(0);
   });
 });
 

@@ -141,7 +141,7 @@ export function binarize(image: GrayImage8): InkImage {
   const total = width * height;
   // A sheet is looked for as light paper; if, leaving out what is not that paper, the ink is still
   // light on dark (a board, a screen), there is no sheet.
-  const page = beyondPage(image);
+  const page = process.env.NO_PAGE ? null : beyondPage(image);
   const polarity = inkPolarity(image, page);
   const notPaper = polarity === 'dark-on-light' ? page : null;
 
@@ -176,7 +176,7 @@ export function binarize(image: GrayImage8): InkImage {
       // light closely and still removes every stroke.
       // Ruled lines out first: their thickness, in every column they cross, would pass for the pen's.
       removeRuledLines(mask, width, height, penWidth(mask, width, height));
-      const pen = penWidth(mask, width, height);
+      const pen = penWidth(withoutLinePieces(mask, width, height), width, height);
       const window = PEN_WIDTHS_PER_WINDOW * pen;
       if (pen > 0 && window < Math.min(width, height) / 3) {
         backgroundOf(inkBright, window, background, kernelScratch);
@@ -252,7 +252,7 @@ function inkOf(
   let nearSteps: Uint8Array | null = null;
   if (method === 'adaptive') {
     cv.subtract(inkBright, background, flattened);
-    intensity = Uint8Array.from(flattened.data);
+    intensity = relativeToPaper(flattened.data, background.data, backgroundHistogram, total);
     nearSteps = clearBackgroundSteps(smallBackground, intensity, width, height);
   } else {
     // Even light: subtract the single background level so faint paper does not read as ink.
@@ -269,6 +269,28 @@ function inkOf(
   if (strongest >= MIN_INK_CONTRAST) hysteresis(intensity, width, height, threshold, Math.max(MIN_INK_CONTRAST * 0.6, threshold * HYSTERESIS_LOW), mask);
   if (method === 'adaptive') closeSmallGaps(mask, width, height);
   return { intensity, mask, threshold, nearSteps };
+}
+
+/** Paper this much darker than the brightest paper, or more, gets no more gain (a desk, a deep shadow). */
+const MAX_SHADOW_GAIN = 3;
+
+/**
+ * Ink contrast as a share of the paper's own brightness where it lies, scaled to the brightest
+ * paper's: light falls on ink and paper alike, so ink in a hand's shadow takes away as large a
+ * share of a dimmer paper's light, and would otherwise fall below a threshold set by the lit part.
+ * `background` is ink-bright (255 - the paper's grey).
+ */
+function relativeToPaper(difference: Uint8Array, background: Uint8Array, backgroundHistogram: Float64Array, total: number): Uint8Array {
+  const brightestPaper = 255 - percentile(backgroundHistogram, total, 0.1);
+  const dimmest = brightestPaper / MAX_SHADOW_GAIN;
+  // The gain for each of the 256 background levels, looked up per pixel.
+  const gain = Float32Array.from({ length: 256 }, (_, level) => brightestPaper / Math.max(dimmest, 255 - level, 1));
+  const intensity = new Uint8Array(difference.length);
+  for (let i = 0; i < difference.length; i++) {
+    const scaled = difference[i] * gain[background[i]] + 0.5;
+    intensity[i] = scaled > 255 ? 255 : scaled;
+  }
+  return intensity;
 }
 
 /**
@@ -359,6 +381,44 @@ export function penWidth(mask: Uint8Array, width: number, height: number): numbe
   let peak = 0;
   for (let bin = 1; bin < bins.length; bin++) if (bins[bin] > bins[peak]) peak = bin;
   return bins[peak] > 0 ? Math.round(2 ** (peak / BINS_PER_OCTAVE)) : 0;
+}
+
+/** A piece of ink this many times longer than thick, and at least LINE_PIECE_LENGTH long, is a piece of a line. */
+const LINE_PIECE_ASPECT = 8;
+const LINE_PIECE_LENGTH = 24;
+
+/**
+ * `mask` without the pieces of straight lines that removeRuledLines left (a faint ruled line
+ * thresholds into pieces too short to be found as a line): across them they are as thin as the
+ * printed rule, and many, so they would pass for the pen. The mask itself if nothing else is left
+ * (a number of 1s written with a fine pen).
+ */
+function withoutLinePieces(mask: Uint8Array, width: number, height: number): Uint8Array {
+  return withMats(3, (labels, stats, centroids) => {
+    const maskMat = cv.matFromArray(height, width, cv.CV_8U, mask);
+    const count = cv.connectedComponentsWithStats(maskMat, labels, stats, centroids, 8, cv.CV_32S);
+    maskMat.delete();
+    const s = stats.data32S;
+    const linePiece = new Uint8Array(count);
+    let any = false;
+    for (let label = 1; label < count; label++) {
+      const [w, h] = [s[label * 5 + 2], s[label * 5 + 3]];
+      if (Math.max(w, h) >= LINE_PIECE_LENGTH && Math.max(w, h) >= LINE_PIECE_ASPECT * Math.min(w, h)) {
+        linePiece[label] = 1;
+        any = true;
+      }
+    }
+    if (!any) return mask;
+    const label = labels.data32S;
+    const writing = new Uint8Array(mask.length);
+    let left = 0;
+    for (let i = 0; i < mask.length; i++)
+      if (label[i] > 0 && !linePiece[label[i]]) {
+        writing[i] = 255;
+        left++;
+      }
+    return left > 0 ? writing : mask;
+  });
 }
 
 /**

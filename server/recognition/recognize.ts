@@ -1,6 +1,7 @@
 /** The recognition pipeline: ink → digits → lines of text, each digit with box, confidence and alternatives. */
 import { binarize, type GrayImage8, type InkImage } from './binarize.js';
 import type { Alternative, DigitClassifier, DigitPrediction } from './classifier.js';
+import { withoutDashedLines } from './dashes.js';
 import { dropNonDigits, findComponents, mergeParts, typicalDigitHeight, type Box, type ComponentImage, type InkComponent } from './components.js';
 import { digitInput } from './crops.js';
 import { decodeImage, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode.js';
@@ -136,7 +137,7 @@ export function findPieces(ink: InkImage): InkPieces {
   const componentImage = findComponents(ink.mask, ink.width, ink.height);
   const offPage = ink.notPaper ? labelsOffPage(componentImage.labels, ink.width, ink.height, ink.notPaper) : null;
   const onPage = offPage ? componentImage.components.filter((c) => !offPage.has(c.labels[0])) : componentImage.components;
-  const { kept } = dropNonDigits(onPage, componentImage);
+  const { kept } = dropNonDigits(withoutDashedLines(onPage, componentImage).kept, componentImage);
   const digitHeight = typicalDigitHeight(kept);
   // Pieces still small or flat once parts are joined are punctuation, dashes or dirt, not digits.
   const pieces = mergeParts(mostDigitLike(kept, digitHeight), digitHeight).filter(

@@ -1,0 +1,151 @@
+/**
+ * Straight lines that thresholding broke into dashes: the sheet's edge against a desk in shadow,
+ * a shadow's own hard edge, a faint ruled or margin line. Each dash alone is a thin stroke of about
+ * a digit's size (a 1, a digit's bar), so no rule about one piece can tell it from writing; lined
+ * up with others along one straight line far longer than any digit, it is plainly not writing.
+ * removeRuledLines (ruling.ts) takes out lines that are still whole; this takes out what is left
+ * of the broken ones.
+ */
+import { typicalDigitHeight, type ComponentImage, type InkComponent } from './components.js';
+
+/** At least this many dashes make a line. */
+const MIN_DASHES = 3;
+/** A line's dashes span at least this share of the frame's longer side. */
+const MIN_SPAN = 0.35;
+/** A dash's centre lies this close to the line (pixels, and share of the frame's longer side). */
+const ON_LINE_PIXELS = 3;
+const ON_LINE_SHARE = 0.01;
+/**
+ * Pieces this close to the writing's height are left alone: a column of 1s (the first digits of
+ * numbers written one under another) lines up too, but its pieces are digit-sized.
+ */
+const DIGIT_SIZED = [0.75, 1.4];
+/** Lines looked for in one frame; pieces looked at (the longest), to bound the pairs tried. */
+const MAX_LINES = 4;
+const MAX_PIECES = 150;
+
+interface Line {
+  /** A point on the line and its unit direction. */
+  px: number;
+  py: number;
+  dx: number;
+  dy: number;
+}
+
+interface Piece {
+  component: InkComponent;
+  cx: number;
+  cy: number;
+  length: number;
+  axis: Line;
+}
+
+const distanceTo = (line: Line, x: number, y: number) => Math.abs((x - line.px) * line.dy - (y - line.py) * line.dx);
+const along = (line: Line, x: number, y: number) => (x - line.px) * line.dx + (y - line.py) * line.dy;
+
+/**
+ * The principal axis of points (the least-squares line through them) and their variance along it
+ * and across it.
+ */
+function principalAxis(xs: readonly number[], ys: readonly number[]): { line: Line; varianceAlong: number; varianceAcross: number } {
+  const n = xs.length;
+  const px = xs.reduce((a, b) => a + b, 0) / n,
+    py = ys.reduce((a, b) => a + b, 0) / n;
+  let sxx = 0,
+    sxy = 0,
+    syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxx += (xs[i] - px) ** 2;
+    sxy += (xs[i] - px) * (ys[i] - py);
+    syy += (ys[i] - py) ** 2;
+  }
+  const mean = (sxx + syy) / 2 / n,
+    spread = Math.sqrt(((sxx - syy) / 2) ** 2 + sxy * sxy) / n;
+  const angle = 0.5 * Math.atan2(2 * sxy, sxx - syy);
+  return { line: { px, py, dx: Math.cos(angle), dy: Math.sin(angle) }, varianceAlong: mean + spread, varianceAcross: Math.max(0, mean - spread) };
+}
+
+/** The pixels of a piece of ink, as x and y. */
+function inkOf(component: InkComponent, image: ComponentImage): { xs: number[]; ys: number[] } {
+  const own = new Set(component.labels);
+  const xs: number[] = [],
+    ys: number[] = [];
+  for (let y = component.y; y < component.y + component.height; y++)
+    for (let x = component.x; x < component.x + component.width; x++)
+      if (own.has(image.labels[y * image.width + x])) {
+        xs.push(x + 0.5);
+        ys.push(y + 0.5);
+      }
+  return { xs, ys };
+}
+
+/**
+ * A piece shaped as a bar: its ink's spread across its main axis (second moments) is at most
+ * MAX_BAR_WIDTH of its spread along it. A 0 or a 6 is as thin in ink, but not in spread.
+ */
+const MAX_BAR_WIDTH = 0.3;
+
+/** For a bar, its axis; undefined for any other shape. */
+function asBar(component: InkComponent, image: ComponentImage): Line | undefined {
+  const { xs, ys } = inkOf(component, image);
+  if (xs.length < 4) return undefined;
+  const { line, varianceAlong, varianceAcross } = principalAxis(xs, ys);
+  return Math.sqrt(varianceAcross) > MAX_BAR_WIDTH * Math.sqrt(varianceAlong) ? undefined : line;
+}
+
+/** A bar's axis lies within this angle of the line. */
+const MAX_AXIS_TURN = (20 * Math.PI) / 180;
+
+/** Whether a bar runs along the line rather than across it. */
+const alongLine = (piece: Piece, line: Line) => Math.abs(piece.axis.dx * line.dx + piece.axis.dy * line.dy) >= Math.cos(MAX_AXIS_TURN);
+
+/** `components` without the dashes of broken straight lines, and those dashes. */
+export function withoutDashedLines(components: InkComponent[], image: ComponentImage): { kept: InkComponent[]; dashes: InkComponent[] } {
+  const side = Math.max(image.width, image.height);
+  const tolerance = Math.max(ON_LINE_PIXELS, ON_LINE_SHARE * side);
+  let pieces: Piece[] = components
+    .filter((c) => Math.hypot(c.width, c.height) >= 8)
+    .sort((a, b) => Math.hypot(b.width, b.height) - Math.hypot(a.width, a.height))
+    .slice(0, MAX_PIECES)
+    .flatMap((component) => {
+      const axis = asBar(component, image);
+      return axis ? [{ component, cx: axis.px, cy: axis.py, length: Math.hypot(component.width, component.height), axis }] : [];
+    });
+  const lined: Piece[] = [];
+  for (let found = 0; found < MAX_LINES; found++) {
+    let best: Piece[] = [];
+    for (let i = 0; i < pieces.length; i++)
+      for (let j = i + 1; j < pieces.length; j++) {
+        const [a, b] = [pieces[i], pieces[j]];
+        const length = Math.hypot(b.cx - a.cx, b.cy - a.cy);
+        if (length < MIN_SPAN * side * 0.5) continue;
+        const line = { px: a.cx, py: a.cy, dx: (b.cx - a.cx) / length, dy: (b.cy - a.cy) / length };
+        const members = pieces.filter((p) => distanceTo(line, p.cx, p.cy) <= tolerance && alongLine(p, line));
+        if (members.length > best.length) best = members;
+      }
+    if (best.length < MIN_DASHES) break;
+    const { line } = principalAxis(
+      best.map((p) => p.cx),
+      best.map((p) => p.cy),
+    );
+    const members = best.filter((p) => distanceTo(line, p.cx, p.cy) <= tolerance && alongLine(p, line));
+    const positions = members.map((p) => along(line, p.cx, p.cy));
+    const span = members.length
+      ? Math.max(...members.map((p, k) => positions[k] + p.length / 2)) - Math.min(...members.map((p, k) => positions[k] - p.length / 2))
+      : 0;
+    if (members.length < MIN_DASHES || span < MIN_SPAN * side) {
+      // Not a line: leave these pieces out of the next search, so that it can find another.
+      pieces = pieces.filter((p) => !best.includes(p));
+      continue;
+    }
+    for (const p of members) lined.push(p);
+    pieces = pieces.filter((p) => !best.includes(p));
+  }
+  if (lined.length === 0) return { kept: components, dashes: [] };
+  // The writing's height from what is not lined up: the dashes may outnumber the digits.
+  const onLines = new Set(lined.map((p) => p.component));
+  const writing = typicalDigitHeight(components.filter((c) => !onLines.has(c)));
+  const digitSized = (p: Piece) => writing > 0 && p.length >= DIGIT_SIZED[0] * writing && p.length <= DIGIT_SIZED[1] * writing;
+  const dashes = new Set(lined.filter((p) => !digitSized(p)).map((p) => p.component));
+  return { kept: components.filter((c) => !dashes.has(c)), dashes: [...dashes] };
+}
