@@ -77,6 +77,42 @@ describe('ink in shadow', () => {
   });
 });
 
+describe('writing across a shadow', () => {
+  it('takes a dark region that the writing runs into for paper in shadow, not for a desk', () => {
+    const width = 320,
+      height = 240;
+    const data = new Uint8Array(width * height);
+    // Four rings (0s) 30 px tall on paper at 220; a hand's shadow (at 100) covers the right of the
+    // frame from x = 200, through the last ring, holding too little writing for the page test.
+    const ring = (x: number, y: number, cx: number) => Math.abs(Math.hypot((x - cx) / 0.7, y - 120) - 15) < 2.5;
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < width; x++) {
+        const paper = x < 200 ? 220 : 100;
+        const ink = [80, 120, 160, 200].some((cx) => ring(x, y, cx));
+        data[y * width + x] = Math.round(ink ? paper * 0.2 : paper);
+      }
+    const frame = { data, width, height };
+    expect(beyondPage(frame)?.[120 * width + 260]).toBe(1);
+    const { mask, notPaper } = binarize(frame);
+    const inkBeyond = (x0: number, x1: number) => {
+      let n = 0;
+      for (let y = 100; y < 140; y++) for (let x = x0; x < x1; x++) if (mask[y * width + x]) n++;
+      return n;
+    };
+    // The last ring is read whole, on both sides of the shadow's edge.
+    expect(inkBeyond(186, 196)).toBeGreaterThan(20);
+    expect(inkBeyond(204, 216)).toBeGreaterThan(20);
+    expect(notPaper?.[120 * width + 210] ?? 0).toBe(0);
+  });
+
+  it('keeps a desk beyond the sheet as not paper when the writing stops short of it', () => {
+    const frame = frameWithDesk(220, 40, 80);
+    const { notPaper, mask } = binarize(frame);
+    expect(notPaper?.[120 * frame.width + 300]).toBe(1);
+    expect(mask[120 * frame.width + 102]).toBe(255);
+  });
+});
+
 describe('ruled and margin lines', () => {
   it('removes a long thin line but keeps the stroke that crosses it', () => {
     const width = 400,

@@ -3,7 +3,7 @@
  * any, threshold with Otsu, and tidy the mask with light morphology.
  */
 import { cv, withMats, type Mat } from '../ml/opencv.js';
-import { beyondPage } from './page.js';
+import { beyondPage, withoutRegionsWritingCrosses } from './page.js';
 import { removeRuledLines } from './ruling.js';
 
 export interface GrayImage8 {
@@ -137,11 +137,20 @@ export function inkPolarity(image: GrayImage8, notPaper: Uint8Array | null = nul
 }
 
 export function binarize(image: GrayImage8): InkImage {
+  const page = beyondPage(image);
+  const ink = binarizeOnPage(image, page);
+  if (!ink.notPaper) return ink;
+  // Writing that runs on into a region taken for not paper says that region is the sheet in shadow.
+  const crossed = withoutRegionsWritingCrosses(ink);
+  return crossed === undefined ? ink : binarizeOnPage(image, crossed);
+}
+
+/** `page`: what is not paper (see page.ts), or null for a frame that is all paper. */
+function binarizeOnPage(image: GrayImage8, page: Uint8Array | null): InkImage {
   const { width, height } = image;
   const total = width * height;
   // A sheet is looked for as light paper; if, leaving out what is not that paper, the ink is still
   // light on dark (a board, a screen), there is no sheet.
-  const page = process.env.NO_PAGE ? null : beyondPage(image);
   const polarity = inkPolarity(image, page);
   const notPaper = polarity === 'dark-on-light' ? page : null;
 
