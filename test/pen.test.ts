@@ -135,12 +135,13 @@ describe('reading pen strokes by grouping them', () => {
     expect((await recognizeStrokes(italic, classifier)).text).toBe('10/11');
   });
 
-  it('reads a stroke leaning like a slash as the 1 it is where no date puts a slash: after three digits, before five', async () => {
+  it('reads a stroke leaning like a slash as the 1 it is where no date puts a slash: after three digits, before three or five', async () => {
     // The same stroke, leaning as far as the slash glyph, in three places; only in the date is it a slash.
     const slashLike = (c: string) => glyphs[c === '|' ? '/' : c];
     for (const [written, read] of [
       ['100|7', '10017'],
       ['7|10071', '7110071'],
+      ['70|100', '701100'],
       ['10|07|1047', '10/07/1047'],
     ]) {
       const result = await recognizeStrokes(write(written, { glyph: slashLike }), classifier);

@@ -98,9 +98,13 @@ function itemOf(group: ChosenGroup, asDigit?: DigitPrediction): Item | undefined
   return undefined;
 }
 
-/** The most digits a date puts before a slash (a day or a month) and after one (a year). */
+/** The most digits a date puts before a slash (a day or a month). */
 const DIGITS_BEFORE_SLASH = 2;
-const DIGITS_AFTER_SLASH = 4;
+/**
+ * The runs of digits a slash may stand before: a day or a month (1-2), a year (2 or 4), a
+ * fraction's denominator. Three digits after one ("80/319") is a number with a leaning 1 in it.
+ */
+const DIGITS_AFTER_SLASH = [1, 2, 4];
 
 /** Whether neighbours `left` and `right` stand a number's gap apart (two numbers, not one). */
 function standApart(left: Item, right: Item, line: PenLine): boolean {
@@ -109,7 +113,7 @@ function standApart(left: Item, right: Item, line: PenLine): boolean {
 
 /**
  * A slash stands in dates (and fractions) between short runs of digits. One that is not between
- * two digits (after a minus), after three digits or more, before five or more, or in a number with
+ * two digits (after a minus), after three digits or more, before three or five or more, or in a number with
  * a colon or a decimal point (a time, a decimal) is a 1 leaning as far as a slash (a tenth of
  * MNIST's 1s lean over 30 degrees): it is read as the digit the network saw. A run ends at a digit
  * that could itself be a slash, so that one slash misread as a 1 does not turn the date's other
@@ -146,7 +150,7 @@ function slashesInNumbers(sorted: Item[], line: PenLine): Item[] {
   items.forEach((item, i) => {
     if (item.kind !== 'separator' || item.symbol !== '/' || !item.asDigit) return;
     const betweenDigits = digitBeside(i, -1) && digitBeside(i, 1);
-    if (!betweenDigits || digitsFrom(i, -1) > DIGITS_BEFORE_SLASH || digitsFrom(i, 1) > DIGITS_AFTER_SLASH || inTimeOrDecimal(i))
+    if (!betweenDigits || digitsFrom(i, -1) > DIGITS_BEFORE_SLASH || !DIGITS_AFTER_SLASH.includes(digitsFrom(i, 1)) || inTimeOrDecimal(i))
       items[i] = slashAsDigit(item, item.asDigit);
   });
   return items;
