@@ -3,6 +3,7 @@
  * any, threshold with Otsu, and tidy the mask with light morphology.
  */
 import { cv, withMats, type Mat } from '../ml/opencv.js';
+import { LINE_PIECE_ASPECT, LINE_PIECE_LENGTH } from './components.js';
 import { beyondPage, withoutRegionsWritingCrosses } from './page.js';
 import { removeRuledLines } from './ruling.js';
 
@@ -391,10 +392,6 @@ export function penWidth(mask: Uint8Array, width: number, height: number): numbe
   for (let bin = 1; bin < bins.length; bin++) if (bins[bin] > bins[peak]) peak = bin;
   return bins[peak] > 0 ? Math.round(2 ** (peak / BINS_PER_OCTAVE)) : 0;
 }
-
-/** A piece of ink this many times longer than thick, and at least LINE_PIECE_LENGTH long, is a piece of a line. */
-const LINE_PIECE_ASPECT = 8;
-const LINE_PIECE_LENGTH = 24;
 
 /**
  * `mask` without the pieces of straight lines that removeRuledLines left (a faint ruled line

@@ -96,6 +96,10 @@ const BORDER_INK_SPAN = 0.4;
 /** Ink filling more of its box than this, at least a digit's size each way, is a blot or a picture: no digit is so solid. */
 const SOLID_FILL = 0.85;
 
+/** A piece of ink this many times longer than thick, and at least LINE_PIECE_LENGTH pixels long, is a piece of a line. */
+export const LINE_PIECE_ASPECT = 8;
+export const LINE_PIECE_LENGTH = 24;
+
 /**
  * Drops ink that is not part of a digit: specks, ruled lines, frames and boxes, solid blobs, and
  * (given the frame's size) what lies beyond the page.
@@ -109,7 +113,7 @@ export function dropNonDigits(components: InkComponent[], frame?: { width: numbe
   const edges = components.filter(beyondPage);
   if (edges.length < components.length) for (const component of edges) dropped.push({ component, reason: 'edge' });
   const onPage = edges.length < components.length ? components.filter((c) => !edges.includes(c)) : components;
-  const lines = onPage.filter((c) => c.width >= 8 * c.height && c.width >= 24);
+  const lines = onPage.filter((c) => c.width >= LINE_PIECE_ASPECT * c.height && c.width >= LINE_PIECE_LENGTH);
   const rest = onPage.filter((c) => !lines.includes(c));
   for (const component of lines) dropped.push({ component, reason: 'line' });
   const height = typicalDigitHeight(rest);

@@ -6,7 +6,7 @@
  * removeRuledLines (ruling.ts) takes out lines that are still whole; this takes out what is left
  * of the broken ones.
  */
-import { typicalDigitHeight, type ComponentImage, type InkComponent } from './components.js';
+import { labelFlags, typicalDigitHeight, type ComponentImage, type InkComponent } from './components.js';
 
 /** At least this many dashes make a line. */
 const MIN_DASHES = 3;
@@ -67,12 +67,12 @@ function principalAxis(xs: readonly number[], ys: readonly number[]): { line: Li
 
 /** The pixels of a piece of ink, as x and y. */
 function inkOf(component: InkComponent, image: ComponentImage): { xs: number[]; ys: number[] } {
-  const own = new Set(component.labels);
+  const own = labelFlags(image, component.labels);
   const xs: number[] = [],
     ys: number[] = [];
   for (let y = component.y; y < component.y + component.height; y++)
     for (let x = component.x; x < component.x + component.width; x++)
-      if (own.has(image.labels[y * image.width + x])) {
+      if (own[image.labels[y * image.width + x]]) {
         xs.push(x + 0.5);
         ys.push(y + 0.5);
       }

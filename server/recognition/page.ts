@@ -185,18 +185,10 @@ export function withoutRegionsWritingCrosses(ink: InkImage): Uint8Array | null |
     maskMat.delete();
     const label = labels.data32S,
       s = stats.data32S;
-    const touchesNotPaper = new Uint8Array(count),
-      touchesBorder = new Uint8Array(count);
-    for (let y = 0; y < height; y++)
-      for (let x = 0; x < width; x++) {
-        const l = label[y * width + x];
-        if (l === 0) continue;
-        if (x === 0 || y === 0 || x === width - 1 || y === height - 1) touchesBorder[l] = 1;
-        else if (notPaper[y * width + x - 1] || notPaper[y * width + x + 1] || notPaper[(y - 1) * width + x] || notPaper[(y + 1) * width + x])
-          touchesNotPaper[l] = 1;
-      }
+    const offPage = labelsOffPage(label, width, height, notPaper);
+    const atBorder = (l: number) => s[l * 5] === 0 || s[l * 5 + 1] === 0 || s[l * 5] + s[l * 5 + 2] === width || s[l * 5 + 1] + s[l * 5 + 3] === height;
     const freeLabels: number[] = [];
-    for (let l = 1; l < count; l++) if (!touchesNotPaper[l] && !touchesBorder[l] && s[l * 5 + 3] >= SPECK) freeLabels.push(l);
+    for (let l = 1; l < count; l++) if (!offPage.has(l) && s[l * 5 + 3] >= SPECK) freeLabels.push(l);
     if (freeLabels.length === 0) return undefined;
     const heights = freeLabels.map((l) => s[l * 5 + 3]).sort((a, b) => a - b);
     const writing = heights[Math.floor(heights.length / 2)];
@@ -215,7 +207,7 @@ export function withoutRegionsWritingCrosses(ink: InkImage): Uint8Array | null |
     const cut = new Uint8Array(count);
     let anyCut = false;
     for (let l = 1; l < count; l++)
-      if (touchesNotPaper[l] && !touchesBorder[l] && digitSized(l) && besideWriting(l)) {
+      if (offPage.has(l) && !atBorder(l) && digitSized(l) && besideWriting(l)) {
         cut[l] = 1;
         anyCut = true;
       }
