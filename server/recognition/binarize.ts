@@ -4,6 +4,7 @@
  */
 import { cv, withMats, type Mat } from '../ml/opencv.js';
 import { LINE_PIECE_ASPECT, LINE_PIECE_LENGTH } from './components.js';
+import { withoutFilledShapes } from './shapes.js';
 import { beyondPage, withoutRegionsWritingCrosses } from './page.js';
 import { removeRuledLines } from './ruling.js';
 
@@ -94,6 +95,9 @@ function odd(value: number): number {
  * within it, narrow enough that a large dark region (a desk, a shadow) pulls few means beside it.
  */
 const POLARITY_WINDOW = 8;
+/** The share of pixels in each tail of the frame's greys, and how much further the dark tail must reach to overrule a light skew. */
+const POLARITY_TAIL = 0.005;
+const POLARITY_TAIL_RATIO = 2;
 
 export function inkPolarity(image: GrayImage8, notPaper: Uint8Array | null = null): InkImage['polarity'] {
   const { width, height } = image;
@@ -133,7 +137,16 @@ export function inkPolarity(image: GrayImage8, notPaper: Uint8Array | null = nul
       n++;
     }
     const skew = third / Math.max(1, n) / Math.max(1e-9, (second / Math.max(1, n)) ** 1.5);
-    return skew <= 0 ? 'dark-on-light' : 'light-on-dark';
+    if (skew <= 0) return 'dark-on-light';
+    // Light ink needs a surface darker than itself. A dark picture on light paper (a face, whose
+    // eyes stand out light from it) skews light too, but most of the frame is the light paper: what
+    // stands out darker than the frame's middle grey goes further than what stands out lighter.
+    const histogram = new Float64Array(256);
+    for (let i = 0; i < values.length; i++) if (!outside?.[i]) histogram[values[i]]++;
+    const middle = percentile(histogram, n, 0.5);
+    const lighter = percentile(histogram, n, 1 - POLARITY_TAIL) - middle;
+    const darker = middle - percentile(histogram, n, POLARITY_TAIL);
+    return darker > POLARITY_TAIL_RATIO * lighter ? 'dark-on-light' : 'light-on-dark';
   });
 }
 
@@ -196,6 +209,7 @@ function binarizeOnPage(image: GrayImage8, page: Uint8Array | null): InkImage {
     // Before anything judges ink by what it touches: a ruled line joins the digits on it to the border.
     removeRuledLines(mask, width, height, penWidth(mask, width, height));
     if (nearSteps) dropBorderInkAtSteps(mask, width, height, nearSteps);
+    withoutFilledShapes(mask, width, height);
     return { width, height, mask, intensity, polarity, method, threshold, ...(notPaper ? { notPaper } : {}) };
   });
 }

@@ -32,6 +32,12 @@ declare namespace OpenCvWasm {
   class Scalar {
     constructor(v0: number, v1?: number, v2?: number, v3?: number);
   }
+  class MatVector {
+    constructor();
+    size(): number;
+    get(index: number): Mat;
+    delete(): void;
+  }
   class Point {
     constructor(x: number, y: number);
   }
@@ -74,6 +80,7 @@ declare namespace OpenCvWasm {
   function blur(source: Mat, destination: Mat, size: Size, anchor?: Point, borderType?: number): void;
   function subtract(a: Mat, b: Mat, destination: Mat): void;
   function line(image: Mat, from: Point, to: Point, color: Scalar, thickness?: number, lineType?: number): void;
+  function rectangle(image: Mat, from: Point, to: Point, color: Scalar, thickness?: number, lineType?: number): void;
   function circle(image: Mat, centre: Point, radius: number, color: Scalar, thickness?: number, lineType?: number): void;
   function ellipse(
     image: Mat,
@@ -91,5 +98,12 @@ declare namespace OpenCvWasm {
   function getPerspectiveTransform(from: Mat, to: Mat): Mat;
   const LINE_AA: number;
   function connectedComponents(image: Mat, labels: Mat, connectivity?: number, labelType?: number): number;
+  const DIST_L2: number;
+  const RETR_EXTERNAL: number;
+  const CHAIN_APPROX_SIMPLE: number;
+  function findContours(image: Mat, contours: MatVector, hierarchy: Mat, mode: number, method: number): void;
+  function contourArea(contour: Mat): number;
+  function convexHull(points: Mat, hull: Mat): void;
+  function distanceTransform(source: Mat, destination: Mat, distanceType: number, maskSize: number): void;
   function connectedComponentsWithStats(image: Mat, labels: Mat, stats: Mat, centroids: Mat, connectivity?: number, labelType?: number): number;
 }

@@ -1,0 +1,195 @@
+/**
+ * Pictures are not writing. A filled shape (a disc, a face, a block, a logo) that the threshold
+ * takes whole is ink far thicker than any pen stroke for its size, and a face's eyes and mouth would
+ * read as the loops of an 8. Writing is strokes: a disc nearly its own size fits in such a shape,
+ * about half its size in the boldest blurred marker digit.
+ */
+import { cv, withMats, type Mat } from '../ml/opencv.js';
+import { findComponents, type Box, type InkComponent } from './components.js';
+
+/**
+ * Solid ink: once its small holes are filled, a disc this share of its longer side across fits in
+ * it. A disc or a face holds one nearly its own size; the boldest writing (MNIST's strokes scaled
+ * up, a marker blurred by the camera, its loops closed to slits) holds 0.7 at most.
+ */
+const SOLID_DISC = 0.6;
+/**
+ * And the disc is at least this many pixels across. A camera's blur and a marker's width add a few
+ * pixels whatever the digit's size, so small digits can be nearly solid; no pen stroke is this wide.
+ */
+const MIN_SOLID_DISC = 48;
+/**
+ * And the filled ink is convex, this share of its hull or more: a disc, a face, a block. Bold
+ * digits bend and notch (a blotted 4 fills 0.89 of its hull).
+ */
+const MIN_CONVEXITY = 0.9;
+/**
+ * Holes smaller than this share of the filled ink are filled first: eyes, a mouth, a logo's
+ * lettering. A digit's loops are larger (an 8's each hold a sixth of it).
+ */
+const SMALL_HOLE = 0.08;
+
+/**
+ * A filled shape in a line of ink its own height is a digit blotted shut (a marker 0 whose inside
+ * closed): pictures stand apart from writing, or differ from it in size, or overlap each other.
+ */
+const LINE_HEIGHT = [0.7, 1.4];
+/** Centres this share of the shape's height apart, or less, are on one line. */
+const LINE_CENTRES = 0.3;
+/** Neighbours in a line of writing are apart by at most the shape's height, and barely overlap. */
+const LINE_GAP = [-0.1, 1];
+
+/** Clears from `mask` the filled shapes that stand apart from the writing, and whatever lies inside them. */
+export function withoutFilledShapes(mask: Uint8Array, width: number, height: number): void {
+  const { labels, components } = findComponents(mask, width, height);
+  const shapes: ComponentCrop[] = [];
+  for (const component of components) {
+    if (Math.min(component.width, component.height) < MIN_SOLID_DISC) continue;
+    const crop = new ComponentCrop(component, labels, width, height);
+    // Ink that reaches all four sides of the frame has no outside to tell its holes by.
+    if (crop.outside.size > 0 && crop.isSolid()) shapes.push(crop);
+  }
+  if (shapes.length === 0) return;
+  const writing = components.filter((c) => !shapes.some((shape) => shape.component === c));
+  for (const shape of shapes) if (!inLineWithWriting(shape.component, writing)) for (const i of shape.inkAndInside()) mask[i] = 0;
+}
+
+function inLineWithWriting(shape: Box, writing: Box[]): boolean {
+  const middle = shape.y + shape.height / 2;
+  return writing.some((piece) => {
+    const gap = Math.max(piece.x - (shape.x + shape.width), shape.x - (piece.x + piece.width));
+    return (
+      piece.height >= LINE_HEIGHT[0] * shape.height &&
+      piece.height <= LINE_HEIGHT[1] * shape.height &&
+      Math.abs(piece.y + piece.height / 2 - middle) < LINE_CENTRES * shape.height &&
+      gap >= LINE_GAP[0] * shape.height &&
+      gap <= LINE_GAP[1] * shape.height
+    );
+  });
+}
+
+/** The area of the largest outline in `filled` over the area of its convex hull. */
+function convexity(filled: Uint8Array, width: number, height: number): number {
+  const contours = new cv.MatVector();
+  return withMats(2, (hierarchy, hull) => {
+    try {
+      const source = cv.matFromArray(height, width, cv.CV_8U, filled);
+      cv.findContours(source, contours, hierarchy, cv.RETR_EXTERNAL, cv.CHAIN_APPROX_SIMPLE);
+      source.delete();
+      let largest: Mat | null = null,
+        largestArea = 0;
+      for (let i = 0; i < contours.size(); i++) {
+        const contour = contours.get(i);
+        const area = cv.contourArea(contour);
+        if (area > largestArea) {
+          largest?.delete();
+          [largest, largestArea] = [contour, area];
+        } else contour.delete();
+      }
+      if (!largest) return 0;
+      cv.convexHull(largest, hull);
+      largest.delete();
+      return largestArea / Math.max(1, cv.contourArea(hull));
+    } finally {
+      contours.delete();
+    }
+  });
+}
+
+/**
+ * One component's box with a margin of a pixel where the frame has room, split into the component
+ * (region 0), what lies outside it (connected to the margin) and its holes (everything else). The
+ * frame's border closes a loop that runs off it: a disc the frame cuts has an inside.
+ */
+class ComponentCrop {
+  readonly x0: number;
+  readonly y0: number;
+  readonly width: number;
+  readonly height: number;
+  /** Per crop pixel: 0 for the component, else the region of what is not the component (4-connected). */
+  readonly regions: Int32Array;
+  readonly outside = new Set<number>();
+
+  constructor(
+    readonly component: InkComponent,
+    labels: Int32Array,
+    private readonly frameWidth: number,
+    frameHeight: number,
+  ) {
+    const label = component.labels[0];
+    this.x0 = Math.max(0, component.x - 1);
+    this.y0 = Math.max(0, component.y - 1);
+    const x1 = Math.min(frameWidth, component.x + component.width + 1),
+      y1 = Math.min(frameHeight, component.y + component.height + 1);
+    this.width = x1 - this.x0;
+    this.height = y1 - this.y0;
+    const notComponent = new Uint8Array(this.width * this.height);
+    for (let y = 0; y < this.height; y++)
+      for (let x = 0; x < this.width; x++) notComponent[y * this.width + x] = labels[this.frameIndex(x, y)] === label ? 0 : 255;
+    this.regions = withMats(1, (regionMat) => {
+      const source = cv.matFromArray(this.height, this.width, cv.CV_8U, notComponent);
+      cv.connectedComponents(source, regionMat, 4, cv.CV_32S);
+      source.delete();
+      return Int32Array.from(regionMat.data32S);
+    });
+    const { width: w, height: h, regions } = this;
+    const margin = {
+      left: this.x0 < component.x,
+      top: this.y0 < component.y,
+      right: x1 > component.x + component.width,
+      bottom: y1 > component.y + component.height,
+    };
+    for (let x = 0; x < w; x++) {
+      if (margin.top) this.outside.add(regions[x]);
+      if (margin.bottom) this.outside.add(regions[(h - 1) * w + x]);
+    }
+    for (let y = 0; y < h; y++) {
+      if (margin.left) this.outside.add(regions[y * w]);
+      if (margin.right) this.outside.add(regions[y * w + w - 1]);
+    }
+  }
+
+  private frameIndex(x: number, y: number): number {
+    return (this.y0 + y) * this.frameWidth + this.x0 + x;
+  }
+
+  private isInside(region: number): boolean {
+    return region !== 0 && !this.outside.has(region);
+  }
+
+  /** Frame indices of the component and its holes. */
+  inkAndInside(): number[] {
+    const indices: number[] = [];
+    for (let y = 0; y < this.height; y++)
+      for (let x = 0; x < this.width; x++) {
+        const region = this.regions[y * this.width + x];
+        if (region === 0 || this.isInside(region)) indices.push(this.frameIndex(x, y));
+      }
+    return indices;
+  }
+
+  /** Whether the component, its small holes filled, holds a disc SOLID_DISC of its longer side across and is convex. */
+  isSolid(): boolean {
+    const { width, height, regions, component } = this;
+    const diameter = Math.max(MIN_SOLID_DISC, SOLID_DISC * Math.max(component.width, component.height));
+    if (diameter > Math.min(component.width, component.height)) return false;
+    const holeArea = new Map<number, number>();
+    for (const region of regions) if (this.isInside(region)) holeArea.set(region, (holeArea.get(region) ?? 0) + 1);
+    let filledArea = component.area;
+    for (const area of holeArea.values()) filledArea += area;
+    const filled = new Uint8Array(width * height);
+    for (let i = 0; i < filled.length; i++) {
+      const region = regions[i];
+      if (region === 0 || (this.isInside(region) && holeArea.get(region)! < SMALL_HOLE * filledArea)) filled[i] = 255;
+    }
+    const holdsDisc = withMats(1, (depth) => {
+      const source = cv.matFromArray(height, width, cv.CV_8U, filled);
+      cv.distanceTransform(source, depth, cv.DIST_L2, 3);
+      source.delete();
+      const depths = depth.data32F;
+      for (let i = 0; i < depths.length; i++) if (2 * depths[i] >= diameter) return true;
+      return false;
+    });
+    return holdsDisc && convexity(filled, width, height) >= MIN_CONVEXITY;
+  }
+}
