@@ -57,6 +57,28 @@ describe('pictures are not writing', () => {
     expect(pieces.some((c) => c.x > 250 && c.x + c.width < 335)).toBe(true);
   });
 
+  it('leaves no ink of a drawn ring, but keeps what is written inside one', () => {
+    expect(inkComponents(frame((mat) => cv.circle(mat, new cv.Point(300, 220), 60, new cv.Scalar(60), 8, cv.LINE_AA)))).toEqual([]);
+    const circled = inkComponents(
+      frame((mat) => {
+        cv.circle(mat, new cv.Point(320, 240), 110, new cv.Scalar(60), 6, cv.LINE_AA);
+        zero(mat, 280, 240);
+        zero(mat, 360, 240);
+      }),
+    );
+    expect(circled).toHaveLength(2);
+    expect(circled.every((c) => c.height < 100)).toBe(true);
+  });
+
+  it('keeps a round 0 in a line of writing its own height', () => {
+    const image = frame((mat) => {
+      zero(mat, 200, 240);
+      cv.circle(mat, new cv.Point(290, 240), 36, new cv.Scalar(40), 12, cv.LINE_AA);
+      zero(mat, 380, 240);
+    });
+    expect(inkComponents(image)).toHaveLength(3);
+  });
+
   it('takes a dark picture on light paper for dark on light, though its light eyes skew the frame light', () => {
     expect(inkPolarity(frame((mat) => face(mat, 320, 240, 70)))).toBe('dark-on-light');
     // Light writing on a dark board is still light on dark.

@@ -4,7 +4,7 @@
  */
 import { cv, withMats, type Mat } from '../ml/opencv.js';
 import { LINE_PIECE_ASPECT, LINE_PIECE_LENGTH } from './components.js';
-import { withoutFilledShapes } from './shapes.js';
+import { withoutShapes } from './shapes.js';
 import { beyondPage, withoutRegionsWritingCrosses } from './page.js';
 import { removeRuledLines } from './ruling.js';
 
@@ -209,7 +209,7 @@ function binarizeOnPage(image: GrayImage8, page: Uint8Array | null): InkImage {
     // Before anything judges ink by what it touches: a ruled line joins the digits on it to the border.
     removeRuledLines(mask, width, height, penWidth(mask, width, height));
     if (nearSteps) dropBorderInkAtSteps(mask, width, height, nearSteps);
-    withoutFilledShapes(mask, width, height);
+    withoutShapes(mask, width, height);
     return { width, height, mask, intensity, polarity, method, threshold, ...(notPaper ? { notPaper } : {}) };
   });
 }

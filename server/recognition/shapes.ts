@@ -2,7 +2,9 @@
  * Pictures are not writing. A filled shape (a disc, a face, a block, a logo) that the threshold
  * takes whole is ink far thicker than any pen stroke for its size, and a face's eyes and mouth would
  * read as the loops of an 8. Writing is strokes: a disc nearly its own size fits in such a shape,
- * about half its size in the boldest blurred marker digit.
+ * about half its size in the boldest blurred marker digit. And a hand does not draw circles: ink
+ * whose outline follows a circle its own size (a ring, a pie, a logo's disc) was drawn by a machine
+ * or a compass; a written 0 wobbles off any circle.
  */
 import { cv, withMats, type Mat } from '../ml/opencv.js';
 import { findComponents, type Box, type InkComponent } from './components.js';
@@ -29,6 +31,12 @@ const MIN_CONVEXITY = 0.9;
  */
 const SMALL_HOLE = 0.08;
 
+/** An outline follows a circle when this share of its points lie within ROUND_TOLERANCE of the circle fitted to it. */
+const ROUND_SHARE = 0.7;
+const ROUND_TOLERANCE = 0.03;
+/** The circle is the ink's own size: its diameter within this ratio of the ink's longer side (a line fits a huge circle). */
+const ROUND_SIZE = 1.25;
+
 /**
  * A filled shape in a line of ink its own height is a digit blotted shut (a marker 0 whose inside
  * closed): pictures stand apart from writing, or differ from it in size, or overlap each other.
@@ -39,19 +47,27 @@ const LINE_CENTRES = 0.3;
 /** Neighbours in a line of writing are apart by at most the shape's height, and barely overlap. */
 const LINE_GAP = [-0.1, 1];
 
-/** Clears from `mask` the filled shapes that stand apart from the writing, and whatever lies inside them. */
-export function withoutFilledShapes(mask: Uint8Array, width: number, height: number): void {
+/**
+ * Clears from `mask` the shapes that stand apart from the writing: filled ones with whatever lies
+ * inside them, round ones alone (a circle drawn round a number leaves the number).
+ */
+export function withoutShapes(mask: Uint8Array, width: number, height: number): void {
   const { labels, components } = findComponents(mask, width, height);
-  const shapes: ComponentCrop[] = [];
+  const shapes: { crop: ComponentCrop; solid: boolean }[] = [];
   for (const component of components) {
-    if (Math.min(component.width, component.height) < MIN_SOLID_DISC) continue;
+    if (Math.max(component.width, component.height) < MIN_SOLID_DISC) continue;
     const crop = new ComponentCrop(component, labels, width, height);
     // Ink that reaches all four sides of the frame has no outside to tell its holes by.
-    if (crop.outside.size > 0 && crop.isSolid()) shapes.push(crop);
+    if (crop.outside.size === 0) continue;
+    if (crop.isSolid()) shapes.push({ crop, solid: true });
+    else if (crop.isRound()) shapes.push({ crop, solid: false });
   }
   if (shapes.length === 0) return;
-  const writing = components.filter((c) => !shapes.some((shape) => shape.component === c));
-  for (const shape of shapes) if (!inLineWithWriting(shape.component, writing)) for (const i of shape.inkAndInside()) mask[i] = 0;
+  const writing = components.filter((c) => !shapes.some((shape) => shape.crop.component === c));
+  for (const { crop, solid } of shapes) {
+    if (inLineWithWriting(crop.component, writing)) continue;
+    for (const i of solid ? crop.inkAndInside() : crop.ink()) mask[i] = 0;
+  }
 }
 
 function inLineWithWriting(shape: Box, writing: Box[]): boolean {
@@ -66,6 +82,46 @@ function inLineWithWriting(shape: Box, writing: Box[]): boolean {
       gap <= LINE_GAP[1] * shape.height
     );
   });
+}
+
+/**
+ * The circle that best fits points (x, y interleaved), by linear least squares on x² + y² = 2ax +
+ * 2by + c (Kåsa's fit). Written out here: OpenCV fits ellipses and lines, but not circles, and an
+ * ellipse fits a written 0 as closely as a drawn ring.
+ */
+function fitCircle(points: Int32Array): { x: number; y: number; radius: number } | null {
+  const n = points.length / 2;
+  if (n < 8) return null;
+  // Centred on the mean, for a well-conditioned system.
+  let mx = 0,
+    my = 0;
+  for (let i = 0; i < points.length; i += 2) {
+    mx += points[i] / n;
+    my += points[i + 1] / n;
+  }
+  let suu = 0,
+    svv = 0,
+    suv = 0,
+    suz = 0,
+    svz = 0,
+    sz = 0;
+  for (let i = 0; i < points.length; i += 2) {
+    const u = points[i] - mx,
+      v = points[i + 1] - my,
+      z = u * u + v * v;
+    suu += u * u;
+    svv += v * v;
+    suv += u * v;
+    suz += u * z;
+    svz += v * z;
+    sz += z;
+  }
+  // With centred points the sums of u and v vanish, leaving a 2x2 system for the centre.
+  const determinant = suu * svv - suv * suv;
+  if (Math.abs(determinant) < 1e-9) return null;
+  const a = (suz * svv - svz * suv) / (2 * determinant),
+    b = (svz * suu - suz * suv) / (2 * determinant);
+  return { x: a + mx, y: b + my, radius: Math.sqrt(a * a + b * b + sz / n) };
 }
 
 /** The area of the largest outline in `filled` over the area of its convex hull. */
@@ -157,6 +213,13 @@ class ComponentCrop {
     return region !== 0 && !this.outside.has(region);
   }
 
+  /** Frame indices of the component. */
+  ink(): number[] {
+    const indices: number[] = [];
+    for (let y = 0; y < this.height; y++) for (let x = 0; x < this.width; x++) if (this.regions[y * this.width + x] === 0) indices.push(this.frameIndex(x, y));
+    return indices;
+  }
+
   /** Frame indices of the component and its holes. */
   inkAndInside(): number[] {
     const indices: number[] = [];
@@ -191,5 +254,35 @@ class ComponentCrop {
       return false;
     });
     return holdsDisc && convexity(filled, width, height) >= MIN_CONVEXITY;
+  }
+
+  /** Whether the component's outer outline follows a circle its own size (see ROUND_SHARE). */
+  isRound(): boolean {
+    const { width, height, regions, component } = this;
+    const ink = Uint8Array.from(regions, (region) => (region === 0 ? 255 : 0));
+    const contours = new cv.MatVector();
+    const points = withMats(1, (hierarchy) => {
+      try {
+        const source = cv.matFromArray(height, width, cv.CV_8U, ink);
+        cv.findContours(source, contours, hierarchy, cv.RETR_EXTERNAL, cv.CHAIN_APPROX_NONE);
+        source.delete();
+        let longest = new Int32Array(0);
+        for (let i = 0; i < contours.size(); i++) {
+          const contour = contours.get(i);
+          if (contour.data32S.length > longest.length) longest = Int32Array.from(contour.data32S);
+          contour.delete();
+        }
+        return longest;
+      } finally {
+        contours.delete();
+      }
+    });
+    const circle = fitCircle(points);
+    const longer = Math.max(component.width, component.height);
+    if (!circle || 2 * circle.radius > ROUND_SIZE * longer || 2 * circle.radius * ROUND_SIZE < longer) return false;
+    let on = 0;
+    for (let i = 0; i < points.length; i += 2)
+      if (Math.abs(Math.hypot(points[i] - circle.x, points[i + 1] - circle.y) / circle.radius - 1) < ROUND_TOLERANCE) on++;
+    return on > (ROUND_SHARE * points.length) / 2;
   }
 }

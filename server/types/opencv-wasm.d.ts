@@ -101,6 +101,7 @@ declare namespace OpenCvWasm {
   const DIST_L2: number;
   const RETR_EXTERNAL: number;
   const CHAIN_APPROX_SIMPLE: number;
+  const CHAIN_APPROX_NONE: number;
   function findContours(image: Mat, contours: MatVector, hierarchy: Mat, mode: number, method: number): void;
   function contourArea(contour: Mat): number;
   function convexHull(points: Mat, hull: Mat): void;
