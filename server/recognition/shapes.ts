@@ -6,7 +6,7 @@
  * whose outline follows a circle its own size (a ring, a pie, a logo's disc) was drawn by a machine
  * or a compass; a written 0 wobbles off any circle.
  */
-import { cv, withMats, type Mat } from '../ml/opencv.js';
+import { cv, withMats } from '../ml/opencv.js';
 import { findComponents, type Box, type InkComponent } from './components.js';
 
 /**
@@ -53,21 +53,50 @@ const LINE_GAP = [-0.1, 1];
  */
 export function withoutShapes(mask: Uint8Array, width: number, height: number): void {
   const { labels, components } = findComponents(mask, width, height);
-  const shapes: { crop: ComponentCrop; solid: boolean }[] = [];
+  const shapes: { component: InkComponent; pixels: () => number[] }[] = [];
   for (const component of components) {
-    if (Math.max(component.width, component.height) < MIN_SOLID_DISC) continue;
-    const crop = new ComponentCrop(component, labels, width, height);
-    // Ink that reaches all four sides of the frame has no outside to tell its holes by.
-    if (crop.outside.size === 0) continue;
-    if (crop.isSolid()) shapes.push({ crop, solid: true });
-    else if (crop.isRound()) shapes.push({ crop, solid: false });
+    const longer = Math.max(component.width, component.height),
+      shorter = Math.min(component.width, component.height);
+    if (longer < MIN_SOLID_DISC) continue;
+    // What no disc that size could fit in, and what is too long to be round, is judged no further:
+    // most writing, at the cost of a few comparisons.
+    if (shorter >= Math.max(MIN_SOLID_DISC, SOLID_DISC * longer)) {
+      const crop = new ComponentCrop(component, labels, width, height);
+      // Ink that reaches all four sides of the frame has no outside to tell its holes by.
+      if (crop.outside.size > 0 && crop.isSolid()) {
+        shapes.push({ component, pixels: () => crop.inkAndInside() });
+        continue;
+      }
+    }
+    if (shorter * ROUND_SIZE >= longer && isRound(component, labels, width)) shapes.push({ component, pixels: () => pixelsOf(component, labels, width) });
   }
   if (shapes.length === 0) return;
-  const writing = components.filter((c) => !shapes.some((shape) => shape.crop.component === c));
-  for (const { crop, solid } of shapes) {
-    if (inLineWithWriting(crop.component, writing)) continue;
-    for (const i of solid ? crop.inkAndInside() : crop.ink()) mask[i] = 0;
-  }
+  const writing = components.filter((c) => !shapes.some((shape) => shape.component === c));
+  for (const { component, pixels } of shapes) if (!inLineWithWriting(component, writing)) for (const i of pixels()) mask[i] = 0;
+}
+
+/** Frame indices of `component`'s own pixels. */
+function pixelsOf(component: InkComponent, labels: Int32Array, frameWidth: number): number[] {
+  const indices: number[] = [];
+  for (let y = component.y; y < component.y + component.height; y++)
+    for (let x = component.x; x < component.x + component.width; x++) if (labels[y * frameWidth + x] === component.labels[0]) indices.push(y * frameWidth + x);
+  return indices;
+}
+
+/** Whether `component`'s outer outline follows a circle its own size (see ROUND_SHARE). */
+function isRound(component: InkComponent, labels: Int32Array, frameWidth: number): boolean {
+  const { x: left, y: top, width, height } = component;
+  const ink = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) if (labels[(top + y) * frameWidth + left + x] === component.labels[0]) ink[y * width + x] = 255;
+  const points = outerOutline(ink, width, height);
+  const circle = fitCircle(points);
+  const longer = Math.max(width, height);
+  if (!circle || 2 * circle.radius > ROUND_SIZE * longer || 2 * circle.radius * ROUND_SIZE < longer) return false;
+  let on = 0;
+  for (let i = 0; i < points.length; i += 2)
+    if (Math.abs(Math.hypot(points[i] - circle.x, points[i + 1] - circle.y) / circle.radius - 1) < ROUND_TOLERANCE) on++;
+  return on > (ROUND_SHARE * points.length) / 2;
 }
 
 function inLineWithWriting(shape: Box, writing: Box[]): boolean {
@@ -124,30 +153,38 @@ function fitCircle(points: Int32Array): { x: number; y: number; radius: number }
   return { x: a + mx, y: b + my, radius: Math.sqrt(a * a + b * b + sz / n) };
 }
 
-/** The area of the largest outline in `filled` over the area of its convex hull. */
-function convexity(filled: Uint8Array, width: number, height: number): number {
+/** The points (x, y interleaved) of the longest outer outline in a 0/255 `mask`. */
+function outerOutline(mask: Uint8Array, width: number, height: number): Int32Array {
   const contours = new cv.MatVector();
-  return withMats(2, (hierarchy, hull) => {
+  return withMats(1, (hierarchy) => {
     try {
-      const source = cv.matFromArray(height, width, cv.CV_8U, filled);
-      cv.findContours(source, contours, hierarchy, cv.RETR_EXTERNAL, cv.CHAIN_APPROX_SIMPLE);
+      const source = cv.matFromArray(height, width, cv.CV_8U, mask);
+      cv.findContours(source, contours, hierarchy, cv.RETR_EXTERNAL, cv.CHAIN_APPROX_NONE);
       source.delete();
-      let largest: Mat | null = null,
-        largestArea = 0;
+      let longest = new Int32Array(0);
       for (let i = 0; i < contours.size(); i++) {
         const contour = contours.get(i);
-        const area = cv.contourArea(contour);
-        if (area > largestArea) {
-          largest?.delete();
-          [largest, largestArea] = [contour, area];
-        } else contour.delete();
+        if (contour.data32S.length > longest.length) longest = Int32Array.from(contour.data32S);
+        contour.delete();
       }
-      if (!largest) return 0;
-      cv.convexHull(largest, hull);
-      largest.delete();
-      return largestArea / Math.max(1, cv.contourArea(hull));
+      return longest;
     } finally {
       contours.delete();
+    }
+  });
+}
+
+/** The area inside `filled`'s outer outline over the area of that outline's convex hull. */
+function convexity(filled: Uint8Array, width: number, height: number): number {
+  const points = outerOutline(filled, width, height);
+  if (points.length === 0) return 0;
+  return withMats(1, (hull) => {
+    const outline = cv.matFromArray(points.length / 2, 1, cv.CV_32SC2, points);
+    try {
+      cv.convexHull(outline, hull);
+      return cv.contourArea(outline) / Math.max(1, cv.contourArea(hull));
+    } finally {
+      outline.delete();
     }
   });
 }
@@ -213,13 +250,6 @@ class ComponentCrop {
     return region !== 0 && !this.outside.has(region);
   }
 
-  /** Frame indices of the component. */
-  ink(): number[] {
-    const indices: number[] = [];
-    for (let y = 0; y < this.height; y++) for (let x = 0; x < this.width; x++) if (this.regions[y * this.width + x] === 0) indices.push(this.frameIndex(x, y));
-    return indices;
-  }
-
   /** Frame indices of the component and its holes. */
   inkAndInside(): number[] {
     const indices: number[] = [];
@@ -235,7 +265,6 @@ class ComponentCrop {
   isSolid(): boolean {
     const { width, height, regions, component } = this;
     const diameter = Math.max(MIN_SOLID_DISC, SOLID_DISC * Math.max(component.width, component.height));
-    if (diameter > Math.min(component.width, component.height)) return false;
     const holeArea = new Map<number, number>();
     for (const region of regions) if (this.isInside(region)) holeArea.set(region, (holeArea.get(region) ?? 0) + 1);
     let filledArea = component.area;
@@ -254,35 +283,5 @@ class ComponentCrop {
       return false;
     });
     return holdsDisc && convexity(filled, width, height) >= MIN_CONVEXITY;
-  }
-
-  /** Whether the component's outer outline follows a circle its own size (see ROUND_SHARE). */
-  isRound(): boolean {
-    const { width, height, regions, component } = this;
-    const ink = Uint8Array.from(regions, (region) => (region === 0 ? 255 : 0));
-    const contours = new cv.MatVector();
-    const points = withMats(1, (hierarchy) => {
-      try {
-        const source = cv.matFromArray(height, width, cv.CV_8U, ink);
-        cv.findContours(source, contours, hierarchy, cv.RETR_EXTERNAL, cv.CHAIN_APPROX_NONE);
-        source.delete();
-        let longest = new Int32Array(0);
-        for (let i = 0; i < contours.size(); i++) {
-          const contour = contours.get(i);
-          if (contour.data32S.length > longest.length) longest = Int32Array.from(contour.data32S);
-          contour.delete();
-        }
-        return longest;
-      } finally {
-        contours.delete();
-      }
-    });
-    const circle = fitCircle(points);
-    const longer = Math.max(component.width, component.height);
-    if (!circle || 2 * circle.radius > ROUND_SIZE * longer || 2 * circle.radius * ROUND_SIZE < longer) return false;
-    let on = 0;
-    for (let i = 0; i < points.length; i += 2)
-      if (Math.abs(Math.hypot(points[i] - circle.x, points[i + 1] - circle.y) / circle.radius - 1) < ROUND_TOLERANCE) on++;
-    return on > (ROUND_SHARE * points.length) / 2;
   }
 }
