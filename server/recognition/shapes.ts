@@ -38,8 +38,8 @@ const ROUND_TOLERANCE = 0.03;
 const ROUND_SIZE = 1.25;
 
 /**
- * A filled shape in a line of ink its own height is a digit blotted shut (a marker 0 whose inside
- * closed): pictures stand apart from writing, or differ from it in size, or overlap each other.
+ * A solid or round shape in a line of ink its own height is a digit (a marker 0 blotted shut, a
+ * round 0): pictures stand apart from writing, or differ from it in size, or overlap each other.
  */
 const LINE_HEIGHT = [0.7, 1.4];
 /** Centres this share of the shape's height apart, or less, are on one line. */
