@@ -134,6 +134,23 @@ describe('ruled and margin lines', () => {
     expect(mask[32 * width + 70]).toBe(255);
   });
 
+  it('removes a margin line broken into pieces that are each too short to be a line', () => {
+    const width = 400,
+      height = 400;
+    const mask = new Uint8Array(width * height);
+    // A margin line two pixels thick, sloping a little, faded in two places; no piece reaches the border.
+    const lineX = (y: number) => Math.round(200 + (y - 200) * 0.05);
+    for (let y = 20; y < 380; y++) {
+      if ((y >= 150 && y < 180) || (y >= 280 && y < 300)) continue;
+      mask[y * width + lineX(y)] = mask[y * width + lineX(y) + 1] = 255;
+    }
+    // Two 1s one above the other elsewhere, each as short as a piece: straight, but a pen's width thick.
+    for (const top of [60, 220]) for (let y = top; y < top + 110; y++) for (let x = 80; x < 84; x++) mask[y * width + x] = 255;
+    expect(removeRuledLines(mask, width, height, 3)).toBe(1);
+    for (const y of [40, 200, 350]) expect(mask[y * width + lineX(y)]).toBe(0);
+    for (const y of [70, 300]) expect(mask[y * width + 81]).toBe(255);
+  });
+
   it('keeps a tall 1 that does not run off the frame', () => {
     const width = 300,
       height = 300;
@@ -163,6 +180,11 @@ describe('reading webcam frames of paper (held-out photo sets)', () => {
   it('reads numbers written across ruled lines', async () => {
     // Before ruled lines were taken out: 7 of 10.
     expect(await readExactly('photo-ruled', 5, 10)).toBeGreaterThanOrEqual(9);
+  });
+
+  it('reads numbers across a red margin line on a sheet turned a little', async () => {
+    // Before the margin line's pieces were joined and the turned ruled lines were kept out of the pen's width: 7 of 10.
+    expect(await readExactly('photo-margin', 5, 10)).toBeGreaterThanOrEqual(9);
   });
 
   it('reads no number in frames with no writing', async () => {

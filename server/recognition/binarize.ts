@@ -408,6 +408,13 @@ export function penWidth(mask: Uint8Array, width: number, height: number): numbe
 }
 
 /**
+ * A piece of a sloped line (a sheet turned a little) has a box far less long for its thickness
+ * than its own length is: its mean thickness, area over length, tells. This many times longer than
+ * that is a line; a 1 written with a fine pen is 10-15 times.
+ */
+const SLOPED_LINE_PIECE_ASPECT = 20;
+
+/**
  * `mask` without the pieces of straight lines that removeRuledLines left (a faint ruled line
  * thresholds into pieces too short to be found as a line): across them they are as thin as the
  * printed rule, and many, so they would pass for the pen. The mask itself if nothing else is left
@@ -422,8 +429,11 @@ function withoutLinePieces(mask: Uint8Array, width: number, height: number): Uin
     const linePiece = new Uint8Array(count);
     let any = false;
     for (let label = 1; label < count; label++) {
-      const [w, h] = [s[label * 5 + 2], s[label * 5 + 3]];
-      if (Math.max(w, h) >= LINE_PIECE_LENGTH && Math.max(w, h) >= LINE_PIECE_ASPECT * Math.min(w, h)) {
+      const [w, h, area] = [s[label * 5 + 2], s[label * 5 + 3], s[label * 5 + 4]];
+      const length = Math.hypot(w, h);
+      const straight = Math.max(w, h) >= LINE_PIECE_LENGTH && Math.max(w, h) >= LINE_PIECE_ASPECT * Math.min(w, h);
+      const thin = length >= LINE_PIECE_LENGTH && length >= SLOPED_LINE_PIECE_ASPECT * (area / length);
+      if (straight || thin) {
         linePiece[label] = 1;
         any = true;
       }

@@ -61,6 +61,8 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
   let inRuns = 0;
   for (let i = 0; i < runs.length; i++) if (runs[i]) inRuns++;
   if (inRuns < shortest) return 0;
+  const minimumSpan = (atBorder: boolean) =>
+    Math.max(MIN_LINE_PENS * pen, (horizontal ? MIN_HORIZONTAL_SPAN : atBorder ? MIN_VERTICAL_SPAN_AT_BORDER : MIN_VERTICAL_SPAN) * along);
   return withMats(3, (labels, stats, centroids) => {
     const opened = cv.matFromArray(height, width, cv.CV_8U, runs);
     const count = cv.connectedComponentsWithStats(opened, labels, stats, centroids, 8, cv.CV_32S);
@@ -70,23 +72,7 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
     const acrossCount = horizontal ? height : width;
     const at = (position: number, offset: number) => (horizontal ? offset * width + position : position * width + offset);
     const cleared = Uint8Array.from(mask);
-    let lines = 0;
-    for (let l = 1; l < count; l++) {
-      const row = l * 5;
-      const first = horizontal ? s[row] : s[row + 1],
-        length = horizontal ? s[row + 2] : s[row + 3],
-        acrossFirst = horizontal ? s[row + 1] : s[row],
-        acrossLast = acrossFirst + (horizontal ? s[row + 3] : s[row + 2]);
-      const atBorder = horizontal ? false : s[row + 1] === 0 || s[row + 1] + s[row + 3] === height;
-      const longEnough = horizontal
-        ? length >= MIN_HORIZONTAL_SPAN * along
-        : length >= MIN_VERTICAL_SPAN * along || (atBorder && length >= MIN_VERTICAL_SPAN_AT_BORDER * along);
-      if (!longEnough || length < MIN_LINE_PENS * pen) continue;
-      const line = fitLine(first, length, acrossFirst, acrossLast, s[row + 4], (position, offset) => label[at(position, offset)] === l);
-      if (!line) continue;
-      // A vertical line that stays inside the frame must be far thinner than a tall 1's stroke.
-      if (!horizontal && !atBorder && line.thickness - 2 > length * MAX_FREE_VERTICAL_THICKNESS) continue;
-      lines++;
+    const clear = (first: number, length: number, line: FittedLine) => {
       for (let position = first; position < first + length; position++) {
         const centre = line.slope * position + line.intercept;
         const start = Math.max(0, Math.floor(centre - line.half)),
@@ -97,10 +83,88 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
         const crossed = (before >= 0 && mask[at(position, before)] > 0) || (after < acrossCount && mask[at(position, after)] > 0);
         if (!crossed) for (let o = start; o <= end; o++) cleared[at(position, o)] = 0;
       }
+    };
+    // A free vertical line must be far thinner than a tall 1's stroke.
+    const thinEnough = (line: FittedLine, length: number, atBorder: boolean) =>
+      horizontal || atBorder || line.thickness - 2 <= length * MAX_FREE_VERTICAL_THICKNESS;
+    let lines = 0;
+    const pieces: LinePiece[] = [];
+    for (let l = 1; l < count; l++) {
+      const row = l * 5;
+      const first = horizontal ? s[row] : s[row + 1],
+        length = horizontal ? s[row + 2] : s[row + 3],
+        acrossFirst = horizontal ? s[row + 1] : s[row],
+        acrossLast = acrossFirst + (horizontal ? s[row + 3] : s[row + 2]);
+      const atBorder = horizontal ? false : s[row + 1] === 0 || s[row + 1] + s[row + 3] === height;
+      const longEnough = length >= minimumSpan(atBorder);
+      if (!longEnough && (length < MIN_PIECE_RUNS * run || pieces.length >= MAX_LINE_PIECES)) continue;
+      const line = fitLine(first, length, acrossFirst, acrossLast, s[row + 4], (position, offset) => label[at(position, offset)] === l);
+      if (!line) continue;
+      if (!longEnough) {
+        pieces.push({ first, length, line, atBorder });
+        continue;
+      }
+      if (!thinEnough(line, length, atBorder)) continue;
+      lines++;
+      clear(first, length, line);
+    }
+    for (const group of collinear(pieces)) {
+      const first = Math.min(...group.map((p) => p.first));
+      const span = Math.max(...group.map((p) => p.first + p.length)) - first;
+      const atBorder = group.some((p) => p.atBorder);
+      const thickness = Math.max(...group.map((p) => p.line.thickness));
+      if (span < minimumSpan(atBorder) || !thinEnough({ ...group[0].line, thickness }, span, atBorder)) continue;
+      lines++;
+      for (const piece of group) clear(piece.first, piece.length, piece.line);
     }
     mask.set(cleared);
     return lines;
   });
+}
+
+interface FittedLine {
+  slope: number;
+  intercept: number;
+  thickness: number;
+  half: number;
+}
+
+interface LinePiece {
+  first: number;
+  length: number;
+  line: FittedLine;
+  atBorder: boolean;
+}
+
+/**
+ * A printed line is often broken where it fades or where it crosses the writing or another line:
+ * pieces, each too short to be a line, that lie on one straight line and together span the page
+ * are one. At least MIN_PIECE_RUNS opening runs long each; at most MAX_LINE_PIECES are weighed.
+ */
+const MIN_PIECE_RUNS = 2;
+const MAX_LINE_PIECES = 64;
+/** Pieces of one line differ in slope by at most this, and each one's fit passes within OFF_LINE of the other's middle. */
+const MAX_SLOPE_DIFFERENCE = 0.03;
+
+/** The pieces in groups that lie on one line, in order along it; groups of one left out. */
+function collinear(pieces: LinePiece[]): LinePiece[][] {
+  const centreAt = (line: FittedLine, position: number) => line.slope * position + line.intercept;
+  const onOneLine = (a: LinePiece, b: LinePiece) => {
+    const middleA = a.first + a.length / 2,
+      middleB = b.first + b.length / 2;
+    return (
+      Math.abs(a.line.slope - b.line.slope) <= MAX_SLOPE_DIFFERENCE &&
+      Math.abs(centreAt(a.line, middleB) - centreAt(b.line, middleB)) <= OFF_LINE &&
+      Math.abs(centreAt(a.line, middleA) - centreAt(b.line, middleA)) <= OFF_LINE
+    );
+  };
+  const groups: LinePiece[][] = [];
+  for (const piece of [...pieces].sort((a, b) => a.first - b.first)) {
+    const group = groups.find((g) => onOneLine(g[g.length - 1], piece));
+    if (group) group.push(piece);
+    else groups.push([piece]);
+  }
+  return groups.filter((g) => g.length > 1);
 }
 
 /**
@@ -151,7 +215,7 @@ function fitLine(
   acrossLast: number,
   area: number,
   inComponent: (position: number, offset: number) => boolean,
-) {
+): FittedLine | null {
   const middles: [number, number][] = [];
   const offsets: number[] = [];
   for (let position = first; position < first + length; position++) {
