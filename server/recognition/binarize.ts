@@ -102,7 +102,7 @@ const POLARITY_TAIL_RATIO = 2;
 export function inkPolarity(image: GrayImage8, notPaper: Uint8Array | null = null): InkImage['polarity'] {
   const { width, height } = image;
   return withMats(2, (small, localMean) => {
-    const factor = Math.max(1, Math.floor(Math.min(width, height) / 120));
+    const factor = backgroundReduction(width, height);
     const size = new cv.Size(Math.max(1, Math.round(width / factor)), Math.max(1, Math.round(height / factor)));
     const source = cv.matFromArray(height, width, cv.CV_8U, image.data);
     cv.resize(source, small, size, 0, 0, cv.INTER_AREA);
@@ -202,7 +202,7 @@ function binarizeOnPage(image: GrayImage8, page: Uint8Array | null): InkImage {
       const pen = penWidth(withoutLinePieces(mask, width, height), width, height);
       const window = PEN_WIDTHS_PER_WINDOW * pen;
       if (pen > 0 && window < Math.min(width, height) / 3) {
-        backgroundOf(inkBright, window, background, kernelScratch);
+        backgroundOf(inkBright, window, background, kernelScratch, nearSteps ? Math.min(STEP_REDUCTION, backgroundReduction(width, height)) : undefined);
         ({ intensity, mask, threshold, nearSteps } = inkOf(inkBright, background, kernelScratch, flattened, method, backgroundHistogram, notPaper));
       }
     }
@@ -235,14 +235,27 @@ function paintOverNotPaper(inkBright: Uint8Array, notPaper: Uint8Array): void {
 const PEN_WIDTHS_PER_WINDOW = 3;
 
 /**
+ * Where the first background steps (a hard shadow's edge across the sheet), the second is estimated
+ * at this reduction rather than on a copy 120 pixels high: scaled back up, a step is blurred over a
+ * reduced pixel, and the band beside it that clearBackgroundSteps must clear of ink narrows from
+ * four pixels (in a 640x480 frame) to two, so digits that a shadow's edge crosses keep their strokes
+ * there. A finer estimate costs more for every frame and read no better on frames without steps.
+ */
+const STEP_REDUCTION = 2;
+
+/** Light varies slowly: by default the background is estimated on a copy about 120 pixels on its short side. */
+function backgroundReduction(width: number, height: number): number {
+  return Math.max(1, Math.floor(Math.min(width, height) / 120));
+}
+
+/**
  * The background of ink-bright `source` into `background`: an opening (erosion then dilation) with
  * a square `window` pixels wide, computed at reduced resolution (light varies slowly, and a big
  * window is costly) and scaled back.
  */
-function backgroundOf(source: Mat, window: number, background: Mat, scratch: Mat): void {
+function backgroundOf(source: Mat, window: number, background: Mat, scratch: Mat, factor = backgroundReduction(source.cols, source.rows)): void {
   const { cols: width, rows: height } = source;
   const small = new cv.Mat();
-  const factor = Math.max(1, Math.floor(Math.min(width, height) / 120));
   cv.resize(source, small, new cv.Size(Math.max(1, Math.round(width / factor)), Math.max(1, Math.round(height / factor))), 0, 0, cv.INTER_AREA);
   const side = odd(window / factor);
   const kernel = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(side, side));
