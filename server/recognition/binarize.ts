@@ -208,7 +208,7 @@ function binarizeOnPage(image: GrayImage8, page: Uint8Array | null): InkImage {
     }
     // Before anything judges ink by what it touches: a ruled line joins the digits on it to the border.
     removeRuledLines(mask, width, height, penWidth(mask, width, height));
-    if (nearSteps) dropBorderInkAtSteps(mask, width, height, nearSteps);
+    if (nearSteps) dropStepResidue(mask, width, height, nearSteps);
     withoutShapes(mask, width, height);
     return { width, height, mask, intensity, polarity, method, threshold, ...(notPaper ? { notPaper } : {}) };
   });
@@ -366,22 +366,51 @@ function clearBackgroundSteps(smallBackground: Mat, intensity: Uint8Array, width
 }
 
 /**
- * Clears ink that touches the frame's border near a step in the background: where a shadow's edge
- * meets the border, the shadow's corner is narrower than any background window and reads as a
- * wedge of ink.
+ * What a step in the background leaves as ink, which no background window follows exactly:
+ * - ink touching the frame's border near a step: where a shadow's edge meets the border, the
+ *   shadow's corner is narrower than any window and reads as a wedge of ink;
+ * - ink lying along a long step, ALONG_STEP_SHARE of it or more within the step's band, and
+ *   ALONG_STEP_ASPECT times longer than wide: the edge of a shadow or of the desk left as a stroke,
+ *   read as a 1 of its own or added to the digit beside it. A step is long when it runs LONG_STEP
+ *   of the frame's short side: a shorter one is bold ink raising the background estimate itself,
+ *   and the thin 1 beside such ink is writing. Digits that merely cross an edge have most of their
+ *   ink off its band.
  */
-function dropBorderInkAtSteps(mask: Uint8Array, width: number, height: number, nearSteps: Uint8Array): void {
-  withMats(1, (labels) => {
+const ALONG_STEP_SHARE = 0.6;
+const ALONG_STEP_ASPECT = 2.5;
+const LONG_STEP = 0.25;
+
+function dropStepResidue(mask: Uint8Array, width: number, height: number, nearSteps: Uint8Array): void {
+  withMats(5, (labels, stats, centroids, stepLabels, stepStats) => {
+    const stepMat = cv.matFromArray(height, width, cv.CV_8U, nearSteps);
+    const stepCount = cv.connectedComponentsWithStats(stepMat, stepLabels, stepStats, centroids, 8, cv.CV_32S);
+    stepMat.delete();
+    const ss = stepStats.data32S;
+    const longStep = new Uint8Array(stepCount);
+    for (let k = 1; k < stepCount; k++) if (Math.max(ss[k * 5 + 2], ss[k * 5 + 3]) >= LONG_STEP * Math.min(width, height)) longStep[k] = 1;
     const maskMat = cv.matFromArray(height, width, cv.CV_8U, mask);
-    const count = cv.connectedComponents(maskMat, labels, 8, cv.CV_32S);
+    const count = cv.connectedComponentsWithStats(maskMat, labels, stats, centroids, 8, cv.CV_32S);
     maskMat.delete();
-    const label = labels.data32S;
+    const label = labels.data32S,
+      stepLabel = stepLabels.data32S,
+      s = stats.data32S;
     const atBorder = new Uint8Array(count),
-      atStep = new Uint8Array(count);
+      atStep = new Uint8Array(count),
+      alongLongStep = new Float64Array(count);
     for (let x = 0; x < width; x++) atBorder[label[x]] = atBorder[label[(height - 1) * width + x]] = 1;
     for (let y = 0; y < height; y++) atBorder[label[y * width]] = atBorder[label[y * width + width - 1]] = 1;
-    for (let i = 0; i < mask.length; i++) if (nearSteps[i]) atStep[label[i]] = 1;
-    for (let i = 0; i < mask.length; i++) if (label[i] > 0 && atBorder[label[i]] && atStep[label[i]]) mask[i] = 0;
+    for (let i = 0; i < mask.length; i++)
+      if (nearSteps[i]) {
+        atStep[label[i]] = 1;
+        if (longStep[stepLabel[i]]) alongLongStep[label[i]]++;
+      }
+    const drop = new Uint8Array(count);
+    for (let l = 1; l < count; l++) {
+      const [w, h, area] = [s[l * 5 + 2], s[l * 5 + 3], s[l * 5 + 4]];
+      const residueAlong = alongLongStep[l] >= ALONG_STEP_SHARE * area && Math.max(w, h) >= ALONG_STEP_ASPECT * Math.min(w, h);
+      if ((atBorder[l] && atStep[l]) || residueAlong) drop[l] = 1;
+    }
+    for (let i = 0; i < mask.length; i++) if (drop[label[i]]) mask[i] = 0;
   });
 }
 
