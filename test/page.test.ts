@@ -75,6 +75,54 @@ describe('ink in shadow', () => {
     // And nothing along the shadow's edge.
     expect(inkIn(150, 170)).toBe(0);
   });
+
+  /**
+   * A 640x480 sheet whose right part, beyond a sloping edge, lies in a shadow at 45 % of the light,
+   * with camera noise of `noise` grey levels (standard deviation); a stroke and a bar written in the shadow.
+   */
+  const sheetHalfInShadow = (noise: number) => {
+    const width = 640,
+      height = 480;
+    const random = seededRandom(5);
+    const gaussian = () => (random() + random() + random() + random() + random() + random() - 3) * Math.SQRT2;
+    const data = new Uint8Array(width * height),
+      written = new Uint8Array(width * height);
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < width; x++) {
+        const light = x >= 330 + y * 0.3 ? 0.45 : 1;
+        if ((x >= 520 && x < 524 && y >= 200 && y < 260) || (x >= 540 && x < 580 && y >= 230 && y < 234)) written[y * width + x] = 1;
+        data[y * width + x] = Math.max(0, Math.min(255, Math.round((written[y * width + x] ? 60 : 225) * light + gaussian() * noise)));
+      }
+    const ink = binarize({ data, width, height });
+    let onWriting = 0,
+      elsewhere = 0;
+    for (let i = 0; i < ink.mask.length; i++) if (ink.mask[i]) written[i] ? onWriting++ : elsewhere++;
+    return { polarity: ink.polarity, onWriting, elsewhere };
+  };
+
+  it('reads dark ink on a sheet whose only writing lies in a shadow taken for the desk', () => {
+    // Before: the lit paper, with no ink on it, was read as light on dark, and the frame with it.
+    const { polarity, onWriting } = sheetHalfInShadow(4);
+    expect(polarity).toBe('dark-on-light');
+    expect(onWriting).toBe(400);
+  });
+
+  it('keeps the camera noise that a shadow lifts out of the ink', () => {
+    // Before the noise floor: 26,632 pixels of noise taken for ink.
+    const { onWriting, elsewhere } = sheetHalfInShadow(8);
+    expect(onWriting).toBe(400);
+    expect(elsewhere).toBeLessThan(1000);
+  });
+
+  it('finds a lone short stroke on a blank sheet', () => {
+    // Before: under 0.1 % of the frame's pixels were taken for no ink at all.
+    const width = 640,
+      height = 480;
+    const data = new Uint8Array(width * height).fill(225);
+    for (let y = 100; y < 160; y++) for (let x = 100; x < 104; x++) data[y * width + x] = 60;
+    const { mask } = binarize({ data, width, height });
+    expect(mask.reduce((n, v) => n + (v ? 1 : 0), 0)).toBe(240);
+  });
 });
 
 describe('writing across a shadow', () => {

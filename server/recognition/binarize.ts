@@ -34,6 +34,12 @@ export interface InkImage {
 const UNEVEN_LIGHT_LEVELS = 24;
 /** Ink must stand out from the background by at least this many grey levels. */
 const MIN_INK_CONTRAST = 28;
+/**
+ * A frame holds ink when at least this many pixels stand out by MIN_INK_CONTRAST: a short stroke's
+ * worth. A share of the frame would miss a lone digit written small (a 1 twenty pixels tall is a
+ * few dozen pixels of a 640x480 frame's 307,200).
+ */
+const MIN_INK_PIXELS = 40;
 /** Hysteresis: ink connected to strong ink counts down to this fraction of the threshold. */
 const HYSTERESIS_LOW = 0.5;
 
@@ -165,8 +171,12 @@ function binarizeOnPage(image: GrayImage8, page: Uint8Array | null): InkImage {
   const total = width * height;
   // A sheet is looked for as light paper; if, leaving out what is not that paper, the ink is still
   // light on dark (a board, a screen), there is no sheet.
-  const polarity = inkPolarity(image, page);
-  const notPaper = polarity === 'dark-on-light' ? page : null;
+  const onSheet = inkPolarity(image, page);
+  const notPaper = onSheet === 'dark-on-light' ? page : null;
+  // Then the whole frame says which way its ink goes: what was left out may hold all the writing
+  // there is (a sheet half in a hand's shadow, taken for a desk), and the lit paper left has no ink
+  // to tell by.
+  const polarity = page && onSheet === 'light-on-dark' ? inkPolarity(image, null) : onSheet;
 
   return withMats(4, (inkBright, background, flattened, kernelScratch) => {
     const source = cv.matFromArray(height, width, cv.CV_8U, image.data);
@@ -303,9 +313,28 @@ function inkOf(
   const strongest = percentile(histogram, total, 0.999);
   const threshold = Math.max(MIN_INK_CONTRAST, otsuLevel(histogram, total), Math.round(strongest * 0.25));
   const mask = new Uint8Array(total);
-  if (strongest >= MIN_INK_CONTRAST) hysteresis(intensity, width, height, threshold, Math.max(MIN_INK_CONTRAST * 0.6, threshold * HYSTERESIS_LOW), mask);
+  // The threshold is chosen on the intensity as it is; the noise floor only keeps noise out of the mask.
+  const candidates = method === 'adaptive' ? aboveNoise(intensity, flattened.data) : intensity;
+  const anyInk = percentile(histogram, total, 1 - MIN_INK_PIXELS / total) >= MIN_INK_CONTRAST;
+  if (anyInk) hysteresis(candidates, width, height, threshold, Math.max(MIN_INK_CONTRAST * 0.6, threshold * HYSTERESIS_LOW), mask);
   if (method === 'adaptive') closeSmallGaps(mask, width, height);
   return { intensity, mask, threshold, nearSteps };
+}
+
+/**
+ * Camera noise is lifted with the ink where relativeToPaper restores a shadow's contrast, and would
+ * pass the threshold there as specks by the thousand. So ink must also stand out from the
+ * background, before any gain, by this many times the frame's typical deviation from it: the median
+ * of `difference` (ink-bright less background), which the ink, a minority of pixels, hardly moves.
+ */
+const NOISE_FLOOR = 4;
+
+/** `intensity` with every pixel within the noise floor (see NOISE_FLOOR) of the background zeroed. */
+function aboveNoise(intensity: Uint8Array, difference: Uint8Array): Uint8Array {
+  const floor = NOISE_FLOOR * Math.max(1, percentile(histogramOf(difference), difference.length, 0.5));
+  const above = Uint8Array.from(intensity);
+  for (let i = 0; i < above.length; i++) if (difference[i] < floor) above[i] = 0;
+  return above;
 }
 
 /** Paper this much darker than the brightest paper, or more, gets no more gain (a desk, a deep shadow). */
