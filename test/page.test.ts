@@ -96,7 +96,11 @@ describe('ink in shadow', () => {
     const ink = binarize({ data, width, height });
     let onWriting = 0,
       elsewhere = 0;
-    for (let i = 0; i < ink.mask.length; i++) if (ink.mask[i]) written[i] ? onWriting++ : elsewhere++;
+    for (let i = 0; i < ink.mask.length; i++) {
+      if (!ink.mask[i]) continue;
+      if (written[i]) onWriting++;
+      else elsewhere++;
+    }
     return { polarity: ink.polarity, onWriting, elsewhere };
   };
 
