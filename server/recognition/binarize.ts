@@ -313,28 +313,10 @@ function inkOf(
   const strongest = percentile(histogram, total, 0.999);
   const threshold = Math.max(MIN_INK_CONTRAST, otsuLevel(histogram, total), Math.round(strongest * 0.25));
   const mask = new Uint8Array(total);
-  // The threshold is chosen on the intensity as it is; the noise floor only keeps noise out of the mask.
-  const candidates = method === 'adaptive' ? aboveNoise(intensity, flattened.data) : intensity;
   const anyInk = percentile(histogram, total, 1 - MIN_INK_PIXELS / total) >= MIN_INK_CONTRAST;
-  if (anyInk) hysteresis(candidates, width, height, threshold, Math.max(MIN_INK_CONTRAST * 0.6, threshold * HYSTERESIS_LOW), mask);
+  if (anyInk) hysteresis(intensity, width, height, threshold, Math.max(MIN_INK_CONTRAST * 0.6, threshold * HYSTERESIS_LOW), mask);
   if (method === 'adaptive') closeSmallGaps(mask, width, height);
   return { intensity, mask, threshold, nearSteps };
-}
-
-/**
- * Camera noise is lifted with the ink where relativeToPaper restores a shadow's contrast, and would
- * pass the threshold there as specks by the thousand. So ink must also stand out from the
- * background, before any gain, by this many times the frame's typical deviation from it: the median
- * of `difference` (ink-bright less background), which the ink, a minority of pixels, hardly moves.
- */
-const NOISE_FLOOR = 4;
-
-/** `intensity` with every pixel within the noise floor (see NOISE_FLOOR) of the background zeroed. */
-function aboveNoise(intensity: Uint8Array, difference: Uint8Array): Uint8Array {
-  const floor = NOISE_FLOOR * Math.max(1, percentile(histogramOf(difference), difference.length, 0.5));
-  const above = Uint8Array.from(intensity);
-  for (let i = 0; i < above.length; i++) if (difference[i] < floor) above[i] = 0;
-  return above;
 }
 
 /** Paper this much darker than the brightest paper, or more, gets no more gain (a desk, a deep shadow). */
