@@ -196,6 +196,22 @@ describe('ruled and margin lines', () => {
     for (const y of [70, 300]) expect(mask[y * width + 81]).toBe(255);
   });
 
+  it('removes a ruled line that bold digits sit on, and keeps their bars', () => {
+    const width = 640,
+      height = 300;
+    const mask = new Uint8Array(width * height);
+    for (let x = 20; x < 620; x++) mask[200 * width + x] = mask[201 * width + x] = 255;
+    // Four digits' bottom bars, 40 px long and a marker's 12 px thick, standing on the line, with their stems.
+    const digits = [220, 290, 360, 430];
+    for (const left of digits) {
+      for (let y = 188; y < 200; y++) for (let x = left; x < left + 40; x++) mask[y * width + x] = 255;
+      for (let y = 138; y < 188; y++) for (let x = left + 14; x < left + 26; x++) mask[y * width + x] = 255;
+    }
+    expect(removeRuledLines(mask, width, height, 12)).toBe(1);
+    for (const x of [40, 200, 500, 600]) expect(mask[200 * width + x]).toBe(0);
+    for (const left of digits) expect(mask[192 * width + left + 20]).toBe(255);
+  });
+
   it('keeps a tall 1 that does not run off the frame', () => {
     const width = 300,
       height = 300;
