@@ -212,6 +212,20 @@ describe('ruled and margin lines', () => {
     for (const left of digits) expect(mask[192 * width + left + 20]).toBe(255);
   });
 
+  it("removes a margin line's stub beyond where it breaks, too short to be a line alone", () => {
+    const width = 400,
+      height = 400;
+    const mask = new Uint8Array(width * height);
+    // A margin line from the frame's bottom up to where a digit hid it (a gap), and on beyond it for 90 px.
+    for (let y = 60; y < height; y++) if (y < 150 || y >= 165) mask[y * width + 200] = mask[y * width + 201] = 255;
+    // A 1 beside it, as tall as the stub and a pen thick.
+    for (let y = 60; y < 150; y++) for (let x = 260; x < 264; x++) mask[y * width + x] = 255;
+    removeRuledLines(mask, width, height, 3);
+    expect(mask[100 * width + 200]).toBe(0);
+    expect(mask[300 * width + 200]).toBe(0);
+    expect(mask[100 * width + 261]).toBe(255);
+  });
+
   it('keeps a tall 1 that does not run off the frame', () => {
     const width = 300,
       height = 300;

@@ -105,14 +105,22 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
       const line = fitLine(first, length, acrossFirst, acrossLast, s[row + 4], (position, offset) => label[at(position, offset)] === l);
       if (!line) continue;
       if (!longEnough) {
-        pieces.push({ first, length, line, atBorder });
+        pieces.push({ first, length, line, atBorder, found: false });
         continue;
       }
       if (!thinEnough(line, length, atBorder)) continue;
       lines++;
       clear(first, length, line);
+      pieces.push({ first, length, line, atBorder, found: true });
     }
     for (const group of collinear(pieces)) {
+      const rest = group.filter((p) => !p.found);
+      if (rest.length === 0) continue;
+      // A piece on a line already found is more of it (a stub beyond where the line crosses a digit).
+      if (rest.length < group.length) {
+        for (const piece of rest) clear(piece.first, piece.length, piece.line);
+        continue;
+      }
       const first = Math.min(...group.map((p) => p.first));
       const span = Math.max(...group.map((p) => p.first + p.length)) - first;
       const atBorder = group.some((p) => p.atBorder);
@@ -138,12 +146,15 @@ interface LinePiece {
   length: number;
   line: FittedLine;
   atBorder: boolean;
+  /** A line long enough alone, already cleared. */
+  found: boolean;
 }
 
 /**
  * A printed line is often broken where it fades or where it crosses the writing or another line:
  * pieces, each too short to be a line, that lie on one straight line and together span the page
- * are one. At least MIN_PIECE_RUNS opening runs long each; at most MAX_LINE_PIECES are weighed.
+ * are one; so is a piece on the line of one long enough alone (a margin line's stub on the far
+ * side of the digit it crosses). At least MIN_PIECE_RUNS opening runs long each; at most MAX_LINE_PIECES are weighed.
  */
 const MIN_PIECE_RUNS = 2;
 const MAX_LINE_PIECES = 64;
