@@ -89,8 +89,8 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
       }
     };
     // A free vertical line must be far thinner than a tall 1's stroke.
-    const thinEnough = (line: FittedLine, length: number, atBorder: boolean) =>
-      horizontal || atBorder || line.thickness - 2 <= length * MAX_FREE_VERTICAL_THICKNESS;
+    const thinEnough = (thickness: number, length: number, atBorder: boolean) =>
+      horizontal || atBorder || thickness - 2 <= length * MAX_FREE_VERTICAL_THICKNESS;
     let lines = 0;
     const pieces: LinePiece[] = [];
     for (let l = 1; l < count; l++) {
@@ -108,7 +108,7 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
         pieces.push({ first, length, line, atBorder, found: false });
         continue;
       }
-      if (!thinEnough(line, length, atBorder)) continue;
+      if (!thinEnough(line.thickness, length, atBorder)) continue;
       lines++;
       clear(first, length, line);
       pieces.push({ first, length, line, atBorder, found: true });
@@ -125,7 +125,7 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
       const span = Math.max(...group.map((p) => p.first + p.length)) - first;
       const atBorder = group.some((p) => p.atBorder);
       const thickness = Math.max(...group.map((p) => p.line.thickness));
-      if (span < minimumSpan(atBorder) || !thinEnough({ ...group[0].line, thickness }, span, atBorder)) continue;
+      if (span < minimumSpan(atBorder) || !thinEnough(thickness, span, atBorder)) continue;
       lines++;
       for (const piece of group) clear(piece.first, piece.length, piece.line);
     }
