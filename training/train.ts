@@ -31,7 +31,10 @@ const USAGE = `Usage: npm run train -- [options]
   --out DIR             output model folder (default models/digit-cnn)
   --checkpoints DIR     checkpoint folder (default checkpoints/<name>)
   --resume              continue from the last checkpoint in --checkpoints
-  --seed N              seed for split, initialisation, order and augmentation (default 1)
+  --seed N              seed for initialisation, order and augmentation (default 1)
+  --split-seed N        seed for carving the validation images out of the training set (default 1): keep it
+                        when fine-tuning, or the new run trains on the images its parent was validated on
+                        (and npm run measure --digits validation reads)
   --lr X                peak learning rate (default 0.001), cosine-decayed to --final-lr (default 0.00001)
   --no-augment          train on normalised MNIST only
   --reject-class        add an eleventh output, "not one digit" (touching pairs, pieces of digits),
@@ -64,6 +67,7 @@ const { values } = parseCli(
     checkpoints: { type: 'string' },
     resume: { type: 'boolean' },
     seed: { type: 'string' },
+    'split-seed': { type: 'string' },
     lr: { type: 'string' },
     'final-lr': { type: 'string' },
     'no-augment': { type: 'boolean' },
@@ -84,6 +88,7 @@ const epochs = positiveInteger(values.epochs, 'epochs', 20);
 const batchSize = positiveInteger(values['batch-size'], 'batch-size', 64);
 const validationSize = positiveInteger(values.validation, 'validation', 6000);
 const seed = positiveInteger(values.seed, 'seed', 1);
+const splitSeed = positiveInteger(values['split-seed'], 'split-seed', 1);
 const learningRate = positiveNumber(values.lr, 'lr', 1e-3);
 const finalLearningRate = positiveNumber(values['final-lr'], 'final-lr', 1e-5);
 const outDir = values.out ?? join('models', 'digit-cnn');
@@ -121,7 +126,7 @@ if (values['init-from']) {
 } else if (values['reject-class']) {
   initialModel = buildDigitModel({ seed, rejectClass: true });
 }
-const split = splitTrainValidation(await loadMnist('train'), validationSize, seed);
+const split = splitTrainValidation(await loadMnist('train'), validationSize, splitSeed);
 const train = values.subset
   ? subset(
       split.train,
@@ -220,7 +225,7 @@ const card: ModelCard = {
     trainImages: train.labels.length,
     validationImages: split.validation.labels.length,
     testImages: test.labels.length,
-    splitSeed: seed,
+    splitSeed,
   },
   training: {
     epochs: result.history.length,

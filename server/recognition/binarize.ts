@@ -6,6 +6,7 @@ import { cv, withMats, type Mat } from '../ml/opencv.js';
 import { LINE_PIECE_ASPECT, LINE_PIECE_LENGTH } from './components.js';
 import { withoutShapes } from './shapes.js';
 import { beyondPage, withoutRegionsWritingCrosses } from './page.js';
+import { closeSmallGaps, hysteresis, inkRows } from './masks.js';
 import { removeRuledLines } from './ruling.js';
 
 export interface GrayImage8 {
@@ -53,9 +54,17 @@ function percentile(histogram: Float64Array | number[], total: number, fraction:
 }
 
 function histogramOf(data: Uint8Array): Float64Array {
-  const histogram = new Float64Array(256);
-  for (let i = 0; i < data.length; i++) histogram[data[i]]++;
-  return histogram;
+  // Counted in integers (incrementing doubles costs half as much again per pixel), two tables so
+  // that neighbours of the same grey do not wait on each other's increment.
+  const atEven = new Int32Array(256),
+    atOdd = new Int32Array(256);
+  let i = 0;
+  for (; i + 1 < data.length; i += 2) {
+    atEven[data[i]]++;
+    atOdd[data[i + 1]]++;
+  }
+  if (i < data.length) atEven[data[i]]++;
+  return Float64Array.from(atEven, (count, level) => count + atOdd[level]);
 }
 
 /** Otsu's threshold over a histogram: the level that best separates two classes of grey. */
@@ -437,8 +446,11 @@ export function penWidth(mask: Uint8Array, width: number, height: number): numbe
     if (length > 1) bins[Math.round(Math.log2(length) * BINS_PER_OCTAVE)]++;
   };
   // Rows and columns in one pass in the mask's own order, each column's current run kept apart.
+  // A row without ink ends every column's run; the empty rows after it change nothing.
   const columnRun = new Int32Array(width);
+  const withInk = inkRows(mask, width, height);
   for (let y = 0; y < height; y++) {
+    if (y > 0 && !withInk[y] && !withInk[y - 1]) continue;
     const row = y * width;
     let rowRun = 0;
     for (let x = 0; x < width; x++) {
@@ -501,36 +513,5 @@ function withoutLinePieces(mask: Uint8Array, width: number, height: number): Uin
         left++;
       }
     return left > 0 ? writing : mask;
-  });
-}
-
-/**
- * Hysteresis thresholding: pixels above `low` are ink when they connect to a pixel above `high`.
- * Thin or faint joins inside a digit (pencil, fast pen strokes, MNIST's own faint pixels) stay
- * joined, while faint marks with no strong ink in them stay out.
- */
-function hysteresis(intensity: Uint8Array, width: number, height: number, high: number, low: number, mask: Uint8Array): void {
-  const weak = new Uint8Array(intensity.length);
-  for (let i = 0; i < intensity.length; i++) weak[i] = intensity[i] > low ? 255 : 0;
-  withMats(3, (labels, stats, centroids) => {
-    const weakMat = cv.matFromArray(height, width, cv.CV_8U, weak);
-    const count = cv.connectedComponentsWithStats(weakMat, labels, stats, centroids, 8, cv.CV_32S);
-    weakMat.delete();
-    const label = labels.data32S;
-    const strong = new Uint8Array(count);
-    for (let i = 0; i < intensity.length; i++) if (intensity[i] > high) strong[label[i]] = 1;
-    for (let i = 0; i < intensity.length; i++) mask[i] = label[i] > 0 && strong[label[i]] ? 255 : 0;
-  });
-}
-
-/** A photo's threshold breaks thin strokes into pieces; a 3x3 closing joins gaps of a pixel or two. */
-function closeSmallGaps(mask: Uint8Array, width: number, height: number): void {
-  withMats(1, (closed: Mat) => {
-    const maskMat = cv.matFromArray(height, width, cv.CV_8U, mask);
-    const kernel = cv.getStructuringElement(cv.MORPH_ELLIPSE, new cv.Size(3, 3));
-    cv.morphologyEx(maskMat, closed, cv.MORPH_CLOSE, kernel);
-    mask.set(closed.data);
-    kernel.delete();
-    maskMat.delete();
   });
 }

@@ -5,6 +5,7 @@
  * and thinner than any digit.
  */
 import { cv, withMats } from '../ml/opencv.js';
+import { inkRows } from './masks.js';
 
 /**
  * A horizontal line spans at least this share of the frame's width: far more than any digit's bar.
@@ -59,20 +60,25 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
   // line `RUN_PIXELS + 2` thick at slope MAX_SLOPE has runs of (RUN_PIXELS + 2) / MAX_SLOPE pixels.
   const run = Math.max(9, Math.floor((RUN_PIXELS + 2) / MAX_SLOPE));
   if (along < 4 * run) return 0;
-  const runs = longRuns(mask, width, height, horizontal, run);
+  const { runs, pixels, box } = longRuns(mask, width, height, horizontal, run);
   // Too few pixels in long runs to make even the shortest line: nothing to label.
   const shortest = Math.max(MIN_LINE_PENS * pen, (horizontal ? MIN_HORIZONTAL_SPAN : MIN_VERTICAL_SPAN_AT_BORDER) * along);
-  let inRuns = 0;
-  for (let i = 0; i < runs.length; i++) if (runs[i]) inRuns++;
-  if (inRuns < shortest) return 0;
+  if (pixels < shortest) return 0;
   const minimumSpan = (atBorder: boolean) =>
     Math.max(MIN_LINE_PENS * pen, (horizontal ? MIN_HORIZONTAL_SPAN : atBorder ? MIN_VERTICAL_SPAN_AT_BORDER : MIN_VERTICAL_SPAN) * along);
   return withMats(3, (labels, stats, centroids) => {
-    const opened = cv.matFromArray(height, width, cv.CV_8U, runs);
+    // Only the box round the long runs is labelled: on a frame without lines it holds a few digit
+    // bars, and labelling the whole frame cost more than the rest of this step.
+    const opened = cv.matFromArray(box.height, box.width, cv.CV_8U, cropped(runs, width, box));
     const count = cv.connectedComponentsWithStats(opened, labels, stats, centroids, 8, cv.CV_32S);
     opened.delete();
     const s = stats.data32S;
-    const label = labels.data32S;
+    for (let l = 1; l < count; l++) {
+      s[l * 5] += box.x;
+      s[l * 5 + 1] += box.y;
+    }
+    const boxLabels = labels.data32S;
+    const labelAt = (x: number, y: number) => boxLabels[(y - box.y) * box.width + x - box.x];
     const acrossCount = horizontal ? height : width;
     const at = (position: number, offset: number) => (horizontal ? offset * width + position : position * width + offset);
     const cleared = Uint8Array.from(mask);
@@ -102,7 +108,7 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
       const atBorder = horizontal ? false : s[row + 1] === 0 || s[row + 1] + s[row + 3] === height;
       const longEnough = length >= minimumSpan(atBorder);
       if (!longEnough && (length < MIN_PIECE_RUNS * run || pieces.length >= MAX_LINE_PIECES)) continue;
-      const line = fitLine(first, length, acrossFirst, acrossLast, s[row + 4], (position, offset) => label[at(position, offset)] === l);
+      const line = fitLine(first, length, acrossFirst, acrossLast, s[row + 4], horizontal, (x, y) => labelAt(x, y) === l);
       if (!line) continue;
       if (!longEnough) {
         pieces.push({ first, length, line, atBorder, found: false });
@@ -182,38 +188,83 @@ function collinear(pieces: LinePiece[]): LinePiece[][] {
   return groups.filter((g) => g.length > 1);
 }
 
+interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** The `box` part of a `width`-wide image, as an image of its own. */
+function cropped(image: Uint8Array, width: number, box: Box): Uint8Array {
+  const out = new Uint8Array(box.width * box.height);
+  for (let y = 0; y < box.height; y++) out.set(image.subarray((box.y + y) * width + box.x, (box.y + y) * width + box.x + box.width), y * box.width);
+  return out;
+}
+
 /**
  * The mask thickened by a pixel either side across the direction, then opened along it with a
  * `run`-pixel line: only runs at least that long survive. Written out rather than as OpenCV
  * morphology, whose cost grows with the kernel's length: one pass per line of pixels here.
+ * Also how many pixels lie in such runs, and the box round them (empty when none).
  */
-function longRuns(mask: Uint8Array, width: number, height: number, horizontal: boolean, run: number): Uint8Array {
-  const out = new Uint8Array(width * height);
+function longRuns(mask: Uint8Array, width: number, height: number, horizontal: boolean, run: number): { runs: Uint8Array; pixels: number; box: Box } {
+  const runs = new Uint8Array(width * height);
+  let pixels = 0,
+    left = width,
+    top = height,
+    right = 0,
+    bottom = 0;
+  const found = (x0: number, y0: number, x1: number, y1: number) => {
+    pixels += (x1 - x0) * (y1 - y0);
+    left = Math.min(left, x0);
+    top = Math.min(top, y0);
+    right = Math.max(right, x1);
+    bottom = Math.max(bottom, y1);
+  };
+  // Rows without ink end every run and are otherwise skipped.
+  const rowHasInk = inkRows(mask, width, height);
   if (horizontal) {
     for (let y = 0; y < height; y++) {
+      if (!rowHasInk[y] && !(y > 0 && rowHasInk[y - 1]) && !(y < height - 1 && rowHasInk[y + 1])) continue;
       const row = y * width,
         above = y > 0 ? row - width : row,
         below = y < height - 1 ? row + width : row;
       let start = 0;
       for (let x = 0; x <= width; x++) {
         if (x < width && (mask[row + x] | mask[above + x] | mask[below + x]) > 0) continue;
-        if (x - start >= run) out.fill(255, row + start, row + x);
+        if (x - start >= run) {
+          runs.fill(255, row + start, row + x);
+          found(start, y, x, y + 1);
+        }
         start = x + 1;
       }
     }
-    return out;
-  }
-  // Down the columns, but in row order (the mask's own), each column's run start kept apart.
-  const start = new Int32Array(width);
-  for (let y = 0; y <= height; y++) {
-    const row = y * width;
-    for (let x = 0; x < width; x++) {
-      if (y < height && (mask[row + x] | (x > 0 ? mask[row + x - 1] : 0) | (x < width - 1 ? mask[row + x + 1] : 0)) > 0) continue;
-      if (y - start[x] >= run) for (let yy = start[x]; yy < y; yy++) out[yy * width + x] = 255;
-      start[x] = y + 1;
+  } else {
+    // Down the columns, but in row order (the mask's own), each column's run start kept apart. A
+    // row without ink ends every column's run: once that is done, the empty rows after it only
+    // move where the next runs start (`restart`).
+    const start = new Int32Array(width);
+    let restart = 0;
+    for (let y = 0; y <= height; y++) {
+      if (y < height && !rowHasInk[y] && y > 0 && !rowHasInk[y - 1]) {
+        restart = y + 1;
+        continue;
+      }
+      const row = y * width;
+      for (let x = 0; x < width; x++) {
+        if (start[x] < restart) start[x] = restart;
+        if (y < height && (mask[row + x] | (x > 0 ? mask[row + x - 1] : 0) | (x < width - 1 ? mask[row + x + 1] : 0)) > 0) continue;
+        if (y - start[x] >= run) {
+          for (let yy = start[x]; yy < y; yy++) runs[yy * width + x] = 255;
+          found(x, start[x], x + 1, y);
+        }
+        start[x] = y + 1;
+      }
     }
   }
-  return out;
+  const box = pixels > 0 ? { x: left, y: top, width: right - left, height: bottom - top } : { x: 0, y: 0, width: 0, height: 0 };
+  return { runs, pixels, box };
 }
 
 /**
@@ -229,15 +280,13 @@ function fitLine(
   acrossFirst: number,
   acrossLast: number,
   area: number,
-  inComponent: (position: number, offset: number) => boolean,
+  horizontal: boolean,
+  inComponentAt: (x: number, y: number) => boolean,
 ): FittedLine | null {
-  const middles: [number, number][] = [];
-  const offsets: number[] = [];
-  for (let position = first; position < first + length; position++) {
-    offsets.length = 0;
-    for (let offset = acrossFirst; offset < acrossLast; offset++) if (inComponent(position, offset)) offsets.push(offset);
-    if (offsets.length > 0) middles.push([position, offsets[offsets.length >> 1]]);
-  }
+  const inComponent = (position: number, offset: number) => (horizontal ? inComponentAt(position, offset) : inComponentAt(offset, position));
+  const middles = horizontal
+    ? columnMiddles(first, length, acrossFirst, acrossLast, inComponentAt)
+    : rowMiddles(first, length, acrossFirst, acrossLast, inComponentAt);
   if (middles.length < 0.7 * length) return null;
   let n = 0,
     sp = 0,
@@ -270,4 +319,37 @@ function fitLine(
   const thickness = onLine / columnsOnLine;
   if (thickness > Math.max(RUN_PIXELS + 5, length * MAX_THICKNESS_PER_LENGTH)) return null;
   return { slope, intercept, thickness, half: Math.max(1, Math.ceil(thickness / 2)) };
+}
+
+/** [y, the middle x of the component's pixels in row y] for each row from `first` that has any. */
+function rowMiddles(first: number, length: number, left: number, right: number, inComponent: (x: number, y: number) => boolean): [number, number][] {
+  const middles: [number, number][] = [];
+  const offsets: number[] = [];
+  for (let y = first; y < first + length; y++) {
+    offsets.length = 0;
+    for (let x = left; x < right; x++) if (inComponent(x, y)) offsets.push(x);
+    if (offsets.length > 0) middles.push([y, offsets[offsets.length >> 1]]);
+  }
+  return middles;
+}
+
+/**
+ * [x, the middle y of the component's pixels in column x] for each column from `first` that has
+ * any: counted, then found, in two passes row by row, in the labels' own order (down each column
+ * instead cost a cache miss a pixel on a long line's box).
+ */
+function columnMiddles(first: number, length: number, top: number, bottom: number, inComponent: (x: number, y: number) => boolean): [number, number][] {
+  const counts = new Int32Array(length),
+    seen = new Int32Array(length),
+    middle = new Int32Array(length);
+  for (let y = top; y < bottom; y++) for (let x = 0; x < length; x++) if (inComponent(first + x, y)) counts[x]++;
+  for (let y = top; y < bottom; y++)
+    for (let x = 0; x < length; x++)
+      if (inComponent(first + x, y)) {
+        if (seen[x] === counts[x] >> 1) middle[x] = y;
+        seen[x]++;
+      }
+  const middles: [number, number][] = [];
+  for (let x = 0; x < length; x++) if (counts[x] > 0) middles.push([first + x, middle[x]]);
+  return middles;
 }

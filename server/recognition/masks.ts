@@ -1,0 +1,98 @@
+/**
+ * Passes over 0/255 ink masks that OpenCV also offers, written out because here they visit only
+ * the ink, which is a few per cent of a camera frame, where OpenCV's wasm build (without SIMD)
+ * passes over every pixel. Each gives exactly what its OpenCV counterpart gives
+ * (test/masks.test.ts).
+ */
+
+/**
+ * Which rows of a mask hold any ink. Most rows of a camera frame hold none (63-93 % of the rows of
+ * a photo's final mask), and the per-pixel passes that follow runs of ink (pen width, ruled lines)
+ * skip them.
+ */
+export function inkRows(mask: Uint8Array, width: number, height: number): Uint8Array {
+  const rows = new Uint8Array(height);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++)
+      if (mask[row + x]) {
+        rows[y] = 1;
+        break;
+      }
+  }
+  return rows;
+}
+
+/**
+ * Hysteresis thresholding: pixels above `low` are ink when they connect (8-connected) to a pixel
+ * above `high`. Thin or faint joins inside a digit (pencil, fast pen strokes, MNIST's own faint
+ * pixels) stay joined, while faint marks with no strong ink in them stay out.
+ * A flood fill from the strong pixels rather than OpenCV's labelling of every weak component: it
+ * visits only the ink (a few per cent of a frame) where labelling writes a label for every pixel,
+ * and costs a third as much on a camera frame.
+ */
+export function hysteresis(intensity: Uint8Array, width: number, height: number, high: number, low: number, mask: Uint8Array): void {
+  mask.fill(0);
+  const seed = Math.max(high, low);
+  const pending: number[] = [];
+  for (let start = 0; start < intensity.length; start++) {
+    if (intensity[start] <= seed || mask[start]) continue;
+    mask[start] = 255;
+    pending.push(start);
+    while (pending.length > 0) {
+      const at = pending.pop()!;
+      const y = (at / width) | 0,
+        x = at - y * width;
+      const top = y > 0 ? -1 : 0,
+        bottom = y < height - 1 ? 1 : 0,
+        left = x > 0 ? -1 : 0,
+        right = x < width - 1 ? 1 : 0;
+      for (let dy = top; dy <= bottom; dy++)
+        for (let dx = left; dx <= right; dx++) {
+          const next = at + dy * width + dx;
+          if (!mask[next] && intensity[next] > low) {
+            mask[next] = 255;
+            pending.push(next);
+          }
+        }
+    }
+  }
+}
+
+/**
+ * A photo's threshold breaks thin strokes into pieces; a closing with a 3x3 cross (OpenCV's 3x3
+ * ellipse) joins gaps of a pixel or two. Written out, visiting only the ink and what grows round
+ * it (a few per cent of a frame): OpenCV's morphology, without SIMD in its wasm build, passes over
+ * every pixel and cost three times as much on camera frames. Pixels beyond the border count for
+ * nothing either way, as with OpenCV's default border.
+ */
+export function closeSmallGaps(mask: Uint8Array, width: number, height: number): void {
+  const total = width * height;
+  const grown = new Uint8Array(total);
+  forEachInk(mask, (i) => {
+    const x = i % width;
+    grown[i] = 255;
+    if (x > 0) grown[i - 1] = 255;
+    if (x < width - 1) grown[i + 1] = 255;
+    if (i >= width) grown[i - width] = 255;
+    if (i + width < total) grown[i + width] = 255;
+  });
+  mask.fill(0);
+  forEachInk(grown, (i) => {
+    const x = i % width;
+    const shrinks =
+      (x > 0 && !grown[i - 1]) || (x < width - 1 && !grown[i + 1]) || (i >= width && !grown[i - width]) || (i + width < total && !grown[i + width]);
+    if (!shrinks) mask[i] = 255;
+  });
+}
+
+/** Calls `visit` with the index of every non-zero byte, skipping zero bytes four at a time. */
+function forEachInk(bytes: Uint8Array, visit: (index: number) => void): void {
+  const aligned = bytes.byteOffset % 4 === 0;
+  const words = aligned ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2) : new Uint32Array(0);
+  for (let w = 0; w < words.length; w++) {
+    if (words[w] === 0) continue;
+    for (let i = 4 * w; i < 4 * w + 4; i++) if (bytes[i]) visit(i);
+  }
+  for (let i = 4 * words.length; i < bytes.length; i++) if (bytes[i]) visit(i);
+}

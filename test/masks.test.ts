@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { cv, withMats } from '../server/ml/opencv.js';
+import { closeSmallGaps, hysteresis, inkRows } from '../server/recognition/masks.js';
+import { seededRandom } from '../training/random.js';
+
+/**
+ * Grey levels of a `width` x `height` frame: mostly nothing, with blobs and strokes of every
+ * strength here and there, some of them over the border, as a thresholded photo has.
+ */
+function speckled(width: number, height: number, seed: number): Uint8Array {
+  const random = seededRandom(seed);
+  const values = new Uint8Array(width * height);
+  for (let blob = 0; blob < 40; blob++) {
+    const cx = Math.floor(random() * width),
+      cy = Math.floor(random() * height),
+      rx = 1 + Math.floor(random() * 6),
+      ry = 1 + Math.floor(random() * 6),
+      level = Math.floor(random() * 256);
+    for (let y = Math.max(0, cy - ry); y <= Math.min(height - 1, cy + ry); y++)
+      for (let x = Math.max(0, cx - rx); x <= Math.min(width - 1, cx + rx); x++) if (random() < 0.8) values[y * width + x] = level;
+  }
+  // Ink in each corner and along the edges, where the border rules apply.
+  for (const [x, y] of [
+    [0, 0],
+    [width - 1, 0],
+    [0, height - 1],
+    [width - 1, height - 1],
+    [0, height >> 1],
+    [width >> 1, 0],
+  ])
+    values[y * width + x] = 200;
+  return values;
+}
+
+const asMask = (values: Uint8Array) => Uint8Array.from(values, (v) => (v > 0 ? 255 : 0));
+
+function openCvClosing(mask: Uint8Array, width: number, height: number): Uint8Array {
+  return withMats(1, (closed) => {
+    const source = cv.matFromArray(height, width, cv.CV_8U, mask);
+    const kernel = cv.getStructuringElement(cv.MORPH_ELLIPSE, new cv.Size(3, 3));
+    cv.morphologyEx(source, closed, cv.MORPH_CLOSE, kernel);
+    kernel.delete();
+    source.delete();
+    return Uint8Array.from(closed.data);
+  });
+}
+
+/** Hysteresis by OpenCV's labelling: the weak components that hold a strong pixel. */
+function openCvHysteresis(intensity: Uint8Array, width: number, height: number, high: number, low: number): Uint8Array {
+  return withMats(1, (labels) => {
+    const weak = cv.matFromArray(
+      height,
+      width,
+      cv.CV_8U,
+      Uint8Array.from(intensity, (v) => (v > low ? 255 : 0)),
+    );
+    const count = cv.connectedComponents(weak, labels, 8, cv.CV_32S);
+    weak.delete();
+    const label = labels.data32S;
+    const strong = new Uint8Array(count);
+    intensity.forEach((v, i) => {
+      if (v > high) strong[label[i]] = 1;
+    });
+    return Uint8Array.from(label, (l) => (l > 0 && strong[l] ? 255 : 0));
+  });
+}
+
+// Odd widths too: the closing reads the mask four bytes at a time.
+const SIZES = [
+  [64, 48],
+  [61, 37],
+  [3, 5],
+  [1, 9],
+  [9, 1],
+];
+
+describe('mask passes written out', () => {
+  it('close gaps exactly as OpenCV closes with a 3x3 ellipse', () => {
+    for (const [width, height] of SIZES)
+      for (let seed = 1; seed <= 5; seed++) {
+        const mask = asMask(speckled(width, height, seed));
+        const expected = openCvClosing(mask, width, height);
+        closeSmallGaps(mask, width, height);
+        expect(mask).toEqual(expected);
+      }
+  });
+
+  it('close a mask that is not aligned to four bytes as one that is', () => {
+    const [width, height] = [61, 37];
+    const mask = asMask(speckled(width, height, 7));
+    const expected = openCvClosing(mask, width, height);
+    const shifted = new Uint8Array(mask.length + 1).subarray(1);
+    shifted.set(mask);
+    closeSmallGaps(shifted, width, height);
+    expect(shifted).toEqual(expected);
+  });
+
+  it('keep by hysteresis exactly the weak ink that OpenCV labels together with strong ink', () => {
+    for (const [width, height] of SIZES)
+      for (let seed = 1; seed <= 5; seed++) {
+        const intensity = speckled(width, height, seed);
+        for (const [high, low] of [
+          [120, 60],
+          [30, 10],
+          [200, 199],
+          // A low level above the high one: only what is above both counts.
+          [50, 90],
+        ]) {
+          const mask = new Uint8Array(width * height).fill(7);
+          hysteresis(intensity, width, height, high, low, mask);
+          expect(mask).toEqual(openCvHysteresis(intensity, width, height, high, low));
+        }
+      }
+  });
+
+  it('find the rows that hold ink', () => {
+    const mask = new Uint8Array(4 * 5);
+    mask[1 * 4 + 3] = 255;
+    mask[4 * 4] = 1;
+    expect(Array.from(inkRows(mask, 4, 5))).toEqual([0, 1, 0, 0, 1]);
+  });
+});
