@@ -54,17 +54,9 @@ function percentile(histogram: Float64Array | number[], total: number, fraction:
 }
 
 function histogramOf(data: Uint8Array): Float64Array {
-  // Counted in integers (incrementing doubles costs half as much again per pixel), two tables so
-  // that neighbours of the same grey do not wait on each other's increment.
-  const atEven = new Int32Array(256),
-    atOdd = new Int32Array(256);
-  let i = 0;
-  for (; i + 1 < data.length; i += 2) {
-    atEven[data[i]]++;
-    atOdd[data[i + 1]]++;
-  }
-  if (i < data.length) atEven[data[i]]++;
-  return Float64Array.from(atEven, (count, level) => count + atOdd[level]);
+  const histogram = new Float64Array(256);
+  for (let i = 0; i < data.length; i++) histogram[data[i]]++;
+  return histogram;
 }
 
 /** Otsu's threshold over a histogram: the level that best separates two classes of grey. */
