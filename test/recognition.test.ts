@@ -271,6 +271,36 @@ describe('bad images get clear errors', () => {
       });
     }
   });
+
+  it("reads a camera's next frame from the writing height of the last one, and a frame whose writing is no longer large as any other", async () => {
+    for (const seed of [3, 9]) {
+      const image = await composed(seed);
+      const gray = { width: image.width, height: image.height, data: image.gray };
+      const factor = 4;
+      const { data, info } = await sharp(image.gray, { raw: { width: image.width, height: image.height, channels: 1 } })
+        .resize({ width: image.width * factor, height: image.height * factor })
+        .grayscale()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      const big = { width: info.width, height: info.height, data: new Uint8Array(data) };
+      const first = await recognizeGray(big, classifier);
+      const small = await recognizeGray(gray, classifier);
+      expect(first.writingHeight!).toBeGreaterThan(factor * 0.8 * small.writingHeight!);
+      expect(first.writingHeight!).toBeLessThan(factor * 1.25 * small.writingHeight!);
+      // The same scene again, hinted: the same reading and boxes, and the height to hint the next frame.
+      const next = await recognizeGray(big, classifier, 1, { writingHeight: first.writingHeight });
+      expect(next.text).toBe(first.text);
+      expect(next.width).toBe(big.width);
+      next.digits.forEach((d, i) => {
+        for (let k = 0; k < 4; k++) expect(Math.abs(d.box[k] - first.digits[i].box[k])).toBeLessThanOrEqual(2 * factor);
+      });
+      expect(Math.abs(next.writingHeight! - first.writingHeight!)).toBeLessThan(0.2 * first.writingHeight!);
+      // Another card, written small, after the close one: read as it is, not from a copy made for large writing.
+      const after = await recognizeGray(gray, classifier, 1, { writingHeight: first.writingHeight });
+      expect(after.text).toBe(small.text);
+      expect(after.digits.map((d) => d.box)).toEqual(small.digits.map((d) => d.box));
+    }
+  });
 });
 
 /** Strokes as a person draws them, in canvas units, with times. */

@@ -10,7 +10,7 @@ import { Piscina } from 'piscina';
 import { DEFAULT_MODEL_DIR, DEFAULT_PEN_MODEL_DIR } from './classifier.js';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode.js';
 import { RecognitionError, RecognitionErrorCode } from './errors.js';
-import type { RecognitionResult } from './recognize.js';
+import type { ReadingHints, RecognitionResult } from './recognize.js';
 import type { PackedStrokeSet, StrokeSet } from './strokes.js';
 import type { RecognitionTask, TaskOutcome, TaskResult, WorkerSettings } from './worker.js';
 import type { BackendChoice } from '../ml/backend.js';
@@ -162,11 +162,11 @@ export class RecognitionPool {
 
   /**
    * Reads an image's bytes in an image worker, under the decode limits of its source. The bytes
-   * are moved to the worker, not copied.
+   * are moved to the worker, not copied. `hints`: what a camera's previous frame said (see ReadingHints).
    */
-  async recognizeImage(bytes: Uint8Array, source: ImageSource = 'upload'): Promise<TimedResult> {
+  async recognizeImage(bytes: Uint8Array, source: ImageSource = 'upload', hints?: ReadingHints): Promise<TimedResult> {
     const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes : bytes.slice();
-    const outcome = await this.submit(this.image, { kind: 'image', bytes: owned, source }, [owned.buffer as ArrayBuffer]);
+    const outcome = await this.submit(this.image, { kind: 'image', bytes: owned, source, ...(hints ? { hints } : {}) }, [owned.buffer as ArrayBuffer]);
     return { result: (outcome as TaskOutcome & { ok: true }).result!, ms: outcome.ms };
   }
 

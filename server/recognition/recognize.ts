@@ -58,6 +58,14 @@ export interface RecognitionResult {
   groups?: string[][];
   /** Pen input read while the person may still be writing (StrokeSet.writing): a reading after a pause would read differently. */
   waitsForPause?: boolean;
+  /** Images: the typical height of the writing found, in the input's pixels (0 when none), for the next frame's ReadingHints. */
+  writingHeight?: number;
+}
+
+/** What the previous frame of the same camera said about the scene, to read the next one cheaper. */
+export interface ReadingHints {
+  /** RecognitionResult.writingHeight of that frame. */
+  writingHeight?: number;
 }
 
 export interface InkOptions {
@@ -322,25 +330,61 @@ function enlargedRegion(image: GrayImage8, found: InkPieces): { region: GrayImag
   return { region, x: left, y: top, factor: width / (right - left) };
 }
 
-export async function recognizeGray(image: GrayImage8, classifier: DigitClassifier, scale = 1): Promise<RecognitionResult> {
+/**
+ * A camera's previous frame whose writing was over CLEARLY_LARGE times LARGE_WRITING (a card held
+ * close) says the next one is read from a smaller copy too, and binarising it at full size would
+ * only measure the height again, at three to four times the cost of the smaller copy. If that copy
+ * shows writing no longer large (another card, the camera moved back), the frame is read as any
+ * other.
+ */
+const CLEARLY_LARGE = 1.25;
+
+export async function recognizeGray(image: GrayImage8, classifier: DigitClassifier, scale = 1, hints: ReadingHints = {}): Promise<RecognitionResult> {
+  const hintedHeight = (hints.writingHeight ?? 0) / scale;
+  if (hintedHeight > CLEARLY_LARGE * LARGE_WRITING) {
+    const smaller = scaledDown(image, hintedHeight / WORKING_DIGIT_HEIGHT);
+    const factor = image.width / smaller.width;
+    const ink = binarize(smaller);
+    const found = findPieces(ink);
+    if (found.digitHeight * factor > LARGE_WRITING) return readSmaller(image, ink, found, factor, classifier, scale);
+  }
   const ink = binarize(image);
   const found = findPieces(ink);
+  const writingHeight = found.digitHeight * scale;
   const enlarged = enlargedRegion(image, found);
   if (enlarged) {
     const result = await recognizeInk(binarize(enlarged.region), classifier, {
       scale: scale / enlarged.factor,
       offset: { x: enlarged.x * scale, y: enlarged.y * scale },
     });
-    return { ...result, width: Math.round(image.width * scale), height: Math.round(image.height * scale) };
+    return { ...result, width: Math.round(image.width * scale), height: Math.round(image.height * scale), writingHeight };
   }
-  if (found.digitHeight <= LARGE_WRITING) return (await completeTogether([planReading(ink, { scale }, found)], classifier))[0];
+  if (found.digitHeight <= LARGE_WRITING) return { ...(await completeTogether([planReading(ink, { scale }, found)], classifier))[0], writingHeight };
   const smaller = scaledDown(image, found.digitHeight / WORKING_DIGIT_HEIGHT);
-  const result = await recognizeInk(binarize(smaller), classifier, { scale: (scale * image.width) / smaller.width });
-  return { ...result, width: Math.round(image.width * scale), height: Math.round(image.height * scale) };
+  const smallerInk = binarize(smaller);
+  return readSmaller(image, smallerInk, findPieces(smallerInk), image.width / smaller.width, classifier, scale);
 }
 
-export async function recognizeImage(bytes: Uint8Array, classifier: DigitClassifier, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Promise<RecognitionResult> {
+/** Reads `ink`, binarised from a copy of `image` `factor` times smaller, as `image`'s reading. */
+async function readSmaller(
+  image: GrayImage8,
+  ink: InkImage,
+  found: InkPieces,
+  factor: number,
+  classifier: DigitClassifier,
+  scale: number,
+): Promise<RecognitionResult> {
+  const result = (await completeTogether([planReading(ink, { scale: scale * factor }, found)], classifier))[0];
+  return { ...result, width: Math.round(image.width * scale), height: Math.round(image.height * scale), writingHeight: found.digitHeight * factor * scale };
+}
+
+export async function recognizeImage(
+  bytes: Uint8Array,
+  classifier: DigitClassifier,
+  limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+  hints: ReadingHints = {},
+): Promise<RecognitionResult> {
   const decoded = await decodeImage(bytes, limits);
-  const result = await recognizeGray(decoded, classifier, decoded.scale);
+  const result = await recognizeGray(decoded, classifier, decoded.scale, hints);
   return { ...result, width: decoded.inputWidth, height: decoded.inputHeight };
 }

@@ -9,7 +9,7 @@ import { DigitClassifier } from './classifier.js';
 import type { ImageSource } from './pool.js';
 import type { DecodeLimits } from './decode.js';
 import { RecognitionError, RecognitionErrorCode } from './errors.js';
-import { completeTogether, recognizeImage, type PlannedReading, type RecognitionResult } from './recognize.js';
+import { completeTogether, recognizeImage, type PlannedReading, type ReadingHints, type RecognitionResult } from './recognize.js';
 import { parseStrokeSet, planStrokes, unpackStrokeSet, type PackedStrokeSet, type StrokeSet } from './strokes.js';
 
 export interface WorkerSettings {
@@ -21,7 +21,9 @@ export interface WorkerSettings {
 }
 
 export type RecognitionTask =
-  { kind: 'image'; bytes: Uint8Array; source: ImageSource } | { kind: 'strokes'; sets: (StrokeSet | PackedStrokeSet)[] } | { kind: 'ready' };
+  | { kind: 'image'; bytes: Uint8Array; source: ImageSource; hints?: ReadingHints }
+  | { kind: 'strokes'; sets: (StrokeSet | PackedStrokeSet)[] }
+  | { kind: 'ready' };
 
 /** Errors cross the thread boundary as data: an Error's class and code do not survive cloning. */
 export type TaskOutcome =
@@ -45,7 +47,7 @@ export default async function run(task: RecognitionTask): Promise<TaskResult> {
     const [reader, penReader] = await Promise.all([classifier, penClassifier]);
     const start = performance.now();
     if (task.kind === 'image')
-      return { ok: true, result: await recognizeImage(task.bytes, reader, settings.decodeLimits[task.source]), ms: performance.now() - start };
+      return { ok: true, result: await recognizeImage(task.bytes, reader, settings.decodeLimits[task.source], task.hints), ms: performance.now() - start };
     if (task.kind === 'strokes') {
       // Each set is checked on its own (they come from different people); the valid ones share one network call.
       const plans = task.sets.map((set) => {

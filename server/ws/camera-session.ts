@@ -20,6 +20,8 @@ export class CameraSession {
   private windowStart = 0;
   private framesInWindow = 0;
   private lastRateError = 0;
+  /** The writing's height in the last frame read: the next frame of the same scene can skip measuring it (ReadingHints). */
+  private writingHeight = 0;
 
   constructor(
     private readonly socket: ServerSocket,
@@ -71,7 +73,8 @@ export class CameraSession {
     }
     this.waiting = null;
     try {
-      const { result, ms } = await this.pool.recognizeImage(next.image, 'camera');
+      const { result, ms } = await this.pool.recognizeImage(next.image, 'camera', { writingHeight: this.writingHeight });
+      this.writingHeight = result.writingHeight ?? 0;
       this.send({
         type: 'prediction',
         seq: ++this.predictions,

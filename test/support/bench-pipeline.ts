@@ -87,7 +87,17 @@ for (let i = 0; i < frames; i++) {
   photos.push((await asCameraFrame(await composeNumber(digits, random, SETS.photo))).jpeg);
 }
 const photo: number[] = [];
-for (const jpeg of photos) photo.push(await time(() => recognizeImage(jpeg, imageCold)));
+const writingHeights: number[] = [];
+for (const jpeg of photos)
+  photo.push(
+    await time(async () => {
+      writingHeights.push((await recognizeImage(jpeg, imageCold)).writingHeight ?? 0);
+    }),
+  );
+// The same photos as a camera's next frame of an unchanged scene: the frame before told the writing's height.
+const photoNextFrame: number[] = [];
+for (const [i, jpeg] of photos.entries())
+  photoNextFrame.push(await time(() => recognizeImage(jpeg, imageCold, undefined, { writingHeight: writingHeights[i] })));
 
 const inputs = new Float32Array(2048 * 784);
 for (let i = 0; i < 2048; i++) for (let j = 0; j < 784; j++) inputs[i * 784 + j] = digits.images.pixels[i * 784 + j] / 255;
@@ -110,6 +120,7 @@ const results = {
   canvasStrokesLivePerStroke: summary(strokesLive),
   canvasPng800x300: summary(canvasImage),
   photoJpeg640x480: summary(photo),
+  photoJpeg640x480NextCameraFrame: summary(photoNextFrame),
   digitsPerSecond: Object.fromEntries(
     Object.entries(engines).map(([name, t]) => [name, { batch64: t.batchDigitsPerSecond, single: t.singleDigitsPerSecond, singleMsP50: t.singleMsP50 }]),
   ),
@@ -126,6 +137,7 @@ if (values.json) {
   row('800x300 canvas, strokes, live (+1 stroke)', results.canvasStrokesLivePerStroke);
   row('800x300 canvas as PNG (decode included)', results.canvasPng800x300);
   row('640x480 photo as JPEG (decode included)', results.photoJpeg640x480);
+  row("640x480 photo, a camera's next frame", results.photoJpeg640x480NextCameraFrame);
   for (const [name, t] of Object.entries(engines)) {
     console.log(
       `classifier, ${name}: ${t.batchDigitsPerSecond.toFixed(0)} digits/s in batches of 64, ${t.singleDigitsPerSecond.toFixed(0)} digits/s one at a time`,
