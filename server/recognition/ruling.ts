@@ -39,6 +39,8 @@ const MAX_SLOPE = 0.18;
  * them on a short stretch of line leave it under three quarters line (242 on a sheet's last rule).
  */
 const MIN_ON_LINE = 0.6;
+/** The thickest a line of `length` pixels may be (after the thickening across it). */
+const maxThickness = (length: number) => Math.max(RUN_PIXELS + 5, length * MAX_THICKNESS_PER_LENGTH);
 /** Pixels farther than this from a line's fit are not the line. */
 const OFF_LINE = 3;
 /** A stroke crosses a line where there is ink this many pixels beyond the line on either side. */
@@ -283,6 +285,10 @@ function fitLine(
   horizontal: boolean,
   inComponentAt: (x: number, y: number) => boolean,
 ): FittedLine | null {
+  // Too much ink for a line of this length at its thickest, wherever it lies (the checks below
+  // could not pass: pixels on the line over columns on it would exceed maxThickness). Bold
+  // digits' strokes are long runs too, and measuring them costs more than the rest of the search.
+  if (MIN_ON_LINE * area > maxThickness(length) * length) return null;
   const inComponent = (position: number, offset: number) => (horizontal ? inComponentAt(position, offset) : inComponentAt(offset, position));
   const middles = horizontal
     ? columnMiddles(first, length, acrossFirst, acrossLast, inComponentAt)
@@ -317,7 +323,7 @@ function fitLine(
   // A line with digits on it is mostly line; writing whose strokes happen to join is not.
   if (columnsOnLine < 0.7 * length || onLine < MIN_ON_LINE * area) return null;
   const thickness = onLine / columnsOnLine;
-  if (thickness > Math.max(RUN_PIXELS + 5, length * MAX_THICKNESS_PER_LENGTH)) return null;
+  if (thickness > maxThickness(length)) return null;
   return { slope, intercept, thickness, half: Math.max(1, Math.ceil(thickness / 2)) };
 }
 
