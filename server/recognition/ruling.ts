@@ -5,6 +5,7 @@
  * and thinner than any digit.
  */
 import { cv, withMats } from '../ml/opencv.js';
+import type { Box } from './components.js';
 import { inkRows } from './masks.js';
 
 /**
@@ -188,13 +189,6 @@ function collinear(pieces: LinePiece[]): LinePiece[][] {
     else groups.push([piece]);
   }
   return groups.filter((g) => g.length > 1);
-}
-
-interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
 }
 
 /** The `box` part of a `width`-wide image, as an image of its own. */
