@@ -2,7 +2,9 @@
  * npm run bench -- [--frames N] [--model DIR] [--pen-model DIR] [--json]
  * Per-frame latency of the recognition pipeline on this machine: an 800x300 canvas of pen strokes
  * (every frame new, and live: one stroke more each frame), the same canvas as a PNG, a 640x480
- * JPEG photo; and the classifier's digits per second. A benchmark: it reports, it asserts nothing.
+ * JPEG photo, alone and as a camera's next frame of the same scene (the writing's height known
+ * from the frame before); and the classifier's digits per second. A benchmark: it reports, it
+ * asserts nothing.
  */
 import os from 'node:os';
 import sharp from 'sharp';
