@@ -8,7 +8,7 @@ import { seededRandom } from '../training/random.js';
 import { DigitClassifier, DEFAULT_PEN_MODEL_DIR } from '../server/recognition/classifier.js';
 import { decodeImage } from '../server/recognition/decode.js';
 import { RecognitionError } from '../server/recognition/errors.js';
-import { binarize } from '../server/recognition/binarize.js';
+import { binarize, type GrayImage8 } from '../server/recognition/binarize.js';
 import { findComponents } from '../server/recognition/components.js';
 import { findPieces, MAX_COMPONENTS, planReading, recognizeGray, recognizeImage } from '../server/recognition/recognize.js';
 import { parseStrokeSet, recognizeStrokes, type StrokePoint } from '../server/recognition/strokes.js';
@@ -28,6 +28,17 @@ beforeAll(async () => {
 
 async function composed(seed: number, set = SETS.clean): Promise<ComposedImage> {
   return composeNumber(mnistTest, seededRandom(seed), set);
+}
+
+/** `image` `factor` times larger, as a camera held that much closer would see it. */
+async function enlarged(image: ComposedImage, factor: number): Promise<GrayImage8> {
+  const { data, info } = await sharp(image.gray, { raw: { width: image.width, height: image.height, channels: 1 } })
+    .resize({ width: image.width * factor, height: image.height * factor })
+    .grayscale()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  expect(info.channels).toBe(1);
+  return { width: info.width, height: info.height, data: new Uint8Array(data) };
 }
 
 function expectCode(error: unknown, code: string): void {
@@ -256,13 +267,7 @@ describe('bad images get clear errors', () => {
       const image = await composed(seed);
       const gray = { width: image.width, height: image.height, data: image.gray };
       const factor = 6;
-      const { data, info } = await sharp(image.gray, { raw: { width: image.width, height: image.height, channels: 1 } })
-        .resize({ width: image.width * factor, height: image.height * factor })
-        .grayscale()
-        .raw()
-        .toBuffer({ resolveWithObject: true });
-      expect(info.channels).toBe(1);
-      const big = await recognizeGray({ width: info.width, height: info.height, data: new Uint8Array(data) }, classifier);
+      const big = await recognizeGray(await enlarged(image, factor), classifier);
       const small = await recognizeGray(gray, classifier);
       expect(big.width).toBe(image.width * factor);
       expect(big.text).toBe(small.text);
@@ -277,12 +282,7 @@ describe('bad images get clear errors', () => {
       const image = await composed(seed);
       const gray = { width: image.width, height: image.height, data: image.gray };
       const factor = 4;
-      const { data, info } = await sharp(image.gray, { raw: { width: image.width, height: image.height, channels: 1 } })
-        .resize({ width: image.width * factor, height: image.height * factor })
-        .grayscale()
-        .raw()
-        .toBuffer({ resolveWithObject: true });
-      const big = { width: info.width, height: info.height, data: new Uint8Array(data) };
+      const big = await enlarged(image, factor);
       const first = await recognizeGray(big, classifier);
       const small = await recognizeGray(gray, classifier);
       expect(first.writingHeight!).toBeGreaterThan(factor * 0.8 * small.writingHeight!);
