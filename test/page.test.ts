@@ -275,11 +275,13 @@ describe('reading webcam frames of paper (held-out photo sets)', () => {
   it('reads no number in frames with no writing', async () => {
     const random = seededRandom(9);
     let numbers = 0;
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 20; i++) {
       const photo = await photoSample(PHOTO_SETS['photo-blank'], digits, random);
       if ((await recognizeImage(photo.jpeg, classifier)).text !== '') numbers++;
     }
-    // Before: 7 of 10. Still short of none: see the README's photo sets.
-    expect(numbers).toBeLessThanOrEqual(4);
+    // Before pictures were told from writing: 7 of the first 10. Before rings at a slant or cut by
+    // the frame, pies, blocks and slivers the frame cuts: 4 of 20 (2 of the first 10). Still short
+    // of none: see the README's photo sets.
+    expect(numbers).toBeLessThanOrEqual(2);
   });
 });

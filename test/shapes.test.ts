@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cv } from '../server/ml/opencv.js';
 import { binarize, inkPolarity, type GrayImage8 } from '../server/recognition/binarize.js';
 import { findComponents } from '../server/recognition/components.js';
+import { findPieces } from '../server/recognition/recognize.js';
 
 const WIDTH = 640,
   HEIGHT = 480;
@@ -70,6 +71,35 @@ describe('pictures are not writing', () => {
     expect(circled.every((c) => c.height < 100)).toBe(true);
   });
 
+  it('leaves no ink of a ring seen at a slant, nor of one the frame cuts open', () => {
+    expect(inkComponents(frame((mat) => cv.ellipse(mat, new cv.Point(300, 220), new cv.Size(80, 70), 25, 0, 360, new cv.Scalar(60), 14, cv.LINE_AA)))).toEqual(
+      [],
+    );
+    expect(inkComponents(frame((mat) => cv.circle(mat, new cv.Point(320, 440), 110, new cv.Scalar(60), 20, cv.LINE_AA)))).toEqual([]);
+  });
+
+  it('leaves no ink of a pie (a disc with a wedge cut out, as a test pattern draws)', () => {
+    for (const [wedge, r] of [
+      [30, 45],
+      [100, 80],
+    ])
+      expect(
+        inkComponents(
+          frame((mat) => cv.ellipse(mat, new cv.Point(320, 240), new cv.Size(r, r), 0, wedge / 2, 360 - wedge / 2, new cv.Scalar(70), -1, cv.LINE_AA)),
+        ),
+      ).toEqual([]);
+  });
+
+  it('leaves no ink of a solid bar, and keeps a lone 1 written with a wide marker', () => {
+    expect(inkComponents(frame((mat) => cv.rectangle(mat, new cv.Point(200, 200), new cv.Point(380, 265), new cv.Scalar(80), -1, cv.LINE_AA)))).toEqual([]);
+    // A pen's stroke ends round, however wide.
+    expect(inkComponents(frame((mat) => cv.line(mat, new cv.Point(320, 120), new cv.Point(330, 360), new cv.Scalar(40), 56, cv.LINE_AA)))).toHaveLength(1);
+  });
+
+  it('keeps a bold 0 that stands alone', () => {
+    expect(inkComponents(frame((mat) => zero(mat, 300, 240)))).toHaveLength(1);
+  });
+
   it('keeps a round 0 in a line of writing its own height', () => {
     const image = frame((mat) => {
       zero(mat, 200, 240);
@@ -85,5 +115,23 @@ describe('pictures are not writing', () => {
     const board = frame((mat) => zero(mat, 300, 240));
     for (let i = 0; i < board.data.length; i++) board.data[i] = 255 - board.data[i];
     expect(inkPolarity(board)).toBe('light-on-dark');
+  });
+});
+
+describe('ink the frame cuts', () => {
+  const pieces = (image: GrayImage8) => findPieces(binarize(image)).pieces;
+
+  it('reads nothing from a sliver of something beyond the frame that the frame cuts lengthwise', () => {
+    // A dark bar mostly beyond the right side: what shows is a stroke-wide sliver, read as a 1 before.
+    expect(pieces(frame((mat) => cv.rectangle(mat, new cv.Point(630, 200), new cv.Point(700, 290), new cv.Scalar(60), -1, cv.LINE_AA)))).toEqual([]);
+  });
+
+  it('reads a digit that only touches the frame', () => {
+    const seven = frame((mat) => {
+      cv.line(mat, new cv.Point(280, 1), new cv.Point(350, 1), new cv.Scalar(40), 10, cv.LINE_AA);
+      cv.line(mat, new cv.Point(350, 1), new cv.Point(300, 110), new cv.Scalar(40), 10, cv.LINE_AA);
+    });
+    // Its bar lies along the top of the frame, but the 7 is not thin across.
+    expect(pieces(seven)).toHaveLength(1);
   });
 });

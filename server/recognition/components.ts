@@ -93,6 +93,36 @@ export interface FilterResult {
  */
 const BORDER_INK_SPAN = 0.4;
 
+/**
+ * Ink that the frame cuts lengthwise touches one side of it along this share of its length or
+ * more, and is at most CUT_THIN as wide across as it is long: a sliver of the desk or of the sheet's
+ * edge, a picture running off the frame. What is in view of it cannot be told from a stroke of a
+ * digit the frame cuts, nor read as a digit of its own. Ink that spans CUT_SPAN of the frame or more
+ * is a tight crop of a digit and is read.
+ */
+const CUT_CONTACT = 0.6;
+const CUT_THIN = 0.5;
+const CUT_SPAN = 0.5;
+
+function cutLengthwise(c: InkComponent, frame: ComponentImage): boolean {
+  const { width, height, labels } = frame;
+  const label = c.labels[0];
+  const contact = (from: number, count: number, step: number) => {
+    let touching = 0;
+    for (let i = 0; i < count; i++) if (labels[from + i * step] === label) touching++;
+    return touching;
+  };
+  if (c.width <= CUT_THIN * c.height && c.height < CUT_SPAN * height) {
+    if (c.x === 0 && contact(c.y * width, c.height, width) >= CUT_CONTACT * c.height) return true;
+    if (c.x + c.width === width && contact(c.y * width + width - 1, c.height, width) >= CUT_CONTACT * c.height) return true;
+  }
+  if (c.height <= CUT_THIN * c.width && c.width < CUT_SPAN * width) {
+    if (c.y === 0 && contact(c.x, c.width, 1) >= CUT_CONTACT * c.width) return true;
+    if (c.y + c.height === height && contact((height - 1) * width + c.x, c.width, 1) >= CUT_CONTACT * c.width) return true;
+  }
+  return false;
+}
+
 /** Ink filling more of its box than this, at least a digit's size each way, is a blot or a picture: no digit is so solid. */
 const SOLID_FILL = 0.85;
 
@@ -102,10 +132,15 @@ export const LINE_PIECE_LENGTH = 24;
 
 /**
  * Drops ink that is not part of a digit: specks, ruled lines, frames and boxes, solid blobs, and
- * (given the frame's size) what lies beyond the page.
+ * (given the frame) what lies beyond the page or the frame cuts lengthwise.
  */
-export function dropNonDigits(components: InkComponent[], frame?: { width: number; height: number }): FilterResult {
+export function dropNonDigits(components: InkComponent[], frame?: ComponentImage): FilterResult {
   const dropped: FilterResult['dropped'] = [];
+  if (frame) {
+    const cut = components.filter((c) => cutLengthwise(c, frame));
+    for (const component of cut) dropped.push({ component, reason: 'edge' });
+    if (cut.length > 0) components = components.filter((c) => !cut.includes(c));
+  }
   const beyondPage = (c: InkComponent) =>
     frame !== undefined &&
     (c.x === 0 || c.y === 0 || c.x + c.width === frame.width || c.y + c.height === frame.height) &&

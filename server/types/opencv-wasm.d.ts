@@ -104,7 +104,9 @@ declare namespace OpenCvWasm {
   const CHAIN_APPROX_NONE: number;
   function findContours(image: Mat, contours: MatVector, hierarchy: Mat, mode: number, method: number): void;
   function contourArea(contour: Mat): number;
+  function approxPolyDP(curve: Mat, approximation: Mat, epsilon: number, closed: boolean): void;
   function convexHull(points: Mat, hull: Mat): void;
+  function fitEllipse(points: Mat): { center: { x: number; y: number }; size: { width: number; height: number }; angle: number };
   function distanceTransform(source: Mat, destination: Mat, distanceType: number, maskSize: number): void;
   function connectedComponentsWithStats(image: Mat, labels: Mat, stats: Mat, centroids: Mat, connectivity?: number, labelType?: number): number;
 }
