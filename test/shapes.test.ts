@@ -78,6 +78,19 @@ describe('pictures are not writing', () => {
     expect(inkComponents(frame((mat) => cv.circle(mat, new cv.Point(320, 440), 110, new cv.Scalar(60), 20, cv.LINE_AA)))).toEqual([]);
   });
 
+  it('leaves no ink of rings drawn over each other', () => {
+    for (const [x, y] of [
+      [440, 240],
+      [400, 150],
+    ]) {
+      const image = frame((mat) => {
+        cv.circle(mat, new cv.Point(300, 240), 100, new cv.Scalar(60), 16, cv.LINE_AA);
+        cv.circle(mat, new cv.Point(x, y), 45, new cv.Scalar(60), 10, cv.LINE_AA);
+      });
+      expect(inkComponents(image)).toEqual([]);
+    }
+  });
+
   it('leaves no ink of a pie (a disc with a wedge cut out, as a test pattern draws)', () => {
     for (const [wedge, r] of [
       [30, 45],

@@ -61,6 +61,9 @@ const PIE_FILL = 0.6;
 const PIE_NOTCH = 0.25;
 /** The ellipse is the ink's own size: its box, where the frame does not cut it, within this ratio of the ink's (a line fits a huge circle). */
 const ROUND_SIZE = 1.4;
+/** Round shapes drawn over each other, up to this many: each ellipse takes OVERLAPPING_EACH of the outline, ROUND_SHARE together. */
+const MAX_OVERLAPPING = 3;
+const OVERLAPPING_EACH = 0.15;
 
 /** A block's sides: straight to this share of its shorter side. */
 const BLOCK_SIDES = 0.08;
@@ -105,9 +108,9 @@ export function withoutShapes(mask: Uint8Array, width: number, height: number): 
       shapes.push({ component, pixels: () => pixelsOf(component, labels, width) });
       continue;
     }
-    // A shape the frame cuts may be any part of its ellipse.
+    // A shape the frame cuts may be any part of its ellipse; two drawn over each other, as long as both.
     const cut = component.x === 0 || component.y === 0 || component.x + component.width === width || component.y + component.height === height;
-    if ((cut || shorter * ROUND_SIZE >= longer) && isRound(component, labels, width, height, cut))
+    if ((cut || shorter * 2 * ROUND_SIZE >= longer) && isRound(component, labels, width, height, cut))
       shapes.push({ component, pixels: () => pixelsOf(component, labels, width) });
   }
   if (shapes.length === 0) return;
@@ -167,13 +170,6 @@ function isRound(component: InkComponent, labels: Int32Array, frameWidth: number
   }
   const ellipse = fitRoundEllipse(points);
   if (!ellipse) return false;
-  // Its box, clipped to the frame, against the ink's.
-  const halfWidth = Math.hypot(ellipse.a * ellipse.cos, ellipse.b * ellipse.sin),
-    halfHeight = Math.hypot(ellipse.a * ellipse.sin, ellipse.b * ellipse.cos);
-  const boxWidth = Math.min(frameWidth, ellipse.x + halfWidth) - Math.max(0, ellipse.x - halfWidth),
-    boxHeight = Math.min(frameHeight, ellipse.y + halfHeight) - Math.max(0, ellipse.y - halfHeight);
-  if (boxWidth > ROUND_SIZE * width || boxHeight > ROUND_SIZE * height || ROUND_SIZE * boxWidth < width || ROUND_SIZE * boxHeight < height) return false;
-
   const n = points.length / 2;
   // Normalised radii: 1 on the ellipse, 0 at its centre.
   const bins = new Float64Array(Math.ceil(1 / ROUND_TOLERANCE) + 1);
@@ -185,10 +181,58 @@ function isRound(component: InkComponent, labels: Int32Array, frameWidth: number
     if (Math.abs(radius - 1) < ROUND_TOLERANCE) on++;
     else if (radius < 1) bins[Math.floor(radius / ROUND_TOLERANCE)]++;
   }
-  let inner = 0;
-  for (let i = 0; i + 1 < bins.length; i++) inner = Math.max(inner, bins[i] + bins[i + 1]);
-  if (on >= ROUND_SHARE * n || (cut && on + inner >= ROUND_SHARE * n)) return true;
-  return on >= PIE_SHARE * n && nearest <= PIE_NOTCH && ellipseFill(ellipse, label, labels, frameWidth, frameHeight) >= PIE_FILL;
+  if (ownSize([ellipse], component, frameWidth, frameHeight)) {
+    let inner = 0;
+    for (let i = 0; i + 1 < bins.length; i++) inner = Math.max(inner, bins[i] + bins[i + 1]);
+    if (on >= ROUND_SHARE * n || (cut && on + inner >= ROUND_SHARE * n)) return true;
+    if (on >= PIE_SHARE * n && nearest <= PIE_NOTCH && ellipseFill(ellipse, label, labels, frameWidth, frameHeight) >= PIE_FILL) return true;
+  }
+  // Round shapes drawn over each other (two rings, a ring and a face) are one piece of ink whose
+  // outline the ellipses share between them, round no one centre: each is found from three points
+  // along what is left of the outline, and its points are taken off before the next.
+  if (on < OVERLAPPING_EACH * n) return false;
+  const shapes: Ellipse[] = [];
+  let remaining = points,
+    explained = 0;
+  while (shapes.length < MAX_OVERLAPPING) {
+    const circle = consensusCircle(remaining);
+    const next = circle ? ellipseNear(remaining, pointsNear(remaining, circle, 0.08)) : null;
+    if (!next) break;
+    const still: number[] = [];
+    for (let i = 0; i < remaining.length; i += 2)
+      if (Math.abs(next.radiusAt(remaining[i], remaining[i + 1]) - 1) >= ROUND_TOLERANCE) still.push(remaining[i], remaining[i + 1]);
+    const onNext = (remaining.length - still.length) / 2;
+    if (onNext < OVERLAPPING_EACH * n) break;
+    shapes.push(next);
+    explained += onNext;
+    remaining = still;
+  }
+  return shapes.length > 1 && explained >= ROUND_SHARE * n && ownSize(shapes, component, frameWidth, frameHeight);
+}
+
+/** Whether the ellipses' box, clipped to the frame, is the ink's own size (see ROUND_SIZE). */
+function ownSize(ellipses: readonly Ellipse[], ink: Box, frameWidth: number, frameHeight: number): boolean {
+  let left = Infinity,
+    top = Infinity,
+    right = -Infinity,
+    bottom = -Infinity;
+  for (const { x, y, a, b, cos, sin } of ellipses) {
+    const halfWidth = Math.hypot(a * cos, b * sin),
+      halfHeight = Math.hypot(a * sin, b * cos);
+    left = Math.min(left, Math.max(0, x - halfWidth));
+    right = Math.max(right, Math.min(frameWidth, x + halfWidth));
+    top = Math.min(top, Math.max(0, y - halfHeight));
+    bottom = Math.max(bottom, Math.min(frameHeight, y + halfHeight));
+  }
+  const width = right - left,
+    height = bottom - top;
+  return width <= ROUND_SIZE * ink.width && height <= ROUND_SIZE * ink.height && ROUND_SIZE * width >= ink.width && ROUND_SIZE * height >= ink.height;
+}
+
+interface Circle {
+  x: number;
+  y: number;
+  radius: number;
 }
 
 interface Ellipse {
@@ -209,18 +253,21 @@ interface Ellipse {
  * runs along the inner edge too), then to those near it, twice (a pie's straight edges pull a fit),
  * then OpenCV's ellipse fit to the points near that circle.
  */
-function fitRoundEllipse(points: number[]): Ellipse | null {
+function fitRoundEllipse(points: readonly number[]): Ellipse | null {
   const rough = fitCircle(points);
   if (!rough) return null;
   const outer = outermost(points, rough);
   let circle = fitCircle(outer);
   for (const tolerance of [0.15, 0.08]) if (circle) circle = fitCircle(pointsNear(outer, circle, tolerance));
-  if (!circle) return null;
-  const near = pointsNear(outer, circle, 0.08);
+  return circle ? ellipseNear(points, pointsNear(outer, circle, 0.08)) : null;
+}
+
+/** OpenCV's ellipse fit to `near`, then to the points of `points` near the ellipse, twice. */
+function ellipseNear(points: readonly number[], near: readonly number[]): Ellipse | null {
   if (near.length < 16) return null;
   let ellipse = fitEllipse(near);
-  // Then to the points near the ellipse, twice: a circle seen at a slant, or cut by the frame to an
-  // arc, leaves out much of the outline that the ellipse follows.
+  // A circle seen at a slant, or cut by the frame to an arc, leaves out much of the outline that
+  // the ellipse follows.
   for (const tolerance of [0.05, 0.03]) {
     if (!ellipse) return null;
     const fitted = ellipse;
@@ -229,6 +276,50 @@ function fitRoundEllipse(points: number[]): Ellipse | null {
     ellipse = closer.length >= 16 ? fitEllipse(closer) : null;
   }
   return ellipse;
+}
+
+/** Spacings along the outline, in shares of it, of the three points a consensus circle is drawn through. */
+const CONSENSUS_SPANS = [1 / 12, 1 / 8, 1 / 5];
+/** Starting points tried along the outline for each spacing. */
+const CONSENSUS_STARTS = 40;
+
+/**
+ * The circle through three points along the outline that the most points lie near: about a
+ * hundred trials, evenly spaced, so that the same outline always gives the same circle. Written out
+ * here: OpenCV finds circles only by a Hough transform over a whole image, not among given points.
+ */
+function consensusCircle(points: readonly number[]): Circle | null {
+  const n = points.length / 2;
+  let best: Circle | null = null,
+    bestCount = 0;
+  for (const span of CONSENSUS_SPANS) {
+    const step = Math.max(2, Math.floor(span * n));
+    for (let i = 0; i + 2 * step < n; i += Math.max(1, Math.floor(n / CONSENSUS_STARTS))) {
+      const circle = circleThrough(points, i, i + step, i + 2 * step);
+      if (!circle) continue;
+      let count = 0;
+      for (let j = 0; j < points.length; j += 2)
+        if (Math.abs(Math.hypot(points[j] - circle.x, points[j + 1] - circle.y) / circle.radius - 1) < 2 * ROUND_TOLERANCE) count++;
+      if (count > bestCount) {
+        best = circle;
+        bestCount = count;
+      }
+    }
+  }
+  return best;
+}
+
+/** The circle through points `i`, `j` and `k`, or null where they lie on a line. */
+function circleThrough(points: readonly number[], i: number, j: number, k: number): Circle | null {
+  const [ax, ay, bx, by, cx, cy] = [points[2 * i], points[2 * i + 1], points[2 * j], points[2 * j + 1], points[2 * k], points[2 * k + 1]];
+  const d = 2 * (ax * (by - cy) + bx * (cy - ay) + cx * (ay - by));
+  if (Math.abs(d) < 1e-9) return null;
+  const a2 = ax * ax + ay * ay,
+    b2 = bx * bx + by * by,
+    c2 = cx * cx + cy * cy;
+  const x = (a2 * (by - cy) + b2 * (cy - ay) + c2 * (ay - by)) / d,
+    y = (a2 * (cx - bx) + b2 * (ax - cx) + c2 * (bx - ax)) / d;
+  return { x, y, radius: Math.hypot(ax - x, ay - y) };
 }
 
 /** OpenCV's ellipse fit to `points` (x, y interleaved), if it is near a circle (see ROUND_AXES). */
@@ -286,7 +377,7 @@ function inLineWithWriting(shape: Box, writing: Box[]): boolean {
 const OUTERMOST_BINS = 90;
 
 /** The points (x, y interleaved) near the farthest from `centre` in their direction from it. */
-function outermost(points: readonly number[], centre: { x: number; y: number }): number[] {
+function outermost(points: readonly number[], centre: Circle): number[] {
   const binOf = (i: number) =>
     Math.min(OUTERMOST_BINS - 1, Math.floor(((Math.atan2(points[i + 1] - centre.y, points[i] - centre.x) + Math.PI) / (2 * Math.PI)) * OUTERMOST_BINS));
   const farthest = new Float64Array(OUTERMOST_BINS);
@@ -298,7 +389,7 @@ function outermost(points: readonly number[], centre: { x: number; y: number }):
 }
 
 /** The points (x, y interleaved) within `tolerance` of the circle's radius from it. */
-function pointsNear(points: readonly number[], circle: { x: number; y: number; radius: number }, tolerance: number): number[] {
+function pointsNear(points: readonly number[], circle: Circle, tolerance: number): number[] {
   const near: number[] = [];
   for (let i = 0; i < points.length; i += 2)
     if (Math.abs(Math.hypot(points[i] - circle.x, points[i + 1] - circle.y) / circle.radius - 1) < tolerance) near.push(points[i], points[i + 1]);
@@ -310,7 +401,7 @@ function pointsNear(points: readonly number[], circle: { x: number; y: number; r
  * 2by + c (Kåsa's fit). Written out here: OpenCV fits ellipses and lines, but not circles, and
  * an ellipse fitted to every point of a pie's outline is pulled off its arc by the straight edges.
  */
-function fitCircle(points: readonly number[]): { x: number; y: number; radius: number } | null {
+function fitCircle(points: readonly number[]): Circle | null {
   const n = points.length / 2;
   if (n < 8) return null;
   // Centred on the mean, for a well-conditioned system.
