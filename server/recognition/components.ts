@@ -57,6 +57,11 @@ export function union(a: Box, b: Box): Box {
   return { x, y, width: Math.max(a.x + a.width, b.x + b.width) - x, height: Math.max(a.y + a.height, b.y + b.height) - y };
 }
 
+/** Whether `box` reaches the border of a frame `width` by `height`. */
+export function touchesBorder(box: Box, width: number, height: number): boolean {
+  return box.x === 0 || box.y === 0 || box.x + box.width === width || box.y + box.height === height;
+}
+
 function horizontalOverlap(a: Box, b: Box): number {
   return Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x));
 }
@@ -143,7 +148,7 @@ export function dropNonDigits(components: InkComponent[], frame?: ComponentImage
   }
   const beyondPage = (c: InkComponent) =>
     frame !== undefined &&
-    (c.x === 0 || c.y === 0 || c.x + c.width === frame.width || c.y + c.height === frame.height) &&
+    touchesBorder(c, frame.width, frame.height) &&
     (c.width > BORDER_INK_SPAN * frame.width || c.height > BORDER_INK_SPAN * frame.height);
   const edges = components.filter(beyondPage);
   if (edges.length < components.length) for (const component of edges) dropped.push({ component, reason: 'edge' });

@@ -9,7 +9,7 @@
  * round.
  */
 import { cv, withMats } from '../ml/opencv.js';
-import { findComponents, type Box, type InkComponent } from './components.js';
+import { findComponents, touchesBorder, type Box, type InkComponent } from './components.js';
 
 /**
  * Solid ink: once its small holes are filled, a disc this share of its longer side across fits in
@@ -104,13 +104,16 @@ export function withoutShapes(mask: Uint8Array, width: number, height: number): 
         continue;
       }
     }
-    if (shorter >= MIN_SOLID_DISC && isBlock(component, labels, width)) {
+    // The outline, in the component's box, once for both tests below.
+    let outline: Int32Array | undefined;
+    const outlineOf = () => (outline ??= outerOutline(componentMask(component, labels, width), component.width, component.height));
+    if (shorter >= MIN_SOLID_DISC && isBlock(component, outlineOf())) {
       shapes.push({ component, pixels: () => pixelsOf(component, labels, width) });
       continue;
     }
     // A shape the frame cuts may be any part of its ellipse; two drawn over each other, as long as both.
-    const cut = component.x === 0 || component.y === 0 || component.x + component.width === width || component.y + component.height === height;
-    if ((cut || shorter * 2 * ROUND_SIZE >= longer) && isRound(component, labels, width, height, cut))
+    const cut = touchesBorder(component, width, height);
+    if ((cut || shorter * 2 * ROUND_SIZE >= longer) && isRound(component, outlineOf(), labels, width, height, cut))
       shapes.push({ component, pixels: () => pixelsOf(component, labels, width) });
   }
   if (shapes.length === 0) return;
@@ -140,15 +143,14 @@ function componentMask(component: InkComponent, labels: Int32Array, frameWidth: 
  * shorter side, and its ink filling BLOCK_FILL of what they enclose (a box drawn round a number is
  * four sides too, but empty). A pen's stroke, however wide, ends round: its ends need more sides.
  */
-function isBlock(component: InkComponent, labels: Int32Array, frameWidth: number): boolean {
-  const outline = outerOutline(componentMask(component, labels, frameWidth), component.width, component.height);
+function isBlock(component: InkComponent, outline: Int32Array): boolean {
   if (outline.length < 8) return false;
   return withMats(1, (polygon) => {
     const curve = cv.matFromArray(outline.length / 2, 1, cv.CV_32SC2, outline);
     try {
       cv.approxPolyDP(curve, polygon, Math.max(2, BLOCK_SIDES * Math.min(component.width, component.height)), true);
-      const enclosed = cv.contourArea(curve);
       if (polygon.rows !== 4) return false;
+      const enclosed = cv.contourArea(curve);
       const polygonArea = cv.contourArea(polygon);
       return component.area >= BLOCK_FILL * enclosed && component.area * BLOCK_FILL <= enclosed && Math.abs(enclosed / polygonArea - 1) <= 1 - BLOCK_FILL;
     } finally {
@@ -157,11 +159,13 @@ function isBlock(component: InkComponent, labels: Int32Array, frameWidth: number
   });
 }
 
-/** Whether `component`'s outer outline follows an ellipse its own size (see ROUND_SHARE and PIE_SHARE). */
-function isRound(component: InkComponent, labels: Int32Array, frameWidth: number, frameHeight: number, cut: boolean): boolean {
-  const { x: left, y: top, width, height } = component;
+/**
+ * Whether `component`'s outer outline (in its box) follows an ellipse its own size (see ROUND_SHARE
+ * and PIE_SHARE), or several drawn over each other.
+ */
+function isRound(component: InkComponent, outline: Int32Array, labels: Int32Array, frameWidth: number, frameHeight: number, cut: boolean): boolean {
+  const { x: left, y: top } = component;
   const label = component.labels[0];
-  const outline = outerOutline(componentMask(component, labels, frameWidth), width, height);
   const points: number[] = [];
   for (let i = 0; i < outline.length; i += 2) {
     const x = outline[i] + left,
@@ -298,8 +302,7 @@ function consensusCircle(points: readonly number[]): Circle | null {
       const circle = circleThrough(points, i, i + step, i + 2 * step);
       if (!circle) continue;
       let count = 0;
-      for (let j = 0; j < points.length; j += 2)
-        if (Math.abs(Math.hypot(points[j] - circle.x, points[j + 1] - circle.y) / circle.radius - 1) < 2 * ROUND_TOLERANCE) count++;
+      for (let j = 0; j < points.length; j += 2) if (nearCircle(points[j], points[j + 1], circle, 2 * ROUND_TOLERANCE)) count++;
       if (count > bestCount) {
         best = circle;
         bestCount = count;
@@ -388,11 +391,15 @@ function outermost(points: readonly number[], centre: Circle): number[] {
   return kept;
 }
 
+/** Whether point (x, y) lies within `tolerance` of the circle's radius from it. */
+function nearCircle(x: number, y: number, circle: Circle, tolerance: number): boolean {
+  return Math.abs(Math.hypot(x - circle.x, y - circle.y) / circle.radius - 1) < tolerance;
+}
+
 /** The points (x, y interleaved) within `tolerance` of the circle's radius from it. */
 function pointsNear(points: readonly number[], circle: Circle, tolerance: number): number[] {
   const near: number[] = [];
-  for (let i = 0; i < points.length; i += 2)
-    if (Math.abs(Math.hypot(points[i] - circle.x, points[i + 1] - circle.y) / circle.radius - 1) < tolerance) near.push(points[i], points[i + 1]);
+  for (let i = 0; i < points.length; i += 2) if (nearCircle(points[i], points[i + 1], circle, tolerance)) near.push(points[i], points[i + 1]);
   return near;
 }
 
