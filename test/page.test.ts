@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../server/ml/backend.js';
 import { loadMnist, splitTrainValidation, type DigitSet } from '../training/mnist.js';
@@ -6,6 +7,7 @@ import { DigitClassifier } from '../server/recognition/classifier.js';
 import { beyondPage } from '../server/recognition/page.js';
 import { binarize } from '../server/recognition/binarize.js';
 import { removeRuledLines } from '../server/recognition/ruling.js';
+import { dropNonDigits, findComponents } from '../server/recognition/components.js';
 import { recognizeImage } from '../server/recognition/recognize.js';
 import { PHOTO_SETS, photoSample } from './support/photo-sets.js';
 
@@ -150,6 +152,25 @@ describe('writing across a shadow', () => {
     expect(notPaper?.[120 * width + 210] ?? 0).toBe(0);
   });
 
+  it('keeps the dark ink it found when the shadow the writing runs into covers most of the sheet', async () => {
+    // A photo-shadow frame (validation digits, 320 px wide): a hard shadow over all but a lit
+    // wedge, the desk below. Judged again with the shadow taken for paper, the frame's greys skewed
+    // light (the lit wedge's tip), and the ink was taken for light on dark: nothing was read.
+    const jpeg = await readFile(new URL('./fixtures/shadow-over-most-of-sheet.jpg', import.meta.url));
+    const reading = await recognizeImage(jpeg, classifier);
+    expect(reading.polarity).toBe('dark-on-light');
+    expect(reading.text).toBe('42331');
+  });
+
+  it('reads the writing on a wedge of lit paper whose light falls off towards the shadow beside it', async () => {
+    // A photo-shadow frame (validation digits, 320 px wide): paper lit in a wedge narrower than the
+    // background window, darker near its top than the brightest paper by more than ink's contrast.
+    // Painted over with the brightest paper, the shadow beside it made the whole wedge ink, and a
+    // picture: nothing was read. The 1, written in the shadow, is still lost.
+    const jpeg = await readFile(new URL('./fixtures/lit-wedge-beside-shadow.jpg', import.meta.url));
+    expect((await recognizeImage(jpeg, classifier)).text).toBe('62');
+  });
+
   it('keeps a desk beyond the sheet as not paper when the writing stops short of it', () => {
     const frame = frameWithDesk(220, 40, 80);
     const { notPaper, mask } = binarize(frame);
@@ -159,6 +180,25 @@ describe('writing across a shadow', () => {
 });
 
 describe('ruled and margin lines', () => {
+  it("drops a printed line's piece far thinner than the writing, and keeps a 1 from a thinner pen", () => {
+    const width = 400,
+      height = 200;
+    const mask = new Uint8Array(width * height);
+    // Four 0s 40 px tall in a bold pen (6 px), a 1 in a pen of 4 px beside them, and above them a
+    // piece of a margin line, 2 px thick and 60 long, where the rest of the line faded.
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < width; x++) {
+        const ring = [60, 100, 140, 180].some((cx) => Math.abs(Math.hypot((x - cx) / 0.7, y - 120) - 17) < 3);
+        const one = x >= 220 && x < 224 && y >= 100 && y < 142;
+        const piece = x >= 300 && x < 302 && y >= 10 && y < 70;
+        if (ring || one || piece) mask[y * width + x] = 255;
+      }
+    const { components } = findComponents(mask, width, height);
+    const { kept, dropped } = dropNonDigits(components);
+    expect(dropped.map((d) => [d.component.x, d.reason])).toEqual([[300, 'line']]);
+    expect(kept.map((c) => c.x).sort((a, b) => a - b)).toEqual([47, 87, 127, 167, 220]);
+  });
+
   it('removes a long thin line but keeps the stroke that crosses it', () => {
     const width = 400,
       height = 200;

@@ -163,16 +163,21 @@ export function binarize(image: GrayImage8): InkImage {
   if (!ink.notPaper) return ink;
   // Writing that runs on into a region taken for not paper says that region is the sheet in shadow.
   const crossed = withoutRegionsWritingCrosses(ink);
-  return crossed === undefined ? ink : binarizeOnPage(image, crossed);
+  // The ink stays as it was found: the region it runs on into is paper in shadow, which the skew,
+  // with so much more shadow to judge, may take for a dark surface under light ink.
+  return crossed === undefined ? ink : binarizeOnPage(image, crossed, ink.polarity);
 }
 
-/** `page`: what is not paper (see page.ts), or null for a frame that is all paper. */
-function binarizeOnPage(image: GrayImage8, page: Uint8Array | null): InkImage {
+/**
+ * `page`: what is not paper (see page.ts), or null for a frame that is all paper. `inkOnSheet`:
+ * the ink's polarity on the sheet where already known.
+ */
+function binarizeOnPage(image: GrayImage8, page: Uint8Array | null, inkOnSheet?: InkImage['polarity']): InkImage {
   const { width, height } = image;
   const total = width * height;
   // A sheet is looked for as light paper; if, leaving out what is not that paper, the ink is still
   // light on dark (a board, a screen), there is no sheet.
-  const onSheet = inkPolarity(image, page);
+  const onSheet = inkOnSheet ?? inkPolarity(image, page);
   const notPaper = onSheet === 'dark-on-light' ? page : null;
   // Then the whole frame says which way its ink goes: what was left out may hold all the writing
   // there is (a sheet half in a hand's shadow, taken for a desk), and the lit paper left has no ink
@@ -185,7 +190,7 @@ function binarizeOnPage(image: GrayImage8, page: Uint8Array | null): InkImage {
       // Work on ink-bright values (255 - grey) from here on, whatever the paper.
       const inverted = new Uint8Array(total);
       for (let i = 0; i < total; i++) inverted[i] = 255 - image.data[i];
-      if (notPaper) paintOverNotPaper(inverted, notPaper);
+      if (notPaper) paintOverNotPaper(inverted, notPaper, width, height);
       const invertedMat = cv.matFromArray(height, width, cv.CV_8U, inverted);
       invertedMat.copyTo(inkBright);
       invertedMat.delete();
@@ -226,21 +231,67 @@ function binarizeOnPage(image: GrayImage8, page: Uint8Array | null): InkImage {
 }
 
 /**
- * What is not paper is painted over with the brightest paper (low ink-bright values) before the
+ * What is not paper is painted over with the paper nearest it (low ink-bright values) before the
  * background is estimated: left dark, the desk would pull the background estimate of the paper
- * beside it, and its edge would read as ink.
+ * beside it, and its edge would read as ink. The nearest paper, not the brightest: light falls off
+ * across a sheet, and paper darker than the brightest by more than ink's contrast, painted beside,
+ * read as a wedge of ink a background window wide along the whole edge. Filled at the background's
+ * reduction (light varies slowly): each reduced cell of paper is the brightest of its pixels (ink
+ * is never the brightest), and cells of what is not paper take, ring by ring outwards, the value of
+ * the paper reached first.
  */
-function paintOverNotPaper(inkBright: Uint8Array, notPaper: Uint8Array): void {
-  const histogram = new Float64Array(256);
-  let paper = 0;
-  for (let i = 0; i < inkBright.length; i++)
-    if (!notPaper[i]) {
-      histogram[inkBright[i]]++;
-      paper++;
+function paintOverNotPaper(inkBright: Uint8Array, notPaper: Uint8Array, width: number, height: number): void {
+  const factor = backgroundReduction(width, height);
+  const cellsAcross = Math.ceil(width / factor),
+    cellsDown = Math.ceil(height / factor);
+  const fill = new Uint8Array(cellsAcross * cellsDown).fill(255);
+  const known = new Uint8Array(fill.length);
+  for (let y = 0; y < height; y++) {
+    const row = Math.floor(y / factor) * cellsAcross;
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      if (notPaper[i]) continue;
+      const cell = row + Math.floor(x / factor);
+      known[cell] = 1;
+      if (inkBright[i] < fill[cell]) fill[cell] = inkBright[i];
     }
-  const brightestPaper = percentile(histogram, paper, 0.05);
-  for (let i = 0; i < inkBright.length; i++) if (notPaper[i]) inkBright[i] = brightestPaper;
+  }
+  // Breadth first from every cell of paper: each cell reached takes its reacher's value.
+  const queue = new Int32Array(fill.length);
+  let head = 0,
+    tail = 0;
+  for (let cell = 0; cell < fill.length; cell++) if (known[cell]) queue[tail++] = cell;
+  if (tail === 0) return;
+  while (head < tail) {
+    const cell = queue[head++];
+    const cx = cell % cellsAcross,
+      cy = (cell - cx) / cellsAcross;
+    for (const [dx, dy] of NEIGHBOURS_4) {
+      const nx = cx + dx,
+        ny = cy + dy;
+      if (nx < 0 || ny < 0 || nx >= cellsAcross || ny >= cellsDown) continue;
+      const next = ny * cellsAcross + nx;
+      if (known[next]) continue;
+      known[next] = 1;
+      fill[next] = fill[cell];
+      queue[tail++] = next;
+    }
+  }
+  for (let y = 0; y < height; y++) {
+    const row = Math.floor(y / factor) * cellsAcross;
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      if (notPaper[i]) inkBright[i] = fill[row + Math.floor(x / factor)];
+    }
+  }
 }
+
+const NEIGHBOURS_4 = [
+  [1, 0],
+  [-1, 0],
+  [0, 1],
+  [0, -1],
+] as const;
 
 /** The background window, in pen widths, once the pen's width is known. */
 const PEN_WIDTHS_PER_WINDOW = 3;

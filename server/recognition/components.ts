@@ -136,6 +136,40 @@ export const LINE_PIECE_ASPECT = 8;
 export const LINE_PIECE_LENGTH = 24;
 
 /**
+ * A printed line's piece is at most this share as thick as the writing's strokes are, by
+ * thicknessOf, and at most this share of the writing's height thick: MNIST's pens are a tenth of
+ * it, so a 1 from a thin pen among bold digits stands.
+ */
+const PRINTED_THICKNESS_SHARE = 0.3;
+const PRINTED_THICKNESS_PER_HEIGHT = 0.07;
+
+/** Ink's area over its longer side: a straight stroke's width; a digit's ink, a few pen widths. */
+const thicknessOf = (c: InkComponent) => c.area / Math.max(c.width, c.height);
+
+/**
+ * Whether a piece is a printed line's (a margin line where it broke, a ruled line's stub): straight
+ * and long for its width like a line piece at any slant, and far thinner than the writing beside
+ * it, whose pen draws a 1 as thick as its other digits' strokes. Judged against the median of
+ * the digit-sized pieces (at least two), so a lone 1 always stands.
+ */
+function thinnerThanWriting(pieces: InkComponent[], digitHeight: number): (c: InkComponent) => boolean {
+  const writing = pieces
+    .filter((c) => c.height >= 0.6 * digitHeight)
+    .map(thicknessOf)
+    .sort((a, b) => a - b);
+  if (writing.length < 2) return () => false;
+  const typical = writing[Math.floor(writing.length / 2)];
+  return (c) => {
+    const thickness = thicknessOf(c);
+    return (
+      Math.max(c.width, c.height) >= LINE_PIECE_ASPECT * thickness &&
+      thickness < PRINTED_THICKNESS_SHARE * typical &&
+      thickness < PRINTED_THICKNESS_PER_HEIGHT * digitHeight
+    );
+  };
+}
+
+/**
  * Drops ink that is not part of a digit: specks, ruled lines, frames and boxes, solid blobs, and
  * (given the frame) what lies beyond the page or the frame cuts lengthwise.
  */
@@ -157,10 +191,13 @@ export function dropNonDigits(components: InkComponent[], frame?: ComponentImage
   const rest = onPage.filter((c) => !lines.includes(c));
   for (const component of lines) dropped.push({ component, reason: 'line' });
   const height = typicalDigitHeight(rest);
+  const printedThinner = thinnerThanWriting(rest, height);
   const kept: InkComponent[] = [];
   for (const c of rest) {
     const fill = c.area / (c.width * c.height);
-    if (Math.max(c.width, c.height) < Math.max(3, 0.12 * height)) {
+    if (printedThinner(c)) {
+      dropped.push({ component: c, reason: 'line' });
+    } else if (Math.max(c.width, c.height) < Math.max(3, 0.12 * height)) {
       dropped.push({ component: c, reason: 'speck' });
     } else if (c.height > 2.5 * height && c.width > 2.5 * height && fill < 0.15) {
       dropped.push({ component: c, reason: 'frame' });
