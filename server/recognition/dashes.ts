@@ -43,40 +43,51 @@ interface Piece {
 const distanceTo = (line: Line, x: number, y: number) => Math.abs((x - line.px) * line.dy - (y - line.py) * line.dx);
 const along = (line: Line, x: number, y: number) => (x - line.px) * line.dx + (y - line.py) * line.dy;
 
+/** Sums over points that give their principal axis: count, first and second moments. */
+interface Moments {
+  n: number;
+  x: number;
+  y: number;
+  xx: number;
+  xy: number;
+  yy: number;
+}
+
+const noMoments = (): Moments => ({ n: 0, x: 0, y: 0, xx: 0, xy: 0, yy: 0 });
+
+function addPoint(m: Moments, x: number, y: number): void {
+  m.n++;
+  m.x += x;
+  m.y += y;
+  m.xx += x * x;
+  m.xy += x * y;
+  m.yy += y * y;
+}
+
 /**
  * The principal axis of points (the least-squares line through them) and their variance along it
- * and across it.
+ * and across it, from their moments: summed as the points are visited, so that a piece's pixels
+ * are never gathered into arrays (the frame's garbage, most of this step's cost).
  */
-function principalAxis(xs: readonly number[], ys: readonly number[]): { line: Line; varianceAlong: number; varianceAcross: number } {
-  const n = xs.length;
-  const px = xs.reduce((a, b) => a + b, 0) / n,
-    py = ys.reduce((a, b) => a + b, 0) / n;
-  let sxx = 0,
-    sxy = 0,
-    syy = 0;
-  for (let i = 0; i < n; i++) {
-    sxx += (xs[i] - px) ** 2;
-    sxy += (xs[i] - px) * (ys[i] - py);
-    syy += (ys[i] - py) ** 2;
-  }
-  const mean = (sxx + syy) / 2 / n,
-    spread = Math.sqrt(((sxx - syy) / 2) ** 2 + sxy * sxy) / n;
+function principalAxis(m: Moments): { line: Line; varianceAlong: number; varianceAcross: number } {
+  const px = m.x / m.n,
+    py = m.y / m.n;
+  const sxx = Math.max(0, m.xx - m.n * px * px),
+    sxy = m.xy - m.n * px * py,
+    syy = Math.max(0, m.yy - m.n * py * py);
+  const mean = (sxx + syy) / 2 / m.n,
+    spread = Math.sqrt(((sxx - syy) / 2) ** 2 + sxy * sxy) / m.n;
   const angle = 0.5 * Math.atan2(2 * sxy, sxx - syy);
   return { line: { px, py, dx: Math.cos(angle), dy: Math.sin(angle) }, varianceAlong: mean + spread, varianceAcross: Math.max(0, mean - spread) };
 }
 
-/** The pixels of a piece of ink, as x and y. */
-function inkOf(component: InkComponent, image: ComponentImage): { xs: number[]; ys: number[] } {
+/** The moments of a piece's pixels (their centres). */
+function inkMoments(component: InkComponent, image: ComponentImage): Moments {
   const own = labelFlags(image, component.labels);
-  const xs: number[] = [],
-    ys: number[] = [];
+  const moments = noMoments();
   for (let y = component.y; y < component.y + component.height; y++)
-    for (let x = component.x; x < component.x + component.width; x++)
-      if (own[image.labels[y * image.width + x]]) {
-        xs.push(x + 0.5);
-        ys.push(y + 0.5);
-      }
-  return { xs, ys };
+    for (let x = component.x; x < component.x + component.width; x++) if (own[image.labels[y * image.width + x]]) addPoint(moments, x + 0.5, y + 0.5);
+  return moments;
 }
 
 /**
@@ -87,9 +98,9 @@ const MAX_BAR_WIDTH = 0.3;
 
 /** For a bar, its axis; undefined for any other shape. */
 function asBar(component: InkComponent, image: ComponentImage): Line | undefined {
-  const { xs, ys } = inkOf(component, image);
-  if (xs.length < 4) return undefined;
-  const { line, varianceAlong, varianceAcross } = principalAxis(xs, ys);
+  const moments = inkMoments(component, image);
+  if (moments.n < 4) return undefined;
+  const { line, varianceAlong, varianceAcross } = principalAxis(moments);
   return Math.sqrt(varianceAcross) > MAX_BAR_WIDTH * Math.sqrt(varianceAlong) ? undefined : line;
 }
 
@@ -103,6 +114,7 @@ const alongLine = (piece: Piece, line: Line) => Math.abs(piece.axis.dx * line.dx
 export function withoutDashedLines(components: InkComponent[], image: ComponentImage): { kept: InkComponent[]; dashes: InkComponent[] } {
   const side = Math.max(image.width, image.height);
   const tolerance = Math.max(ON_LINE_PIXELS, ON_LINE_SHARE * side);
+  const onLine = (p: Piece, line: Line) => distanceTo(line, p.cx, p.cy) <= tolerance && alongLine(p, line);
   let pieces: Piece[] = components
     .filter((c) => Math.hypot(c.width, c.height) >= 8)
     .sort((a, b) => Math.hypot(b.width, b.height) - Math.hypot(a.width, a.height))
@@ -120,15 +132,17 @@ export function withoutDashedLines(components: InkComponent[], image: ComponentI
         const length = Math.hypot(b.cx - a.cx, b.cy - a.cy);
         if (length < MIN_SPAN * side * 0.5) continue;
         const line = { px: a.cx, py: a.cy, dx: (b.cx - a.cx) / length, dy: (b.cy - a.cy) / length };
-        const members = pieces.filter((p) => distanceTo(line, p.cx, p.cy) <= tolerance && alongLine(p, line));
-        if (members.length > best.length) best = members;
+        // Counted before gathered: most pairs are no line, and gathering each pair's members was
+        // the frame's garbage.
+        let count = 0;
+        for (const p of pieces) if (onLine(p, line)) count++;
+        if (count > best.length) best = pieces.filter((p) => onLine(p, line));
       }
     if (best.length < MIN_DASHES) break;
-    const { line } = principalAxis(
-      best.map((p) => p.cx),
-      best.map((p) => p.cy),
-    );
-    const members = best.filter((p) => distanceTo(line, p.cx, p.cy) <= tolerance && alongLine(p, line));
+    const centres = noMoments();
+    for (const p of best) addPoint(centres, p.cx, p.cy);
+    const { line } = principalAxis(centres);
+    const members = best.filter((p) => onLine(p, line));
     const positions = members.map((p) => along(line, p.cx, p.cy));
     const span = members.length
       ? Math.max(...members.map((p, k) => positions[k] + p.length / 2)) - Math.min(...members.map((p, k) => positions[k] - p.length / 2))

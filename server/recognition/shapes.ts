@@ -233,6 +233,12 @@ function ownSize(ellipses: readonly Ellipse[], ink: Box, frameWidth: number, fra
   return width <= ROUND_SIZE * ink.width && height <= ROUND_SIZE * ink.height && ROUND_SIZE * width >= ink.width && ROUND_SIZE * height >= ink.height;
 }
 
+/**
+ * Math.hypot, for the per-point loops of the fits: V8 boxes each of its results (a few MB of
+ * garbage a camera frame, seen in a sampling heap profile) where this compiles to a square root.
+ */
+const distance = (dx: number, dy: number) => Math.sqrt(dx * dx + dy * dy);
+
 interface Circle {
   x: number;
   y: number;
@@ -344,7 +350,7 @@ function fitEllipse(points: readonly number[]): Ellipse | null {
     b,
     cos,
     sin,
-    radiusAt: (px, py) => Math.hypot((cos * (px - x) + sin * (py - y)) / a, (-sin * (px - x) + cos * (py - y)) / b),
+    radiusAt: (px, py) => distance((cos * (px - x) + sin * (py - y)) / a, (-sin * (px - x) + cos * (py - y)) / b),
   };
 }
 
@@ -384,16 +390,16 @@ function outermost(points: readonly number[], centre: Circle): number[] {
   const binOf = (i: number) =>
     Math.min(OUTERMOST_BINS - 1, Math.floor(((Math.atan2(points[i + 1] - centre.y, points[i] - centre.x) + Math.PI) / (2 * Math.PI)) * OUTERMOST_BINS));
   const farthest = new Float64Array(OUTERMOST_BINS);
-  for (let i = 0; i < points.length; i += 2) farthest[binOf(i)] = Math.max(farthest[binOf(i)], Math.hypot(points[i] - centre.x, points[i + 1] - centre.y));
+  for (let i = 0; i < points.length; i += 2) farthest[binOf(i)] = Math.max(farthest[binOf(i)], distance(points[i] - centre.x, points[i + 1] - centre.y));
   const kept: number[] = [];
   for (let i = 0; i < points.length; i += 2)
-    if (Math.hypot(points[i] - centre.x, points[i + 1] - centre.y) >= 0.95 * farthest[binOf(i)]) kept.push(points[i], points[i + 1]);
+    if (distance(points[i] - centre.x, points[i + 1] - centre.y) >= 0.95 * farthest[binOf(i)]) kept.push(points[i], points[i + 1]);
   return kept;
 }
 
 /** Whether point (x, y) lies within `tolerance` of the circle's radius from it. */
 function nearCircle(x: number, y: number, circle: Circle, tolerance: number): boolean {
-  return Math.abs(Math.hypot(x - circle.x, y - circle.y) / circle.radius - 1) < tolerance;
+  return Math.abs(distance(x - circle.x, y - circle.y) / circle.radius - 1) < tolerance;
 }
 
 /** The points (x, y interleaved) within `tolerance` of the circle's radius from it. */
