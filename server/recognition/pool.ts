@@ -69,6 +69,16 @@ interface Lane {
   inFlight: number;
 }
 
+/**
+ * A worker's young generation (where V8 puts new objects), in MiB: about three semi-spaces. Left
+ * to itself it grows under load, and V8's memory reducer, whose watchdog fires 100 s after the
+ * last full collection whatever the load, shrinks it again in every worker at once; regrowing
+ * took two minutes, a drop and climb of about 56 MiB in the server's memory (`npm run soak`, every
+ * run). A photo makes about 2.5 MB of garbage, so this still holds a few frames' worth, and the
+ * bench showed no cost (README, "Limits and security").
+ */
+const WORKER_YOUNG_GENERATION_MB = 12;
+
 function startLane(threads: number, maxQueue: number, workerData: WorkerSettings): Lane {
   const filename = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
   const piscina = new Piscina({
@@ -77,6 +87,7 @@ function startLane(threads: number, maxQueue: number, workerData: WorkerSettings
     minThreads: threads,
     maxThreads: threads,
     maxQueue,
+    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
     // A TypeScript worker needs tsx's loader: present in execArgv under the tsx CLI, absent
     // where TypeScript is compiled on the fly otherwise (Vitest).
     execArgv: filename.endsWith('.ts') && !process.execArgv.some((a) => a.includes('tsx')) ? [...process.execArgv, '--import', 'tsx'] : process.execArgv,
