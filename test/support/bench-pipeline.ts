@@ -3,9 +3,11 @@
  * Per-frame latency of the recognition pipeline on this machine: an 800x300 canvas of pen strokes
  * (every frame new, and live: one stroke more each frame), the same canvas as a PNG, a 640x480
  * JPEG photo, alone and as a camera's next frame of the same scene (the writing's height known
- * from the frame before); and the classifier's digits per second. A benchmark: it reports, it
+ * from the frame before); the JavaScript heap each reading allocates (its garbage, which sets how
+ * often a worker collects); and the classifier's digits per second. A benchmark: it reports, it
  * asserts nothing.
  */
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import sharp from 'sharp';
 import { parseCli, positiveInteger } from '../../server/cli-args.js';
@@ -101,6 +103,39 @@ const photoNextFrame: number[] = [];
 for (const [i, jpeg] of photos.entries())
   photoNextFrame.push(await time(() => recognizeImage(jpeg, imageCold, undefined, { writingHeight: writingHeights[i] })));
 
+/**
+ * Bytes of JavaScript heap that `work` allocates per input, dead or alive by the end: V8's sampling
+ * heap profiler, keeping the samples of objects collected since (an estimate, from a sample every
+ * 4 KiB on average).
+ */
+async function heapAllocatedPerInput<T>(items: T[], work: (item: T) => Promise<unknown>): Promise<number> {
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+    for (const item of items) await work(item);
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    let bytes = 0;
+    const pending = [profile.head];
+    while (pending.length > 0) {
+      const node = pending.pop()!;
+      bytes += node.selfSize;
+      pending.push(...node.children);
+    }
+    return bytes / items.length;
+  } finally {
+    session.disconnect();
+  }
+}
+const garbage = {
+  canvasStrokesNewFrameMB: (await heapAllocatedPerInput(canvases, (set) => recognizeStrokes(set, cold))) / 1e6,
+  photoJpeg640x480MB: (await heapAllocatedPerInput(photos, (jpeg) => recognizeImage(jpeg, imageCold))) / 1e6,
+};
+
 const inputs = new Float32Array(2048 * 784);
 for (let i = 0; i < 2048; i++) for (let j = 0; j < 784; j++) inputs[i * 784 + j] = digits.images.pixels[i * 784 + j] / 255;
 // The classifier's speed on each engine that can run here, and ONNX Runtime on two threads.
@@ -123,6 +158,7 @@ const results = {
   canvasPng800x300: summary(canvasImage),
   photoJpeg640x480: summary(photo),
   photoJpeg640x480NextCameraFrame: summary(photoNextFrame),
+  javascriptHeapAllocatedPerReading: garbage,
   digitsPerSecond: Object.fromEntries(
     Object.entries(engines).map(([name, t]) => [name, { batch64: t.batchDigitsPerSecond, single: t.singleDigitsPerSecond, singleMsP50: t.singleMsP50 }]),
   ),
@@ -140,6 +176,9 @@ if (values.json) {
   row('800x300 canvas as PNG (decode included)', results.canvasPng800x300);
   row('640x480 photo as JPEG (decode included)', results.photoJpeg640x480);
   row("640x480 photo, a camera's next frame", results.photoJpeg640x480NextCameraFrame);
+  console.log(
+    `JavaScript heap allocated per reading: canvas strokes ${garbage.canvasStrokesNewFrameMB.toFixed(2)} MB, 640x480 photo ${garbage.photoJpeg640x480MB.toFixed(2)} MB`,
+  );
   for (const [name, t] of Object.entries(engines)) {
     console.log(
       `classifier, ${name}: ${t.batchDigitsPerSecond.toFixed(0)} digits/s in batches of 64, ${t.singleDigitsPerSecond.toFixed(0)} digits/s one at a time`,
