@@ -91,6 +91,19 @@ describe('pictures are not writing', () => {
     }
   });
 
+  it('leaves no ink of rings side by side, or of a ring touching a face, whose ink no one ellipse fits', () => {
+    const rings = frame((mat) => {
+      cv.circle(mat, new cv.Point(250, 240), 90, new cv.Scalar(60), 14, cv.LINE_AA);
+      cv.circle(mat, new cv.Point(390, 230), 80, new cv.Scalar(60), 12, cv.LINE_AA);
+    });
+    expect(inkComponents(rings)).toEqual([]);
+    const ringAndDisc = frame((mat) => {
+      cv.circle(mat, new cv.Point(260, 260), 100, new cv.Scalar(50), 16, cv.LINE_AA);
+      face(mat, 390, 165, 45);
+    });
+    expect(inkComponents(ringAndDisc)).toEqual([]);
+  });
+
   it('leaves no ink of a pie (a disc with a wedge cut out, as a test pattern draws)', () => {
     for (const [wedge, r] of [
       [30, 45],

@@ -173,8 +173,8 @@ function isRound(component: InkComponent, outline: Int32Array, labels: Int32Arra
     if (x > 0 && y > 0 && x < frameWidth - 1 && y < frameHeight - 1) points.push(x, y);
   }
   const ellipse = fitRoundEllipse(points);
-  if (!ellipse) return false;
   const n = points.length / 2;
+  if (!ellipse) return overlappingRounds(component, points, frameWidth, frameHeight, cut);
   // Normalised radii: 1 on the ellipse, 0 at its centre.
   const bins = new Float64Array(Math.ceil(1 / ROUND_TOLERANCE) + 1);
   let on = 0,
@@ -191,15 +191,27 @@ function isRound(component: InkComponent, outline: Int32Array, labels: Int32Arra
     if (on >= ROUND_SHARE * n || (cut && on + inner >= ROUND_SHARE * n)) return true;
     if (on >= PIE_SHARE * n && nearest <= PIE_NOTCH && ellipseFill(ellipse, label, labels, frameWidth, frameHeight) >= PIE_FILL) return true;
   }
-  // Round shapes drawn over each other (two rings, a ring and a face) are one piece of ink whose
-  // outline the ellipses share between them, round no one centre: each is found from three points
-  // along what is left of the outline, and its points are taken off before the next.
   if (on < OVERLAPPING_EACH * n) return false;
+  return overlappingRounds(component, points, frameWidth, frameHeight, cut);
+}
+
+/**
+ * Round shapes drawn over each other (two rings, a ring and a face) are one piece of ink whose
+ * outline the ellipses share between them, round no one centre: each is found from three points
+ * along what is left of the outline, and its points are taken off before the next. Tried too where
+ * no one ellipse near a circle fits the outline at all, as none fits two rings side by side.
+ */
+function overlappingRounds(component: InkComponent, points: readonly number[], frameWidth: number, frameHeight: number, cut: boolean): boolean {
+  const n = points.length / 2;
+  // Each circle lies within the ink, or, cut by the frame, not far beyond it. Unbounded, the
+  // consensus takes a nearly straight run of outline for part of a huge circle: the tolerance
+  // grows with the radius.
+  const maxRadius = (ROUND_SIZE * Math.max(component.width, component.height)) / (cut ? 1 : 2);
   const shapes: Ellipse[] = [];
   let remaining = points,
     explained = 0;
   while (shapes.length < MAX_OVERLAPPING) {
-    const circle = consensusCircle(remaining);
+    const circle = consensusCircle(remaining, maxRadius);
     const next = circle ? ellipseNear(remaining, pointsNear(remaining, circle, 0.08)) : null;
     if (!next) break;
     const still: number[] = [];
@@ -298,7 +310,7 @@ const CONSENSUS_STARTS = 40;
  * hundred trials, evenly spaced, so that the same outline always gives the same circle. Written out
  * here: OpenCV finds circles only by a Hough transform over a whole image, not among given points.
  */
-function consensusCircle(points: readonly number[]): Circle | null {
+function consensusCircle(points: readonly number[], maxRadius: number): Circle | null {
   const n = points.length / 2;
   let best: Circle | null = null,
     bestCount = 0;
@@ -306,7 +318,7 @@ function consensusCircle(points: readonly number[]): Circle | null {
     const step = Math.max(2, Math.floor(span * n));
     for (let i = 0; i + 2 * step < n; i += Math.max(1, Math.floor(n / CONSENSUS_STARTS))) {
       const circle = circleThrough(points, i, i + step, i + 2 * step);
-      if (!circle) continue;
+      if (!circle || circle.radius > maxRadius) continue;
       let count = 0;
       for (let j = 0; j < points.length; j += 2) if (nearCircle(points[j], points[j + 1], circle, 2 * ROUND_TOLERANCE)) count++;
       if (count > bestCount) {
