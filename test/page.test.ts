@@ -6,7 +6,7 @@ import { seededRandom } from '../training/random.js';
 import { DigitClassifier } from '../server/recognition/classifier.js';
 import { beyondPage } from '../server/recognition/page.js';
 import { binarize } from '../server/recognition/binarize.js';
-import { removeRuledLines } from '../server/recognition/ruling.js';
+import { removeLineStubs, removeRuledLines } from '../server/recognition/ruling.js';
 import { dropNonDigits, findComponents } from '../server/recognition/components.js';
 import { recognizeImage } from '../server/recognition/recognize.js';
 import { PHOTO_SETS, photoSample } from './support/photo-sets.js';
@@ -264,6 +264,51 @@ describe('ruled and margin lines', () => {
     expect(mask[100 * width + 200]).toBe(0);
     expect(mask[300 * width + 200]).toBe(0);
     expect(mask[100 * width + 261]).toBe(255);
+  });
+
+  it("cuts off a faint line's stubs out of bold digits, and keeps the digits' own strokes", () => {
+    const width = 400,
+      height = 200;
+    const mask = new Uint8Array(width * height);
+    // A 4-like digit in a 10 px pen: a stem, an arm and a bar, with a ruled line's stub 2 px thick
+    // running 45 px on from its bar, and a 0 in the same pen whose side a stub 2 px thick leaves upwards.
+    const fill = (x0: number, y0: number, x1: number, y1: number) => {
+      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) mask[y * width + x] = 255;
+    };
+    fill(150, 60, 160, 140);
+    fill(110, 60, 120, 110);
+    fill(110, 100, 170, 110);
+    fill(170, 104, 215, 106);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (Math.abs(Math.hypot((x - 280) / 0.7, y - 100) - 35) < 5) mask[y * width + x] = 255;
+    fill(300, 30, 302, 70);
+    const before = mask.filter((v) => v > 0).length;
+    expect(removeLineStubs(mask, width, height, 10)).toBe(2);
+    expect(mask[105 * width + 200]).toBe(0);
+    expect(mask[40 * width + 300]).toBe(0);
+    // Only the stubs' pixels went: the digits' corners and ends stay.
+    expect(before - mask.filter((v) => v > 0).length).toBeLessThanOrEqual(45 * 2 + 40 * 2);
+    for (const [x, y] of [
+      [110, 60],
+      [169, 109],
+      [155, 139],
+      [255, 100],
+    ])
+      expect(mask[y * width + x]).toBe(255);
+  });
+
+  it('leaves the ink of a fine pen whole, and thin ink by the frame border to be judged as a whole', () => {
+    const width = 300,
+      height = 200;
+    const mask = new Uint8Array(width * height);
+    // A 1 and a bar of a 3 px pen, and, near the border, a thin line beside a bold block.
+    for (let y = 60; y < 140; y++) for (let x = 100; x < 103; x++) mask[y * width + x] = 255;
+    for (let y = 60; y < 63; y++) for (let x = 103; x < 140; x++) mask[y * width + x] = 255;
+    for (let y = 20; y < 120; y++) for (let x = 4; x < 14; x++) mask[y * width + x] = 255;
+    for (let y = 120; y < 170; y++) mask[y * width + 5] = 255;
+    const before = Uint8Array.from(mask);
+    expect(removeLineStubs(mask, width, height, 3)).toBe(0);
+    expect(removeLineStubs(mask, width, height, 10)).toBe(0);
+    expect(mask).toEqual(before);
   });
 
   it('keeps a tall 1 that does not run off the frame', () => {

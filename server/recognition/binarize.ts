@@ -7,7 +7,7 @@ import { LINE_PIECE_ASPECT, LINE_PIECE_LENGTH } from './components.js';
 import { withoutShapes } from './shapes.js';
 import { beyondPage, withoutRegionsWritingCrosses } from './page.js';
 import { closeSmallGaps, hysteresis, inkRows } from './masks.js';
-import { removeRuledLines } from './ruling.js';
+import { removeLineStubs, removeRuledLines } from './ruling.js';
 
 export interface GrayImage8 {
   data: Uint8Array;
@@ -208,6 +208,7 @@ function binarizeOnPage(image: GrayImage8, page: Uint8Array | null, inkOnSheet?:
     const method: BinarizeMethod = unevenness > UNEVEN_LIGHT_LEVELS || notPaper ? 'adaptive' : 'otsu';
 
     let { intensity, mask, threshold, nearSteps } = inkOf(inkBright, background, kernelScratch, flattened, method, backgroundHistogram, notPaper);
+    let pen: number | undefined;
     if (method === 'adaptive') {
       // So wide a window cuts the top off light that changes within it (a dark corner, a shadow's
       // edge), and what it cuts off reads as ink. Once the pen's width is known from this first
@@ -215,7 +216,7 @@ function binarizeOnPage(image: GrayImage8, page: Uint8Array | null, inkOnSheet?:
       // light closely and still removes every stroke.
       // Ruled lines out first: their thickness, in every column they cross, would pass for the pen's.
       removeRuledLines(mask, width, height, penWidth(mask, width, height));
-      const pen = penWidth(withoutLinePieces(mask, width, height), width, height);
+      pen = penWidth(withoutLinePieces(mask, width, height), width, height);
       const window = PEN_WIDTHS_PER_WINDOW * pen;
       if (pen > 0 && window < Math.min(width, height) / 3) {
         backgroundOf(inkBright, window, background, kernelScratch, nearSteps ? Math.min(STEP_REDUCTION, backgroundReduction(width, height)) : undefined);
@@ -226,6 +227,8 @@ function binarizeOnPage(image: GrayImage8, page: Uint8Array | null, inkOnSheet?:
     removeRuledLines(mask, width, height, penWidth(mask, width, height));
     if (nearSteps) dropStepResidue(mask, width, height, nearSteps);
     withoutShapes(mask, width, height);
+    // After the pictures are judged whole: thin ink inside one (a threshold's seams) is no stub.
+    removeLineStubs(mask, width, height, pen ?? penWidth(withoutLinePieces(mask, width, height), width, height));
     return { width, height, mask, intensity, polarity, method, threshold, ...(notPaper ? { notPaper } : {}) };
   });
 }

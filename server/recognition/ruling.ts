@@ -353,3 +353,102 @@ function columnMiddles(first: number, length: number, top: number, bottom: numbe
   for (let x = 0; x < length; x++) if (counts[x] > 0) middles.push([first + x, middle[x]]);
   return middles;
 }
+
+/**
+ * What a faint ruled line leaves where it meets writing: too faint along the page to be found as a
+ * line, it is still ink beside the digits, where the threshold's hysteresis grows it out of their
+ * strong ink, and the stub joins two digits or widens one into a piece the cutting splits wrong
+ * (a 4 with a stub out of its arm read as "not one digit"). A stub is far thinner than the pen and
+ * straight along the page's rules; a digit's strokes are the pen's width.
+ */
+const STUB_MAX_THICKNESS = 0.25;
+/** And at least this many pens long: a stroke's tapering end or a corner is shorter. */
+const STUB_MIN_LENGTH = 1.5;
+/** And touches the stroke it leaves along at most this share of its pixels. */
+const STUB_ATTACHED = 0.3;
+/** And lies further than this many pens from the frame's border it runs along. */
+const STUB_BORDER_PENS = 2;
+
+/**
+ * Clears from `mask` the thin straight near-horizontal and near-vertical stubs (see above); `pen`
+ * as in removeRuledLines. Ink of a fine pen is never thin enough against its own width to be cut.
+ */
+export function removeLineStubs(mask: Uint8Array, width: number, height: number, pen: number): number {
+  const thickest = Math.floor(STUB_MAX_THICKNESS * pen);
+  if (thickest < 1) return 0;
+  // Only the box round the ink is worked on: a few per cent of a camera frame, where each of
+  // OpenCV's passes below visits every pixel it is given.
+  const box = inkBox(mask, width, height);
+  if (!box) return 0;
+  return withMats(5, (source, opened, labels, stats, centroids) => {
+    const boxMat = cv.matFromArray(box.height, box.width, cv.CV_8U, cropped(mask, width, box));
+    boxMat.copyTo(source);
+    boxMat.delete();
+    // An opening with a square one pixel wider than the thickest stub keeps every stroke of the pen
+    // and leaves out what is thinner: the stubs, and the corners, ends and edges of strokes.
+    const kernel = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(thickest + 1, thickest + 1));
+    cv.morphologyEx(source, opened, cv.MORPH_OPEN, kernel);
+    kernel.delete();
+    cv.subtract(source, opened, source);
+    const count = cv.connectedComponentsWithStats(source, labels, stats, centroids, 8, cv.CV_32S);
+    const s = stats.data32S;
+    const label = labels.data32S;
+    // What the opening took off a stroke's edge lies along the stroke; a stub sticks out of it,
+    // touching the stroke only where it starts.
+    const neighbours = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(3, 3));
+    cv.morphologyEx(opened, opened, cv.MORPH_DILATE, neighbours);
+    neighbours.delete();
+    const beside = opened.data;
+    const touching = new Int32Array(count);
+    for (let i = 0; i < label.length; i++) if (label[i] > 0 && beside[i]) touching[label[i]]++;
+    const stub = new Uint8Array(count);
+    let stubs = 0;
+    const margin = STUB_BORDER_PENS * pen;
+    for (let l = 1; l < count; l++) {
+      const [x, y, w, h, area] = [s[l * 5] + box.x, s[l * 5 + 1] + box.y, s[l * 5 + 2], s[l * 5 + 3], s[l * 5 + 4]];
+      const longer = Math.max(w, h);
+      const straight = Math.min(w, h) <= MAX_SLOPE * longer + thickest + 1;
+      const sticksOut = touching[l] <= STUB_ATTACHED * area;
+      // Thin ink along the frame's border, and near it, is more likely the sheet's edge, judged
+      // elsewhere as a whole: cut loose, its pieces would stand alone as 1s. (A margin line's stub
+      // may run on to the border across it.)
+      const alongBorder = h >= w ? x < margin || x + w > width - margin : y < margin || y + h > height - margin;
+      if (longer >= STUB_MIN_LENGTH * pen && straight && sticksOut && !alongBorder && area <= thickest * longer) {
+        stub[l] = 1;
+        stubs++;
+      }
+    }
+    if (stubs === 0) return 0;
+    for (let y = 0; y < box.height; y++) for (let x = 0; x < box.width; x++) if (stub[label[y * box.width + x]]) mask[(box.y + y) * width + box.x + x] = 0;
+    return stubs;
+  });
+}
+
+/** The box round a mask's ink, one pixel wider each way where the frame allows; null without ink. */
+function inkBox(mask: Uint8Array, width: number, height: number): Box | null {
+  const rows = inkRows(mask, width, height);
+  let top = -1,
+    bottom = -1,
+    left = width,
+    right = -1;
+  for (let y = 0; y < height; y++) {
+    if (!rows[y]) continue;
+    if (top < 0) top = y;
+    bottom = y;
+    const row = y * width;
+    for (let x = 0; x < left; x++)
+      if (mask[row + x]) {
+        left = x;
+        break;
+      }
+    for (let x = width - 1; x > right; x--)
+      if (mask[row + x]) {
+        right = x;
+        break;
+      }
+  }
+  if (top < 0) return null;
+  const x = Math.max(0, left - 1),
+    y = Math.max(0, top - 1);
+  return { x, y, width: Math.min(width - 1, right + 1) - x + 1, height: Math.min(height - 1, bottom + 1) - y + 1 };
+}
