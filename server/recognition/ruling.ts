@@ -378,7 +378,7 @@ export function removeLineStubs(mask: Uint8Array, width: number, height: number,
   if (thickest < 1) return 0;
   // Only the box round the ink is worked on: a few per cent of a camera frame, where each of
   // OpenCV's passes below visits every pixel it is given.
-  const box = inkBox(mask, width, height);
+  const box = boxAroundInk(mask, width, height);
   if (!box) return 0;
   return withMats(5, (source, opened, labels, stats, centroids) => {
     const boxMat = cv.matFromArray(box.height, box.width, cv.CV_8U, cropped(mask, width, box));
@@ -425,7 +425,7 @@ export function removeLineStubs(mask: Uint8Array, width: number, height: number,
 }
 
 /** The box round a mask's ink, one pixel wider each way where the frame allows; null without ink. */
-function inkBox(mask: Uint8Array, width: number, height: number): Box | null {
+function boxAroundInk(mask: Uint8Array, width: number, height: number): Box | null {
   const rows = inkRows(mask, width, height);
   let top = -1,
     bottom = -1,
