@@ -171,6 +171,16 @@ describe('writing across a shadow', () => {
     expect((await recognizeImage(jpeg, classifier)).text).toBe('62');
   });
 
+  it("reads dark ink in a shadow whose edges outweigh the ink's skew", async () => {
+    // A photo-shadow frame (validation digits, 320 px wide): a black desk on the left, the writing
+    // in a hand's shadow, lit paper below it. The shadow's edges left the frame's residuals skewed
+    // light by a hair, the ink was taken for light on dark, and nothing was read.
+    const jpeg = await readFile(new URL('./fixtures/shadow-beside-dark-desk.jpg', import.meta.url));
+    const reading = await recognizeImage(jpeg, classifier);
+    expect(reading.polarity).toBe('dark-on-light');
+    expect(reading.text).toBe('5825');
+  });
+
   it('keeps a desk beyond the sheet as not paper when the writing stops short of it', () => {
     const frame = frameWithDesk(220, 40, 80);
     const { notPaper, mask } = binarize(frame);

@@ -5,7 +5,7 @@
 import { cv, withMats, type Mat } from '../ml/opencv.js';
 import { LINE_PIECE_ASPECT, LINE_PIECE_LENGTH } from './components.js';
 import { withoutShapes } from './shapes.js';
-import { beyondPage, withoutRegionsWritingCrosses } from './page.js';
+import { beyondPage, labelsReachingBorder, withoutRegionsWritingCrosses } from './page.js';
 import { closeSmallGaps, hysteresis, inkRows } from './masks.js';
 import { removeLineStubs, removeRuledLines } from './ruling.js';
 
@@ -96,6 +96,10 @@ function odd(value: number): number {
  * the exposure (an underexposed photo of white paper is mostly dark grey, yet its ink is darker).
  * `notPaper` (see page.ts) is left out, and painted with the paper's median so that the local means
  * beside it are the paper's own: a dark desk beside bright paper would make the paper look like light ink.
+ *
+ * A step in the light (a hard shadow's edge) leaves residuals on both sides of it, as many light as
+ * dark, and with little ink in the shadow they can outweigh the ink: the skew comes out near zero,
+ * either way. A weakly light skew is therefore judged again without the band along such steps.
  */
 /**
  * The local mean's window, as a fraction of the short side: wide enough that ink is the minority
@@ -105,6 +109,55 @@ const POLARITY_WINDOW = 8;
 /** The share of pixels in each tail of the frame's greys, and how much further the dark tail must reach to overrule a light skew. */
 const POLARITY_TAIL = 0.005;
 const POLARITY_TAIL_RATIO = 2;
+/**
+ * A light skew below this is weak evidence (light ink on a dark surface skews far more, about 0.5
+ * to 4 on the composed sets) and is judged again without the steps in the light.
+ */
+const POLARITY_WEAK_SKEW = 0.3;
+/**
+ * Where the local mean changes by more than this many grey levels within one window, there is a
+ * step in the light: sparse ink moves the mean far less.
+ */
+const POLARITY_STEP_LEVELS = 45;
+
+/** The skew of grey minus local mean over the pixels `skip` does not pick. */
+function residualSkew(values: Uint8Array, means: Uint8Array, skip: (i: number) => boolean): number {
+  let second = 0,
+    third = 0,
+    n = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (skip(i)) continue;
+    const residual = values[i] - means[i];
+    second += residual * residual;
+    third += residual * residual * residual;
+    n++;
+  }
+  return third / Math.max(1, n) / Math.max(1e-9, (second / Math.max(1, n)) ** 1.5);
+}
+
+/**
+ * Pixels where `means` changes by more than POLARITY_STEP_LEVELS within a `window` around them, in
+ * bands that reach the frame's border: a shadow's edge runs in from outside the frame, while bold
+ * ink moves the mean as much but inside it (a single marker digit).
+ */
+function stepBand(means: Mat, window: number): Uint8Array {
+  return withMats(4, (highest, lowest, bandMat, labels) => {
+    const kernel = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(window, window));
+    cv.morphologyEx(means, highest, cv.MORPH_DILATE, kernel);
+    cv.morphologyEx(means, lowest, cv.MORPH_ERODE, kernel);
+    kernel.delete();
+    const band = new Uint8Array(highest.data.length);
+    for (let i = 0; i < band.length; i++) band[i] = highest.data[i] - lowest.data[i] > POLARITY_STEP_LEVELS ? 255 : 0;
+    const source = cv.matFromArray(means.rows, means.cols, cv.CV_8U, band);
+    source.copyTo(bandMat);
+    source.delete();
+    const count = cv.connectedComponents(bandMat, labels, 8, cv.CV_32S);
+    const label = labels.data32S;
+    const reaches = labelsReachingBorder(label, count, means.cols, means.rows);
+    for (let i = 0; i < band.length; i++) band[i] = reaches[label[i]];
+    return band;
+  });
+}
 
 export function inkPolarity(image: GrayImage8, notPaper: Uint8Array | null = null): InkImage['polarity'] {
   const { width, height } = image;
@@ -133,23 +186,22 @@ export function inkPolarity(image: GrayImage8, notPaper: Uint8Array | null = nul
     const window = odd(Math.min(small.cols, small.rows) / POLARITY_WINDOW);
     cv.blur(small, localMean, new cv.Size(window, window), new cv.Point(-1, -1), cv.BORDER_REPLICATE);
     const means = localMean.data;
-    let second = 0,
-      third = 0,
-      n = 0;
-    for (let i = 0; i < values.length; i++) {
-      if (outside?.[i]) continue;
-      const residual = values[i] - means[i];
-      second += residual * residual;
-      third += residual * residual * residual;
-      n++;
+    let skew = residualSkew(values, means, (i) => Boolean(outside?.[i]));
+    if (skew > 0 && skew < POLARITY_WEAK_SKEW) {
+      const steps = stepBand(localMean, window);
+      skew = residualSkew(values, means, (i) => Boolean(outside?.[i] || steps[i]));
     }
-    const skew = third / Math.max(1, n) / Math.max(1e-9, (second / Math.max(1, n)) ** 1.5);
     if (skew <= 0) return 'dark-on-light';
     // Light ink needs a surface darker than itself. A dark picture on light paper (a face, whose
     // eyes stand out light from it) skews light too, but most of the frame is the light paper: what
     // stands out darker than the frame's middle grey goes further than what stands out lighter.
     const histogram = new Float64Array(256);
-    for (let i = 0; i < values.length; i++) if (!outside?.[i]) histogram[values[i]]++;
+    let n = 0;
+    for (let i = 0; i < values.length; i++) {
+      if (outside?.[i]) continue;
+      histogram[values[i]]++;
+      n++;
+    }
     const middle = percentile(histogram, n, 0.5);
     const lighter = percentile(histogram, n, 1 - POLARITY_TAIL) - middle;
     const darker = middle - percentile(histogram, n, POLARITY_TAIL);

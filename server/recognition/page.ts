@@ -32,6 +32,21 @@ const MIN_PAPER_SHARE = 0.25;
 /** Around what is not paper, this share of the short side is left out too: the sheet's edge and its shadow. */
 const EDGE_MARGIN = 0.02;
 
+/** Per label of a labelling (0 the background), 1 where some pixel of it lies on the frame's border. */
+export function labelsReachingBorder(labels: Int32Array, count: number, width: number, height: number): Uint8Array {
+  const reaches = new Uint8Array(count);
+  for (let x = 0; x < width; x++) {
+    reaches[labels[x]] = 1;
+    reaches[labels[(height - 1) * width + x]] = 1;
+  }
+  for (let y = 0; y < height; y++) {
+    reaches[labels[y * width]] = 1;
+    reaches[labels[y * width + width - 1]] = 1;
+  }
+  reaches[0] = 0;
+  return reaches;
+}
+
 /**
  * 1 for each pixel of `image` (dark ink on light paper) that is not paper, or null when the whole
  * frame is paper (or no paper stands out: a close-up of the writing, a scan).
@@ -67,16 +82,7 @@ export function beyondPage(image: GrayImage8): Uint8Array | null {
     const count = cv.connectedComponents(darkMat, labels, 4, cv.CV_32S);
     darkMat.delete();
     const label = labels.data32S;
-    const reachesBorder = new Uint8Array(count);
-    for (let x = 0; x < smallWidth; x++) {
-      reachesBorder[label[x]] = 1;
-      reachesBorder[label[(smallHeight - 1) * smallWidth + x]] = 1;
-    }
-    for (let y = 0; y < smallHeight; y++) {
-      reachesBorder[label[y * smallWidth]] = 1;
-      reachesBorder[label[y * smallWidth + smallWidth - 1]] = 1;
-    }
-    reachesBorder[0] = 0;
+    const reachesBorder = labelsReachingBorder(label, count, smallWidth, smallHeight);
     // The surface's brightest within a few pixels: at a region's boundary it is the paper beside it.
     const edgeKernel = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(7, 7));
     cv.morphologyEx(surface, scratch, cv.MORPH_DILATE, edgeKernel);
