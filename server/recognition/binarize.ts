@@ -90,18 +90,6 @@ function odd(value: number): number {
 }
 
 /**
- * Which way ink deviates from its surroundings. Ink is the minority of pixels that stand out from
- * the local background, so the residuals (grey minus a wide local mean) have a long tail on the
- * ink's side: negative for dark ink, positive for light ink. Their skew's sign says which, whatever
- * the exposure (an underexposed photo of white paper is mostly dark grey, yet its ink is darker).
- * `notPaper` (see page.ts) is left out, and painted with the paper's median so that the local means
- * beside it are the paper's own: a dark desk beside bright paper would make the paper look like light ink.
- *
- * A step in the light (a hard shadow's edge) leaves residuals on both sides of it, as many light as
- * dark, and with little ink in the shadow they can outweigh the ink: the skew comes out near zero,
- * either way. A weakly light skew is therefore judged again without the band along such steps.
- */
-/**
  * The local mean's window, as a fraction of the short side: wide enough that ink is the minority
  * within it, narrow enough that a large dark region (a desk, a shadow) pulls few means beside it.
  */
@@ -159,6 +147,18 @@ function stepBand(means: Mat, window: number): Uint8Array {
   });
 }
 
+/**
+ * Which way ink deviates from its surroundings. Ink is the minority of pixels that stand out from
+ * the local background, so the residuals (grey minus a wide local mean) have a long tail on the
+ * ink's side: negative for dark ink, positive for light ink. Their skew's sign says which, whatever
+ * the exposure (an underexposed photo of white paper is mostly dark grey, yet its ink is darker).
+ * `notPaper` (see page.ts) is left out, and painted with the paper's median so that the local means
+ * beside it are the paper's own: a dark desk beside bright paper would make the paper look like light ink.
+ *
+ * A step in the light (a hard shadow's edge) leaves residuals on both sides of it, as many light as
+ * dark, and with little ink in the shadow they can outweigh the ink: the skew comes out near zero,
+ * either way. A weakly light skew is therefore judged again without the band along such steps.
+ */
 export function inkPolarity(image: GrayImage8, notPaper: Uint8Array | null = null): InkImage['polarity'] {
   const { width, height } = image;
   return withMats(2, (small, localMean) => {
