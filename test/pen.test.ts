@@ -201,6 +201,24 @@ describe('reading pen strokes by grouping them', () => {
     expect(result.text).toBe('10');
   });
 
+  it('reads a stroke the pen broke (a stylus that skipped) as one digit, and two numbers one above the other as two lines', async () => {
+    for (const text of ['1', '9', '71']) {
+      const whole = write(text, { glyph: (c) => mnistGlyph(Number(c)) });
+      // Every stroke loses a sample at a third and at two thirds of its length: three pieces with gaps.
+      const broken = whole.strokes.flatMap((stroke) => {
+        const [a, b] = [Math.floor(stroke.length / 3), Math.floor((2 * stroke.length) / 3)];
+        return [stroke.slice(0, a), stroke.slice(a + 1, b), stroke.slice(b + 1)].filter((piece) => piece.length > 1);
+      });
+      expect(broken.length).toBeGreaterThan(whole.strokes.length * 2);
+      expect((await recognizeStrokes({ ...whole, strokes: broken }, classifier)).text, text).toBe(text);
+    }
+
+    const upper = write('25', { glyph: (c) => mnistGlyph(Number(c)) });
+    const lower = write('07', { glyph: (c) => mnistGlyph(Number(c)), y: 190 });
+    const twoLines = await recognizeStrokes({ width: 800, height: 400, strokes: [...upper.strokes, ...lower.strokes] }, classifier);
+    expect(twoLines.lines.map((l) => l.text)).toEqual(['25', '07']);
+  });
+
   it('cuts one stroke that runs through two digits (joined-up writing) as pixels', async () => {
     const joined: StrokePoint[] = [...loop(200, 150, 40, 80), ...loop(300, 150, 40, 80)].map(([x, y], i) => [x, y, i * 10]);
     expect((await recognizeStrokes({ width: 800, height: 300, strokes: [joined] }, classifier)).text).toBe('00');

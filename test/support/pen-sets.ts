@@ -98,6 +98,10 @@ export interface PenSetStyle {
   /** Numbers with separators instead of plain digit strings. */
   separators?: boolean;
   fonts?: boolean;
+  /** Strokes as the tracer leaves them, in pieces between junctions, not joined as a pen draws them (another tracer's output). */
+  traced?: boolean;
+  /** Chance that a stroke is broken where the pen skipped a few samples (a stylus or touch screen that lost contact). */
+  skips?: number;
 }
 
 export const PEN_SETS: Record<string, PenSetStyle> = {
@@ -108,7 +112,23 @@ export const PEN_SETS: Record<string, PenSetStyle> = {
   'pen-late': { gap: [0.05, 0.4], late: 0.7 },
   'pen-fonts': { gap: [0.1, 0.4], fonts: true },
   'pen-separators': { gap: [0.1, 0.4], separators: true },
+  'pen-traced': { gap: [0.05, 0.3], traced: true },
+  'pen-skips': { gap: [0.05, 0.3], skips: 0.5 },
 };
+
+/** A stroke broken once or twice where the pen lost one to three samples. */
+function skipped(stroke: Polyline, random: Random): Polyline[] {
+  if (stroke.length < 12) return [stroke];
+  const cuts = Array.from({ length: 1 + Math.floor(random() * 2) }, () => 3 + Math.floor(random() * (stroke.length - 9))).sort((a, b) => a - b);
+  const pieces: Polyline[] = [];
+  let from = 0;
+  for (const cut of cuts) {
+    if (cut > from + 1) pieces.push(stroke.slice(from, cut));
+    from = Math.max(from, cut + 1 + Math.floor(random() * 3));
+  }
+  if (stroke.length > from + 1) pieces.push(stroke.slice(from));
+  return pieces;
+}
 
 /** What a number with separators looks like: a date, a time, a decimal, a negative, two numbers. */
 function separatorTemplate(random: Random): string {
@@ -190,7 +210,8 @@ export async function penSample(style: PenSetStyle, digits: DigitSet, random: Ra
         28,
       );
     }
-    const strokes = joinPieces(pieces).map((s) => penPath(s, random));
+    let strokes = (style.traced ? pieces : joinPieces(pieces)).map((s) => penPath(s, random));
+    if (style.skips) strokes = strokes.flatMap((s) => (random() < style.skips! ? skipped(s, random) : [s]));
     let left = Infinity,
       right = -Infinity;
     for (const s of strokes) for (const [x] of s) [left, right] = [Math.min(left, x), Math.max(right, x)];

@@ -142,6 +142,22 @@ export interface PenLine {
 /** Rows of writing this many writing heights apart, with no ink between them, are separate lines. */
 const LINE_GAP = 0.15;
 
+/** Strokes written one after the other whose ends come this close (in digit heights) are one stroke the pen broke. */
+const PEN_LIFT_DISTANCE = 0.35;
+
+/** Whether a stroke of `upper` and one of `lower` were written one after the other with their ends within `reach`. */
+function penLifted(upper: readonly PenStroke[], lower: readonly PenStroke[], reach: number): boolean {
+  const byIndex = new Map(lower.map((s) => [s.index, s]));
+  for (const a of upper) {
+    for (const b of [byIndex.get(a.index - 1), byIndex.get(a.index + 1)]) {
+      if (!b) continue;
+      const ends = (s: PenStroke) => [s.points[0], s.points[s.points.length - 1]];
+      for (const p of ends(a)) for (const q of ends(b)) if (Math.hypot(p[0] - q[0], p[1] - q[1]) <= reach) return true;
+    }
+  }
+  return false;
+}
+
 /**
  * Lines of writing, top to bottom: strokes whose vertical extents overlap or nearly meet form a
  * line (so the broken pieces of one digit stay together, however they sit), and the line's
@@ -158,6 +174,17 @@ export function penLines(strokes: readonly PenStroke[]): PenLine[] {
       row.bottom = Math.max(row.bottom, s.bottom);
     } else {
       rows.push({ bottom: s.bottom, strokes: [s] });
+    }
+  }
+  // A pen that skipped (a stylus lifted for a moment, a trackpad's dropped touch) breaks a stroke
+  // into pieces with a gap between them, which the rows above can take for the space between two
+  // lines when the pieces are short. Two lines are written one after the other too, but the pen
+  // goes from the end of one to the start of the next, a line's width away.
+  for (let i = rows.length - 2; i >= 0; i--) {
+    if (penLifted(rows[i].strokes, rows[i + 1].strokes, PEN_LIFT_DISTANCE * height)) {
+      rows[i].strokes.push(...rows[i + 1].strokes);
+      rows[i].bottom = Math.max(rows[i].bottom, rows[i + 1].bottom);
+      rows.splice(i + 1, 1);
     }
   }
   return rows.map((row) => {
