@@ -94,11 +94,32 @@ function quantised(height: number): number {
   return 2 ** (Math.round(4 * Math.log2(Math.max(1e-3, height))) / 4);
 }
 
-/** A rough digit height for a canvas of any lines: the median height of its taller strokes. */
+/** A stroke that starts within this share of its or the previous stroke's size of where that one ended goes on its path. */
+const PATH_REACH = 0.5;
+
+/**
+ * A rough digit height for a canvas of any lines: the median height of its taller pen paths. A
+ * path is a stroke and those written right after it that start where it ended (within half its
+ * size): one stroke the pen broke, whose pieces alone would make the writing look small.
+ */
 function strokeScale(strokes: readonly PenStroke[]): number {
+  const sizes: number[] = [];
+  let path: Extent | undefined;
+  let previous: PenStroke | undefined;
+  const size = (e: Extent) => Math.max(e.bottom - e.top, 0.5 * (e.right - e.left));
+  for (const s of [...strokes].sort((a, b) => a.index - b.index)) {
+    const reach = PATH_REACH * Math.max(size(s), previous ? size(previous) : 0);
+    if (path && previous && s.index === previous.index + 1 && endsMeet(previous, s, reach)) path = extentOf([path, s]);
+    else {
+      if (path) sizes.push(size(path));
+      path = extentOf([s]);
+    }
+    previous = s;
+  }
+  if (path) sizes.push(size(path));
   let tallest = 0;
-  for (const s of strokes) tallest = Math.max(tallest, s.bottom - s.top, 0.5 * (s.right - s.left));
-  return median(strokes.map((s) => Math.max(s.bottom - s.top, 0.5 * (s.right - s.left))).filter((h) => h >= 0.5 * tallest));
+  for (const h of sizes) tallest = Math.max(tallest, h);
+  return median(sizes.filter((h) => h >= 0.5 * tallest));
 }
 
 /**
@@ -145,15 +166,18 @@ const LINE_GAP = 0.15;
 /** Strokes written one after the other whose ends come this close (in digit heights) are one stroke the pen broke. */
 const PEN_LIFT_DISTANCE = 0.35;
 
+/** Whether two strokes have ends within `reach` of each other. */
+function endsMeet(a: PenStroke, b: PenStroke, reach: number): boolean {
+  const ends = (s: PenStroke) => [s.points[0], s.points[s.points.length - 1]];
+  for (const p of ends(a)) for (const q of ends(b)) if (Math.hypot(p[0] - q[0], p[1] - q[1]) <= reach) return true;
+  return false;
+}
+
 /** Whether a stroke of `upper` and one of `lower` were written one after the other with their ends within `reach`. */
 function penLifted(upper: readonly PenStroke[], lower: readonly PenStroke[], reach: number): boolean {
   const byIndex = new Map(lower.map((s) => [s.index, s]));
   for (const a of upper) {
-    for (const b of [byIndex.get(a.index - 1), byIndex.get(a.index + 1)]) {
-      if (!b) continue;
-      const ends = (s: PenStroke) => [s.points[0], s.points[s.points.length - 1]];
-      for (const p of ends(a)) for (const q of ends(b)) if (Math.hypot(p[0] - q[0], p[1] - q[1]) <= reach) return true;
-    }
+    for (const b of [byIndex.get(a.index - 1), byIndex.get(a.index + 1)]) if (b && endsMeet(a, b, reach)) return true;
   }
   return false;
 }

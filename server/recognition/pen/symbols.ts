@@ -40,7 +40,7 @@ function writingSlant(line: PenLine, except: (stroke: PenStroke) => boolean): nu
   const pieces: { lean: number; length: number }[] = [];
   const step = 0.05 * line.height;
   for (const s of line.strokes) {
-    if (except(s) || s.bottom - s.top < 0.15 * line.height) continue;
+    if (except(s) || s.bottom - s.top < 0.4 * line.height) continue;
     let from = s.points[0];
     for (const to of s.points) {
       const dx = to[0] - from[0],
