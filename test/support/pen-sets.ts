@@ -4,7 +4,9 @@
  * pen makes (a person writes an 8 in one stroke, not the pieces a skeleton falls into), resampled
  * at a pen's uneven pace with a hand's tremor, and written as numbers in several ways: spaced,
  * close, touching, overlapping, with late strokes (the bar of a 4 added after the next digit), and
- * with separators (dates, times, decimals, negatives, two numbers on a line).
+ * with separators (dates, times, decimals, negatives, two numbers on a line). Two sets leave the
+ * pen's strokes as it would not: the tracer's pieces unjoined (another tracer's output), and
+ * strokes broken where a stylus skipped.
  *
  * Sets are made from a seed, so a figure can be reproduced; `npm run measure` reports them.
  */

@@ -94,13 +94,13 @@ function quantised(height: number): number {
   return 2 ** (Math.round(4 * Math.log2(Math.max(1e-3, height))) / 4);
 }
 
-/** A stroke that starts within this share of its or the previous stroke's size of where that one ended goes on its path. */
+/** A stroke with an end this close to one of the previous stroke's ends (a share of the larger one's size) goes on its path. */
 const PATH_REACH = 0.5;
 
 /**
  * A rough digit height for a canvas of any lines: the median height of its taller pen paths. A
- * path is a stroke and those written right after it that start where it ended (within half its
- * size): one stroke the pen broke, whose pieces alone would make the writing look small.
+ * path is a stroke and those written right after it that go on from where it stopped: one stroke
+ * the pen broke, whose pieces alone would make the writing look small.
  */
 function strokeScale(strokes: readonly PenStroke[]): number {
   const sizes: number[] = [];
