@@ -212,8 +212,9 @@ export async function penSample(style: PenSetStyle, digits: DigitSet, random: Ra
         28,
       );
     }
-    let strokes = (style.traced ? pieces : joinPieces(pieces)).map((s) => penPath(s, random));
-    if (style.skips) strokes = strokes.flatMap((s) => (random() < style.skips! ? skipped(s, random) : [s]));
+    const { traced, skips = 0 } = style;
+    let strokes = (traced ? pieces : joinPieces(pieces)).map((s) => penPath(s, random));
+    if (skips > 0) strokes = strokes.flatMap((s) => (random() < skips ? skipped(s, random) : [s]));
     let left = Infinity,
       right = -Infinity;
     for (const s of strokes) for (const [x] of s) [left, right] = [Math.min(left, x), Math.max(right, x)];
