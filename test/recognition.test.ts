@@ -5,12 +5,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../server/ml/backend.js';
 import { loadMnist, type DigitSet } from '../training/mnist.js';
 import { seededRandom } from '../training/random.js';
-import { DigitClassifier, DEFAULT_PEN_MODEL_DIR } from '../server/recognition/classifier.js';
+import { DigitClassifier, DEFAULT_PEN_MODEL_DIR, toPrediction } from '../server/recognition/classifier.js';
 import { decodeImage } from '../server/recognition/decode.js';
 import { RecognitionError } from '../server/recognition/errors.js';
 import { binarize, type GrayImage8 } from '../server/recognition/binarize.js';
 import { findComponents } from '../server/recognition/components.js';
-import { findPieces, MAX_COMPONENTS, planReading, recognizeGray, recognizeImage } from '../server/recognition/recognize.js';
+import { findPieces, isNumber, MAX_COMPONENTS, planReading, recognizeGray, recognizeImage } from '../server/recognition/recognize.js';
 import { parseStrokeSet, recognizeStrokes, type StrokePoint } from '../server/recognition/strokes.js';
 import { composeNumber, encodePng, SETS, type ComposedImage } from '../training/compose.js';
 import { digitStrokes } from './support/strokes-from-mnist.js';
@@ -203,6 +203,25 @@ describe('reading numbers from images', () => {
     const { pieces } = findPieces(ink);
     expect(pieces.length).toBeLessThanOrEqual(MAX_COMPONENTS);
     expect(planReading(ink).inputs.length).toBeLessThanOrEqual(MAX_COMPONENTS);
+  });
+
+  it('reads a line as a number only where its shapes read as digits, not where one digit-like shape stands among no-digits', () => {
+    /** The network's output for one shape: `digit` at `p`, "not one digit" at `notDigit`, the rest spread over the others. */
+    const read = (digit: number, p: number, notDigit: number) => {
+      const probabilities = new Float32Array(11).fill((1 - p - notDigit) / 9);
+      probabilities[digit] = p;
+      probabilities[10] = notDigit;
+      return toPrediction(probabilities);
+    };
+    expect(isNumber([read(4, 0.97, 0.01), read(2, 0.95, 0.02)])).toBe(true);
+    // Unsure between digits, not unsure whether it is writing: a number, its digits flagged.
+    expect(isNumber([read(1, 0.4, 0.05), read(7, 0.35, 0.05)])).toBe(true);
+    // An arc of a ring the frame cuts, read as a 3, beside a block read as no digit.
+    expect(isNumber([read(3, 0.92, 0.08), read(6, 0.02, 0.97)])).toBe(false);
+    // A smiling face's two eyes.
+    expect(isNumber([read(0, 0.17, 0.81), read(0, 0.5, 0.47)])).toBe(false);
+    // One digit blotted by a ruled line among clear ones stays.
+    expect(isNumber([read(9, 0.99, 0.01), read(0, 0.02, 0.97)])).toBe(true);
   });
 
   it('returns no digits for a blank page', async () => {

@@ -216,21 +216,26 @@ export function planReading(ink: InkImage, options: InkOptions = {}, found = fin
  * A line whose middle digit by confidence (the upper one of two) is read with less confidence than
  * LINE_MEDIAN_CONFIDENCE, and that the network calls "not one digit" by LINE_NOT_DIGIT on average,
  * is left out: what reads as no digit in particular, and as not digits at all, is a picture, a
- * pattern or a blot, not a number, and no number is better than a guess. A line merely unsure
- * between digits stays, its digits flagged.
+ * pattern or a blot, not a number, and no number is better than a guess. So is such a line whose
+ * confidences' geometric mean is under LINE_MEAN_CONFIDENCE: one shape that happens to look like a
+ * digit (an arc of a ring cut by the frame's edge) must not carry the no-digits beside it into a
+ * number. A line merely unsure between digits stays, its digits flagged.
  */
 const LINE_MEDIAN_CONFIDENCE = 0.5;
+const LINE_MEAN_CONFIDENCE = 0.3;
 const LINE_NOT_DIGIT = 0.5;
 
-function isNumber(items: Located[]): boolean {
-  const confidences = items.map((item) => item.prediction.confidence).sort((a, b) => a - b);
-  const notDigit = items.reduce((sum, item) => sum + item.prediction.notDigit, 0) / items.length;
-  return confidences[Math.floor(confidences.length / 2)] >= LINE_MEDIAN_CONFIDENCE || notDigit < LINE_NOT_DIGIT;
+export function isNumber(line: readonly DigitPrediction[]): boolean {
+  const notDigit = line.reduce((sum, prediction) => sum + prediction.notDigit, 0) / line.length;
+  if (notDigit < LINE_NOT_DIGIT) return true;
+  const confidences = line.map((prediction) => prediction.confidence).sort((a, b) => a - b);
+  const geometricMean = Math.exp(confidences.reduce((sum, c) => sum + Math.log(Math.max(c, 1e-6)), 0) / confidences.length);
+  return confidences[Math.floor(confidences.length / 2)] >= LINE_MEDIAN_CONFIDENCE && geometricMean >= LINE_MEAN_CONFIDENCE;
 }
 
 function assemble(located: Located[], ink: InkImage, scale: number, offset?: { x: number; y: number }): RecognitionResult {
   const lines = groupLines(located)
-    .filter(isNumber)
+    .filter((items) => isNumber(items.map((item) => item.prediction)))
     .map((items): RecognizedLine => {
       const digits = items.map(({ box, prediction }) => ({
         digit: prediction.digit,
