@@ -229,13 +229,47 @@ describe('reading pen strokes by grouping them', () => {
     const [one, zero] = set.strokes;
     const first = await recognizeStrokes({ ...set, strokes: [one] }, classifier);
     expect(first.groups).toHaveLength(1);
-    const result = await recognizeStrokes({ ...set, strokes: [one, zero], settled: first.groups }, classifier);
+    const result = await recognizeStrokes({ ...set, strokes: [one, zero], settled: first.groups, writing: true }, classifier);
     expect(result.text).toBe('10');
     expect(result.digits[0]).toEqual(first.digits[0]);
     expect(result.groups).toHaveLength(2);
     // Groups the strokes no longer hold are simply not there: nothing breaks.
     const other = await recognizeStrokes({ ...set, strokes: [zero], settled: [['no such stroke']] }, classifier);
     expect(other.text).toBe('0');
+  });
+
+  it('holds a finished group only while the person writes: once the pen rests, the whole number is read afresh', async () => {
+    const stroke = (points: [number, number][], start: number): StrokePoint[] =>
+      points.flatMap(([x, y], i) => {
+        if (i === points.length - 1) return [[x, y, start + 100 * i] as StrokePoint];
+        const [nx, ny] = points[i + 1];
+        return Array.from({ length: 10 }, (_, k): StrokePoint => [x + ((nx - x) * k) / 10, y + ((ny - y) * k) / 10, start + 100 * i + 10 * k]);
+      });
+    // An open 4 written stem first: the stem alone is a 1, and the arm, written next, stops short of it.
+    const stem = stroke(
+      [
+        [160, 50],
+        [158, 150],
+      ],
+      0,
+    );
+    const arm = stroke(
+      [
+        [130, 50],
+        [112, 110],
+        [152, 110],
+      ],
+      1000,
+    );
+    const canvas = { width: 400, height: 200 };
+    const first = await recognizeStrokes({ ...canvas, strokes: [stem], writing: true }, classifier);
+    expect(first.text).toBe('1');
+    const held = await recognizeStrokes({ ...canvas, strokes: [stem, arm], settled: first.groups, writing: true }, classifier);
+    const rested = await recognizeStrokes({ ...canvas, strokes: [stem, arm], settled: held.groups }, classifier);
+    expect(rested.text).toBe('4');
+    // While writing, the hold kept the 1 apart; the reading says that a pause would read otherwise.
+    expect(held.text).not.toBe('4');
+    expect(held.waitsForPause).toBe(true);
   });
 
   it('reads a stroke still being drawn on its own, as provisional, leaving the digits before it as they were', async () => {

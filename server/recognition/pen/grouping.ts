@@ -170,6 +170,11 @@ export function groupReadings(candidate: Candidate, line: PenLine, prediction?: 
   return readings.sort((a, b) => b.score - a.score);
 }
 
+/** An unsettling candidate's readings as they would score if nothing were held (see Candidate.unsettles). */
+export function withoutHold(readings: readonly GroupReading[]): GroupReading[] {
+  return readings.map((r) => ({ ...r, score: r.score + GROUPING_WEIGHTS.unsettles })).sort((a, b) => b.score - a.score);
+}
+
 function centreOver(a: Extent, b: Extent): boolean {
   const centre = (a.left + a.right) / 2;
   return centre >= b.left && centre <= b.right;

@@ -16,7 +16,7 @@ import {
   type RecognizedSymbol,
 } from '../recognize.js';
 import type { StrokeSet } from '../strokes.js';
-import { candidateGroups, chooseGrouping, groupReadings, type Candidate, type ChosenGroup, type EndsDropped } from './grouping.js';
+import { candidateGroups, chooseGrouping, groupReadings, withoutHold, type Candidate, type ChosenGroup, type EndsDropped } from './grouping.js';
 import { extentOf, groupingOrder, horizontalOverlap, independentParts, penLines, penStroke, type Extent, type PenLine, type PenStroke } from './ink.js';
 import { drawGroup, rasterizeStrokes } from './raster.js';
 import type { Separator } from './symbols.js';
@@ -361,7 +361,8 @@ export function planPenReading(set: StrokeSet): PlannedReading {
   const finished = strokes.filter((s) => !open.has(s.index));
   const work: LineWork[] = (finished.length ? penLines(finished) : []).map((line) => {
     const parts = independentParts(groupingOrder(line.strokes, line.height), PART_GAP * line.height);
-    const kept = set.settled ? keptGroups(set.settled, line.strokes, parts) : [];
+    // The hold lasts while the person writes: the reading after a pause is the whole number's.
+    const kept = set.settled && set.writing ? keptGroups(set.settled, line.strokes, parts) : [];
     return { line, parts: parts.map((part) => ({ strokes: part, candidates: candidateGroups(part, line, kept) })), drawing: [] };
   });
   // A stroke being drawn joins the line nearest it (or lines of its own) but none of its groups.
@@ -385,11 +386,11 @@ export function planPenReading(set: StrokeSet): PlannedReading {
   }
   work.sort((a, b) => a.line.bandTop + a.line.bandBottom - (b.line.bandTop + b.line.bandBottom));
   const read = work.flatMap((w) => [...w.parts.flatMap((p) => p.candidates.filter((c) => c.readAsDigit)), ...w.drawing.filter((c) => c.readAsDigit)]);
-  const result = (readings: { read: RecognizedLine; waitsForPause: boolean }[], groups: string[][]): RecognitionResult => {
+  const result = (readings: { read: RecognizedLine; waitsForPause: boolean }[], groups: string[][], held: boolean): RecognitionResult => {
     const kept = readings.map((r) => r.read).filter((line) => line.text !== '' || line.digits.length > 0 || (line.symbols?.length ?? 0) > 0);
     return {
       groups,
-      ...(readings.some((r) => r.waitsForPause) ? { waitsForPause: true } : {}),
+      ...(held || readings.some((r) => r.waitsForPause) ? { waitsForPause: true } : {}),
       text: kept.map((l) => l.text).join('\n'),
       lines: kept,
       digits: kept.flatMap((l) => l.digits),
@@ -404,15 +405,20 @@ export function planPenReading(set: StrokeSet): PlannedReading {
     complete(predictions: DigitPrediction[]): RecognitionResult | PlannedReading {
       const predictionOf = new Map<Candidate, DigitPrediction>();
       read.forEach((c, i) => predictionOf.set(c, predictions[i]));
+      // Whether holding the previous reading's groups chose another grouping than the ink alone
+      // would: then the reading after a pause, which holds nothing, will differ (StrokeSet.settled).
+      let held = false;
       const chosen = work.map((w) =>
         w.parts.flatMap((part) => {
           const endsDropped = endsDroppedOf(part.candidates, predictionOf);
-          return chooseGrouping(
-            part.strokes,
-            w.line,
-            part.candidates,
-            part.candidates.map((c) => groupReadings(c, w.line, predictionOf.get(c), endsDropped(c))),
-          );
+          const readings = part.candidates.map((c) => groupReadings(c, w.line, predictionOf.get(c), endsDropped(c)));
+          const groups = chooseGrouping(part.strokes, w.line, part.candidates, readings);
+          if (!held && part.candidates.some((c) => c.unsettles)) {
+            const unheld = readings.map((r, i) => (part.candidates[i].unsettles ? withoutHold(r) : r));
+            const free = chooseGrouping(part.strokes, w.line, part.candidates, unheld);
+            held = free.length !== groups.length || free.some((g, i) => g.candidate !== groups[i].candidate);
+          }
+          return groups;
         }),
       );
       const joinedUp = chosen.flatMap((groups, l) => groups.filter((g) => isJoinedUp(g, work[l].line)));
@@ -445,11 +451,11 @@ export function planPenReading(set: StrokeSet): PlannedReading {
             Boolean(set.writing),
           );
         });
-      if (joinedUp.length === 0) return result(lines(new Map()), settled);
+      if (joinedUp.length === 0) return result(lines(new Map()), settled, held);
       return cutJoinedUp(
         joinedUp.map((g) => g.candidate.strokes[0]),
         set,
-        (cut) => result(lines(new Map(joinedUp.map((g, i) => [g, cut[i]]))), settled),
+        (cut) => result(lines(new Map(joinedUp.map((g, i) => [g, cut[i]]))), settled, held),
       );
     },
   };
