@@ -239,28 +239,10 @@ describe('reading pen strokes by grouping them', () => {
   });
 
   it('holds a finished group only while the person writes: once the pen rests, the whole number is read afresh', async () => {
-    const stroke = (points: [number, number][], start: number): StrokePoint[] =>
-      points.flatMap(([x, y], i) => {
-        if (i === points.length - 1) return [[x, y, start + 100 * i] as StrokePoint];
-        const [nx, ny] = points[i + 1];
-        return Array.from({ length: 10 }, (_, k): StrokePoint => [x + ((nx - x) * k) / 10, y + ((ny - y) * k) / 10, start + 100 * i + 10 * k]);
-      });
+    const timed = (points: [number, number][], start: number) => points.map(([x, y], i): StrokePoint => [x, y, start + 10 * i]);
     // An open 4 written stem first: the stem alone is a 1, and the arm, written next, stops short of it.
-    const stem = stroke(
-      [
-        [160, 50],
-        [158, 150],
-      ],
-      0,
-    );
-    const arm = stroke(
-      [
-        [130, 50],
-        [112, 110],
-        [152, 110],
-      ],
-      1000,
-    );
+    const stem = timed(line(160, 50, 158, 150), 0);
+    const arm = timed([...line(130, 50, 112, 110), ...line(112, 110, 152, 110).slice(1)], 1000);
     const canvas = { width: 400, height: 200 };
     const first = await recognizeStrokes({ ...canvas, strokes: [stem], writing: true }, classifier);
     expect(first.text).toBe('1');
