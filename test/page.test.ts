@@ -262,6 +262,26 @@ describe('ruled and margin lines', () => {
     for (const left of digits) expect(mask[192 * width + left + 20]).toBe(255);
   });
 
+  it('removes a long sloping line that bold bars lie along, under a third of its length', () => {
+    const width = 640,
+      height = 300;
+    const mask = new Uint8Array(width * height);
+    const lineY = (x: number) => Math.round(120 - 0.03 * x);
+    for (let x = 0; x < 480; x++) mask[lineY(x) * width + x] = mask[(lineY(x) + 1) * width + x] = 255;
+    // A 7's flag and a 5's top bar in a marker, hanging from the line, and 1s standing under it:
+    // more ink off the line than on it over their stretches, and enough to tilt a single fit.
+    const bars = [
+      [65, 135],
+      [290, 350],
+    ];
+    for (const [from, to] of bars) for (let x = from; x < to; x++) for (let y = lineY(x) + 2; y < lineY(x) + 18; y++) mask[y * width + x] = 255;
+    for (const left of [150, 230, 400]) for (let x = left; x < left + 12; x++) for (let y = lineY(x) + 2; y < lineY(x) + 55; y++) mask[y * width + x] = 255;
+    expect(removeRuledLines(mask, width, height, 2)).toBe(1);
+    for (const x of [20, 200, 380, 470]) expect(mask[lineY(x) * width + x]).toBe(0);
+    for (const [from, to] of bars) expect(mask[(lineY(from) + 10) * width + Math.round((from + to) / 2)]).toBe(255);
+    expect(mask[(lineY(155) + 30) * width + 155]).toBe(255);
+  });
+
   it("removes a margin line's stub beyond where it breaks, too short to be a line alone", () => {
     const width = 400,
       height = 400;

@@ -40,6 +40,12 @@ const MAX_SLOPE = 0.18;
  * them on a short stretch of line leave it under three quarters line (242 on a sheet's last rule).
  */
 const MIN_ON_LINE = 0.6;
+/**
+ * Or at least this share of its columns hold nothing but the line: a bold digit's bar lying along
+ * the line (a 7's flag) holds more ink than the line over its stretch, yet leaves the line bare
+ * in most columns, as writing whose strokes happen to join never is.
+ */
+const MIN_LINE_ONLY = 0.6;
 /** The thickest a line of `length` pixels may be (after the thickening across it). */
 const maxThickness = (length: number) => Math.max(RUN_PIXELS + 5, length * MAX_THICKNESS_PER_LENGTH);
 /** Pixels farther than this from a line's fit are not the line. */
@@ -279,21 +285,72 @@ function fitLine(
   horizontal: boolean,
   inComponentAt: (x: number, y: number) => boolean,
 ): FittedLine | null {
-  // Too much ink for a line of this length at its thickest, wherever it lies (the checks below
-  // could not pass: pixels on the line over columns on it would exceed maxThickness). Bold
-  // digits' strokes are long runs too, and measuring them costs more than the rest of the search.
+  // Far more ink than a line of this length holds at its thickest (over 1 / MIN_ON_LINE times as
+  // much): not a line, whatever lies along it. Bold digits' strokes are long runs too, and
+  // measuring them costs more than the rest of the search.
   if (MIN_ON_LINE * area > maxThickness(length) * length) return null;
   const inComponent = (position: number, offset: number) => (horizontal ? inComponentAt(position, offset) : inComponentAt(offset, position));
   const middles = horizontal
     ? columnMiddles(first, length, acrossFirst, acrossLast, inComponentAt)
     : rowMiddles(first, length, acrossFirst, acrossLast, inComponentAt);
   if (middles.length < 0.7 * length) return null;
+  const { slope, intercept } = trimmedFit(middles);
+  // Pixels on the line (within OFF_LINE of the fit), per column: the thickened line's thickness.
+  let onLine = 0,
+    columnsOnLine = 0,
+    lineOnly = 0;
+  for (let position = first; position < first + length; position++) {
+    const centre = slope * position + intercept;
+    const bandFirst = Math.max(acrossFirst, Math.floor(centre - OFF_LINE)),
+      bandLast = Math.min(acrossLast - 1, Math.ceil(centre + OFF_LINE));
+    let here = 0,
+      beside = 0;
+    for (let offset = acrossFirst; offset < acrossLast; offset++)
+      if (inComponent(position, offset)) {
+        if (offset >= bandFirst && offset <= bandLast) here++;
+        else beside++;
+      }
+    onLine += here;
+    if (here > 0) columnsOnLine++;
+    if (here > 0 && beside === 0) lineOnly++;
+  }
+  // A line with digits on it is mostly line; writing whose strokes happen to join is not.
+  if (columnsOnLine < 0.7 * length || (onLine < MIN_ON_LINE * area && lineOnly < MIN_LINE_ONLY * length)) return null;
+  const thickness = onLine / columnsOnLine;
+  if (thickness > maxThickness(length)) return null;
+  return { slope, intercept, thickness, half: Math.max(1, Math.ceil(thickness / 2)) };
+}
+
+/**
+ * A least-squares fit refitted on the middles nearest it, a few times: a bold digit stroke joined
+ * to a line holds the middles of its columns well off the line (a 7's bar sitting on it), and on a
+ * long line a single fit through them tilts far enough to leave the line's ends outside OFF_LINE.
+ */
+const FIT_KEEP = 0.7;
+const FIT_ROUNDS = 3;
+
+function trimmedFit(middles: [number, number][]): { slope: number; intercept: number } {
+  let kept = middles;
+  let fit = leastSquares(kept);
+  for (let round = 0; round < FIT_ROUNDS; round++) {
+    const residuals = middles.map(([p, o]) => Math.abs(o - (fit.slope * p + fit.intercept)));
+    const sorted = Float64Array.from(residuals).sort();
+    const limit = Math.max(OFF_LINE, sorted[Math.floor(FIT_KEEP * (sorted.length - 1))]);
+    const nearest = middles.filter((_, i) => residuals[i] <= limit);
+    if (nearest.length === kept.length) break;
+    kept = nearest;
+    fit = leastSquares(kept);
+  }
+  return fit;
+}
+
+function leastSquares(points: [number, number][]): { slope: number; intercept: number } {
   let n = 0,
     sp = 0,
     so = 0,
     spp = 0,
     spo = 0;
-  for (const [p, o] of middles) {
+  for (const [p, o] of points) {
     n++;
     sp += p;
     so += o;
@@ -302,23 +359,7 @@ function fitLine(
   }
   const denominator = n * spp - sp * sp;
   const slope = denominator > 0 ? (n * spo - sp * so) / denominator : 0;
-  const intercept = (so - slope * sp) / n;
-  // Pixels on the line (within OFF_LINE of the fit), per column: the thickened line's thickness.
-  let onLine = 0,
-    columnsOnLine = 0;
-  for (let position = first; position < first + length; position++) {
-    const centre = slope * position + intercept;
-    let here = 0;
-    for (let offset = Math.max(acrossFirst, Math.floor(centre - OFF_LINE)); offset <= Math.min(acrossLast - 1, Math.ceil(centre + OFF_LINE)); offset++)
-      if (inComponent(position, offset)) here++;
-    onLine += here;
-    if (here > 0) columnsOnLine++;
-  }
-  // A line with digits on it is mostly line; writing whose strokes happen to join is not.
-  if (columnsOnLine < 0.7 * length || onLine < MIN_ON_LINE * area) return null;
-  const thickness = onLine / columnsOnLine;
-  if (thickness > maxThickness(length)) return null;
-  return { slope, intercept, thickness, half: Math.max(1, Math.ceil(thickness / 2)) };
+  return { slope, intercept: (so - slope * sp) / n };
 }
 
 /** [y, the middle x of the component's pixels in row y] for each row from `first` that has any. */
