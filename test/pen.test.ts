@@ -224,6 +224,25 @@ describe('reading pen strokes by grouping them', () => {
     expect((await recognizeStrokes({ width: 800, height: 300, strokes: [joined] }, classifier)).text).toBe('00');
   });
 
+  it('cuts a stroke as joined-up writing by its own shape, not by how tall the writing beside it is', async () => {
+    // One stroke about as wide as it is tall, that the network reads as no digit in particular,
+    // then three 1s half its height: they make the writing's height half the stroke's.
+    for (const width of [80, 90]) {
+      const zigzag: StrokePoint[] = [
+        ...line(100, 100, 100 + width * 0.25, 200),
+        ...line(100 + width * 0.25, 200, 100 + width * 0.5, 130),
+        ...line(100 + width * 0.5, 130, 100 + width * 0.75, 200),
+        ...line(100 + width * 0.75, 200, 100 + width, 100),
+      ].map(([x, y], i) => [x, y, i * 16]);
+      const ones = [240, 290, 340].map((x, k) => line(x, 150, x - 2, 200).map(([px, py], i): StrokePoint => [px, py, 2000 + k * 500 + i * 16]));
+      const inZigzag = (result: { digits: { box: number[] }[] }) => result.digits.filter((d) => d.box[0] < 100 + width).length;
+      const alone = await recognizeStrokes({ width: 800, height: 300, strokes: [zigzag] }, classifier);
+      const beside = await recognizeStrokes({ width: 800, height: 300, strokes: [zigzag, ...ones] }, classifier);
+      expect(inZigzag(alone), `${width} wide, alone`).toBe(1);
+      expect(inZigzag(beside), `${width} wide, beside smaller writing`).toBe(1);
+    }
+  });
+
   it('says which strokes made each digit, and keeps a finished digit as read while new ink beside it does not reach it', async () => {
     const set = write('10', { glyph: (c) => glyphs[c], gap: 0.07 });
     const [one, zero] = set.strokes;

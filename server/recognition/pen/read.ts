@@ -267,7 +267,10 @@ function readLine(line: PenLine, items: Item[], extents: Extent[], writing: bool
 function isJoinedUp(group: ChosenGroup, line: PenLine): boolean {
   const { candidate, reading } = group;
   if (reading.kind !== 'digit' || candidate.strokes.length !== 1) return false;
-  const wide = candidate.extent.right - candidate.extent.left > JOINED_UP_WIDTH * line.height;
+  // Against the stroke's own height too: the writing's height moves as digits are added, and a
+  // finished digit must not be cut as joined-up writing in one reading and read whole in the next.
+  const height = Math.max(line.height, candidate.extent.bottom - candidate.extent.top);
+  const wide = candidate.extent.right - candidate.extent.left > JOINED_UP_WIDTH * height;
   return wide && (reading.prediction.notDigit > 0.5 || reading.prediction.confidence < UNCERTAIN_BELOW);
 }
 
