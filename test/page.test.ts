@@ -5,7 +5,7 @@ import { loadMnist, splitTrainValidation, type DigitSet } from '../training/mnis
 import { seededRandom } from '../training/random.js';
 import { DigitClassifier } from '../server/recognition/classifier.js';
 import { beyondPage } from '../server/recognition/page.js';
-import { binarize } from '../server/recognition/binarize.js';
+import { binarize, inkThickness, penWidth } from '../server/recognition/binarize.js';
 import { removeLineStubs, removeRuledLines } from '../server/recognition/ruling.js';
 import { dropNonDigits, findComponents } from '../server/recognition/components.js';
 import { recognizeImage } from '../server/recognition/recognize.js';
@@ -280,6 +280,20 @@ describe('ruled and margin lines', () => {
     for (const x of [20, 200, 380, 470]) expect(mask[lineY(x) * width + x]).toBe(0);
     for (const [from, to] of bars) expect(mask[(lineY(from) + 10) * width + Math.round((from + to) / 2)]).toBe(255);
     expect(mask[(lineY(155) + 30) * width + 155]).toBe(255);
+  });
+
+  it('measures the thickness most of the ink has, where a thin line outnumbers the strokes in runs', () => {
+    const width = 640,
+      height = 200;
+    const mask = new Uint8Array(width * height);
+    // A ruled line left joined to three bold 1s (12 px) standing on it.
+    for (let x = 0; x < width; x++) mask[100 * width + x] = mask[101 * width + x] = 255;
+    for (const left of [100, 200, 300]) for (let y = 40; y < 100; y++) for (let x = left; x < left + 12; x++) mask[y * width + x] = 255;
+    expect(penWidth(mask, width, height)).toBe(2);
+    expect(inkThickness(mask, width, height, 50)).toBe(12);
+    // Ink thicker than `thickest` is left out: here, all of the strokes.
+    expect(inkThickness(mask, width, height, 10)).toBe(2);
+    expect(inkThickness(new Uint8Array(width * height), width, height, 50)).toBe(0);
   });
 
   it("removes a margin line's stub beyond where it breaks, too short to be a line alone", () => {

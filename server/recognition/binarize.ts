@@ -268,8 +268,12 @@ function binarizeOnPage(image: GrayImage8, page: Uint8Array | null, inkOnSheet?:
       // light closely and still removes every stroke.
       // Ruled lines out first: their thickness, in every column they cross, would pass for the pen's.
       removeRuledLines(mask, width, height, penWidth(mask, width, height));
-      pen = penWidth(withoutLinePieces(mask, width, height), width, height);
-      const window = PEN_WIDTHS_PER_WINDOW * pen;
+      const { writing, sized } = writingPieces(mask, width, height);
+      pen = penWidth(writing, width, height);
+      // The window must be wider than the strokes that hold most of the writing's ink, or it
+      // leaves their middles in the background and they come out hollow.
+      const thickness = inkThickness(sized, width, height, Math.floor(Math.min(width, height) / 3 / PEN_WIDTHS_PER_WINDOW));
+      const window = PEN_WIDTHS_PER_WINDOW * (thickness >= THIN_RUNS_RATIO * pen ? thickness : pen);
       if (pen > 0 && window < Math.min(width, height) / 3) {
         backgroundOf(inkBright, window, background, kernelScratch, nearSteps ? Math.min(STEP_REDUCTION, backgroundReduction(width, height)) : undefined);
         ({ intensity, mask, threshold, nearSteps } = inkOf(inkBright, background, kernelScratch, flattened, method, backgroundHistogram, notPaper));
@@ -348,6 +352,14 @@ const NEIGHBOURS_4 = [
   [0, -1],
 ] as const;
 
+/**
+ * The writing's ink this many times thicker than the commonest run (usually 1 to 1.5 times): the
+ * runs were a thin line's (a ruled line joined to the writing, a shadow's ragged edge), not the
+ * pen's, and the background window is sized on the ink's thickness instead.
+ */
+const THIN_RUNS_RATIO = 2.5;
+/** Pieces of ink longer than this share of the frame's short side are not writing's, for inkThickness. */
+const WRITING_PIECE_SHARE = 0.25;
 /** The background window, in pen widths, once the pen's width is known. */
 const PEN_WIDTHS_PER_WINDOW = 3;
 
@@ -571,6 +583,67 @@ export function penWidth(mask: Uint8Array, width: number, height: number): numbe
 }
 
 /**
+ * The stroke thickness that most of the ink has: each ink pixel's thickness is the shorter of its
+ * row's and its column's run through it, and this is their median over the ink (pixels thicker
+ * than `thickest` left out); 0 without ink. Where penWidth counts runs, so that a thin line joined
+ * to the writing outnumbers a bold pen's strokes and passes for the pen, this weighs each stroke
+ * by its ink.
+ */
+export function inkThickness(mask: Uint8Array, width: number, height: number, thickest: number): number {
+  const rowRun = new Uint16Array(width * height);
+  const withInk = inkRows(mask, width, height);
+  for (let y = 0; y < height; y++) {
+    if (!withInk[y]) continue;
+    const row = y * width;
+    for (let x = 0; x < width;) {
+      if (!mask[row + x]) {
+        x++;
+        continue;
+      }
+      let end = x;
+      while (end < width && mask[row + end]) end++;
+      rowRun.fill(Math.min(end - x, 0xffff), row + x, row + end);
+      x = end;
+    }
+  }
+  // Columns in the mask's own order: each column's run start kept apart, its pixels counted when it ends.
+  const histogram = new Float64Array(thickest + 1);
+  let counted = 0;
+  const runStart = new Int32Array(width).fill(-1);
+  const closeRun = (x: number, end: number) => {
+    const length = end - runStart[x];
+    for (let y = runStart[x]; y < end; y++) {
+      const thickness = Math.min(length, rowRun[y * width + x]);
+      if (thickness <= thickest) {
+        histogram[thickness]++;
+        counted++;
+      }
+    }
+    runStart[x] = -1;
+  };
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    if (!withInk[y]) {
+      if (y > 0 && withInk[y - 1]) for (let x = 0; x < width; x++) if (runStart[x] >= 0) closeRun(x, y);
+      continue;
+    }
+    for (let x = 0; x < width; x++) {
+      if (mask[row + x]) {
+        if (runStart[x] < 0) runStart[x] = y;
+      } else if (runStart[x] >= 0) closeRun(x, y);
+    }
+  }
+  for (let x = 0; x < width; x++) if (runStart[x] >= 0) closeRun(x, height);
+  if (counted === 0) return 0;
+  let seen = 0;
+  for (let thickness = 1; thickness <= thickest; thickness++) {
+    seen += histogram[thickness];
+    if (seen * 2 >= counted) return thickness;
+  }
+  return 0;
+}
+
+/**
  * A piece of a sloped line (a sheet turned a little) has a box far less long for its thickness
  * than its own length is: its mean thickness, area over length, tells. This many times longer than
  * that is a line; a 1 written with a fine pen is 10-15 times.
@@ -584,25 +657,39 @@ const SLOPED_LINE_PIECE_ASPECT = 20;
  * (a number of 1s written with a fine pen).
  */
 function withoutLinePieces(mask: Uint8Array, width: number, height: number): Uint8Array {
+  return writingPieces(mask, width, height).writing;
+}
+
+/**
+ * `writing`: as withoutLinePieces. `sized`: only those of its pieces the size
+ * writing comes in, clear of the frame's border (a desk, a shadow and the sheet's edge run off
+ * it) and no longer than WRITING_PIECE_SHARE of the short side (a picture, or the speckle a first
+ * threshold leaves over a pale face, is larger). One labelling for both.
+ */
+function writingPieces(mask: Uint8Array, width: number, height: number): { writing: Uint8Array; sized: Uint8Array } {
   return withMats(3, (labels, stats, centroids) => {
     const maskMat = cv.matFromArray(height, width, cv.CV_8U, mask);
     const count = cv.connectedComponentsWithStats(maskMat, labels, stats, centroids, 8, cv.CV_32S);
     maskMat.delete();
     const s = stats.data32S;
     const linePiece = new Uint8Array(count);
+    const sizedPiece = new Uint8Array(count);
+    const longest = WRITING_PIECE_SHARE * Math.min(width, height);
     let any = false;
     for (let label = 1; label < count; label++) {
-      const [w, h, area] = [s[label * 5 + 2], s[label * 5 + 3], s[label * 5 + 4]];
+      const [x, y, w, h, area] = [s[label * 5], s[label * 5 + 1], s[label * 5 + 2], s[label * 5 + 3], s[label * 5 + 4]];
       const length = Math.hypot(w, h);
       const straight = Math.max(w, h) >= LINE_PIECE_LENGTH && Math.max(w, h) >= LINE_PIECE_ASPECT * Math.min(w, h);
       const thin = length >= LINE_PIECE_LENGTH && length >= SLOPED_LINE_PIECE_ASPECT * (area / length);
       if (straight || thin) {
         linePiece[label] = 1;
         any = true;
-      }
+      } else if (x > 0 && y > 0 && x + w < width && y + h < height && Math.max(w, h) <= longest) sizedPiece[label] = 1;
     }
-    if (!any) return mask;
     const label = labels.data32S;
+    const sized = new Uint8Array(mask.length);
+    for (let i = 0; i < mask.length; i++) if (sizedPiece[label[i]]) sized[i] = 255;
+    if (!any) return { writing: mask, sized };
     const writing = new Uint8Array(mask.length);
     let left = 0;
     for (let i = 0; i < mask.length; i++)
@@ -610,6 +697,6 @@ function withoutLinePieces(mask: Uint8Array, width: number, height: number): Uin
         writing[i] = 255;
         left++;
       }
-    return left > 0 ? writing : mask;
+    return { writing: left > 0 ? writing : mask, sized };
   });
 }
