@@ -149,6 +149,9 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
   });
 }
 
+/** [position along the line, the middle of the component across it there, its pixels there]. */
+type Middle = [number, number, number];
+
 interface FittedLine {
   slope: number;
   intercept: number;
@@ -296,23 +299,19 @@ function fitLine(
   if (middles.length < 0.7 * length) return null;
   const { slope, intercept } = trimmedFit(middles);
   // Pixels on the line (within OFF_LINE of the fit), per column: the thickened line's thickness.
+  const inColumn = new Int32Array(length);
+  for (const [position, , count] of middles) inColumn[position - first] = count;
   let onLine = 0,
     columnsOnLine = 0,
     lineOnly = 0;
   for (let position = first; position < first + length; position++) {
     const centre = slope * position + intercept;
-    const bandFirst = Math.max(acrossFirst, Math.floor(centre - OFF_LINE)),
-      bandLast = Math.min(acrossLast - 1, Math.ceil(centre + OFF_LINE));
-    let here = 0,
-      beside = 0;
-    for (let offset = acrossFirst; offset < acrossLast; offset++)
-      if (inComponent(position, offset)) {
-        if (offset >= bandFirst && offset <= bandLast) here++;
-        else beside++;
-      }
+    let here = 0;
+    for (let offset = Math.max(acrossFirst, Math.floor(centre - OFF_LINE)); offset <= Math.min(acrossLast - 1, Math.ceil(centre + OFF_LINE)); offset++)
+      if (inComponent(position, offset)) here++;
     onLine += here;
     if (here > 0) columnsOnLine++;
-    if (here > 0 && beside === 0) lineOnly++;
+    if (here > 0 && here === inColumn[position - first]) lineOnly++;
   }
   // A line with digits on it is mostly line; writing whose strokes happen to join is not.
   if (columnsOnLine < 0.7 * length || (onLine < MIN_ON_LINE * area && lineOnly < MIN_LINE_ONLY * length)) return null;
@@ -329,7 +328,7 @@ function fitLine(
 const FIT_KEEP = 0.7;
 const FIT_ROUNDS = 3;
 
-function trimmedFit(middles: [number, number][]): { slope: number; intercept: number } {
+function trimmedFit(middles: Middle[]): { slope: number; intercept: number } {
   let kept = middles;
   let fit = leastSquares(kept);
   for (let round = 0; round < FIT_ROUNDS; round++) {
@@ -344,7 +343,7 @@ function trimmedFit(middles: [number, number][]): { slope: number; intercept: nu
   return fit;
 }
 
-function leastSquares(points: [number, number][]): { slope: number; intercept: number } {
+function leastSquares(points: Middle[]): { slope: number; intercept: number } {
   let n = 0,
     sp = 0,
     so = 0,
@@ -362,24 +361,24 @@ function leastSquares(points: [number, number][]): { slope: number; intercept: n
   return { slope, intercept: (so - slope * sp) / n };
 }
 
-/** [y, the middle x of the component's pixels in row y] for each row from `first` that has any. */
-function rowMiddles(first: number, length: number, left: number, right: number, inComponent: (x: number, y: number) => boolean): [number, number][] {
-  const middles: [number, number][] = [];
+/** [y, the middle x of the component's pixels in row y, how many] for each row from `first` that has any. */
+function rowMiddles(first: number, length: number, left: number, right: number, inComponent: (x: number, y: number) => boolean): Middle[] {
+  const middles: Middle[] = [];
   const offsets: number[] = [];
   for (let y = first; y < first + length; y++) {
     offsets.length = 0;
     for (let x = left; x < right; x++) if (inComponent(x, y)) offsets.push(x);
-    if (offsets.length > 0) middles.push([y, offsets[offsets.length >> 1]]);
+    if (offsets.length > 0) middles.push([y, offsets[offsets.length >> 1], offsets.length]);
   }
   return middles;
 }
 
 /**
- * [x, the middle y of the component's pixels in column x] for each column from `first` that has
+ * [x, the middle y of the component's pixels in column x, how many] for each column from `first` that has
  * any: counted, then found, in two passes row by row, in the labels' own order (down each column
  * instead cost a cache miss a pixel on a long line's box).
  */
-function columnMiddles(first: number, length: number, top: number, bottom: number, inComponent: (x: number, y: number) => boolean): [number, number][] {
+function columnMiddles(first: number, length: number, top: number, bottom: number, inComponent: (x: number, y: number) => boolean): Middle[] {
   const counts = new Int32Array(length),
     seen = new Int32Array(length),
     middle = new Int32Array(length);
@@ -390,8 +389,8 @@ function columnMiddles(first: number, length: number, top: number, bottom: numbe
         if (seen[x] === counts[x] >> 1) middle[x] = y;
         seen[x]++;
       }
-  const middles: [number, number][] = [];
-  for (let x = 0; x < length; x++) if (counts[x] > 0) middles.push([first + x, middle[x]]);
+  const middles: Middle[] = [];
+  for (let x = 0; x < length; x++) if (counts[x] > 0) middles.push([first + x, middle[x], counts[x]]);
   return middles;
 }
 
