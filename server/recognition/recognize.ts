@@ -233,8 +233,23 @@ export function isNumber(line: readonly DigitPrediction[]): boolean {
   return confidences[Math.floor(confidences.length / 2)] >= LINE_MEDIAN_CONFIDENCE && geometricMean >= LINE_MEAN_CONFIDENCE;
 }
 
+/**
+ * A piece shorter than this share of its line's median height that the network calls "not one
+ * digit" is a speck beside the writing (dirt, a fleck of a desk's grain, a shadow's fringe), not a
+ * digit of it: it is left out of the line before the line is judged, so that it neither shows as a
+ * digit nor makes a clearly written number look like a picture.
+ */
+const SPECK_HEIGHT_SHARE = 0.5;
+
+function withoutSpecks(items: Located[]): Located[] {
+  const heights = items.map((item) => item.box.height).sort((a, b) => a - b);
+  const median = heights[Math.floor(heights.length / 2)];
+  return items.filter((item) => item.box.height >= SPECK_HEIGHT_SHARE * median || item.prediction.notDigit < LINE_NOT_DIGIT);
+}
+
 function assemble(located: Located[], ink: InkImage, scale: number, offset?: { x: number; y: number }): RecognitionResult {
   const lines = groupLines(located)
+    .map(withoutSpecks)
     .filter((items) => isNumber(items.map((item) => item.prediction)))
     .map((items): RecognizedLine => {
       const digits = items.map(({ box, prediction }) => ({
