@@ -272,8 +272,12 @@ function binarizeOnPage(image: GrayImage8, page: Uint8Array | null, inkOnSheet?:
       pen = penWidth(writing, width, height);
       // The window must be wider than the strokes that hold most of the writing's ink, or it
       // leaves their middles in the background and they come out hollow.
-      const thickness = inkThickness(sized, width, height, Math.floor(Math.min(width, height) / 3 / PEN_WIDTHS_PER_WINDOW));
-      const window = PEN_WIDTHS_PER_WINDOW * (thickness >= THIN_RUNS_RATIO * pen ? thickness : pen);
+      const { thickness, pixels } = inkThickness(sized, width, height, Math.floor(Math.min(width, height) / 3 / PEN_WIDTHS_PER_WINDOW));
+      // And narrower than the commonest run where that run was not the pen's but a band of
+      // something thick (a hard shadow's edge the first window could not follow), once the
+      // writing's own strokes hold enough ink to say so.
+      const thinnerWriting = thickness >= MIN_WRITING_THICKNESS && pixels >= MIN_WRITING_STROKE_LENGTH * thickness && pen >= THIN_RUNS_RATIO * thickness;
+      const window = PEN_WIDTHS_PER_WINDOW * (thickness >= THIN_RUNS_RATIO * pen || thinnerWriting ? thickness : pen);
       if (pen > 0 && window < Math.min(width, height) / 3) {
         backgroundOf(inkBright, window, background, kernelScratch, nearSteps ? Math.min(STEP_REDUCTION, backgroundReduction(width, height)) : undefined);
         ({ intensity, mask, threshold, nearSteps } = inkOf(inkBright, background, kernelScratch, flattened, method, backgroundHistogram, notPaper));
@@ -358,6 +362,14 @@ const NEIGHBOURS_4 = [
  * pen's, and the background window is sized on the ink's thickness instead.
  */
 const THIN_RUNS_RATIO = 2.5;
+/**
+ * The writing's thickness says the commonest run was something else's only where it is measured on
+ * as much ink as a stroke this many pixels long holds (a couple of digits' strokes, even small
+ * ones) and is over a pixel: a few specks, or the features of a picture, which are all that some
+ * frames have clear of the border at that size, say nothing.
+ */
+const MIN_WRITING_STROKE_LENGTH = 100;
+const MIN_WRITING_THICKNESS = 2;
 /** Pieces of ink longer than this share of the frame's short side are not writing's, for inkThickness. */
 const WRITING_PIECE_SHARE = 0.25;
 /** The background window, in pen widths, once the pen's width is known. */
@@ -587,9 +599,9 @@ export function penWidth(mask: Uint8Array, width: number, height: number): numbe
  * row's and its column's run through it, and this is their median over the ink (pixels thicker
  * than `thickest` left out); 0 without ink. Where penWidth counts runs, so that a thin line joined
  * to the writing outnumbers a bold pen's strokes and passes for the pen, this weighs each stroke
- * by its ink.
+ * by its ink. `pixels`: how many ink pixels it was measured on.
  */
-export function inkThickness(mask: Uint8Array, width: number, height: number, thickest: number): number {
+export function inkThickness(mask: Uint8Array, width: number, height: number, thickest: number): { thickness: number; pixels: number } {
   const rowRun = new Uint16Array(width * height);
   const withInk = inkRows(mask, width, height);
   for (let y = 0; y < height; y++) {
@@ -634,13 +646,13 @@ export function inkThickness(mask: Uint8Array, width: number, height: number, th
     }
   }
   for (let x = 0; x < width; x++) if (runStart[x] >= 0) closeRun(x, height);
-  if (counted === 0) return 0;
+  if (counted === 0) return { thickness: 0, pixels: 0 };
   let seen = 0;
   for (let thickness = 1; thickness <= thickest; thickness++) {
     seen += histogram[thickness];
-    if (seen * 2 >= counted) return thickness;
+    if (seen * 2 >= counted) return { thickness, pixels: counted };
   }
-  return 0;
+  return { thickness: 0, pixels: counted };
 }
 
 /**
