@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../server/ml/backend.js';
 import { loadMnist, splitTrainValidation, type DigitSet } from '../training/mnist.js';
@@ -347,6 +348,24 @@ describe('ruled and margin lines', () => {
       [255, 100],
     ])
       expect(mask[y * width + x]).toBe(255);
+  });
+
+  it("cuts off a margin line's stub out of a 1 whose edges the opening trims too", async () => {
+    // The mask of a photo-margin frame (validation digits) round "03/185" in a 14 px marker: the
+    // margin line, found and taken out above and below, left a stub 1-2 px thick running 60 px down
+    // from the 1's foot. Labelled together with the slivers the opening took off the 1's ragged
+    // side, it was neither straight nor thin and stayed; the piece it hangs from stood 97 px tall,
+    // the writing's height was taken from it, and nothing was read.
+    const { data, info } = await sharp(await readFile(new URL('./fixtures/margin-stub-beside-a-1.png', import.meta.url)))
+      .greyscale()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const mask = Uint8Array.from(data, (v) => (v > 127 ? 255 : 0));
+    const before = mask.filter((v) => v > 0).length;
+    expect(removeLineStubs(mask, info.width, info.height, 14)).toBeGreaterThanOrEqual(1);
+    for (const y of [60, 80, 100]) expect(mask.subarray(y * info.width, (y + 1) * info.width).some((v) => v > 0)).toBe(false);
+    // Only the stub went, not the digits' edges.
+    expect(before - mask.filter((v) => v > 0).length).toBeLessThanOrEqual(120);
   });
 
   it('leaves the ink of a fine pen whole, and thin ink by the frame border to be judged as a whole', () => {

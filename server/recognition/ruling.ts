@@ -404,8 +404,6 @@ function columnMiddles(first: number, length: number, top: number, bottom: numbe
 const STUB_MAX_THICKNESS = 0.25;
 /** And at least this many pens long: a stroke's tapering end or a corner is shorter. */
 const STUB_MIN_LENGTH = 1.5;
-/** And touches the stroke it leaves along at most this share of its pixels. */
-const STUB_ATTACHED = 0.3;
 /** And lies further than this many pens from the frame's border it runs along. */
 const STUB_BORDER_PENS = 2;
 
@@ -429,18 +427,16 @@ export function removeLineStubs(mask: Uint8Array, width: number, height: number,
     const kernel = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(thickest + 1, thickest + 1));
     cv.morphologyEx(source, opened, cv.MORPH_OPEN, kernel);
     kernel.delete();
+    // What the opening took off a stroke's edge lies along the stroke, within a stub's thickness of
+    // it; a stub sticks out of it. Labelled only beyond that, a stub is not joined to the slivers
+    // of the stroke it leaves (which, taken with it, made one piece neither straight nor thin).
+    const beside = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(2 * thickest + 1, 2 * thickest + 1));
+    cv.morphologyEx(opened, opened, cv.MORPH_DILATE, beside);
+    beside.delete();
     cv.subtract(source, opened, source);
     const count = cv.connectedComponentsWithStats(source, labels, stats, centroids, 8, cv.CV_32S);
     const s = stats.data32S;
     const label = labels.data32S;
-    // What the opening took off a stroke's edge lies along the stroke; a stub sticks out of it,
-    // touching the stroke only where it starts.
-    const neighbours = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(3, 3));
-    cv.morphologyEx(opened, opened, cv.MORPH_DILATE, neighbours);
-    neighbours.delete();
-    const beside = opened.data;
-    const touching = new Int32Array(count);
-    for (let i = 0; i < label.length; i++) if (label[i] > 0 && beside[i]) touching[label[i]]++;
     const stub = new Uint8Array(count);
     let stubs = 0;
     const margin = STUB_BORDER_PENS * pen;
@@ -448,12 +444,11 @@ export function removeLineStubs(mask: Uint8Array, width: number, height: number,
       const [x, y, w, h, area] = [s[l * 5] + box.x, s[l * 5 + 1] + box.y, s[l * 5 + 2], s[l * 5 + 3], s[l * 5 + 4]];
       const longer = Math.max(w, h);
       const straight = Math.min(w, h) <= MAX_SLOPE * longer + thickest + 1;
-      const sticksOut = touching[l] <= STUB_ATTACHED * area;
       // Thin ink along the frame's border, and near it, is more likely the sheet's edge, judged
       // elsewhere as a whole: cut loose, its pieces would stand alone as 1s. (A margin line's stub
       // may run on to the border across it.)
       const alongBorder = h >= w ? x < margin || x + w > width - margin : y < margin || y + h > height - margin;
-      if (longer >= STUB_MIN_LENGTH * pen && straight && sticksOut && !alongBorder && area <= thickest * longer) {
+      if (longer >= STUB_MIN_LENGTH * pen && straight && !alongBorder && area <= thickest * longer) {
         stub[l] = 1;
         stubs++;
       }
