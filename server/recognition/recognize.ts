@@ -327,6 +327,13 @@ function scaledDown(image: GrayImage8, factor: number): GrayImage8 {
 const SMALL_WRITING = 26;
 const ENLARGED_DIGIT_HEIGHT = 44;
 const MAX_ENLARGED_PIXELS = 1_500_000;
+/**
+ * The enlargement is sharpened (an unsharp mask: the image plus its difference from a blur this
+ * share of the enlarged digits' height wide): a camera's blur, enlarged with the digits, spreads
+ * a small digit's strokes over its loops, and thresholded they fill them (a 9 came out a blob,
+ * read as no digit). Sharpening narrows the strokes back to their dark cores.
+ */
+const SHARPEN_SIGMA_SHARE = 1 / 15;
 
 function enlargedRegion(image: GrayImage8, found: InkPieces): { region: GrayImage8; x: number; y: number; factor: number } | null {
   if (found.pieces.length === 0 || found.digitHeight <= 0 || found.digitHeight >= SMALL_WRITING) return null;
@@ -339,13 +346,19 @@ function enlargedRegion(image: GrayImage8, found: InkPieces): { region: GrayImag
   const width = Math.round((right - left) * factor),
     height = Math.round((bottom - top) * factor);
   if (width * height > MAX_ENLARGED_PIXELS || width < 1 || height < 1) return null;
-  const region = withMats(1, (out) => {
+  const region = withMats(2, (out, blurred) => {
     const source = cv.matFromArray(image.height, image.width, cv.CV_8U, image.data);
     const crop = source.roi(new cv.Rect(left, top, right - left, bottom - top));
     cv.resize(crop, out, new cv.Size(width, height), 0, 0, cv.INTER_CUBIC);
     crop.delete();
     source.delete();
-    return { width, height, data: Uint8Array.from(out.data) };
+    cv.GaussianBlur(out, blurred, new cv.Size(0, 0), SHARPEN_SIGMA_SHARE * ENLARGED_DIGIT_HEIGHT);
+    // Twice the image less its blur, clamped (opencv-wasm's typings have no addWeighted).
+    const enlargedGrey = out.data,
+      blur = blurred.data,
+      data = new Uint8Array(enlargedGrey.length);
+    for (let i = 0; i < data.length; i++) data[i] = Math.max(0, Math.min(255, 2 * enlargedGrey[i] - blur[i]));
+    return { width, height, data };
   });
   return { region, x: left, y: top, factor: width / (right - left) };
 }
