@@ -4,7 +4,7 @@
  * through a number reads as a 1; yet both are printed straight across most of the sheet, longer
  * and thinner than any digit.
  */
-import { cv, withMats } from '../ml/opencv.js';
+import { cv, withMats, type Mat } from '../ml/opencv.js';
 import type { Box } from './components.js';
 import { inkRows } from './masks.js';
 
@@ -404,6 +404,15 @@ function columnMiddles(first: number, length: number, top: number, bottom: numbe
 const STUB_MAX_THICKNESS = 0.25;
 /** And at least this many pens long: a stroke's tapering end or a corner is shorter. */
 const STUB_MIN_LENGTH = 1.5;
+/** And touches the stroke it leaves along at most this share of its pixels. */
+const STUB_ATTACHED = 0.3;
+/**
+ * Or, beyond a stub's thickness of the strokes, at least this many pens long: a long stub leaving
+ * a stroke whose ragged edge the opening trims too is joined to those slivers, and then neither
+ * sticks out nor looks straight; taken only beyond them it is a stub again. Not shorter: a thin
+ * piece of a digit's own stroke (a loop's top thinned along a ruled line) is a pen or two long.
+ */
+const LONG_STUB = 3;
 /** And lies further than this many pens from the frame's border it runs along. */
 const STUB_BORDER_PENS = 2;
 
@@ -418,43 +427,63 @@ export function removeLineStubs(mask: Uint8Array, width: number, height: number,
   // OpenCV's passes below visits every pixel it is given.
   const box = boxAroundInk(mask, width, height);
   if (!box) return 0;
-  return withMats(5, (source, opened, labels, stats, centroids) => {
+  return withMats(7, (thin, opened, grown, beyond, labels, stats, centroids) => {
     const boxMat = cv.matFromArray(box.height, box.width, cv.CV_8U, cropped(mask, width, box));
-    boxMat.copyTo(source);
+    boxMat.copyTo(thin);
     boxMat.delete();
     // An opening with a square one pixel wider than the thickest stub keeps every stroke of the pen
     // and leaves out what is thinner: the stubs, and the corners, ends and edges of strokes.
     const kernel = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(thickest + 1, thickest + 1));
-    cv.morphologyEx(source, opened, cv.MORPH_OPEN, kernel);
+    cv.morphologyEx(thin, opened, cv.MORPH_OPEN, kernel);
     kernel.delete();
-    // What the opening took off a stroke's edge lies along the stroke, within a stub's thickness of
-    // it; a stub sticks out of it. Labelled only beyond that, a stub is not joined to the slivers
-    // of the stroke it leaves (which, taken with it, made one piece neither straight nor thin).
-    const beside = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(2 * thickest + 1, 2 * thickest + 1));
-    cv.morphologyEx(opened, opened, cv.MORPH_DILATE, beside);
-    beside.delete();
-    cv.subtract(source, opened, source);
-    const count = cv.connectedComponentsWithStats(source, labels, stats, centroids, 8, cv.CV_32S);
-    const s = stats.data32S;
-    const label = labels.data32S;
-    const stub = new Uint8Array(count);
-    let stubs = 0;
+    cv.subtract(thin, opened, thin);
     const margin = STUB_BORDER_PENS * pen;
-    for (let l = 1; l < count; l++) {
-      const [x, y, w, h, area] = [s[l * 5] + box.x, s[l * 5 + 1] + box.y, s[l * 5 + 2], s[l * 5 + 3], s[l * 5 + 4]];
-      const longer = Math.max(w, h);
-      const straight = Math.min(w, h) <= MAX_SLOPE * longer + thickest + 1;
-      // Thin ink along the frame's border, and near it, is more likely the sheet's edge, judged
-      // elsewhere as a whole: cut loose, its pieces would stand alone as 1s. (A margin line's stub
-      // may run on to the border across it.)
-      const alongBorder = h >= w ? x < margin || x + w > width - margin : y < margin || y + h > height - margin;
-      if (longer >= STUB_MIN_LENGTH * pen && straight && !alongBorder && area <= thickest * longer) {
-        stub[l] = 1;
-        stubs++;
+    const cleared = new Uint8Array(box.width * box.height);
+    let stubs = 0;
+    /**
+     * Clears the pieces of `pieces` that are stubs at least `minLength` pens long, counting those not
+     * cleared already; with `stroke` (the strokes grown by a pixel), only those touching it along at
+     * most STUB_ATTACHED of their pixels.
+     */
+    const clearStubs = (pieces: Mat, minLength: number, stroke?: Uint8Array) => {
+      const count = cv.connectedComponentsWithStats(pieces, labels, stats, centroids, 8, cv.CV_32S);
+      const s = stats.data32S;
+      const label = labels.data32S;
+      const touching = new Int32Array(count);
+      if (stroke) for (let i = 0; i < label.length; i++) if (label[i] > 0 && stroke[i]) touching[label[i]]++;
+      const stub = new Uint8Array(count);
+      for (let l = 1; l < count; l++) {
+        const [x, y, w, h, area] = [s[l * 5] + box.x, s[l * 5 + 1] + box.y, s[l * 5 + 2], s[l * 5 + 3], s[l * 5 + 4]];
+        const longer = Math.max(w, h);
+        const straight = Math.min(w, h) <= MAX_SLOPE * longer + thickest + 1;
+        // Thin ink along the frame's border, and near it, is more likely the sheet's edge, judged
+        // elsewhere as a whole: cut loose, its pieces would stand alone as 1s. (A margin line's stub
+        // may run on to the border across it.)
+        const alongBorder = h >= w ? x < margin || x + w > width - margin : y < margin || y + h > height - margin;
+        const sticksOut = touching[l] <= STUB_ATTACHED * area;
+        if (longer >= minLength * pen && straight && sticksOut && !alongBorder && area <= thickest * longer) stub[l] = 1;
       }
-    }
+      const fresh = new Uint8Array(count);
+      for (let i = 0; i < label.length; i++)
+        if (stub[label[i]]) {
+          if (!cleared[i]) fresh[label[i]] = 1;
+          cleared[i] = 1;
+        }
+      for (let l = 1; l < count; l++) stubs += fresh[l];
+    };
+    // What the opening took off a stroke's edge lies along the stroke; a stub sticks out of it,
+    // touching the stroke only where it starts.
+    const neighbours = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(3, 3));
+    cv.morphologyEx(opened, grown, cv.MORPH_DILATE, neighbours);
+    neighbours.delete();
+    clearStubs(thin, STUB_MIN_LENGTH, grown.data);
+    const aside = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(2 * thickest + 1, 2 * thickest + 1));
+    cv.morphologyEx(opened, grown, cv.MORPH_DILATE, aside);
+    aside.delete();
+    cv.subtract(thin, grown, beyond);
+    clearStubs(beyond, LONG_STUB);
     if (stubs === 0) return 0;
-    for (let y = 0; y < box.height; y++) for (let x = 0; x < box.width; x++) if (stub[label[y * box.width + x]]) mask[(box.y + y) * width + box.x + x] = 0;
+    for (let y = 0; y < box.height; y++) for (let x = 0; x < box.width; x++) if (cleared[y * box.width + x]) mask[(box.y + y) * width + box.x + x] = 0;
     return stubs;
   });
 }
