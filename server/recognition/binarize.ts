@@ -276,7 +276,10 @@ function binarizeOnPage(image: GrayImage8, page: Uint8Array | null, inkOnSheet?:
       // And narrower than the commonest run where that run was not the pen's but a band of
       // something thick (a hard shadow's edge the first window could not follow), once the
       // writing's own strokes hold enough ink to say so.
-      const thinnerWriting = thickness >= MIN_WRITING_THICKNESS && pixels >= MIN_WRITING_STROKE_LENGTH * thickness && pen >= THIN_RUNS_RATIO * thickness;
+      const thinnerWriting =
+        thickness >= MIN_WRITING_THICKNESS &&
+        pixels >= Math.max(MIN_WRITING_STROKE_LENGTH * thickness, MIN_WRITING_ASPECT * thickness ** 2) &&
+        pen >= THIN_RUNS_RATIO * thickness;
       const window = PEN_WIDTHS_PER_WINDOW * (thickness >= THIN_RUNS_RATIO * pen || thinnerWriting ? thickness : pen);
       if (pen > 0 && window < Math.min(width, height) / 3) {
         backgroundOf(inkBright, window, background, kernelScratch, nearSteps ? Math.min(STEP_REDUCTION, backgroundReduction(width, height)) : undefined);
@@ -365,10 +368,12 @@ const THIN_RUNS_RATIO = 2.5;
 /**
  * The writing's thickness says the commonest run was something else's only where it is measured on
  * as much ink as a stroke this many pixels long holds (a couple of digits' strokes, even small
- * ones) and is over a pixel: a few specks, or the features of a picture, which are all that some
+ * ones), and this many times longer than it is thick (a digit's strokes are; a filled shape is not),
+ * and is over a pixel: a few specks, or a picture's features or a disc, which are all that some
  * frames have clear of the border at that size, say nothing.
  */
 const MIN_WRITING_STROKE_LENGTH = 100;
+const MIN_WRITING_ASPECT = 15;
 const MIN_WRITING_THICKNESS = 2;
 /** Pieces of ink longer than this share of the frame's short side are not writing's, for inkThickness. */
 const WRITING_PIECE_SHARE = 0.25;
