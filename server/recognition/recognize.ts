@@ -328,12 +328,16 @@ const SMALL_WRITING = 26;
 const ENLARGED_DIGIT_HEIGHT = 44;
 const MAX_ENLARGED_PIXELS = 1_500_000;
 /**
- * The enlargement is sharpened (an unsharp mask: the image plus its difference from a blur this
- * share of the enlarged digits' height wide): a camera's blur, enlarged with the digits, spreads
- * a small digit's strokes over its loops, and thresholded they fill them (a 9 came out a blob,
- * read as no digit). Sharpening narrows the strokes back to their dark cores.
+ * An unsure reading of the enlargement is looked at again sharpened (an unsharp mask: the image
+ * plus its difference from a blur this share of the enlarged digits' height wide): a camera's
+ * blur, enlarged with the digits, spreads a small digit's strokes over its loops, and thresholded
+ * they fill them (a 9 read as 5, a 1 as 8). Sharpening narrows the strokes back to their dark
+ * cores. Only a second look at writing already read: sharpened, a pale picture's features (a
+ * face's eyes) can threshold into rings that read as 0s.
  */
 const SHARPEN_SIGMA_SHARE = 1 / 15;
+/** The neighbourhood, in enlarged pixels, whose darkest and lightest grey the sharpened grey stays between. */
+const SHARPEN_CLAMP_SIDE = 5;
 
 function enlargedRegion(image: GrayImage8, found: InkPieces): { region: GrayImage8; x: number; y: number; factor: number } | null {
   if (found.pieces.length === 0 || found.digitHeight <= 0 || found.digitHeight >= SMALL_WRITING) return null;
@@ -346,21 +350,45 @@ function enlargedRegion(image: GrayImage8, found: InkPieces): { region: GrayImag
   const width = Math.round((right - left) * factor),
     height = Math.round((bottom - top) * factor);
   if (width * height > MAX_ENLARGED_PIXELS || width < 1 || height < 1) return null;
-  const region = withMats(2, (out, blurred) => {
+  const region = withMats(1, (out) => {
     const source = cv.matFromArray(image.height, image.width, cv.CV_8U, image.data);
     const crop = source.roi(new cv.Rect(left, top, right - left, bottom - top));
     cv.resize(crop, out, new cv.Size(width, height), 0, 0, cv.INTER_CUBIC);
     crop.delete();
     source.delete();
-    cv.GaussianBlur(out, blurred, new cv.Size(0, 0), SHARPEN_SIGMA_SHARE * ENLARGED_DIGIT_HEIGHT);
-    // Twice the image less its blur, clamped (opencv-wasm's typings have no addWeighted).
-    const enlargedGrey = out.data,
-      blur = blurred.data,
-      data = new Uint8Array(enlargedGrey.length);
-    for (let i = 0; i < data.length; i++) data[i] = Math.max(0, Math.min(255, 2 * enlargedGrey[i] - blur[i]));
-    return { width, height, data };
+    return { width, height, data: Uint8Array.from(out.data) };
   });
   return { region, x: left, y: top, factor: width / (right - left) };
+}
+
+/** `region` sharpened (see SHARPEN_SIGMA_SHARE). */
+function sharpened(region: GrayImage8): GrayImage8 {
+  const { width, height } = region;
+  return withMats(4, (grey, blurred, darkest, lightest) => {
+    const source = cv.matFromArray(height, width, cv.CV_8U, region.data);
+    source.copyTo(grey);
+    source.delete();
+    cv.GaussianBlur(grey, blurred, new cv.Size(0, 0), SHARPEN_SIGMA_SHARE * ENLARGED_DIGIT_HEIGHT);
+    // Held within the greys already there nearby: a plain unsharp mask overshoots at every edge,
+    // and the dark fringe it draws along the sheet's edge or a shadow's reads as a stroke.
+    const near = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(SHARPEN_CLAMP_SIDE, SHARPEN_CLAMP_SIDE));
+    cv.morphologyEx(grey, darkest, cv.MORPH_ERODE, near);
+    cv.morphologyEx(grey, lightest, cv.MORPH_DILATE, near);
+    near.delete();
+    // Twice the image less its blur (opencv-wasm's typings have no addWeighted).
+    const plain = region.data,
+      blur = blurred.data,
+      low = darkest.data,
+      high = lightest.data,
+      data = new Uint8Array(plain.length);
+    for (let i = 0; i < data.length; i++) data[i] = Math.max(low[i], Math.min(high[i], 2 * plain[i] - blur[i]));
+    return { width, height, data };
+  });
+}
+
+/** The mean confidence of a reading's digits; 0 for none. */
+function meanConfidence(result: RecognitionResult): number {
+  return result.digits.length === 0 ? 0 : result.digits.reduce((sum, d) => sum + d.confidence, 0) / result.digits.length;
 }
 
 /**
@@ -386,10 +414,12 @@ export async function recognizeGray(image: GrayImage8, classifier: DigitClassifi
   const writingHeight = found.digitHeight * scale;
   const enlarged = enlargedRegion(image, found);
   if (enlarged) {
-    const result = await recognizeInk(binarize(enlarged.region), classifier, {
-      scale: scale / enlarged.factor,
-      offset: { x: enlarged.x * scale, y: enlarged.y * scale },
-    });
+    const placed = { scale: scale / enlarged.factor, offset: { x: enlarged.x * scale, y: enlarged.y * scale } };
+    let result = await recognizeInk(binarize(enlarged.region), classifier, placed);
+    if (result.digits.some((digit) => digit.uncertain)) {
+      const again = await recognizeInk(binarize(sharpened(enlarged.region)), classifier, placed);
+      if (meanConfidence(again) > meanConfidence(result)) result = again;
+    }
     return { ...result, width: Math.round(image.width * scale), height: Math.round(image.height * scale), writingHeight };
   }
   if (found.digitHeight <= LARGE_WRITING) return { ...(await completeTogether([planReading(ink, { scale }, found)], classifier))[0], writingHeight };
