@@ -280,7 +280,8 @@ function binarizeOnPage(image: GrayImage8, page: Uint8Array | null, inkOnSheet?:
         thickness >= MIN_WRITING_THICKNESS &&
         pixels >= Math.max(MIN_WRITING_STROKE_LENGTH * thickness, MIN_WRITING_ASPECT * thickness ** 2) &&
         pen >= THIN_RUNS_RATIO * thickness;
-      const window = PEN_WIDTHS_PER_WINDOW * (thickness >= THIN_RUNS_RATIO * pen || thinnerWriting ? thickness : pen);
+      const thickerWriting = thickness >= THIN_RUNS_RATIO * pen;
+      const window = PEN_WIDTHS_PER_WINDOW * (thickerWriting || thinnerWriting ? thickness : pen);
       if (pen > 0 && window < Math.min(width, height) / 3) {
         backgroundOf(inkBright, window, background, kernelScratch, nearSteps ? Math.min(STEP_REDUCTION, backgroundReduction(width, height)) : undefined);
         ({ intensity, mask, threshold, nearSteps } = inkOf(inkBright, background, kernelScratch, flattened, method, backgroundHistogram, notPaper));

@@ -363,21 +363,22 @@ function enlargedRegion(image: GrayImage8, found: InkPieces): { region: GrayImag
 
 /** `region` sharpened (see SHARPEN_SIGMA_SHARE). */
 function sharpened(region: GrayImage8): GrayImage8 {
-  const { width, height } = region;
-  return withMats(4, (grey, blurred, darkest, lightest) => {
-    const source = cv.matFromArray(height, width, cv.CV_8U, region.data);
-    source.copyTo(grey);
-    source.delete();
-    cv.GaussianBlur(grey, blurred, new cv.Size(0, 0), SHARPEN_SIGMA_SHARE * ENLARGED_DIGIT_HEIGHT);
-    // Held within the greys already there nearby: a plain unsharp mask overshoots at every edge,
-    // and the dark fringe it draws along the sheet's edge or a shadow's reads as a stroke.
-    const near = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(SHARPEN_CLAMP_SIDE, SHARPEN_CLAMP_SIDE));
-    cv.morphologyEx(grey, darkest, cv.MORPH_ERODE, near);
-    cv.morphologyEx(grey, lightest, cv.MORPH_DILATE, near);
-    near.delete();
+  const { width, height, data: plain } = region;
+  return withMats(3, (blurred, darkest, lightest) => {
+    const grey = cv.matFromArray(height, width, cv.CV_8U, plain);
+    try {
+      cv.GaussianBlur(grey, blurred, new cv.Size(0, 0), SHARPEN_SIGMA_SHARE * ENLARGED_DIGIT_HEIGHT);
+      // Held within the greys already there nearby: a plain unsharp mask overshoots at every edge,
+      // and the dark fringe it draws along the sheet's edge or a shadow's reads as a stroke.
+      const near = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(SHARPEN_CLAMP_SIDE, SHARPEN_CLAMP_SIDE));
+      cv.morphologyEx(grey, darkest, cv.MORPH_ERODE, near);
+      cv.morphologyEx(grey, lightest, cv.MORPH_DILATE, near);
+      near.delete();
+    } finally {
+      grey.delete();
+    }
     // Twice the image less its blur (opencv-wasm's typings have no addWeighted).
-    const plain = region.data,
-      blur = blurred.data,
+    const blur = blurred.data,
       low = darkest.data,
       high = lightest.data,
       data = new Uint8Array(plain.length);
