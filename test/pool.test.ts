@@ -7,6 +7,7 @@ import { RecognitionError } from '../server/recognition/errors.js';
 import { RecognitionPool } from '../server/recognition/pool.js';
 import { recognizeImage } from '../server/recognition/recognize.js';
 import { recognizeStrokes } from '../server/recognition/strokes.js';
+import { warmUp } from '../server/recognition/warm-up.js';
 import { composeNumber, encodePng, SETS } from '../training/compose.js';
 import { writeNumber } from './support/strokes-from-mnist.js';
 
@@ -38,6 +39,13 @@ describe('recognition worker pool', () => {
     expect(result.digits.length).toBeGreaterThan(0);
     expect(ms).toBeGreaterThanOrEqual(0);
     await local.dispose();
+  });
+
+  it('warms each worker with a reading that finds its number, as strokes and as an image', async () => {
+    await initBackend(undefined, () => {});
+    const [image, pen] = await Promise.all([DigitClassifier.load(), DigitClassifier.load(DEFAULT_PEN_MODEL_DIR)]);
+    expect(await warmUp(image, pen)).toEqual({ strokes: '107', image: '107' });
+    await Promise.all([image.dispose(), pen.dispose()]);
   });
 
   it('passes the pipeline errors through with their codes', async () => {

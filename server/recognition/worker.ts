@@ -10,6 +10,7 @@ import type { ImageSource } from './pool.js';
 import type { DecodeLimits } from './decode.js';
 import { RecognitionError, RecognitionErrorCode } from './errors.js';
 import { completeTogether, recognizeImage, type PlannedReading, type ReadingHints, type RecognitionResult } from './recognize.js';
+import { warmUp } from './warm-up.js';
 import { parseStrokeSet, planStrokes, unpackStrokeSet, type PackedStrokeSet, type StrokeSet } from './strokes.js';
 
 export interface WorkerSettings {
@@ -38,7 +39,8 @@ function failed(error: unknown): TaskOutcome & { ok: false } {
 }
 
 const settings = workerData as WorkerSettings;
-// The engine's choice (ONNX Runtime, or tfjs and why) is reported by the warm-up task, for the server's log.
+// The engine's choice (ONNX Runtime, or tfjs and why) is reported by the warm-up task, for the
+// server's log; that task also runs the pipeline once (warm-up.ts) before the worker takes work.
 const classifier = DigitClassifier.load(settings.modelDir, { backend: settings.backend, log: () => {} });
 const penClassifier = DigitClassifier.load(settings.penModelDir, { backend: settings.backend, log: () => {} });
 
@@ -63,6 +65,7 @@ export default async function run(task: RecognitionTask): Promise<TaskResult> {
       let next = 0;
       return { ok: true, ms, outcomes: plans.map((p) => ('ok' in p ? p : { ok: true, result: results[next++], ms })) };
     }
+    await warmUp(reader, penReader);
     return { ok: true, result: null, ms: performance.now() - start, engine: reader.engine.name };
   } catch (error) {
     return failed(error);
