@@ -201,7 +201,7 @@ describe('reading pen strokes by grouping them', () => {
     expect(result.text).toBe('10');
   });
 
-  it('reads a stroke the pen broke (a stylus that skipped) as one digit, and two numbers one above the other as two lines', async () => {
+  it('reads a stroke the pen broke (a stylus that skipped) as one digit, short pieces too, and two numbers one above the other as two lines', async () => {
     for (const text of ['1', '9', '71']) {
       const whole = write(text, { glyph: (c) => mnistGlyph(Number(c)) });
       // Every stroke loses a sample at a third and at two thirds of its length: three pieces with gaps.
@@ -212,6 +212,16 @@ describe('reading pen strokes by grouping them', () => {
       expect(broken.length).toBeGreaterThan(whole.strokes.length * 2);
       expect((await recognizeStrokes({ ...whole, strokes: broken }, classifier)).text, text).toBe(text);
     }
+
+    // A short piece between two skips lies on its stroke's path: part of that stroke, not a mark or a 1 of its own.
+    const four = write('45', { glyph: (c) => mnistGlyph(Number(c)) });
+    const shortPiece = four.strokes.flatMap((stroke) => {
+      const at = Math.floor(stroke.length * 0.65);
+      const pieces = at + 6 > stroke.length ? [stroke] : [stroke.slice(0, at), stroke.slice(at + 1, at + 4), stroke.slice(at + 5)];
+      return pieces.filter((piece) => piece.length > 1);
+    });
+    expect(shortPiece.length).toBeGreaterThan(four.strokes.length);
+    expect((await recognizeStrokes({ ...four, strokes: shortPiece }, classifier)).text).toBe('45');
 
     const upper = write('25', { glyph: (c) => mnistGlyph(Number(c)) });
     const lower = write('07', { glyph: (c) => mnistGlyph(Number(c)), y: 190 });

@@ -7,7 +7,7 @@
  * group on its own. Stroke grouping by dynamic programming, as ink recognisers segment.
  */
 import type { DigitPrediction } from '../classifier.js';
-import { extentOf, horizontalOverlap, touching, type Extent, type PenLine, type PenStroke } from './ink.js';
+import { continuesAfterSkip, extentOf, horizontalOverlap, touching, type Extent, type PenLine, type PenStroke } from './ink.js';
 import { DOT_SIZE, dateSlashLean, slashLikelihood, symbolReadings, type Separator } from './symbols.js';
 
 /** People write a digit in one to a few strokes; traced or hesitant ink may break it into a few more. */
@@ -46,6 +46,8 @@ export const GROUPING_WEIGHTS = {
    * that a finished digit keeps its reading unless new evidence is clearly better.
    */
   unsettles: 1.5,
+  /** A group that starts where the pen skipped, parting a stroke from the rest of it (see continuesAfterSkip). */
+  partsSkip: 4,
   /** A small stroke left out of the reading (flagged, not read as a digit). */
   leftOut: Math.log(0.05),
   /**
@@ -83,6 +85,8 @@ export interface Candidate {
   readAsDigit: boolean;
   /** It splits a group the previous reading made, or joins one to other strokes (see StrokeSet.settled). */
   unsettles: boolean;
+  /** It starts or ends where the pen skipped inside a stroke, taking one piece of that stroke without the other. */
+  partsSkip: boolean;
 }
 
 /**
@@ -100,13 +104,22 @@ export function candidateGroups(part: readonly PenStroke[], line: PenLine, kept:
       const group = keptOf.get(s);
       return !group || (group.length === strokes.length && group.every((g) => strokes.includes(g)));
     });
+  const skipAfter = part.map((s, i) => i + 1 < part.length && continuesAfterSkip(s, part[i + 1]));
   for (let start = 0; start < part.length; start++) {
     for (let end = start + 1; end <= Math.min(part.length, start + MAX_GROUP_STROKES); end++) {
       const strokes = part.slice(start, end);
       const extent = extentOf(strokes);
       if (end - start > 1 && extent.right - extent.left > MAX_GROUP_WIDTH * h) break;
       const longer = Math.max(extent.right - extent.left, extent.bottom - extent.top);
-      candidates.push({ start, end, strokes, extent, readAsDigit: longer > DOT_SIZE * h, unsettles: !respectsKept(strokes) });
+      candidates.push({
+        start,
+        end,
+        strokes,
+        extent,
+        readAsDigit: longer > DOT_SIZE * h,
+        unsettles: !respectsKept(strokes),
+        partsSkip: (start > 0 && skipAfter[start - 1]) || skipAfter[end - 1],
+      });
     }
   }
   return candidates;
@@ -167,6 +180,7 @@ export function groupReadings(candidate: Candidate, line: PenLine, prediction?: 
   // Every single stroke has some reading, so that every grouping can be completed.
   if (candidate.strokes.length === 1 && (longer < 0.5 * line.height || readings.length === 0)) readings.push({ kind: 'left-out', score: w.leftOut });
   if (candidate.unsettles) for (const r of readings) r.score -= w.unsettles;
+  if (candidate.partsSkip) for (const r of readings) r.score -= w.partsSkip;
   return readings.sort((a, b) => b.score - a.score);
 }
 

@@ -221,6 +221,50 @@ export function penLines(strokes: readonly PenStroke[]): PenLine[] {
   });
 }
 
+/**
+ * A stroke that starts within this many of the pen's own steps of where the stroke before it
+ * ended, heading on the way that one was going, is that stroke where the pen skipped (a stylus or
+ * touch screen that lost contact for a sample or three), not a new one.
+ */
+const SKIP_STEPS = 4.5;
+/**
+ * Heading on: the cosine of the turn from the stroke's heading over its last two steps to the gap,
+ * and from the gap to the next stroke's heading over its first two (under 32 degrees each).
+ */
+const SKIP_HEADING = 0.85;
+
+/** The lengths of a stroke's first `count` steps (atEnd: of its last). */
+function stepsAt(points: readonly StrokePoint[], atEnd: boolean, count = 3): number[] {
+  const steps: number[] = [];
+  for (let k = 0; k < count && k + 1 < points.length; k++) {
+    const [i, j] = atEnd ? [points.length - 1 - k, points.length - 2 - k] : [k, k + 1];
+    steps.push(Math.hypot(points[i][0] - points[j][0], points[i][1] - points[j][1]));
+  }
+  return steps;
+}
+
+/** Whether `next`, written right after `stroke`, carries it on across a skip of the pen (see SKIP_STEPS). */
+export function continuesAfterSkip(stroke: PenStroke, next: PenStroke): boolean {
+  const a = stroke.points,
+    b = next.points;
+  if (next.index !== stroke.index + 1 || a.length < 3 || b.length < 3) return false;
+  const step = median([...stepsAt(a, true), ...stepsAt(b, false)]);
+  const [ax, ay] = a[a.length - 1],
+    [bx, by] = b[0];
+  const gap = Math.hypot(bx - ax, by - ay);
+  if (!(step > 0) || gap > SKIP_STEPS * step) return false;
+  const heading = (from: StrokePoint, to: StrokePoint) => {
+    const length = Math.hypot(to[0] - from[0], to[1] - from[1]);
+    return length > 0 ? [(to[0] - from[0]) / length, (to[1] - from[1]) / length] : [0, 0];
+  };
+  const leaving = heading(a[a.length - 3], a[a.length - 1]),
+    entering = heading(b[0], b[2]);
+  const cos = (u: number[], v: number[]) => u[0] * v[0] + u[1] * v[1];
+  if (gap < step) return cos(leaving, entering) >= SKIP_HEADING;
+  const across = heading(a[a.length - 1], b[0]);
+  return cos(leaving, across) >= SKIP_HEADING && cos(across, entering) >= SKIP_HEADING;
+}
+
 /** Strokes that come this close (in writing heights) touch: a pen drew one from or across the other. */
 const TOUCH_DISTANCE = 0.05;
 

@@ -385,6 +385,7 @@ export function planPenReading(set: StrokeSet): PlannedReading {
       extent,
       readAsDigit: Math.max(extent.right - extent.left, extent.bottom - extent.top) > 0,
       unsettles: false,
+      partsSkip: false,
     });
   }
   work.sort((a, b) => a.line.bandTop + a.line.bandBottom - (b.line.bandTop + b.line.bandBottom));
