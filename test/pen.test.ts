@@ -213,6 +213,7 @@ describe('reading pen strokes by grouping them', () => {
       expect((await recognizeStrokes({ ...whole, strokes: broken }, classifier)).text, text).toBe(text);
     }
 
+    let seen = 0;
     // A short piece between two skips lies on its stroke's path: part of that stroke, not a mark or a 1 of its own.
     const four = write('45', { glyph: (c) => mnistGlyph(Number(c)) });
     const shortPiece = four.strokes.flatMap((stroke) => {
@@ -222,6 +223,14 @@ describe('reading pen strokes by grouping them', () => {
     });
     expect(shortPiece.length).toBeGreaterThan(four.strokes.length);
     expect((await recognizeStrokes({ ...four, strokes: shortPiece }, classifier)).text).toBe('45');
+
+    // Two 7s written close, the first's bar drawn last: it ends where the next 7's bar starts, heading
+    // the same way, as a stroke broken by a skip would; but the two are wider than one digit.
+    const sevens = write('77', {
+      gap: 0.08,
+      glyph: (c) => (c === '7' && seen++ === 0 ? { strokes: [line(0.18, 1, 0.5, 0), line(0, 0.02, 0.5, 0)], width: 0.5 } : glyphs[c]),
+    });
+    expect((await recognizeStrokes(sevens, classifier)).text).toBe('77');
 
     const upper = write('25', { glyph: (c) => mnistGlyph(Number(c)) });
     const lower = write('07', { glyph: (c) => mnistGlyph(Number(c)), y: 190 });

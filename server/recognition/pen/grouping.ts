@@ -104,7 +104,7 @@ export function candidateGroups(part: readonly PenStroke[], line: PenLine, kept:
       const group = keptOf.get(s);
       return !group || (group.length === strokes.length && group.every((g) => strokes.includes(g)));
     });
-  const skipAfter = part.map((s, i) => i + 1 < part.length && continuesAfterSkip(s, part[i + 1]));
+  const skipAfter = part.map((s, i) => i + 1 < part.length && continuesAfterSkip(s, part[i + 1], h));
   for (let start = 0; start < part.length; start++) {
     for (let end = start + 1; end <= Math.min(part.length, start + MAX_GROUP_STROKES); end++) {
       const strokes = part.slice(start, end);

@@ -243,11 +243,16 @@ function stepsAt(points: readonly StrokePoint[], atEnd: boolean, count = 3): num
   return steps;
 }
 
-/** Whether `next`, written right after `stroke`, carries it on across a skip of the pen (see SKIP_STEPS). */
-export function continuesAfterSkip(stroke: PenStroke, next: PenStroke): boolean {
+/**
+ * Whether `next`, written right after `stroke`, carries it on across a skip of the pen (see
+ * SKIP_STEPS). The two together are no wider than the writing's `height`, a digit's width: two
+ * digits written close can line up end to start too (a 7's bar, drawn last, and the next 7's).
+ */
+export function continuesAfterSkip(stroke: PenStroke, next: PenStroke, height: number): boolean {
   const a = stroke.points,
     b = next.points;
   if (next.index !== stroke.index + 1 || a.length < 3 || b.length < 3) return false;
+  if (Math.max(stroke.right, next.right) - Math.min(stroke.left, next.left) > height) return false;
   const step = median([...stepsAt(a, true), ...stepsAt(b, false)]);
   const [ax, ay] = a[a.length - 1],
     [bx, by] = b[0];
