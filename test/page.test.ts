@@ -413,6 +413,13 @@ describe('small writing', () => {
       expect((await recognizeImage(jpeg, classifier)).text).toBe(text);
     }
   });
+
+  it('reads faint small digits that the full-size look missed, beside the ones it found', async () => {
+    // A photo-small frame (validation digits): at full size only the 3 of 3086 stood out of the
+    // pale graphite, and the enlarged part round it ended a digit's height to its right.
+    const jpeg = await readFile(new URL('./fixtures/small-faint-3086.jpg', import.meta.url));
+    expect((await recognizeImage(jpeg, classifier)).text).toBe('3086');
+  });
 });
 
 describe('reading webcam frames of paper (held-out photo sets)', () => {

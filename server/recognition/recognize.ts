@@ -328,6 +328,12 @@ const SMALL_WRITING = 26;
 const ENLARGED_DIGIT_HEIGHT = 44;
 const MAX_ENLARGED_PIXELS = 1_500_000;
 /**
+ * The enlarged part reaches this many of the writing's heights left and right of the pieces found
+ * at full size (one above and below): faint digits that the full-size look missed lie beside the
+ * ones it found, in their line.
+ */
+const ENLARGED_ASIDE = 3;
+/**
  * An unsure reading of the enlargement is looked at again sharpened (an unsharp mask: the image
  * plus its difference from a blur this share of the enlarged digits' height wide): a camera's
  * blur, enlarged with the digits, spreads a small digit's strokes over its loops, and thresholded
@@ -342,9 +348,10 @@ const SHARPEN_CLAMP_SIDE = 5;
 function enlargedRegion(image: GrayImage8, found: InkPieces): { region: GrayImage8; x: number; y: number; factor: number } | null {
   if (found.pieces.length === 0 || found.digitHeight <= 0 || found.digitHeight >= SMALL_WRITING) return null;
   const margin = Math.ceil(found.digitHeight);
-  const left = Math.max(0, Math.min(...found.pieces.map((p) => p.x)) - margin),
+  const aside = Math.ceil(ENLARGED_ASIDE * found.digitHeight);
+  const left = Math.max(0, Math.min(...found.pieces.map((p) => p.x)) - aside),
     top = Math.max(0, Math.min(...found.pieces.map((p) => p.y)) - margin),
-    right = Math.min(image.width, Math.max(...found.pieces.map((p) => p.x + p.width)) + margin),
+    right = Math.min(image.width, Math.max(...found.pieces.map((p) => p.x + p.width)) + aside),
     bottom = Math.min(image.height, Math.max(...found.pieces.map((p) => p.y + p.height)) + margin);
   const factor = Math.min(3, ENLARGED_DIGIT_HEIGHT / found.digitHeight);
   const width = Math.round((right - left) * factor),
