@@ -46,7 +46,7 @@ export const GROUPING_WEIGHTS = {
    * that a finished digit keeps its reading unless new evidence is clearly better.
    */
   unsettles: 1.5,
-  /** A group that starts where the pen skipped, parting a stroke from the rest of it (see continuesAfterSkip). */
+  /** A group that starts or ends where the pen skipped, parting a stroke from the rest of it (see continuesAfterSkip). */
   partsSkip: 4,
   /** A small stroke left out of the reading (flagged, not read as a digit). */
   leftOut: Math.log(0.05),
