@@ -25,7 +25,7 @@ export interface GrayImage {
 
 function toUnitFloat(image: GrayImage): Float32Array {
   const { data } = image;
-  if (data instanceof Float32Array) return Float32Array.from(data);
+  if (data instanceof Float32Array) return data.slice();
   const out = new Float32Array(data.length);
   for (let i = 0; i < data.length; i++) out[i] = data[i] / 255;
   return out;
@@ -99,7 +99,7 @@ export function normalizeDigit(image: GrayImage, polarity: Polarity = 'auto'): F
       // Area averaging when shrinking keeps thin strokes as grey instead of dropping them.
       const interpolation = scale < 1 ? cv.INTER_AREA : cv.INTER_LINEAR;
       cv.resize(box, fittedMat, new cv.Size(fittedWidth, fittedHeight), 0, 0, interpolation);
-      return Float32Array.from(fittedMat.data32F);
+      return fittedMat.data32F.slice();
     } finally {
       box.delete();
       source.delete();

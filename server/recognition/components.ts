@@ -37,7 +37,7 @@ export function findComponents(mask: Uint8Array, width: number, height: number):
         const row = label * 5;
         components.push({ x: s[row], y: s[row + 1], width: s[row + 2], height: s[row + 3], area: s[row + 4], labels: [label] });
       }
-      return { width, height, labels: Int32Array.from(labelMat.data32S), components };
+      return { width, height, labels: labelMat.data32S.slice(), components };
     } finally {
       maskMat.delete();
     }

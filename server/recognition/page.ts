@@ -66,8 +66,7 @@ export function beyondPage(image: GrayImage8): Uint8Array | null {
     cv.morphologyEx(small, surface, cv.MORPH_CLOSE, kernel);
     kernel.delete();
     const level = surface.data;
-    const sorted = Uint8Array.from(level).sort();
-    const paper = sorted[Math.floor(0.9 * sorted.length)];
+    const paper = greyAtRank(level, Math.floor(0.9 * level.length));
     const limit = NOT_PAPER_BELOW * paper;
     const dark = new Uint8Array(level.length);
     let darkCount = 0;
@@ -87,7 +86,7 @@ export function beyondPage(image: GrayImage8): Uint8Array | null {
     const edgeKernel = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(7, 7));
     cv.morphologyEx(surface, scratch, cv.MORPH_DILATE, edgeKernel);
     edgeKernel.delete();
-    const nearby = Uint8Array.from(scratch.data);
+    const nearby = scratch.data.slice();
     // Thin dark marks (black-hat: a small closing minus the image) inside each region, away from its
     // boundary, where the sheet's own shadow on the desk is a thin dark line too.
     const markKernel = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(5, 5));
@@ -238,4 +237,16 @@ export function withoutRegionsWritingCrosses(ink: InkImage): Uint8Array | null |
       }
     return any ? left : null;
   });
+}
+
+/** The grey at `rank` (from 0) in `values` sorted darkest first, counted rather than sorted. */
+function greyAtRank(values: Uint8Array, rank: number): number {
+  const histogram = new Uint32Array(256);
+  for (let i = 0; i < values.length; i++) histogram[values[i]]++;
+  let seen = 0;
+  for (let level = 0; level < 256; level++) {
+    seen += histogram[level];
+    if (seen > rank) return level;
+  }
+  return 255;
 }

@@ -314,7 +314,7 @@ function scaledDown(image: GrayImage8, factor: number): GrayImage8 {
     const source = cv.matFromArray(image.height, image.width, cv.CV_8U, image.data);
     cv.resize(source, out, new cv.Size(width, height), 0, 0, cv.INTER_AREA);
     source.delete();
-    return { width, height, data: Uint8Array.from(out.data) };
+    return { width, height, data: out.data.slice() };
   });
 }
 
@@ -363,7 +363,7 @@ function enlargedRegion(image: GrayImage8, found: InkPieces): { region: GrayImag
     cv.resize(crop, out, new cv.Size(width, height), 0, 0, cv.INTER_CUBIC);
     crop.delete();
     source.delete();
-    return { width, height, data: Uint8Array.from(out.data) };
+    return { width, height, data: out.data.slice() };
   });
   return { region, x: left, y: top, factor: width / (right - left) };
 }

@@ -472,7 +472,7 @@ function outerOutline(mask: Uint8Array, width: number, height: number): Int32Arr
       let longest = new Int32Array(0);
       for (let i = 0; i < contours.size(); i++) {
         const contour = contours.get(i);
-        if (contour.data32S.length > longest.length) longest = Int32Array.from(contour.data32S);
+        if (contour.data32S.length > longest.length) longest = contour.data32S.slice();
         contour.delete();
       }
       return longest;
@@ -531,7 +531,7 @@ class ComponentCrop {
       const source = cv.matFromArray(this.height, this.width, cv.CV_8U, notComponent);
       cv.connectedComponents(source, regionMat, 4, cv.CV_32S);
       source.delete();
-      return Int32Array.from(regionMat.data32S);
+      return regionMat.data32S.slice();
     });
     const { width: w, height: h, regions } = this;
     const margin = {
