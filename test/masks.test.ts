@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cv, withMats } from '../server/ml/opencv.js';
-import { closeSmallGaps, hysteresis, inkRows } from '../server/recognition/masks.js';
+import { closeSmallGaps, hysteresis, inkRows, labelInk } from '../server/recognition/masks.js';
 import { seededRandom } from '../training/random.js';
 
 /**
@@ -65,6 +65,33 @@ function openCvHysteresis(intensity: Uint8Array, width: number, height: number, 
   });
 }
 
+/** OpenCV's 8-connected labelling with its stats, as plain arrays. */
+function openCvLabels(mask: Uint8Array, width: number, height: number): { count: number; labels: Int32Array; stats: Int32Array } {
+  return withMats(3, (labels, stats, centroids) => {
+    const source = cv.matFromArray(height, width, cv.CV_8U, mask);
+    const count = cv.connectedComponentsWithStats(source, labels, stats, centroids, 8, cv.CV_32S);
+    source.delete();
+    return { count, labels: labels.data32S.slice(), stats: stats.data32S.slice() };
+  });
+}
+
+/** That `ours` labels the same pieces as `theirs`, with the same stats, whatever each numbers them. */
+function expectSamePieces(ours: ReturnType<typeof labelInk>, theirs: ReturnType<typeof openCvLabels>): void {
+  expect(ours.count).toBe(theirs.count);
+  const theirsOf = new Map<number, number>();
+  for (let i = 0; i < ours.labels.length; i++) {
+    const [a, b] = [ours.labels[i], theirs.labels[i]];
+    expect(a === 0).toBe(b === 0);
+    if (a === 0) continue;
+    if (!theirsOf.has(a)) theirsOf.set(a, b);
+    expect(theirsOf.get(a)).toBe(b);
+  }
+  // One to one: no two of our pieces are one of theirs.
+  expect(new Set(theirsOf.values()).size).toBe(theirsOf.size);
+  for (const [a, b] of theirsOf) expect(Array.from(ours.stats.subarray(a * 5, a * 5 + 5))).toEqual(Array.from(theirs.stats.subarray(b * 5, b * 5 + 5)));
+  expect(ours.stats[4]).toBe(theirs.stats[4]);
+}
+
 // Odd widths too: the closing reads the mask four bytes at a time.
 const SIZES = [
   [64, 48],
@@ -113,10 +140,43 @@ describe('mask passes written out', () => {
       }
   });
 
+  it('label the pieces of ink exactly as OpenCV does, numbered in the order they start', () => {
+    for (const [width, height] of SIZES)
+      for (let seed = 1; seed <= 5; seed++) {
+        const mask = asMask(speckled(width, height, seed));
+        const ours = labelInk(mask, width, height);
+        expectSamePieces(ours, openCvLabels(mask, width, height));
+        const firsts: number[] = [];
+        for (const label of ours.labels) if (label > firsts.length) firsts.push(label);
+        expect(firsts).toEqual(Array.from({ length: ours.count - 1 }, (_, k) => k + 1));
+      }
+    // Pieces that meet only further down (two Us) and only corner to corner (the pixel under the
+    // gap between the Us joins both, and the two below it): three pieces and what holds no ink.
+    const [width, height] = [9, 5];
+    const shapes = asMask(
+      Uint8Array.from('1.1.1.1.1' + '1.1.1.1.1' + '111.111.1' + '...1....1' + '1.1.1.111', (c) => (c === '1' ? 1 : 0)),
+    );
+    expectSamePieces(labelInk(shapes, width, height), openCvLabels(shapes, width, height));
+    expect(labelInk(shapes, width, height).count).toBe(4);
+  });
+
+  it('label a mask that is not aligned to four bytes as one that is', () => {
+    const [width, height] = [64, 48];
+    const mask = asMask(speckled(width, height, 8));
+    const shifted = new Uint8Array(mask.length + 3).subarray(3);
+    shifted.set(mask);
+    expect(labelInk(shifted, width, height)).toEqual(labelInk(mask, width, height));
+  });
+
   it('find the rows that hold ink', () => {
     const mask = new Uint8Array(4 * 5);
     mask[1 * 4 + 3] = 255;
     mask[4 * 4] = 1;
     expect(Array.from(inkRows(mask, 4, 5))).toEqual([0, 1, 0, 0, 1]);
+    // Read byte by byte where rows do not start on a word.
+    const odd = new Uint8Array(5 * 3);
+    odd[2 * 5 + 4] = 255;
+    expect(Array.from(inkRows(odd, 5, 3))).toEqual([0, 0, 1]);
+    expect(Array.from(inkRows(odd.subarray(0), 5, 3))).toEqual([0, 0, 1]);
   });
 });

@@ -6,7 +6,7 @@ import { cv, withMats, type Mat } from '../ml/opencv.js';
 import { LINE_PIECE_ASPECT, LINE_PIECE_LENGTH } from './components.js';
 import { withoutShapes } from './shapes.js';
 import { beyondPage, labelsReachingBorder, withoutRegionsWritingCrosses } from './page.js';
-import { closeSmallGaps, hysteresis, inkRows } from './masks.js';
+import { closeSmallGaps, hysteresis, inkRows, labelInk } from './masks.js';
 import { removeLineStubs, removeRuledLines } from './ruling.js';
 
 export interface GrayImage8 {
@@ -534,37 +534,27 @@ const ALONG_STEP_ASPECT = 2.5;
 const LONG_STEP = 0.25;
 
 function dropStepResidue(mask: Uint8Array, width: number, height: number, nearSteps: Uint8Array): void {
-  withMats(5, (labels, stats, centroids, stepLabels, stepStats) => {
-    const stepMat = cv.matFromArray(height, width, cv.CV_8U, nearSteps);
-    const stepCount = cv.connectedComponentsWithStats(stepMat, stepLabels, stepStats, centroids, 8, cv.CV_32S);
-    stepMat.delete();
-    const ss = stepStats.data32S;
-    const longStep = new Uint8Array(stepCount);
-    for (let k = 1; k < stepCount; k++) if (Math.max(ss[k * 5 + 2], ss[k * 5 + 3]) >= LONG_STEP * Math.min(width, height)) longStep[k] = 1;
-    const maskMat = cv.matFromArray(height, width, cv.CV_8U, mask);
-    const count = cv.connectedComponentsWithStats(maskMat, labels, stats, centroids, 8, cv.CV_32S);
-    maskMat.delete();
-    const label = labels.data32S,
-      stepLabel = stepLabels.data32S,
-      s = stats.data32S;
-    const atBorder = new Uint8Array(count),
-      atStep = new Uint8Array(count),
-      alongLongStep = new Float64Array(count);
-    for (let x = 0; x < width; x++) atBorder[label[x]] = atBorder[label[(height - 1) * width + x]] = 1;
-    for (let y = 0; y < height; y++) atBorder[label[y * width]] = atBorder[label[y * width + width - 1]] = 1;
-    for (let i = 0; i < mask.length; i++)
-      if (nearSteps[i]) {
-        atStep[label[i]] = 1;
-        if (longStep[stepLabel[i]]) alongLongStep[label[i]]++;
-      }
-    const drop = new Uint8Array(count);
-    for (let l = 1; l < count; l++) {
-      const [w, h, area] = [s[l * 5 + 2], s[l * 5 + 3], s[l * 5 + 4]];
-      const residueAlong = alongLongStep[l] >= ALONG_STEP_SHARE * area && Math.max(w, h) >= ALONG_STEP_ASPECT * Math.min(w, h);
-      if ((atBorder[l] && atStep[l]) || residueAlong) drop[l] = 1;
+  const { count: stepCount, labels: stepLabel, stats: ss } = labelInk(nearSteps, width, height);
+  const longStep = new Uint8Array(stepCount);
+  for (let k = 1; k < stepCount; k++) if (Math.max(ss[k * 5 + 2], ss[k * 5 + 3]) >= LONG_STEP * Math.min(width, height)) longStep[k] = 1;
+  const { count, labels: label, stats: s } = labelInk(mask, width, height);
+  const atBorder = new Uint8Array(count),
+    atStep = new Uint8Array(count),
+    alongLongStep = new Float64Array(count);
+  for (let x = 0; x < width; x++) atBorder[label[x]] = atBorder[label[(height - 1) * width + x]] = 1;
+  for (let y = 0; y < height; y++) atBorder[label[y * width]] = atBorder[label[y * width + width - 1]] = 1;
+  for (let i = 0; i < mask.length; i++)
+    if (nearSteps[i]) {
+      atStep[label[i]] = 1;
+      if (longStep[stepLabel[i]]) alongLongStep[label[i]]++;
     }
-    for (let i = 0; i < mask.length; i++) if (drop[label[i]]) mask[i] = 0;
-  });
+  const drop = new Uint8Array(count);
+  for (let l = 1; l < count; l++) {
+    const [w, h, area] = [s[l * 5 + 2], s[l * 5 + 3], s[l * 5 + 4]];
+    const residueAlong = alongLongStep[l] >= ALONG_STEP_SHARE * area && Math.max(w, h) >= ALONG_STEP_ASPECT * Math.min(w, h);
+    if ((atBorder[l] && atStep[l]) || residueAlong) drop[l] = 1;
+  }
+  for (let i = 0; i < mask.length; i++) if (drop[label[i]]) mask[i] = 0;
 }
 
 /**
@@ -690,36 +680,30 @@ function withoutLinePieces(mask: Uint8Array, width: number, height: number): Uin
  * threshold leaves over a pale face, is larger). One labelling for both.
  */
 function writingPieces(mask: Uint8Array, width: number, height: number): { writing: Uint8Array; sized: Uint8Array } {
-  return withMats(3, (labels, stats, centroids) => {
-    const maskMat = cv.matFromArray(height, width, cv.CV_8U, mask);
-    const count = cv.connectedComponentsWithStats(maskMat, labels, stats, centroids, 8, cv.CV_32S);
-    maskMat.delete();
-    const s = stats.data32S;
-    const linePiece = new Uint8Array(count);
-    const sizedPiece = new Uint8Array(count);
-    const longest = WRITING_PIECE_SHARE * Math.min(width, height);
-    let any = false;
-    for (let label = 1; label < count; label++) {
-      const [x, y, w, h, area] = [s[label * 5], s[label * 5 + 1], s[label * 5 + 2], s[label * 5 + 3], s[label * 5 + 4]];
-      const length = Math.hypot(w, h);
-      const straight = Math.max(w, h) >= LINE_PIECE_LENGTH && Math.max(w, h) >= LINE_PIECE_ASPECT * Math.min(w, h);
-      const thin = length >= LINE_PIECE_LENGTH && length >= SLOPED_LINE_PIECE_ASPECT * (area / length);
-      if (straight || thin) {
-        linePiece[label] = 1;
-        any = true;
-      } else if (x > 0 && y > 0 && x + w < width && y + h < height && Math.max(w, h) <= longest) sizedPiece[label] = 1;
+  const { count, labels: label, stats: s } = labelInk(mask, width, height);
+  const linePiece = new Uint8Array(count);
+  const sizedPiece = new Uint8Array(count);
+  const longest = WRITING_PIECE_SHARE * Math.min(width, height);
+  let any = false;
+  for (let label = 1; label < count; label++) {
+    const [x, y, w, h, area] = [s[label * 5], s[label * 5 + 1], s[label * 5 + 2], s[label * 5 + 3], s[label * 5 + 4]];
+    const length = Math.hypot(w, h);
+    const straight = Math.max(w, h) >= LINE_PIECE_LENGTH && Math.max(w, h) >= LINE_PIECE_ASPECT * Math.min(w, h);
+    const thin = length >= LINE_PIECE_LENGTH && length >= SLOPED_LINE_PIECE_ASPECT * (area / length);
+    if (straight || thin) {
+      linePiece[label] = 1;
+      any = true;
+    } else if (x > 0 && y > 0 && x + w < width && y + h < height && Math.max(w, h) <= longest) sizedPiece[label] = 1;
+  }
+  const sized = new Uint8Array(mask.length);
+  for (let i = 0; i < mask.length; i++) if (sizedPiece[label[i]]) sized[i] = 255;
+  if (!any) return { writing: mask, sized };
+  const writing = new Uint8Array(mask.length);
+  let left = 0;
+  for (let i = 0; i < mask.length; i++)
+    if (label[i] > 0 && !linePiece[label[i]]) {
+      writing[i] = 255;
+      left++;
     }
-    const label = labels.data32S;
-    const sized = new Uint8Array(mask.length);
-    for (let i = 0; i < mask.length; i++) if (sizedPiece[label[i]]) sized[i] = 255;
-    if (!any) return { writing: mask, sized };
-    const writing = new Uint8Array(mask.length);
-    let left = 0;
-    for (let i = 0; i < mask.length; i++)
-      if (label[i] > 0 && !linePiece[label[i]]) {
-        writing[i] = 255;
-        left++;
-      }
-    return { writing: left > 0 ? writing : mask, sized };
-  });
+  return { writing: left > 0 ? writing : mask, sized };
 }

@@ -1,8 +1,8 @@
 /**
- * From an ink mask to candidate digits: OpenCV connected components, then geometry that drops what
+ * From an ink mask to candidate digits: connected components, then geometry that drops what
  * cannot be a digit (specks, ruled lines, frames, blobs) and merges the parts of one digit.
  */
-import { cv, withMats } from '../ml/opencv.js';
+import { labelInk } from './masks.js';
 
 export interface Box {
   x: number;
@@ -26,22 +26,14 @@ export interface ComponentImage {
 }
 
 export function findComponents(mask: Uint8Array, width: number, height: number): ComponentImage {
-  return withMats(3, (labelMat, stats, centroids) => {
-    const maskMat = cv.matFromArray(height, width, cv.CV_8U, mask);
-    try {
-      const count = cv.connectedComponentsWithStats(maskMat, labelMat, stats, centroids, 8, cv.CV_32S);
-      const s = stats.data32S;
-      const components: InkComponent[] = [];
-      // OpenCV's stats rows: left, top, width, height, area; row 0 is the background.
-      for (let label = 1; label < count; label++) {
-        const row = label * 5;
-        components.push({ x: s[row], y: s[row + 1], width: s[row + 2], height: s[row + 3], area: s[row + 4], labels: [label] });
-      }
-      return { width, height, labels: labelMat.data32S.slice(), components };
-    } finally {
-      maskMat.delete();
-    }
-  });
+  const { count, labels, stats: s } = labelInk(mask, width, height);
+  const components: InkComponent[] = [];
+  // Stats rows as OpenCV's: left, top, width, height, area; row 0 is the background.
+  for (let label = 1; label < count; label++) {
+    const row = label * 5;
+    components.push({ x: s[row], y: s[row + 1], width: s[row + 2], height: s[row + 3], area: s[row + 4], labels: [label] });
+  }
+  return { width, height, labels, components };
 }
 
 /** Flags indexed by label: 1 for the labels of one piece of ink. Plain array reads on hot loops. */

@@ -108,3 +108,100 @@ function forEachInk(bytes: Uint8Array, visit: (index: number) => void): void {
   }
   for (let i = 4 * words.length; i < bytes.length; i++) if (bytes[i]) visit(i);
 }
+
+/** A mask's 8-connected pieces of ink, laid out as OpenCV's connectedComponentsWithStats gives them. */
+export interface InkLabels {
+  /** Pieces of ink plus one: label 0 is what holds no ink. */
+  count: number;
+  /** Each pixel's label. */
+  labels: Int32Array;
+  /**
+   * Five numbers a label (left, top, width, height, area), as OpenCV's stats rows. Row 0, for what
+   * holds no ink, is the whole frame with the count of pixels without ink.
+   */
+  stats: Int32Array;
+}
+
+/**
+ * Labels the 8-connected pieces of a mask's ink (any non-zero byte), numbered in the order their
+ * first pixels come in the mask. Each piece and its stats are exactly those of OpenCV's
+ * connectedComponentsWithStats (test/masks.test.ts), only the numbering differs. Written out for the
+ * reason the passes above are: it visits only the ink, skipping empty bytes four at a time, where
+ * OpenCV's labelling, without SIMD in its wasm build, writes every pixel and was the costliest
+ * single call of a camera frame's binarisation. Two passes with union-find: provisional labels joined
+ * where pieces meet, then each pixel given its piece's final label.
+ */
+export function labelInk(mask: Uint8Array, width: number, height: number): InkLabels {
+  const total = width * height;
+  const labels = new Int32Array(total);
+  let parent = new Int32Array(256);
+  let provisional = 0;
+  const root = (label: number) => {
+    while (parent[label] !== label) {
+      parent[label] = parent[parent[label]];
+      label = parent[label];
+    }
+    return label;
+  };
+  const join = (a: number, b: number) => {
+    const ra = root(a),
+      rb = root(b);
+    if (ra < rb) parent[rb] = ra;
+    else if (rb < ra) parent[ra] = rb;
+  };
+  forEachInk(mask, (i) => {
+    const y = (i / width) | 0,
+      x = i - y * width;
+    // Ink above is already one piece with any ink beside it above and to the left.
+    const above = y > 0 ? labels[i - width] : 0;
+    if (above) {
+      labels[i] = above;
+      return;
+    }
+    const before = x > 0 ? labels[i - 1] || (y > 0 ? labels[i - width - 1] : 0) : 0;
+    const aboveAfter = y > 0 && x < width - 1 ? labels[i - width + 1] : 0;
+    if (before) {
+      labels[i] = before;
+      if (aboveAfter) join(before, aboveAfter);
+    } else if (aboveAfter) {
+      labels[i] = aboveAfter;
+    } else {
+      if (++provisional >= parent.length) {
+        const grown = new Int32Array(parent.length * 2);
+        grown.set(parent);
+        parent = grown;
+      }
+      parent[provisional] = provisional;
+      labels[i] = provisional;
+    }
+  });
+  const final = new Int32Array(provisional + 1);
+  // Left, top, right, bottom and area per final label, in one array grown as labels come.
+  const bounds: number[] = [0, 0, 0, 0, 0];
+  let count = 1,
+    ink = 0;
+  forEachInk(mask, (i) => {
+    const piece = root(labels[i]);
+    let label = final[piece];
+    const y = (i / width) | 0,
+      x = i - y * width;
+    if (label === 0) {
+      label = final[piece] = count++;
+      bounds.push(x, y, x, y, 0);
+    }
+    labels[i] = label;
+    const at = label * 5;
+    if (x < bounds[at]) bounds[at] = x;
+    if (x > bounds[at + 2]) bounds[at + 2] = x;
+    bounds[at + 3] = y;
+    bounds[at + 4]++;
+    ink++;
+  });
+  const stats = new Int32Array(count * 5);
+  stats.set([0, 0, width, height, total - ink]);
+  for (let label = 1; label < count; label++) {
+    const at = label * 5;
+    stats.set([bounds[at], bounds[at + 1], bounds[at + 2] - bounds[at] + 1, bounds[at + 3] - bounds[at + 1] + 1, bounds[at + 4]], at);
+  }
+  return { count, labels, stats };
+}

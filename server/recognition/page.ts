@@ -6,6 +6,7 @@
  */
 import { cv, withMats } from '../ml/opencv.js';
 import type { GrayImage8, InkImage } from './binarize.js';
+import { labelInk } from './masks.js';
 
 /** The surface is estimated on a copy about this many pixels on its short side: it varies slowly. */
 const SURFACE_SIDE = 120;
@@ -184,12 +185,8 @@ const SPECK = 8;
 export function withoutRegionsWritingCrosses(ink: InkImage): Uint8Array | null | undefined {
   const { width, height, mask, notPaper } = ink;
   if (!notPaper) return undefined;
-  return withMats(4, (labels, stats, centroids, regions) => {
-    const maskMat = cv.matFromArray(height, width, cv.CV_8U, mask);
-    const count = cv.connectedComponentsWithStats(maskMat, labels, stats, centroids, 8, cv.CV_32S);
-    maskMat.delete();
-    const label = labels.data32S,
-      s = stats.data32S;
+  return withMats(1, (regions) => {
+    const { count, labels: label, stats: s } = labelInk(mask, width, height);
     const offPage = labelsOffPage(label, width, height, notPaper);
     const atBorder = (l: number) => s[l * 5] === 0 || s[l * 5 + 1] === 0 || s[l * 5] + s[l * 5 + 2] === width || s[l * 5 + 1] + s[l * 5 + 3] === height;
     const freeLabels: number[] = [];

@@ -6,7 +6,7 @@
  */
 import { cv, withMats, type Mat } from '../ml/opencv.js';
 import type { Box } from './components.js';
-import { inkRows } from './masks.js';
+import { inkRows, labelInk } from './masks.js';
 
 /**
  * A horizontal line spans at least this share of the frame's width: far more than any digit's bar.
@@ -75,78 +75,71 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
   if (pixels < shortest) return 0;
   const minimumSpan = (atBorder: boolean) =>
     Math.max(MIN_LINE_PENS * pen, (horizontal ? MIN_HORIZONTAL_SPAN : atBorder ? MIN_VERTICAL_SPAN_AT_BORDER : MIN_VERTICAL_SPAN) * along);
-  return withMats(3, (labels, stats, centroids) => {
-    // Only the box round the long runs is labelled: on a frame without lines it holds a few digit
-    // bars, and labelling the whole frame cost more than the rest of this step.
-    const opened = cv.matFromArray(box.height, box.width, cv.CV_8U, cropped(runs, width, box));
-    const count = cv.connectedComponentsWithStats(opened, labels, stats, centroids, 8, cv.CV_32S);
-    opened.delete();
-    const s = stats.data32S;
-    for (let l = 1; l < count; l++) {
-      s[l * 5] += box.x;
-      s[l * 5 + 1] += box.y;
+  // Only the box round the long runs is labelled: on a frame without lines it holds a few digit
+  // bars, and labelling the whole frame cost more than the rest of this step.
+  const { count, labels: boxLabels, stats: s } = labelInk(cropped(runs, width, box), box.width, box.height);
+  for (let l = 1; l < count; l++) {
+    s[l * 5] += box.x;
+    s[l * 5 + 1] += box.y;
+  }
+  const labelAt = (x: number, y: number) => boxLabels[(y - box.y) * box.width + x - box.x];
+  const acrossCount = horizontal ? height : width;
+  const at = (position: number, offset: number) => (horizontal ? offset * width + position : position * width + offset);
+  const cleared = Uint8Array.from(mask);
+  const clear = (first: number, length: number, line: FittedLine) => {
+    for (let position = first; position < first + length; position++) {
+      const centre = line.slope * position + line.intercept;
+      const start = Math.max(0, Math.floor(centre - line.half)),
+        end = Math.min(acrossCount - 1, Math.ceil(centre + line.half));
+      // A stroke crosses the line where there is ink just beyond it on either side.
+      const before = start - CROSSING_REACH,
+        after = end + CROSSING_REACH;
+      const crossed = (before >= 0 && mask[at(position, before)] > 0) || (after < acrossCount && mask[at(position, after)] > 0);
+      if (!crossed) for (let o = start; o <= end; o++) cleared[at(position, o)] = 0;
     }
-    const boxLabels = labels.data32S;
-    const labelAt = (x: number, y: number) => boxLabels[(y - box.y) * box.width + x - box.x];
-    const acrossCount = horizontal ? height : width;
-    const at = (position: number, offset: number) => (horizontal ? offset * width + position : position * width + offset);
-    const cleared = Uint8Array.from(mask);
-    const clear = (first: number, length: number, line: FittedLine) => {
-      for (let position = first; position < first + length; position++) {
-        const centre = line.slope * position + line.intercept;
-        const start = Math.max(0, Math.floor(centre - line.half)),
-          end = Math.min(acrossCount - 1, Math.ceil(centre + line.half));
-        // A stroke crosses the line where there is ink just beyond it on either side.
-        const before = start - CROSSING_REACH,
-          after = end + CROSSING_REACH;
-        const crossed = (before >= 0 && mask[at(position, before)] > 0) || (after < acrossCount && mask[at(position, after)] > 0);
-        if (!crossed) for (let o = start; o <= end; o++) cleared[at(position, o)] = 0;
-      }
-    };
-    // A free vertical line must be far thinner than a tall 1's stroke.
-    const thinEnough = (thickness: number, length: number, atBorder: boolean) =>
-      horizontal || atBorder || thickness - 2 <= length * MAX_FREE_VERTICAL_THICKNESS;
-    let lines = 0;
-    const pieces: LinePiece[] = [];
-    for (let l = 1; l < count; l++) {
-      const row = l * 5;
-      const first = horizontal ? s[row] : s[row + 1],
-        length = horizontal ? s[row + 2] : s[row + 3],
-        acrossFirst = horizontal ? s[row + 1] : s[row],
-        acrossLast = acrossFirst + (horizontal ? s[row + 3] : s[row + 2]);
-      const atBorder = horizontal ? false : s[row + 1] === 0 || s[row + 1] + s[row + 3] === height;
-      const longEnough = length >= minimumSpan(atBorder);
-      if (!longEnough && (length < MIN_PIECE_RUNS * run || pieces.length >= MAX_LINE_PIECES)) continue;
-      const line = fitLine(first, length, acrossFirst, acrossLast, s[row + 4], horizontal, (x, y) => labelAt(x, y) === l);
-      if (!line) continue;
-      if (!longEnough) {
-        pieces.push({ first, length, line, atBorder, found: false });
-        continue;
-      }
-      if (!thinEnough(line.thickness, length, atBorder)) continue;
-      lines++;
-      clear(first, length, line);
-      pieces.push({ first, length, line, atBorder, found: true });
+  };
+  // A free vertical line must be far thinner than a tall 1's stroke.
+  const thinEnough = (thickness: number, length: number, atBorder: boolean) => horizontal || atBorder || thickness - 2 <= length * MAX_FREE_VERTICAL_THICKNESS;
+  let lines = 0;
+  const pieces: LinePiece[] = [];
+  for (let l = 1; l < count; l++) {
+    const row = l * 5;
+    const first = horizontal ? s[row] : s[row + 1],
+      length = horizontal ? s[row + 2] : s[row + 3],
+      acrossFirst = horizontal ? s[row + 1] : s[row],
+      acrossLast = acrossFirst + (horizontal ? s[row + 3] : s[row + 2]);
+    const atBorder = horizontal ? false : s[row + 1] === 0 || s[row + 1] + s[row + 3] === height;
+    const longEnough = length >= minimumSpan(atBorder);
+    if (!longEnough && (length < MIN_PIECE_RUNS * run || pieces.length >= MAX_LINE_PIECES)) continue;
+    const line = fitLine(first, length, acrossFirst, acrossLast, s[row + 4], horizontal, (x, y) => labelAt(x, y) === l);
+    if (!line) continue;
+    if (!longEnough) {
+      pieces.push({ first, length, line, atBorder, found: false });
+      continue;
     }
-    for (const group of collinear(pieces)) {
-      const rest = group.filter((p) => !p.found);
-      if (rest.length === 0) continue;
-      // A piece on a line already found is more of it (a stub beyond where the line crosses a digit).
-      if (rest.length < group.length) {
-        for (const piece of rest) clear(piece.first, piece.length, piece.line);
-        continue;
-      }
-      const first = Math.min(...group.map((p) => p.first));
-      const span = Math.max(...group.map((p) => p.first + p.length)) - first;
-      const atBorder = group.some((p) => p.atBorder);
-      const thickness = Math.max(...group.map((p) => p.line.thickness));
-      if (span < minimumSpan(atBorder) || !thinEnough(thickness, span, atBorder)) continue;
-      lines++;
-      for (const piece of group) clear(piece.first, piece.length, piece.line);
+    if (!thinEnough(line.thickness, length, atBorder)) continue;
+    lines++;
+    clear(first, length, line);
+    pieces.push({ first, length, line, atBorder, found: true });
+  }
+  for (const group of collinear(pieces)) {
+    const rest = group.filter((p) => !p.found);
+    if (rest.length === 0) continue;
+    // A piece on a line already found is more of it (a stub beyond where the line crosses a digit).
+    if (rest.length < group.length) {
+      for (const piece of rest) clear(piece.first, piece.length, piece.line);
+      continue;
     }
-    mask.set(cleared);
-    return lines;
-  });
+    const first = Math.min(...group.map((p) => p.first));
+    const span = Math.max(...group.map((p) => p.first + p.length)) - first;
+    const atBorder = group.some((p) => p.atBorder);
+    const thickness = Math.max(...group.map((p) => p.line.thickness));
+    if (span < minimumSpan(atBorder) || !thinEnough(thickness, span, atBorder)) continue;
+    lines++;
+    for (const piece of group) clear(piece.first, piece.length, piece.line);
+  }
+  mask.set(cleared);
+  return lines;
 }
 
 /** [position along the line, the middle of the component across it there, its pixels there]. */
@@ -427,7 +420,7 @@ export function removeLineStubs(mask: Uint8Array, width: number, height: number,
   // OpenCV's passes below visits every pixel it is given.
   const box = boxAroundInk(mask, width, height);
   if (!box) return 0;
-  return withMats(7, (thin, opened, grown, beyond, labels, stats, centroids) => {
+  return withMats(4, (thin, opened, grown, beyond) => {
     const boxMat = cv.matFromArray(box.height, box.width, cv.CV_8U, cropped(mask, width, box));
     boxMat.copyTo(thin);
     boxMat.delete();
@@ -446,9 +439,7 @@ export function removeLineStubs(mask: Uint8Array, width: number, height: number,
      * most STUB_ATTACHED of their pixels.
      */
     const clearStubs = (pieces: Mat, minLength: number, stroke?: Uint8Array) => {
-      const count = cv.connectedComponentsWithStats(pieces, labels, stats, centroids, 8, cv.CV_32S);
-      const s = stats.data32S;
-      const label = labels.data32S;
+      const { count, labels: label, stats: s } = labelInk(pieces.data, box.width, box.height);
       const touching = new Int32Array(count);
       if (stroke) for (let i = 0; i < label.length; i++) if (label[i] > 0 && stroke[i]) touching[label[i]]++;
       const stub = new Uint8Array(count);
