@@ -99,7 +99,7 @@ export function closeSmallGaps(mask: Uint8Array, width: number, height: number):
 }
 
 /** Calls `visit` with the index of every non-zero byte, skipping zero bytes four at a time. */
-function forEachInk(bytes: Uint8Array, visit: (index: number) => void): void {
+export function forEachInk(bytes: Uint8Array, visit: (index: number) => void): void {
   const aligned = bytes.byteOffset % 4 === 0;
   const words = aligned ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2) : new Uint32Array(0);
   for (let w = 0; w < words.length; w++) {

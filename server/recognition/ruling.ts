@@ -6,7 +6,7 @@
  */
 import { cv, withMats, type Mat } from '../ml/opencv.js';
 import type { Box } from './components.js';
-import { inkRows, labelInk } from './masks.js';
+import { forEachInk, inkRows, labelInk } from './masks.js';
 
 /**
  * A horizontal line spans at least this share of the frame's width: far more than any digit's bar.
@@ -439,9 +439,13 @@ export function removeLineStubs(mask: Uint8Array, width: number, height: number,
      * most STUB_ATTACHED of their pixels.
      */
     const clearStubs = (pieces: Mat, minLength: number, stroke?: Uint8Array) => {
-      const { count, labels: label, stats: s } = labelInk(pieces.data, box.width, box.height);
+      const ink = pieces.data;
+      const { count, labels: label, stats: s } = labelInk(ink, box.width, box.height);
       const touching = new Int32Array(count);
-      if (stroke) for (let i = 0; i < label.length; i++) if (label[i] > 0 && stroke[i]) touching[label[i]]++;
+      if (stroke)
+        forEachInk(ink, (i) => {
+          if (stroke[i]) touching[label[i]]++;
+        });
       const stub = new Uint8Array(count);
       for (let l = 1; l < count; l++) {
         const [x, y, w, h, area] = [s[l * 5] + box.x, s[l * 5 + 1] + box.y, s[l * 5 + 2], s[l * 5 + 3], s[l * 5 + 4]];
@@ -455,11 +459,12 @@ export function removeLineStubs(mask: Uint8Array, width: number, height: number,
         if (longer >= minLength * pen && straight && sticksOut && !alongBorder && area <= thickest * longer) stub[l] = 1;
       }
       const fresh = new Uint8Array(count);
-      for (let i = 0; i < label.length; i++)
+      forEachInk(ink, (i) => {
         if (stub[label[i]]) {
           if (!cleared[i]) fresh[label[i]] = 1;
           cleared[i] = 1;
         }
+      });
       for (let l = 1; l < count; l++) stubs += fresh[l];
     };
     // What the opening took off a stroke's edge lies along the stroke; a stub sticks out of it,
