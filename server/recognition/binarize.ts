@@ -339,12 +339,12 @@ function paintOverNotPaper(inkBright: Uint8Array, notPaper: Uint8Array, width: n
     cellsDown = Math.ceil(height / factor);
   const fill = new Uint8Array(cellsAcross * cellsDown).fill(255);
   const known = new Uint8Array(fill.length);
+  const cellAcross = Int32Array.from({ length: width }, (_, x) => Math.floor(x / factor));
   for (let y = 0; y < height; y++) {
     const row = Math.floor(y / factor) * cellsAcross;
-    for (let x = 0; x < width; x++) {
-      const i = y * width + x;
+    for (let x = 0, i = y * width; x < width; x++, i++) {
       if (notPaper[i]) continue;
-      const cell = row + Math.floor(x / factor);
+      const cell = row + cellAcross[x];
       known[cell] = 1;
       if (inkBright[i] < fill[cell]) fill[cell] = inkBright[i];
     }
@@ -370,13 +370,10 @@ function paintOverNotPaper(inkBright: Uint8Array, notPaper: Uint8Array, width: n
       queue[tail++] = next;
     }
   }
-  for (let y = 0; y < height; y++) {
-    const row = Math.floor(y / factor) * cellsAcross;
-    for (let x = 0; x < width; x++) {
-      const i = y * width + x;
-      if (notPaper[i]) inkBright[i] = fill[row + Math.floor(x / factor)];
-    }
-  }
+  forEachInk(notPaper, (i) => {
+    const y = (i / width) | 0;
+    inkBright[i] = fill[Math.floor(y / factor) * cellsAcross + cellAcross[i - y * width]];
+  });
 }
 
 const NEIGHBOURS_4 = [

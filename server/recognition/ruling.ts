@@ -85,7 +85,7 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
   const labelAt = (x: number, y: number) => boxLabels[(y - box.y) * box.width + x - box.x];
   const acrossCount = horizontal ? height : width;
   const at = (position: number, offset: number) => (horizontal ? offset * width + position : position * width + offset);
-  const cleared = Uint8Array.from(mask);
+  const cleared = mask.slice();
   const clear = (first: number, length: number, line: FittedLine) => {
     for (let position = first; position < first + length; position++) {
       const centre = line.slope * position + line.intercept;

@@ -137,7 +137,7 @@ export function rasterizeStrokes(set: StrokeSet): StrokeRaster {
         previous = [x, y];
       }
     }
-    intensity = Uint8Array.from(canvas.data);
+    intensity = canvas.data.slice();
   } finally {
     canvas.delete();
   }
