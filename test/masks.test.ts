@@ -132,6 +132,8 @@ describe('mask passes written out', () => {
           [200, 199],
           // A low level above the high one: only what is above both counts.
           [50, 90],
+          // Levels between whole greys, as a threshold's share gives them.
+          [40.6, 20.3],
         ]) {
           const mask = new Uint8Array(width * height).fill(7);
           hysteresis(intensity, width, height, high, low, mask);
@@ -153,9 +155,7 @@ describe('mask passes written out', () => {
     // Pieces that meet only further down (two Us) and only corner to corner (the pixel under the
     // gap between the Us joins both, and the two below it): three pieces and what holds no ink.
     const [width, height] = [9, 5];
-    const shapes = asMask(
-      Uint8Array.from('1.1.1.1.1' + '1.1.1.1.1' + '111.111.1' + '...1....1' + '1.1.1.111', (c) => (c === '1' ? 1 : 0)),
-    );
+    const shapes = asMask(Uint8Array.from('1.1.1.1.1' + '1.1.1.1.1' + '111.111.1' + '...1....1' + '1.1.1.111', (c) => (c === '1' ? 1 : 0)));
     expectSamePieces(labelInk(shapes, width, height), openCvLabels(shapes, width, height));
     expect(labelInk(shapes, width, height).count).toBe(4);
   });
@@ -166,6 +166,18 @@ describe('mask passes written out', () => {
     const shifted = new Uint8Array(mask.length + 3).subarray(3);
     shifted.set(mask);
     expect(labelInk(shifted, width, height)).toEqual(labelInk(mask, width, height));
+  });
+
+  it('find any strong pixel over a threshold between greys, wherever it lies in a word', () => {
+    for (const high of [20.1, 40.6, 99.5])
+      for (let grey = Math.ceil(high); grey < 256; grey++)
+        for (let at = 0; at < 4; at++) {
+          const intensity = new Uint8Array(8);
+          intensity[at] = grey;
+          const mask = new Uint8Array(8);
+          hysteresis(intensity, 8, 1, high, high / 2, mask);
+          expect(mask[at]).toBe(255);
+        }
   });
 
   it('find the rows that hold ink', () => {

@@ -48,11 +48,12 @@ export function hysteresis(intensity: Uint8Array, width: number, height: number,
   const seed = Math.max(high, low);
   const pending: number[] = [];
   // Most of a frame is paper, a few levels above 0: words of four bytes none of which is over the
-  // seed level are passed over whole. A byte over `seed` (under 128) sets its top bit once
-  // 127 - seed is added to it, and nothing added carries into the next byte unless the byte was
-  // 128 or more, over the seed itself.
-  const words = seed < 128 && intensity.byteOffset % 4 === 0 ? new Uint32Array(intensity.buffer, intensity.byteOffset, intensity.length >> 2) : null;
-  const raise = 0x01010101 * (127 - seed);
+  // seed level are passed over whole. A byte over `level` (under 128) sets its top bit once
+  // 127 - level is added to it, and nothing added carries into the next byte unless the byte was
+  // 128 or more, over the level itself. A whole byte is over the seed when it is over its floor.
+  const level = Math.floor(seed);
+  const words = level < 128 && intensity.byteOffset % 4 === 0 ? new Uint32Array(intensity.buffer, intensity.byteOffset, intensity.length >> 2) : null;
+  const raise = 0x01010101 * (127 - level);
   for (let start = 0; start < intensity.length; start++) {
     if (words && (start & 3) === 0 && start + 4 <= intensity.length) {
       const word = words[start >> 2];
