@@ -26,6 +26,7 @@ import { fontsAvailable, HELD_OUT_FONT_PACKAGES, PEN_SETS, penSample } from './p
 import { PHOTO_SETS, photoSample } from './photo-sets.js';
 import { replayLive, type LiveOutcome, type WrittenSample } from './live-replay.js';
 import { startServerProcess } from './server-process.js';
+import { editDistance, separatorScore } from './text-scores.js';
 
 /**
  * Stroke sets as a person writes them on an 800x300 canvas, next to the image sets: the gap
@@ -51,18 +52,6 @@ const USAGE = `Usage: npm run measure -- [--digits test|validation] [--count N] 
   --pen-model   model folder for the pen and stroke sets (default ${DEFAULT_PEN_MODEL_DIR})
   --baseline    also read every image with Tesseract OCR (digits whitelisted) for comparison
   --failures    write misread images there as PNG, named with truth and reading`;
-
-export function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
 
 const { values } = parseCli(
   {
@@ -202,6 +191,8 @@ interface SetReport {
   cer: number;
   msMean: number;
   tesseract?: Score;
+  /** Sets with separators: the share of them read in their place, and those read where none was written. */
+  separators?: { right: number; spurious: number };
   /** --live: changes to finished digits per 100 numbers, and stroke-end → reading latency. */
   flickerPer100?: number;
   strokeEndMs?: { p50: number; p95: number };
@@ -224,6 +215,7 @@ for (const name of setNames) {
       ms = 0,
       baselineExact = 0,
       baselineErrors = 0;
+    const separators = { written: 0, right: 0, spurious: 0 };
     for (const [i, item] of samples.entries()) {
       let text: string;
       if (live) {
@@ -235,6 +227,10 @@ for (const name of setNames) {
       }
       const distance = editDistance(text, item.text);
       errors += distance;
+      const sepScore = separatorScore(text, item.text);
+      separators.written += sepScore.written;
+      separators.right += sepScore.right;
+      separators.spurious += sepScore.spurious;
       characters += item.text.length;
       if (distance === 0) exact++;
       else if (values.failures) {
@@ -253,6 +249,7 @@ for (const name of setNames) {
     }
     const entry: SetReport = { images: count, exact: exact / count, cer: characters === 0 ? errors : errors / characters, msMean: ms / count };
     if (values.baseline) entry.tesseract = { exact: baselineExact / count, cer: baselineErrors / characters };
+    if (separators.written > 0) entry.separators = { right: separators.right / separators.written, spurious: separators.spurious };
     if (live) {
       const latencies = live.flatMap((o) => o.latencies).sort((a, b) => a - b);
       entry.flickerPer100 = (100 * live.reduce((sum, o) => sum + o.changes, 0)) / count;
@@ -267,6 +264,7 @@ for (const name of setNames) {
           (live
             ? `  flicker ${entry.flickerPer100!.toFixed(1)}/100 numbers  stroke-end p50/p95 ${entry.strokeEndMs!.p50.toFixed(1)}/${entry.strokeEndMs!.p95.toFixed(1)} ms`
             : `  ${entry.msMean.toFixed(1)} ms/input`) +
+          (entry.separators ? `  separators ${pct(entry.separators.right)} right, ${entry.separators.spurious} spurious` : '') +
           (values.baseline ? `  | tesseract exact ${pct(baselineExact / count)}  CER ${pct(baselineErrors / characters, 2)}` : '') +
           `  (${count} inputs, MNIST ${source} digits${PEN_SETS[name]?.fonts ? ' / held-out fonts' : ''})`,
       );
