@@ -152,7 +152,9 @@ describe('reading pen strokes by grouping them', () => {
   it("reads a stroke leaning a little beyond the hand's slant as a slash only where the number's form is a date's", async () => {
     // An italic hand (14 degrees) whose slashes lean 8 degrees further: too little for a slash by
     // its shape alone, where most of such 1s are 1s.
-    const leaning = (c: string): Glyph => (c === '|' ? { strokes: [line(0.19, -0.03, 0, 1.03)], width: 0.19 } : glyphs[c]);
+    // 'i': a 1 leaning far enough to be a date's slash too, but less than the slashes.
+    const leaning = (c: string): Glyph =>
+      c === '|' ? { strokes: [line(0.19, -0.03, 0, 1.03)], width: 0.19 } : c === 'i' ? { strokes: [line(0.12, 0, 0, 1)], width: 0.12 } : glyphs[c];
     const lean = Math.tan((14 * Math.PI) / 180);
     const italic = (set: StrokeSet): StrokeSet => ({
       ...set,
@@ -165,6 +167,8 @@ describe('reading pen strokes by grouping them', () => {
       ['10|0', '1010'],
       ['10|00|100', '101001100'],
       ['10|00:00', '10100:00'],
+      // Six strokes that could each be a slash, and one form of a date among them.
+      ['ii|ii|00', '11/11/00'],
     ]) {
       const result = await recognizeStrokes(italic(write(written, { glyph: leaning })), classifier);
       expect(result.text, written).toBe(read);

@@ -167,8 +167,12 @@ function isDateForm(runs: readonly number[]): boolean {
   return runs.length === 3 && dayOrMonth(runs[0]) && dayOrMonth(runs[1]) && (runs[2] === 2 || runs[2] === 4);
 }
 
-/** More strokes in one number that may be slashes than this, and its form says nothing. */
-const MOST_DATE_SLASH_CANDIDATES = 4;
+/**
+ * More strokes in one number that may be slashes than this, and its form says nothing. A date's two
+ * slashes and the leaning 1s of its day and month (`11/11/00`) make six; past that, an italic
+ * hand's run of 1s fits some form by chance.
+ */
+const MOST_DATE_SLASH_CANDIDATES = 6;
 /**
  * A slash read from the number's form rather than its shape alone: sure enough to be in the text,
  * no surer (a separator under SEPARATOR_UNSURE_BELOW is left out).
