@@ -6,7 +6,7 @@ import { cv, withMats, type Mat } from '../ml/opencv.js';
 import { LINE_PIECE_ASPECT, LINE_PIECE_LENGTH } from './components.js';
 import { withoutShapes } from './shapes.js';
 import { beyondPage, labelsReachingBorder, withoutRegionsWritingCrosses } from './page.js';
-import { closeSmallGaps, forEachInk, hysteresis, inkRows, labelInk } from './masks.js';
+import { closeSmallGaps, forEachInk, histogramOf, hysteresis, inkRows, labelInk } from './masks.js';
 import { removeLineStubs, removeRuledLines } from './ruling.js';
 
 export interface GrayImage8 {
@@ -51,28 +51,6 @@ function percentile(histogram: Float64Array | number[], total: number, fraction:
     if (seen >= fraction * total) return level;
   }
   return 255;
-}
-
-function histogramOf(data: Uint8Array): Float64Array {
-  const histogram = new Float64Array(256);
-  // Four bytes at a time, counting words of four zeros apart: most of an ink image is 0, and adding
-  // to one bin over and over waits on each addition in turn.
-  const words = data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.length >> 2) : new Uint32Array(0);
-  let zeros = 0;
-  for (let w = 0; w < words.length; w++) {
-    const word = words[w];
-    if (word === 0) {
-      zeros += 4;
-      continue;
-    }
-    histogram[word & 0xff]++;
-    histogram[(word >>> 8) & 0xff]++;
-    histogram[(word >>> 16) & 0xff]++;
-    histogram[word >>> 24]++;
-  }
-  histogram[0] += zeros;
-  for (let i = 4 * words.length; i < data.length; i++) histogram[data[i]]++;
-  return histogram;
 }
 
 /** Otsu's threshold over a histogram: the level that best separates two classes of grey. */
@@ -562,11 +540,9 @@ function dropStepResidue(mask: Uint8Array, width: number, height: number, nearSt
   const longStep = new Uint8Array(stepCount);
   for (let k = 1; k < stepCount; k++) if (Math.max(ss[k * 5 + 2], ss[k * 5 + 3]) >= LONG_STEP * Math.min(width, height)) longStep[k] = 1;
   const { count, labels: label, stats: s } = labelInk(mask, width, height);
-  const atBorder = new Uint8Array(count),
+  const atBorder = labelsReachingBorder(label, count, width, height),
     atStep = new Uint8Array(count),
     alongLongStep = new Float64Array(count);
-  for (let x = 0; x < width; x++) atBorder[label[x]] = atBorder[label[(height - 1) * width + x]] = 1;
-  for (let y = 0; y < height; y++) atBorder[label[y * width]] = atBorder[label[y * width + width - 1]] = 1;
   forEachInk(nearSteps, (i) => {
     atStep[label[i]] = 1;
     if (longStep[stepLabel[i]]) alongLongStep[label[i]]++;

@@ -6,7 +6,7 @@
  */
 import { cv, withMats } from '../ml/opencv.js';
 import type { GrayImage8, InkImage } from './binarize.js';
-import { forEachInk, labelInk } from './masks.js';
+import { forEachInk, histogramOf, labelInk } from './masks.js';
 
 /** The surface is estimated on a copy about this many pixels on its short side: it varies slowly. */
 const SURFACE_SIDE = 120;
@@ -238,8 +238,7 @@ export function withoutRegionsWritingCrosses(ink: InkImage): Uint8Array | null |
 
 /** The grey at `rank` (from 0) in `values` sorted darkest first, counted rather than sorted. */
 function greyAtRank(values: Uint8Array, rank: number): number {
-  const histogram = new Uint32Array(256);
-  for (let i = 0; i < values.length; i++) histogram[values[i]]++;
+  const histogram = histogramOf(values);
   let seen = 0;
   for (let level = 0; level < 256; level++) {
     seen += histogram[level];
