@@ -6,7 +6,7 @@ import { cv, withMats, type Mat } from '../ml/opencv.js';
 import { LINE_PIECE_ASPECT, LINE_PIECE_LENGTH } from './components.js';
 import { withoutShapes } from './shapes.js';
 import { beyondPage, labelsReachingBorder, withoutRegionsWritingCrosses } from './page.js';
-import { closeSmallGaps, forEachInk, histogramOf, hysteresis, inkRows, labelInk } from './masks.js';
+import { closeSmallGaps, forEachInk, histogramOf, hysteresis, inkRows, labelInk, percentile } from './masks.js';
 import { removeLineStubs, removeRuledLines } from './ruling.js';
 
 export interface GrayImage8 {
@@ -43,15 +43,6 @@ const MIN_INK_CONTRAST = 28;
 const MIN_INK_PIXELS = 40;
 /** Hysteresis: ink connected to strong ink counts down to this fraction of the threshold. */
 const HYSTERESIS_LOW = 0.5;
-
-function percentile(histogram: Float64Array | number[], total: number, fraction: number): number {
-  let seen = 0;
-  for (let level = 0; level < 256; level++) {
-    seen += histogram[level];
-    if (seen >= fraction * total) return level;
-  }
-  return 255;
-}
 
 /** Otsu's threshold over a histogram: the level that best separates two classes of grey. */
 function otsuLevel(histogram: Float64Array, total: number): number {
@@ -260,7 +251,7 @@ function binarizeOnPage(image: GrayImage8, page: Uint8Array | null, inkOnSheet?:
       // mask, the background is estimated again with a window a few pens wide, which follows the
       // light closely and still removes every stroke.
       // Ruled lines out first: their thickness, in every column they cross, would pass for the pen's.
-      removeRuledLines(mask, width, height, penWidth(mask, width, height));
+      removeRuledLines(mask, width, height, penWidth(mask, width, height), intensity);
       const { writing, sized } = writingPieces(mask, width, height);
       pen = penWidth(writing, width, height);
       // The window must be wider than the strokes that hold most of the writing's ink, or it
@@ -281,7 +272,7 @@ function binarizeOnPage(image: GrayImage8, page: Uint8Array | null, inkOnSheet?:
       }
     }
     // Before anything judges ink by what it touches: a ruled line joins the digits on it to the border.
-    removeRuledLines(mask, width, height, penWidth(mask, width, height));
+    removeRuledLines(mask, width, height, penWidth(mask, width, height), intensity);
     if (nearSteps) dropStepResidue(mask, width, height, nearSteps);
     withoutShapes(mask, width, height);
     // After the pictures are judged whole: thin ink inside one (a threshold's seams) is no stub.

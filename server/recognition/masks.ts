@@ -112,6 +112,16 @@ export function closeSmallGaps(mask: Uint8Array, width: number, height: number):
   });
 }
 
+/** The level below which `fraction` of a histogram's `total` lies. */
+export function percentile(histogram: Float64Array | number[], total: number, fraction: number): number {
+  let seen = 0;
+  for (let level = 0; level < 256; level++) {
+    seen += histogram[level];
+    if (seen >= fraction * total) return level;
+  }
+  return 255;
+}
+
 /** How many of each grey `data` holds. */
 export function histogramOf(data: Uint8Array): Float64Array {
   const histogram = new Float64Array(256);

@@ -6,7 +6,7 @@
  */
 import { cv, withMats, type Mat } from '../ml/opencv.js';
 import type { Box } from './components.js';
-import { forEachInk, inkRows, labelInk } from './masks.js';
+import { forEachInk, inkRows, labelInk, percentile } from './masks.js';
 
 /**
  * A horizontal line spans at least this share of the frame's width: far more than any digit's bar.
@@ -52,17 +52,24 @@ const maxThickness = (length: number) => Math.max(RUN_PIXELS + 5, length * MAX_T
 const OFF_LINE = 3;
 /** A stroke crosses a line where there is ink this many pixels beyond the line on either side. */
 const CROSSING_REACH = 2;
+/**
+ * Ink on a line's band this many levels stronger than the line's own ink is a stroke lying along
+ * it (a digit's top on a ruled line, a 1 drawn down the margin line) and is kept. The line's own
+ * level is the middle of its paler half: where a stroke lies along it, the band holds both.
+ */
+const DARKER_THAN_LINE = 40;
 
 /**
  * Clears from `mask` (255 ink, 0 background) the pixels of long straight near-horizontal and
- * near-vertical lines, except where a stroke crosses them. `pen`: the writing's pen width in pixels
- * (see binarize.ts penWidth). Returns how many lines were removed.
+ * near-vertical lines, except where a stroke crosses them and, given the ink's `intensity` (its
+ * contrast against the paper, per pixel), where a stroke far darker than the line lies along it.
+ * `pen`: the writing's pen width in pixels (see binarize.ts penWidth). Returns how many lines were removed.
  */
-export function removeRuledLines(mask: Uint8Array, width: number, height: number, pen: number): number {
-  return removeLines(mask, width, height, pen, 'horizontal') + removeLines(mask, width, height, pen, 'vertical');
+export function removeRuledLines(mask: Uint8Array, width: number, height: number, pen: number, intensity?: Uint8Array): number {
+  return removeLines(mask, width, height, pen, 'horizontal', intensity) + removeLines(mask, width, height, pen, 'vertical', intensity);
 }
 
-function removeLines(mask: Uint8Array, width: number, height: number, pen: number, direction: 'horizontal' | 'vertical'): number {
+function removeLines(mask: Uint8Array, width: number, height: number, pen: number, direction: 'horizontal' | 'vertical', intensity?: Uint8Array): number {
   const horizontal = direction === 'horizontal';
   const along = horizontal ? width : height;
   // Thickening across the line first makes a sloped line's runs long enough for the opening: a
@@ -85,8 +92,11 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
   const labelAt = (x: number, y: number) => boxLabels[(y - box.y) * box.width + x - box.x];
   const acrossCount = horizontal ? height : width;
   const at = (position: number, offset: number) => (horizontal ? offset * width + position : position * width + offset);
-  const cleared = mask.slice();
-  const clear = (first: number, length: number, line: FittedLine) => {
+  // Cleared once every line is found, when the lines' own ink level is known.
+  const toClear: { first: number; length: number; line: FittedLine }[] = [];
+  const clear = (first: number, length: number, line: FittedLine) => toClear.push({ first, length, line });
+  /** Calls `visit` with each band pixel of `line` that no stroke crosses. */
+  const forEachBandPixel = ({ first, length, line }: (typeof toClear)[number], visit: (i: number) => void) => {
     for (let position = first; position < first + length; position++) {
       const centre = line.slope * position + line.intercept;
       const start = Math.max(0, Math.floor(centre - line.half)),
@@ -95,7 +105,7 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
       const before = start - CROSSING_REACH,
         after = end + CROSSING_REACH;
       const crossed = (before >= 0 && mask[at(position, before)] > 0) || (after < acrossCount && mask[at(position, after)] > 0);
-      if (!crossed) for (let o = start; o <= end; o++) cleared[at(position, o)] = 0;
+      if (!crossed) for (let o = start; o <= end; o++) visit(at(position, o));
     }
   };
   // A free vertical line must be far thinner than a tall 1's stroke.
@@ -138,6 +148,25 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
     lines++;
     for (const piece of group) clear(piece.first, piece.length, piece.line);
   }
+  if (toClear.length === 0) return lines;
+  let keepFrom = 256;
+  if (intensity) {
+    const levels = new Float64Array(256);
+    let inked = 0;
+    for (const band of toClear)
+      forEachBandPixel(band, (i) => {
+        if (mask[i]) {
+          levels[intensity[i]]++;
+          inked++;
+        }
+      });
+    if (inked > 0) keepFrom = percentile(levels, inked, 0.25) + DARKER_THAN_LINE;
+  }
+  const cleared = mask.slice();
+  for (const band of toClear)
+    forEachBandPixel(band, (i) => {
+      if (!intensity || intensity[i] < keepFrom) cleared[i] = 0;
+    });
   mask.set(cleared);
   return lines;
 }
