@@ -46,6 +46,27 @@ describe('finding the page', () => {
     expect(notPaper![120 * frame.width + 20]).toBe(0);
   });
 
+  it("takes a hand's shadow holding a little small writing for paper, and a grained desk as large for not paper", () => {
+    const width = 320,
+      height = 240;
+    /** Paper at 220 on the left, a region at 100 from x = 160: small digits in it, or a desk's grain. */
+    const frame = (mark: (x: number, y: number) => boolean) => {
+      const data = new Uint8Array(width * height);
+      for (let y = 0; y < height; y++)
+        for (let x = 0; x < width; x++) {
+          const surface = x < 160 ? 220 : 100;
+          data[y * width + x] = Math.round(mark(x, y) ? surface * 0.3 : surface);
+        }
+      return { data, width, height };
+    };
+    // A 0 12 px tall in a 2 px pen, well inside the shadow: too little ink for the frame-wide share.
+    const smallZero = (x: number, y: number) => Math.abs(Math.hypot((x - 220) / 0.6, y - 120) - 6) < 1;
+    expect(beyondPage(frame(smallZero))?.[120 * width + 230] ?? 0).toBe(0);
+    // Grain: two thin streaks across the desk, about as many dark pixels as the 0 has.
+    const grain = (x: number, y: number) => x >= 200 && x < 230 && (y === 90 || y === 150);
+    expect(beyondPage(frame(grain))?.[120 * width + 230]).toBe(1);
+  });
+
   it('finds no page in a frame that is all paper, however dim one side is', () => {
     const { data, width, height } = frameWithDesk(220, 220, 0);
     // A lamp to the left: the right side at half the brightness, fading smoothly.

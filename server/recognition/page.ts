@@ -26,6 +26,17 @@ const NOT_PAPER_BELOW = 0.65;
  */
 const MIN_WRITING_SHARE = 0.002;
 const WRITING_LEVELS = 15;
+/**
+ * Or, in a region that covers at least this share of the frame, as a hand's or a phone's shadow
+ * does, at least MIN_SHADOW_WRITING_SHARE of the frame in blots (marks joined up) shaped like
+ * writing at this scale: a digit or two of small or faint writing, which a desk's grain, in long
+ * streaks, is not. A small dark region at the border is more often a thing on the paper.
+ */
+const MIN_SHADOW_SHARE = 0.1;
+const MIN_SHADOW_WRITING_SHARE = 0.0005;
+/** A blot is writing-shaped when at most this elongated and its longer side at most this share of the short side. */
+const MAX_BLOT_ASPECT = 3;
+const MAX_BLOT_SIDE = 0.2;
 /** Along its boundary, the surface rises on average by at least this fraction of the paper's brightness. */
 const MIN_EDGE_RISE = 0.25;
 /** The paper must cover at least this share of the frame for the rest to be called not paper. */
@@ -96,22 +107,40 @@ export function beyondPage(image: GrayImage8): Uint8Array | null {
     const closed = scratch.data,
       values = small.data;
     const marks = new Float64Array(count),
+      blotMarks = new Float64Array(count),
+      area = new Float64Array(count),
       rise = new Float64Array(count),
       boundary = new Float64Array(count);
+    const marked = new Uint8Array(level.length);
     for (let i = 0; i < level.length; i++) {
       const l = label[i];
       if (!reachesBorder[l]) continue;
+      area[l]++;
       if (nearby[i] < limit) {
-        if (closed[i] - values[i] > WRITING_LEVELS) marks[l]++;
+        if (closed[i] - values[i] > WRITING_LEVELS) {
+          marks[l]++;
+          marked[i] = 255;
+        }
       } else {
         rise[l] += nearby[i] - level[i];
         boundary[l]++;
       }
     }
+    const blots = labelInk(marked, smallWidth, smallHeight);
+    const writingShaped = new Uint8Array(blots.count);
+    for (let b = 1; b < blots.count; b++) {
+      const [w, h] = [blots.stats[b * 5 + 2], blots.stats[b * 5 + 3]];
+      writingShaped[b] = Math.max(w, h) <= MAX_BLOT_ASPECT * Math.min(w, h) && Math.max(w, h) <= MAX_BLOT_SIDE * Math.min(smallWidth, smallHeight) ? 1 : 0;
+    }
+    forEachInk(marked, (i) => {
+      if (writingShaped[blots.labels[i]]) blotMarks[label[i]]++;
+    });
     for (let l = 1; l < count; l++) {
       // Writing in it: paper in shadow. Fading into the paper: paper in dim light (a vignette, a
       // lamp to one side); not paper ends at an edge, where the surface rises steeply.
-      if (marks[l] >= MIN_WRITING_SHARE * level.length || rise[l] < MIN_EDGE_RISE * paper * boundary[l]) reachesBorder[l] = 0;
+      const writing =
+        marks[l] >= MIN_WRITING_SHARE * level.length || (area[l] >= MIN_SHADOW_SHARE * level.length && blotMarks[l] >= MIN_SHADOW_WRITING_SHARE * level.length);
+      if (writing || rise[l] < MIN_EDGE_RISE * paper * boundary[l]) reachesBorder[l] = 0;
     }
     const outside = new Uint8Array(level.length);
     let any = false;
