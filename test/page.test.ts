@@ -466,6 +466,14 @@ describe('small writing', () => {
     }
   });
 
+  it('sharpens small writing again when the plain enlargement read nothing at all', async () => {
+    // A photo-small frame (validation digits, a bold marker 20 px tall): enlarged without
+    // sharpening, the blur filled the 9's and the 6's loops and every piece read "not one digit".
+    // Only unsure digits were looked at again sharpened, and with none read there were none.
+    const jpeg = await readFile(new URL('./fixtures/small-marker-796-loops-filled.jpg', import.meta.url));
+    expect((await recognizeImage(jpeg, classifier)).text).toBe('796');
+  });
+
   it('reads faint small digits that the full-size look missed, beside the ones it found', async () => {
     // A photo-small frame (validation digits): at full size only the 3 of 3086 stood out of the
     // pale graphite, and the enlarged part round it ended a digit's height to its right.

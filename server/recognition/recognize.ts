@@ -334,12 +334,13 @@ const MAX_ENLARGED_PIXELS = 1_500_000;
  */
 const ENLARGED_ASIDE = 3;
 /**
- * An unsure reading of the enlargement is looked at again sharpened (an unsharp mask: the image
- * plus its difference from a blur this share of the enlarged digits' height wide): a camera's
- * blur, enlarged with the digits, spreads a small digit's strokes over its loops, and thresholded
- * they fill them (a 9 read as 5, a 1 as 8). Sharpening narrows the strokes back to their dark
- * cores. Only a second look at writing already read: sharpened, a pale picture's features (a
- * face's eyes) can threshold into rings that read as 0s.
+ * A reading of the enlargement with an unsure digit, or with none at all, is looked at again
+ * sharpened (an unsharp mask: the image plus its difference from a blur this share of the
+ * enlarged digits' height wide): a camera's blur, enlarged with the digits, spreads a small
+ * digit's strokes over its loops, and thresholded they fill them (a 9 read as 5, a 1 as 8; a bold
+ * 796 whose every piece read "not one digit"). Sharpening narrows the strokes back to their dark
+ * cores. Never the first look: sharpened, a pale picture's features (a face's eyes) can threshold
+ * into rings that read as 0s.
  */
 const SHARPEN_SIGMA_SHARE = 1 / 15;
 /** The neighbourhood, in enlarged pixels, whose darkest and lightest grey the sharpened grey stays between. */
@@ -424,7 +425,7 @@ export async function recognizeGray(image: GrayImage8, classifier: DigitClassifi
   if (enlarged) {
     const placed = { scale: scale / enlarged.factor, offset: { x: enlarged.x * scale, y: enlarged.y * scale } };
     let result = await recognizeInk(binarize(enlarged.region), classifier, placed);
-    if (result.digits.some((digit) => digit.uncertain)) {
+    if (result.digits.length === 0 || result.digits.some((digit) => digit.uncertain)) {
       const again = await recognizeInk(binarize(sharpened(enlarged.region)), classifier, placed);
       if (meanConfidence(again) > meanConfidence(result)) result = again;
     }
