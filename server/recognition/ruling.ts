@@ -94,7 +94,7 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
   const at = (position: number, offset: number) => (horizontal ? offset * width + position : position * width + offset);
   // Cleared once every line is found, when the lines' own ink level is known.
   const toClear: { first: number; length: number; line: FittedLine }[] = [];
-  const clear = (first: number, length: number, line: FittedLine) => toClear.push({ first, length, line });
+  const clearLater = (first: number, length: number, line: FittedLine) => toClear.push({ first, length, line });
   /** Calls `visit` with each band pixel of `line` that no stroke crosses. */
   const forEachBandPixel = ({ first, length, line }: (typeof toClear)[number], visit: (i: number) => void) => {
     for (let position = first; position < first + length; position++) {
@@ -129,7 +129,7 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
     }
     if (!thinEnough(line.thickness, length, atBorder)) continue;
     lines++;
-    clear(first, length, line);
+    clearLater(first, length, line);
     pieces.push({ first, length, line, atBorder, found: true });
   }
   for (const group of collinear(pieces)) {
@@ -137,7 +137,7 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
     if (rest.length === 0) continue;
     // A piece on a line already found is more of it (a stub beyond where the line crosses a digit).
     if (rest.length < group.length) {
-      for (const piece of rest) clear(piece.first, piece.length, piece.line);
+      for (const piece of rest) clearLater(piece.first, piece.length, piece.line);
       continue;
     }
     const first = Math.min(...group.map((p) => p.first));
@@ -146,7 +146,7 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
     const thickness = Math.max(...group.map((p) => p.line.thickness));
     if (span < minimumSpan(atBorder) || !thinEnough(thickness, span, atBorder)) continue;
     lines++;
-    for (const piece of group) clear(piece.first, piece.length, piece.line);
+    for (const piece of group) clearLater(piece.first, piece.length, piece.line);
   }
   if (toClear.length === 0) return lines;
   let keepFrom = 256;
