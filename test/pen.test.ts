@@ -115,6 +115,18 @@ describe('reading pen strokes by grouping them', () => {
     }
   });
 
+  it('reads a 1 with a long curled flag, as much of Europe writes it, as a 1, beside 7s with their bars', async () => {
+    // A flag 0.6 of the height long, 45 degrees below the top, curled up and left into an arch.
+    const flag = Array.from({ length: 9 }, (_, i): [number, number] => {
+      const t = i / 8,
+        curl = 0.06 * Math.sin(Math.PI * t);
+      return [0.42 * t - curl * Math.SQRT1_2, 0.42 * (1 - t) - curl * Math.SQRT1_2];
+    });
+    const europeanOne: Glyph = { strokes: [[...flag, ...line(0.42, 0, 0.42, 1).slice(1)]], width: 0.42 };
+    const glyph = (c: string) => (c === '1' ? europeanOne : glyphs[c]);
+    expect((await recognizeStrokes(write('717', { glyph }), classifier)).text).toBe('717');
+  });
+
   it('reads separators (dates, times, decimals, negatives) and a clear gap between numbers, never as digits', async () => {
     for (const text of ['10/07', '10:47', '1.07', '-70', '10 47']) {
       const result = await recognizeStrokes(write(text, { glyph: (c) => glyphs[c] }), classifier);

@@ -116,7 +116,7 @@ that digit, one holding much less of it or much of another is "not one digit" ($
         ? `
 A further ${percent(t.pen.fraction, 0)} of each batch came from ${t.pen.samples} digits drawn as a pen writes them (\`training/pen-samples.ts\`):
 MNIST training digits thinned and traced into strokes${t.pen.fonts.length ? ` and, for 30 % of them, digits of the handwriting fonts ${t.pen.fonts.join(', ')} (other fonts are kept out of training for the held-out pen set)` : ''};
-${t.pen.notOneDigit ? `${percent(t.pen.notOneDigit, 0)} of them two digits written close or overlapping (a tenth of a height apart to a third overlapping), drawn as one and labelled "not one digit"; ` : ''}half of the 1s redrawn with a flag (and often a foot), a third of the 7s crossed, a fifth of the 4s open; bent by
+${t.pen.notOneDigit ? `${percent(t.pen.notOneDigit, 0)} of them two digits written close or overlapping (a tenth of a height apart to a third overlapping), drawn as one and labelled "not one digit"; ` : ''}half of the 1s redrawn with a flag up to two thirds of their height long, straight or curled (and often a foot), a third of the 7s crossed, a fifth of the 4s open; bent by
 rotation, slant, aspect and a smooth elastic wobble; drawn by the serving rasteriser with pens from 1/14 to 1/6 of
 the digit's size.\n`
         : ''

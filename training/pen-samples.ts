@@ -31,13 +31,23 @@ export interface PenSampleOptions {
 const line = (x0: number, y0: number, x1: number, y1: number, steps = 8): Polyline =>
   Array.from({ length: steps + 1 }, (_, i) => [x0 + ((x1 - x0) * i) / steps, y0 + ((y1 - y0) * i) / steps]);
 
-/** A 1 as much of Europe writes it: a flag from the top, sometimes a foot. */
+/**
+ * A 1 as much of Europe writes it: a flag from the top, sometimes a foot. Hands draw the flag up to
+ * two thirds of the digit's height long and often curl it (an arch bulging up and left); a long
+ * flag still falls steeply, where a 7's bar lies nearly flat.
+ */
 function flaggedOne(random: Random): Polyline[] {
   const lean = uniform(random, -0.05, 0.15);
   const [topX, bottomX] = [0.5 + lean, 0.5];
-  const flag = uniform(random, 0.2, 0.5),
-    angle = (uniform(random, 20, 60) * Math.PI) / 180;
-  const stem = [...line(topX - flag * Math.cos(angle), flag * Math.sin(angle), topX, 0, 4), ...line(topX, 0, bottomX, 1).slice(1)];
+  const flag = uniform(random, 0.2, 0.7),
+    angle = (uniform(random, flag > 0.5 ? 35 : 20, 60) * Math.PI) / 180;
+  const bow = random() < 0.5 ? uniform(random, 0.05, 0.2) * flag : 0;
+  const [startX, startY] = [topX - flag * Math.cos(angle), flag * Math.sin(angle)];
+  const arch = line(startX, startY, topX, 0, 6).map(([x, y], i): Polyline[number] => {
+    const out = bow * Math.sin((Math.PI * i) / 6);
+    return [x - out * Math.sin(angle), y - out * Math.cos(angle)];
+  });
+  const stem = [...arch, ...line(topX, 0, bottomX, 1).slice(1)];
   if (random() < 0.35) return [stem];
   const foot = uniform(random, 0.15, 0.3);
   return [stem, line(bottomX - foot, 1, bottomX + foot, 1, 4)];
