@@ -138,6 +138,27 @@ describe('reading pen strokes by grouping them', () => {
     }
   });
 
+  it("flags a colon where the number's form is no time's and leaves it out of the text; a time keeps its colon", async () => {
+    const glyph = (c: string) => glyphs[c];
+    for (const [written, read] of [
+      ['107:14', '10714'],
+      ['1:014', '1014'],
+      ['10:4', '104'],
+      ['7:40', '7:40'],
+      ['10:47:01', '10:47:01'],
+    ]) {
+      const result = await recognizeStrokes(write(written, { glyph }), classifier);
+      expect(result.text, written).toBe(read);
+      const colons = result.lines.flatMap((l) => l.symbols ?? []).filter((s) => s.symbol === ':');
+      expect(colons, written).toHaveLength(written.split(':').length - 1);
+      expect(colons.every((s) => s.uncertain === (read !== written))).toBe(true);
+    }
+    // While the person writes, a colon is shown as read; the reading after a pause applies the form.
+    const writing = await recognizeStrokes({ ...write('107:14', { glyph }), writing: true }, classifier);
+    expect(writing.text).toBe('107:14');
+    expect(writing.waitsForPause).toBe(true);
+  });
+
   it("tells an italic hand's 1s from its slashes by the hand's own slant", async () => {
     const upright = write('10/11', { glyph: (c) => glyphs[c] });
     // Every point leaned right by 20 degrees about the baseline, as an italic hand writes.
@@ -178,7 +199,8 @@ describe('reading pen strokes by grouping them', () => {
       ['0|0|1000', '0/0/1000'],
       ['10|0', '1010'],
       ['10|00|100', '101001100'],
-      ['10|00:00', '10100:00'],
+      // A colon makes the number no date; after five digits it is no time's either, and is left out.
+      ['10|00:00', '1010000'],
       // Six strokes that could each be a slash, and one form of a date among them.
       ['ii|ii|00', '11/11/00'],
     ]) {

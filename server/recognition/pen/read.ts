@@ -57,7 +57,16 @@ type Item =
       /** For one stroke leaning far enough to be a slash where a date's form puts one, how far (see dateSlashLean). */
       slashLean?: number;
     }
-  | { extent: Extent; kind: 'separator'; symbol: Separator; likelihood: number; asDigit?: DigitPrediction; slashLean?: number };
+  | {
+      extent: Extent;
+      kind: 'separator';
+      symbol: Separator;
+      likelihood: number;
+      asDigit?: DigitPrediction;
+      slashLean?: number;
+      /** A colon where the number's form is no time's: flagged and left out of the text, whatever its shape (see colonsInTimes). */
+      outOfForm?: boolean;
+    };
 
 function box(extent: Extent, pad: number): BoxTuple {
   const x = Math.round(extent.left - pad),
@@ -221,6 +230,38 @@ function slashesInDates(sorted: Item[], line: PenLine): Item[] {
   return items;
 }
 
+/** A time's colon stands after its hours (one or two digits) and before two digits (minutes or seconds). */
+const DIGITS_BEFORE_COLON = [1, 2];
+const DIGITS_AFTER_COLON = 2;
+
+/**
+ * A colon stands in times. Two dots that fit a colon's shape where the number around them is no
+ * time's (\`267:16\`, \`6667:145\`) are more likely a digit's stray marks than a colon: they are
+ * flagged and left out of the text, as any unsure separator is, never read as a digit. Like the
+ * date's slashes, judged once the search has chosen, on the whole line. \`sorted\`: its items left to right.
+ */
+function colonsInTimes(sorted: Item[], line: PenLine): Item[] {
+  const digitRun = (from: number, step: 1 | -1) => {
+    let count = 0;
+    for (let j = from + step; j >= 0 && j < sorted.length; j += step) {
+      const [left, right] = step === 1 ? [sorted[j - 1], sorted[j]] : [sorted[j], sorted[j + 1]];
+      if (sorted[j].kind !== 'digit' || standApart(left, right, line)) break;
+      count++;
+    }
+    return count;
+  };
+  return sorted.map((item, i) => {
+    if (item.kind !== 'separator' || item.symbol !== ':') return item;
+    const inTime = DIGITS_BEFORE_COLON.includes(digitRun(i, -1)) && digitRun(i, 1) === DIGITS_AFTER_COLON;
+    return inTime ? item : { ...item, outOfForm: true };
+  });
+}
+
+/** Whether a separator is flagged and left out of the text. */
+function unsureSeparator(item: Extract<Item, { kind: 'separator' }>): boolean {
+  return item.likelihood < SEPARATOR_UNSURE_BELOW || Boolean(item.outOfForm);
+}
+
 /** Every slash read as the digit the network saw in it. */
 function slashesAsDigits(items: Item[]): Item[] {
   return items.map((item) => (item.kind === 'separator' && item.symbol === '/' && item.asDigit ? slashAsDigit(item, item.asDigit) : item));
@@ -237,9 +278,10 @@ function readLine(line: PenLine, items: Item[], extents: Extent[], writing: bool
   // Boxes take in the pen's width (a ninth of the writing's height), so a 1 has one.
   const pad = line.height / 18;
   const inOrder = [...items].sort((a, b) => a.extent.left + a.extent.right - (b.extent.left + b.extent.right));
-  const whole = slashesInDates(slashesInNumbers(inOrder, line), line);
+  const whole = colonsInTimes(slashesInDates(slashesInNumbers(inOrder, line), line), line);
   const sorted = writing ? slashesAsDigits(inOrder) : whole;
-  const waitsForPause = writing && sorted.some((item, i) => item.kind !== whole[i].kind);
+  const shown = (item: Item) => (item.kind === 'separator' && unsureSeparator(item) ? 'unsure' : item.kind);
+  const waitsForPause = writing && sorted.some((item, i) => shown(item) !== shown(whole[i]));
   const digits: RecognizedDigit[] = [];
   const symbols: RecognizedSymbol[] = [];
   let text = '';
@@ -258,7 +300,7 @@ function readLine(line: PenLine, items: Item[], extents: Extent[], writing: bool
       });
       text += String(item.digit);
     } else {
-      const uncertain = item.likelihood < SEPARATOR_UNSURE_BELOW;
+      const uncertain = unsureSeparator(item);
       symbols.push({ symbol: item.symbol, confidence: Math.round(item.likelihood * 1e4) / 1e4, box: box(item.extent, pad), uncertain });
       // An unsure separator is flagged and left out of the text: never passed off as read.
       if (!uncertain) text += item.symbol;
