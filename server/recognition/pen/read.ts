@@ -120,6 +120,18 @@ function standApart(left: Item, right: Item, line: PenLine): boolean {
   return right.extent.left - left.extent.right >= NUMBER_GAP * line.height;
 }
 
+/** Whether items `a` and `b` of a line's items, left to right, stand a number's gap apart (either order). */
+function apartAt(items: readonly Item[], a: number, b: number, line: PenLine): boolean {
+  return a < b ? standApart(items[a], items[b], line) : standApart(items[b], items[a], line);
+}
+
+/** How many items `counts` (digits, by default) stand in one run from item `i` on towards `step`, within its number. */
+function runFrom(items: readonly Item[], i: number, step: 1 | -1, line: PenLine, counts: (item: Item) => boolean = (item) => item.kind === 'digit'): number {
+  let count = 0;
+  for (let j = i + step; j >= 0 && j < items.length && counts(items[j]) && !apartAt(items, j - step, j, line); j += step) count++;
+  return count;
+}
+
 /**
  * A slash stands in dates (and fractions) between short runs of digits. One that is not between
  * two digits (after a minus), after three digits or more, before three or five or more, or in a number with
@@ -131,17 +143,10 @@ function standApart(left: Item, right: Item, line: PenLine): boolean {
  */
 function slashesInNumbers(sorted: Item[], line: PenLine): Item[] {
   const items = [...sorted];
-  const apart = (a: number, b: number) => (a < b ? standApart(items[a], items[b], line) : standApart(items[b], items[a], line));
-  const plainDigit = (j: number) => {
-    const item = items[j];
-    return item.kind === 'digit' && !item.slashLike;
-  };
+  const apart = (a: number, b: number) => apartAt(items, a, b, line);
+  const plainDigit = (item: Item) => item.kind === 'digit' && !item.slashLike;
   /** The digits in one run from item `i` on, towards `step`. */
-  const digitsFrom = (i: number, step: 1 | -1) => {
-    let count = 0;
-    for (let j = i + step; j >= 0 && j < items.length && plainDigit(j) && !apart(j - step, j); j += step) count++;
-    return count;
-  };
+  const digitsFrom = (i: number, step: 1 | -1) => runFrom(items, i, step, line, plainDigit);
   /** Whether the number holding item `i` holds a colon or a decimal point: a time or a decimal, never a date. */
   const inTimeOrDecimal = (i: number) =>
     ([-1, 1] as const).some((step) => {
@@ -236,23 +241,14 @@ const DIGITS_AFTER_COLON = 2;
 
 /**
  * A colon stands in times. Two dots that fit a colon's shape where the number around them is no
- * time's (\`267:16\`, \`6667:145\`) are more likely a digit's stray marks than a colon: they are
+ * time's (`267:16`, `6667:145`) are more likely a digit's stray marks than a colon: they are
  * flagged and left out of the text, as any unsure separator is, never read as a digit. Like the
- * date's slashes, judged once the search has chosen, on the whole line. \`sorted\`: its items left to right.
+ * date's slashes, judged once the search has chosen, on the whole line. `sorted`: its items left to right.
  */
 function colonsInTimes(sorted: Item[], line: PenLine): Item[] {
-  const digitRun = (from: number, step: 1 | -1) => {
-    let count = 0;
-    for (let j = from + step; j >= 0 && j < sorted.length; j += step) {
-      const [left, right] = step === 1 ? [sorted[j - 1], sorted[j]] : [sorted[j], sorted[j + 1]];
-      if (sorted[j].kind !== 'digit' || standApart(left, right, line)) break;
-      count++;
-    }
-    return count;
-  };
   return sorted.map((item, i) => {
     if (item.kind !== 'separator' || item.symbol !== ':') return item;
-    const inTime = DIGITS_BEFORE_COLON.includes(digitRun(i, -1)) && digitRun(i, 1) === DIGITS_AFTER_COLON;
+    const inTime = DIGITS_BEFORE_COLON.includes(runFrom(sorted, i, -1, line)) && runFrom(sorted, i, 1, line) === DIGITS_AFTER_COLON;
     return inTime ? item : { ...item, outOfForm: true };
   });
 }
