@@ -330,6 +330,28 @@ describe('reading pen strokes by grouping them', () => {
     expect(held.waitsForPause).toBe(true);
   });
 
+  it("reads the next digit's first stroke as a provisional start, never joined to the finished digit before it", async () => {
+    // A 3, then a 7 written bar first: the 3 and the bar together look like a 5.
+    const set = write('37', { glyph: (c) => (c === '3' ? mnistGlyph(3, 3) : glyphs['7']), gap: 0.05 });
+    const three = set.strokes.slice(0, -1);
+    const seven = set.strokes[set.strokes.length - 1];
+    const bar = seven.slice(0, 10);
+    const diagonal = seven.slice(10);
+    expect(bar[bar.length - 1][1]).toBeLessThan(diagonal[diagonal.length - 1][1]);
+    const first = await recognizeStrokes({ ...set, strokes: three, writing: true }, classifier);
+    expect(first.text).toBe('3');
+    const withBar = await recognizeStrokes({ ...set, strokes: [...three, bar], settled: first.groups, writing: true }, classifier);
+    expect(withBar.digits[0]).toEqual(first.digits[0]);
+    expect(withBar.digits).toHaveLength(2);
+    expect(withBar.digits[1].provisional).toBe(true);
+    // The bar is no digit to hold, and a reading once the pen rests would read the ink as it stands.
+    expect(withBar.groups).toEqual(first.groups);
+    expect(withBar.waitsForPause).toBe(true);
+    const whole = await recognizeStrokes({ ...set, strokes: [...three, bar, diagonal], settled: withBar.groups, writing: true }, classifier);
+    expect(whole.text).toBe('37');
+    expect(whole.digits.some((d) => d.provisional)).toBe(false);
+  });
+
   it('reads a stroke still being drawn on its own, as provisional, leaving the digits before it as they were', async () => {
     const set = write('107', { glyph: (c) => glyphs[c], gap: 0.05 });
     const finished = { ...set, strokes: set.strokes.slice(0, 2) };

@@ -51,6 +51,13 @@ export const GROUPING_WEIGHTS = {
   /** A small stroke left out of the reading (flagged, not read as a digit). */
   leftOut: Math.log(0.05),
   /**
+   * While the person writes, the newest stroke read on its own scores at least this: it may be the
+   * first stroke of a digit not yet finished (a 7's bar, the first stroke of a 4), which alone reads
+   * as no digit in particular, and must not be joined to the finished digit before it for want of
+   * a reading of its own (a 3 and a 7's bar read as 5). Shown as provisional.
+   */
+  unfinished: -1,
+  /**
    * A group whose first or last stroke, as tall as `redundantFrom` writing heights or more, adds
    * nothing to its reading: the group without it reads the same digit at least as surely. Such a
    * stroke is a digit of its own hidden in its neighbour's ink (a 1 written into a 0), not part of it.
@@ -71,7 +78,7 @@ export type GroupReading =
    * `slashLean`: for one that leans far enough to be one where a date's form puts a slash, how far
    * beyond the hand's slant (dateSlashLean).
    */
-  | { kind: 'digit'; prediction: DigitPrediction; score: number; slashLike: boolean; slashLean?: number }
+  | { kind: 'digit'; prediction: DigitPrediction; score: number; slashLike: boolean; slashLean?: number; unfinished?: boolean }
   | { kind: 'separator'; symbol: Separator; likelihood: number; score: number; slashLean?: number }
   | { kind: 'left-out'; score: number };
 
@@ -87,6 +94,8 @@ export interface Candidate {
   unsettles: boolean;
   /** It starts or ends where the pen skipped inside a stroke, taking one piece of that stroke without the other. */
   partsSkip: boolean;
+  /** It is the newest finished stroke alone, while the person writes: perhaps a digit's first stroke (see GROUPING_WEIGHTS.unfinished). */
+  newest?: boolean;
 }
 
 /**
@@ -94,7 +103,7 @@ export interface Candidate {
  * the previous reading that new ink has not reached (see StrokeSet.settled); a run that holds part
  * of one, or one and more, is marked as unsettling it.
  */
-export function candidateGroups(part: readonly PenStroke[], line: PenLine, kept: readonly (readonly PenStroke[])[] = []): Candidate[] {
+export function candidateGroups(part: readonly PenStroke[], line: PenLine, kept: readonly (readonly PenStroke[])[] = [], newest?: PenStroke): Candidate[] {
   const candidates: Candidate[] = [];
   const h = line.height;
   const keptOf = new Map<PenStroke, readonly PenStroke[]>();
@@ -119,6 +128,7 @@ export function candidateGroups(part: readonly PenStroke[], line: PenLine, kept:
         readAsDigit: longer > DOT_SIZE * h,
         unsettles: !respectsKept(strokes),
         partsSkip: (start > 0 && skipAfter[start - 1]) || skipAfter[end - 1],
+        ...(end - start === 1 && strokes[0] === newest ? { newest: true } : {}),
       });
     }
   }
@@ -165,12 +175,15 @@ export function groupReadings(candidate: Candidate, line: PenLine, prediction?: 
       without.confidence < prediction.confidence;
     const redundant = strokes.length > 1 && (!adds(strokes[0], endsDropped.first) || !adds(strokes[strokes.length - 1], endsDropped.last));
     const slash = strokes.length === 1 ? slashLikelihood(strokes[0], line) : 0;
+    const score = Math.log(Math.max(prediction.confidence, 1e-4)) + w.perItem + digitGeometry(candidate, line, slash) - (redundant ? w.redundant : 0);
+    const unfinished = Boolean(candidate.newest) && score < w.unfinished;
     readings.push({
       kind: 'digit',
       prediction,
-      score: Math.log(Math.max(prediction.confidence, 1e-4)) + w.perItem + digitGeometry(candidate, line, slash) - (redundant ? w.redundant : 0),
+      score: unfinished ? w.unfinished : score,
       slashLike: slash > 0,
       ...lean,
+      ...(unfinished ? { unfinished } : {}),
     });
   }
   for (const s of symbolReadings(candidate.strokes, line)) {

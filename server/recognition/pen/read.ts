@@ -74,13 +74,18 @@ function box(extent: Extent, pad: number): BoxTuple {
   return [x, y, Math.round(extent.right + pad) - x, Math.round(extent.bottom + pad) - y];
 }
 
-function digitItem(extent: Extent, { digit, confidence, alternatives }: DigitPrediction, lean: { slashLike?: boolean; slashLean?: number } = {}): Item {
+function digitItem(
+  extent: Extent,
+  { digit, confidence, alternatives }: DigitPrediction,
+  lean: { slashLike?: boolean; slashLean?: number; unfinished?: boolean } = {},
+): Item {
   return {
     extent,
     kind: 'digit',
     digit,
     confidence,
     alternatives,
+    ...(lean.unfinished ? { provisional: true } : {}),
     ...(lean.slashLike ? { slashLike: true } : {}),
     ...(lean.slashLean !== undefined ? { slashLean: lean.slashLean } : {}),
   };
@@ -404,11 +409,20 @@ export function planPenReading(set: StrokeSet): PlannedReading {
   const strokes = set.strokes.map((points, index) => penStroke(points, index));
   const open = new Set(set.open ?? []);
   const finished = strokes.filter((s) => !open.has(s.index));
+  const newest = set.writing ? finished.reduce<PenStroke | undefined>((latest, s) => (!latest || s.index > latest.index ? s : latest), undefined) : undefined;
   const work: LineWork[] = (finished.length ? penLines(finished) : []).map((line) => {
     const parts = independentParts(groupingOrder(line.strokes, line.height), PART_GAP * line.height);
     // The hold lasts while the person writes: the reading after a pause is the whole number's.
     const kept = set.settled && set.writing ? keptGroups(set.settled, line.strokes, parts) : [];
-    return { line, parts: parts.map((part) => ({ strokes: part, candidates: candidateGroups(part, line, kept) })), drawing: [] };
+    // Only where a next digit starts: to the right of the rest of the line (a stroke written within
+    // or before the line's ink goes with a digit already there).
+    const startsNext =
+      newest && line.strokes.includes(newest) && (newest.left + newest.right) / 2 > Math.max(...line.strokes.filter((s) => s !== newest).map((s) => s.right));
+    return {
+      line,
+      parts: parts.map((part) => ({ strokes: part, candidates: candidateGroups(part, line, kept, startsNext ? newest : undefined) })),
+      drawing: [],
+    };
   });
   // A stroke being drawn joins the line nearest it (or lines of its own) but none of its groups.
   for (const stroke of strokes.filter((s) => open.has(s.index))) {
@@ -464,11 +478,18 @@ export function planPenReading(set: StrokeSet): PlannedReading {
             const free = chooseGrouping(part.strokes, w.line, part.candidates, unheld);
             held = free.length !== groups.length || free.some((g, i) => g.candidate !== groups[i].candidate);
           }
+          // A stroke read as a digit's unfinished start reads otherwise once the pen rests.
+          if (groups.some((g) => g.reading.kind === 'digit' && g.reading.unfinished)) held = true;
           return groups;
         }),
       );
       const joinedUp = chosen.flatMap((groups, l) => groups.filter((g) => isJoinedUp(g, work[l].line)));
-      const settled = chosen.flatMap((groups) => groups.filter((g) => g.reading.kind !== 'left-out').map((g) => g.candidate.strokes.map((s) => s.key)));
+      // An unfinished start is no digit to hold: the next stroke may finish it.
+      const settled = chosen.flatMap((groups) =>
+        groups
+          .filter((g) => g.reading.kind !== 'left-out' && !(g.reading.kind === 'digit' && g.reading.unfinished))
+          .map((g) => g.candidate.strokes.map((s) => s.key)),
+      );
       const lines = (cut: Map<ChosenGroup, Item[]>) =>
         chosen.map((groups, l) => {
           const items = groups.flatMap((g) => {
