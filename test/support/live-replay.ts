@@ -2,11 +2,13 @@
  * Writing replayed at pen speed through the WebSocket protocol, as a person writes: each stroke's
  * points sent as their times say, the pauses between strokes kept (capped). What is measured:
  * the final reading, stroke-end → reading latency, and flicker — how often the reading of a digit
- * changes after the person finished it and moved on, while no new ink overlaps it.
+ * changes after the person finished it and moved on, while no new ink overlaps it. The same
+ * writing can also be read stroke by stroke in this process (replayInProcess): no server, no clock.
  */
 import type { ServerMessage } from '../../shared/protocol.js';
+import type { DigitClassifier } from '../../server/recognition/classifier.js';
 import { extentOf, penStroke, type Extent } from '../../server/recognition/pen/ink.js';
-import type { StrokeSet } from '../../server/recognition/strokes.js';
+import { recognizeStrokes, type StrokeSet } from '../../server/recognition/strokes.js';
 import { DEFAULT_CONFIG } from '../../server/config.js';
 import { Client } from './protocol-client.js';
 
@@ -101,6 +103,36 @@ export async function replayLive(wsUrl: string, sample: WrittenSample): Promise<
   } finally {
     client.close();
   }
+}
+
+/**
+ * The same writing read in this process as a canvas session reads it, without its clock: each
+ * stroke once half drawn (open) and once at its end, each reading holding the groups the one
+ * before made (StrokeSet.settled), and once more as after a pause where the last reading says that
+ * one would read otherwise. The same figures on every run and in a fraction of the time, for telling
+ * whether a change steadies the reading; --live, with the real server and timing, is what is reported.
+ */
+export async function replayInProcess(sample: WrittenSample, classifier: DigitClassifier): Promise<LiveOutcome> {
+  const { width, height, strokes } = sample.set;
+  const predictions: Prediction[] = [];
+  const beginSeq: number[] = [];
+  let seq = 0,
+    settled: string[][] | undefined,
+    waitsForPause = false;
+  const read = async (set: StrokeSet, ack: number) => {
+    const result = await recognizeStrokes({ ...set, ...(settled ? { settled } : {}) }, classifier);
+    settled = result.groups;
+    waitsForPause = Boolean(result.waitsForPause);
+    predictions.push({ type: 'prediction', seq: predictions.length + 1, ack, text: result.text, lines: result.lines, ms: 0 });
+  };
+  for (let s = 0; s < strokes.length; s++) {
+    beginSeq.push(++seq);
+    const half = strokes[s].slice(0, Math.max(1, Math.round(strokes[s].length / 2)));
+    await read({ width, height, strokes: [...strokes.slice(0, s), half], open: [s], writing: true }, seq);
+    await read({ width, height, strokes: strokes.slice(0, s + 1), writing: true }, ++seq);
+  }
+  if (waitsForPause) await read({ width, height, strokes }, seq);
+  return { text: predictions[predictions.length - 1]?.text ?? '', changes: flicker(sample, predictions, beginSeq), latencies: [] };
 }
 
 /** Changes to the reading of each digit between the person moving on from it and new ink overlapping it. */

@@ -1,11 +1,12 @@
 /**
- * npm run measure -- [--digits test|validation] [--count N] [--sets clean,touching,...] [--heights 20,60,150,300] [--live] [--model DIR] [--json] [--failures DIR]
+ * npm run measure -- [--digits test|validation] [--count N] [--sets clean,touching,...] [--heights 20,60,150,300] [--live | --replay] [--model DIR] [--json] [--failures DIR]
  * Exact-string accuracy and character error rate of the recognition pipeline on synthetic numbers
  * made of MNIST digits (images, and pen strokes), and on the held-out pen sets (pen-sets.ts) and
  * webcam photo sets (photo-sets.ts; photo-blank has nothing to read and counts frames read as a number).
  * Reported figures use MNIST test digits; develop against --digits validation.
  * --live replays the pen sets at pen speed through the WebSocket protocol of a freshly started
- * server, six people at once, and adds flicker (changes to finished digits) and stroke-end latency.
+ * server, six people at once, and adds flicker (changes to finished digits) and stroke-end latency;
+ * --replay reads them stroke by stroke in this process instead, for the same flicker without the clock.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -24,7 +25,7 @@ import { composeNumber, encodePng, SETS, type ComposedImage } from '../../traini
 import { writeNumber } from './strokes-from-mnist.js';
 import { fontsAvailable, HELD_OUT_FONT_PACKAGES, PEN_SETS, penSample } from './pen-sets.js';
 import { PHOTO_SETS, photoSample } from './photo-sets.js';
-import { replayLive, type LiveOutcome, type WrittenSample } from './live-replay.js';
+import { replayInProcess, replayLive, type LiveOutcome, type WrittenSample } from './live-replay.js';
 import { startServerProcess } from './server-process.js';
 import { editDistance, separatorScore } from './text-scores.js';
 
@@ -40,7 +41,7 @@ const STROKE_SETS: Record<string, [number, number]> = {
 const ALL_SETS = [...Object.keys(SETS), ...Object.keys(STROKE_SETS), ...Object.keys(PEN_SETS), ...Object.keys(PHOTO_SETS)];
 const PEN_WRITERS = 6;
 
-const USAGE = `Usage: npm run measure -- [--digits test|validation] [--count N] [--sets NAMES] [--heights H,...] [--live] [--seed N] [--model DIR] [--pen-model DIR] [--baseline tesseract] [--json] [--failures DIR]
+const USAGE = `Usage: npm run measure -- [--digits test|validation] [--count N] [--sets NAMES] [--heights H,...] [--live | --replay] [--seed N] [--model DIR] [--pen-model DIR] [--baseline tesseract] [--json] [--failures DIR]
   --digits      MNIST test digits (default; for reported figures) or validation digits carved from train (for development)
   --count N     images per set (default 200)
   --sets        comma-separated, from: ${ALL_SETS.join(', ')} (default all)
@@ -48,6 +49,8 @@ const USAGE = `Usage: npm run measure -- [--digits test|validation] [--count N] 
                 default: heights drawn from 40 to 200
   --live        pen sets only: replay each number at pen speed through the WebSocket protocol (${PEN_WRITERS} writers at once),
                 adding flicker per 100 numbers and stroke-end → reading latency
+  --replay      pen sets only: read each number stroke by stroke in this process, as a session reads it (half drawn,
+                finished, after the pause), adding flicker per 100 numbers: no server or clock, the same on every run
   --model       model folder for the image sets (default ${DEFAULT_MODEL_DIR})
   --pen-model   model folder for the pen and stroke sets (default ${DEFAULT_PEN_MODEL_DIR})
   --baseline    also read every image with Tesseract OCR (digits whitelisted) for comparison
@@ -66,6 +69,7 @@ const { values } = parseCli(
     baseline: { type: 'string' },
     heights: { type: 'string' },
     live: { type: 'boolean' },
+    replay: { type: 'boolean' },
   },
   USAGE,
 );
@@ -78,6 +82,10 @@ const count = positiveInteger(values.count, 'count', 200);
 const seed = positiveInteger(values.seed, 'seed', 2026);
 const setNames = values.sets ? values.sets.split(',') : ALL_SETS;
 const heights = values.heights ? values.heights.split(',').map((h) => positiveInteger(h, 'heights', 60)) : [0];
+if (values.live && values.replay) {
+  console.error(`--live and --replay are two ways of the same replay: one at a time\n\n${USAGE}`);
+  process.exit(2);
+}
 if (values.baseline !== undefined && values.baseline !== 'tesseract') {
   console.error(`--baseline can only be tesseract\n\n${USAGE}`);
   process.exit(2);
@@ -208,7 +216,13 @@ for (const name of setNames) {
     const random = seededRandom(seed + name.length * 7919 + name.charCodeAt(0));
     const samples: Sample[] = [];
     for (let i = 0; i < count; i++) samples.push(await sample(name, random, height));
-    const live = values.live && isPen ? await replayAll(samples) : undefined;
+    const live = !isPen
+      ? undefined
+      : values.live
+        ? await replayAll(samples)
+        : values.replay
+          ? await Promise.all(samples.map((sample) => replayInProcess(sample.written!, penClassifier)))
+          : undefined;
     let exact = 0,
       errors = 0,
       characters = 0,
@@ -253,7 +267,7 @@ for (const name of setNames) {
     if (live) {
       const latencies = live.flatMap((o) => o.latencies).sort((a, b) => a - b);
       entry.flickerPer100 = (100 * live.reduce((sum, o) => sum + o.changes, 0)) / count;
-      entry.strokeEndMs = { p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95) };
+      if (latencies.length > 0) entry.strokeEndMs = { p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95) };
     }
     report[label] = entry;
     if (!values.json) {
@@ -262,7 +276,8 @@ for (const name of setNames) {
       console.log(
         `${label.padEnd(16)} ${score}` +
           (live
-            ? `  flicker ${entry.flickerPer100!.toFixed(1)}/100 numbers  stroke-end p50/p95 ${entry.strokeEndMs!.p50.toFixed(1)}/${entry.strokeEndMs!.p95.toFixed(1)} ms`
+            ? `  flicker ${entry.flickerPer100!.toFixed(1)}/100 numbers` +
+              (entry.strokeEndMs ? `  stroke-end p50/p95 ${entry.strokeEndMs.p50.toFixed(1)}/${entry.strokeEndMs.p95.toFixed(1)} ms` : '')
             : `  ${entry.msMean.toFixed(1)} ms/input`) +
           (entry.separators ? `  separators ${pct(entry.separators.right)} right, ${entry.separators.spurious} spurious` : '') +
           (values.baseline ? `  | tesseract exact ${pct(baselineExact / count)}  CER ${pct(baselineErrors / characters, 2)}` : '') +
