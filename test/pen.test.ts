@@ -316,18 +316,32 @@ describe('reading pen strokes by grouping them', () => {
 
   it('holds a finished group only while the person writes: once the pen rests, the whole number is read afresh', async () => {
     const timed = (points: [number, number][], start: number) => points.map(([x, y], i): StrokePoint => [x, y, start + 10 * i]);
-    // An open 4 written stem first: the stem alone is a 1, and the arm, written next, stops short of it.
+    // An open 4 written arm first, its stem beside it to the right, stopping short of the arm: the
+    // arm alone is a 6, held, and the stem might as well be the next digit's start.
+    const arm = timed([...line(130, 50, 112, 110), ...line(112, 110, 152, 110).slice(1)], 0);
+    const stem = timed(line(162, 50, 160, 150), 1000);
+    const canvas = { width: 400, height: 200 };
+    const first = await recognizeStrokes({ ...canvas, strokes: [arm], writing: true }, classifier);
+    expect(first.text).toBe('6');
+    const held = await recognizeStrokes({ ...canvas, strokes: [arm, stem], settled: first.groups, writing: true }, classifier);
+    const rested = await recognizeStrokes({ ...canvas, strokes: [arm, stem], settled: held.groups }, classifier);
+    expect(rested.text).toBe('4');
+    // While writing, the hold kept the 6 apart; the reading says that a pause would read otherwise.
+    expect(held.text).not.toBe('4');
+    expect(held.waitsForPause).toBe(true);
+  });
+
+  it('holds no digit against the stroke that finishes it: a 4 written stem first reads 4 as soon as its arm is written', async () => {
+    const timed = (points: [number, number][], start: number) => points.map(([x, y], i): StrokePoint => [x, y, start + 10 * i]);
+    // The arm, written after the stem and left of it, stops short of it: no column of the stem is new ink's.
     const stem = timed(line(160, 50, 158, 150), 0);
     const arm = timed([...line(130, 50, 112, 110), ...line(112, 110, 152, 110).slice(1)], 1000);
     const canvas = { width: 400, height: 200 };
     const first = await recognizeStrokes({ ...canvas, strokes: [stem], writing: true }, classifier);
     expect(first.text).toBe('1');
-    const held = await recognizeStrokes({ ...canvas, strokes: [stem, arm], settled: first.groups, writing: true }, classifier);
-    const rested = await recognizeStrokes({ ...canvas, strokes: [stem, arm], settled: held.groups }, classifier);
-    expect(rested.text).toBe('4');
-    // While writing, the hold kept the 1 apart; the reading says that a pause would read otherwise.
-    expect(held.text).not.toBe('4');
-    expect(held.waitsForPause).toBe(true);
+    const written = await recognizeStrokes({ ...canvas, strokes: [stem, arm], settled: first.groups, writing: true }, classifier);
+    expect(written.text).toBe('4');
+    expect(written.waitsForPause).toBeUndefined();
   });
 
   it("reads the next digit's first stroke as a provisional start, never joined to the finished digit before it", async () => {
