@@ -412,14 +412,15 @@ export function planPenReading(set: StrokeSet): PlannedReading {
   const newest = set.writing ? finished.reduce<PenStroke | undefined>((latest, s) => (!latest || s.index > latest.index ? s : latest), undefined) : undefined;
   const work: LineWork[] = (finished.length ? penLines(finished) : []).map((line) => {
     const parts = independentParts(groupingOrder(line.strokes, line.height), PART_GAP * line.height);
-    // The hold lasts while the person writes: the reading after a pause is the whole number's.
-    // Only where a next digit starts: to the right of the rest of the line (a stroke written within
-    // or before the line's ink goes with a digit already there).
+    // The newest stroke is read as a digit's possible start (GROUPING_WEIGHTS.unfinished) only
+    // where a next digit starts: to the right of the rest of the line's ink.
     const inLine = newest && line.strokes.includes(newest);
-    const startsNext = inLine && (newest.left + newest.right) / 2 > Math.max(...line.strokes.filter((s) => s !== newest).map((s) => s.right));
-    // Otherwise the newest stroke may finish the digit written just before it (a 4's arm written
-    // after its stem, stopping short of it): that digit is not held against it.
+    const rightOfOthers = line.strokes.reduce((right, s) => (s === newest ? right : Math.max(right, s.right)), -Infinity);
+    const startsNext = inLine && (newest.left + newest.right) / 2 > rightOfOthers;
+    // Written within or before the line's ink, it may instead finish the digit written just before
+    // it (a 4's arm written after its stem, stopping short of it): that digit is not held against it.
     const continued = inLine && !startsNext ? line.strokes.find((s) => s.index === newest.index - 1) : undefined;
+    // The hold lasts while the person writes: the reading after a pause is the whole number's.
     const kept = set.settled && set.writing ? keptGroups(set.settled, line.strokes, parts).filter((group) => !continued || !group.includes(continued)) : [];
     return {
       line,
