@@ -74,11 +74,10 @@ export interface EndsDropped {
 
 export type GroupReading =
   /**
-   * `slashLike`: one stroke that leans far enough to be read as a slash where it stands;
    * `slashLean`: for one that leans far enough to be one where a date's form puts a slash, how far
    * beyond the hand's slant (dateSlashLean).
    */
-  | { kind: 'digit'; prediction: DigitPrediction; score: number; slashLike: boolean; slashLean?: number; unfinished?: boolean }
+  | { kind: 'digit'; prediction: DigitPrediction; score: number; slashLean?: number; unfinished?: boolean }
   | { kind: 'separator'; symbol: Separator; likelihood: number; score: number; slashLean?: number }
   | { kind: 'left-out'; score: number };
 
@@ -181,7 +180,6 @@ export function groupReadings(candidate: Candidate, line: PenLine, prediction?: 
       kind: 'digit',
       prediction,
       score: unfinished ? w.unfinished : score,
-      slashLike: slash > 0,
       ...lean,
       ...(unfinished ? { unfinished } : {}),
     });

@@ -52,8 +52,6 @@ type Item =
       confidence: number;
       alternatives: Alternative[];
       provisional?: boolean;
-      /** One stroke leaning far enough to be read as a slash where it stands. */
-      slashLike?: boolean;
       /** For one stroke leaning far enough to be a slash where a date's form puts one, how far (see dateSlashLean). */
       slashLean?: number;
     }
@@ -74,11 +72,7 @@ function box(extent: Extent, pad: number): BoxTuple {
   return [x, y, Math.round(extent.right + pad) - x, Math.round(extent.bottom + pad) - y];
 }
 
-function digitItem(
-  extent: Extent,
-  { digit, confidence, alternatives }: DigitPrediction,
-  lean: { slashLike?: boolean; slashLean?: number; unfinished?: boolean } = {},
-): Item {
+function digitItem(extent: Extent, { digit, confidence, alternatives }: DigitPrediction, lean: { slashLean?: number; unfinished?: boolean } = {}): Item {
   return {
     extent,
     kind: 'digit',
@@ -86,14 +80,13 @@ function digitItem(
     confidence,
     alternatives,
     ...(lean.unfinished ? { provisional: true } : {}),
-    ...(lean.slashLike ? { slashLike: true } : {}),
     ...(lean.slashLean !== undefined ? { slashLean: lean.slashLean } : {}),
   };
 }
 
-/** A slash the number around it overrules: the digit the network saw in its stroke. */
+/** A stroke shaped like a slash, read as the digit the network saw in it (see slashesAsDigits). */
 function slashAsDigit(slash: Extract<Item, { kind: 'separator' }>, asDigit: DigitPrediction): Item {
-  return digitItem(slash.extent, asDigit, { slashLike: true, slashLean: slash.slashLean });
+  return digitItem(slash.extent, asDigit, { slashLean: slash.slashLean });
 }
 
 /** `asDigit`: the network's reading of the group, for a separator that the number around it may overrule. */
@@ -112,67 +105,20 @@ function itemOf(group: ChosenGroup, asDigit?: DigitPrediction): Item | undefined
   return undefined;
 }
 
-/** The most digits a date puts before a slash (a day or a month). */
-const DIGITS_BEFORE_SLASH = 2;
-/**
- * The runs of digits a slash may stand before: a day or a month (1-2), a year (2 or 4), a
- * fraction's denominator. Three digits after one ("80/319") is a number with a leaning 1 in it.
- */
-const DIGITS_AFTER_SLASH = [1, 2, 4];
-
 /** Whether neighbours `left` and `right` stand a number's gap apart (two numbers, not one). */
 function standApart(left: Item, right: Item, line: PenLine): boolean {
   return right.extent.left - left.extent.right >= NUMBER_GAP * line.height;
 }
 
-/** Whether items `a` and `b` of a line's items, left to right, stand a number's gap apart (either order). */
-function apartAt(items: readonly Item[], a: number, b: number, line: PenLine): boolean {
-  return a < b ? standApart(items[a], items[b], line) : standApart(items[b], items[a], line);
-}
-
-/** How many items `counts` (digits, by default) stand in one run from item `i` on towards `step`, within its number. */
-function runFrom(items: readonly Item[], i: number, step: 1 | -1, line: PenLine, counts: (item: Item) => boolean = (item) => item.kind === 'digit'): number {
+/** How many digits stand in one run from item `i` on towards `step`, within its number. */
+function digitsFrom(items: readonly Item[], i: number, step: 1 | -1, line: PenLine): number {
   let count = 0;
-  for (let j = i + step; j >= 0 && j < items.length && counts(items[j]) && !apartAt(items, j - step, j, line); j += step) count++;
+  for (let j = i + step; j >= 0 && j < items.length && items[j].kind === 'digit'; j += step) {
+    const [left, right] = step === 1 ? [items[j - 1], items[j]] : [items[j], items[j + 1]];
+    if (standApart(left, right, line)) break;
+    count++;
+  }
   return count;
-}
-
-/**
- * A slash stands in dates (and fractions) between short runs of digits. One that is not between
- * two digits (after a minus), after three digits or more, before three or five or more, or in a number with
- * a colon or a decimal point (a time, a decimal) is a 1 leaning as far as a slash (a tenth of
- * MNIST's 1s lean over 30 degrees): it is read as the digit the network saw. A run ends at a digit
- * that could itself be a slash, so that one slash misread as a 1 does not turn the date's other
- * slash into a 1 too. Done once the search has chosen, not inside it: the runs cross the parts it
- * groups apart. `sorted`: the line's items left to right.
- */
-function slashesInNumbers(sorted: Item[], line: PenLine): Item[] {
-  const items = [...sorted];
-  const apart = (a: number, b: number) => apartAt(items, a, b, line);
-  const plainDigit = (item: Item) => item.kind === 'digit' && !item.slashLike;
-  /** The digits in one run from item `i` on, towards `step`. */
-  const digitsFrom = (i: number, step: 1 | -1) => runFrom(items, i, step, line, plainDigit);
-  /** Whether the number holding item `i` holds a colon or a decimal point: a time or a decimal, never a date. */
-  const inTimeOrDecimal = (i: number) =>
-    ([-1, 1] as const).some((step) => {
-      for (let j = i + step; j >= 0 && j < items.length && !apart(j - step, j); j += step) {
-        const item = items[j];
-        if (item.kind === 'separator' && (item.symbol === ':' || item.symbol === '.')) return true;
-      }
-      return false;
-    });
-  /** Whether item `i`'s neighbour towards `step` is a digit of the same number. */
-  const digitBeside = (i: number, step: 1 | -1) => {
-    const j = i + step;
-    return j >= 0 && j < items.length && items[j].kind === 'digit' && !apart(i, j);
-  };
-  items.forEach((item, i) => {
-    if (item.kind !== 'separator' || item.symbol !== '/' || !item.asDigit) return;
-    const betweenDigits = digitBeside(i, -1) && digitBeside(i, 1);
-    if (!betweenDigits || digitsFrom(i, -1) > DIGITS_BEFORE_SLASH || !DIGITS_AFTER_SLASH.includes(digitsFrom(i, 1)) || inTimeOrDecimal(i))
-      items[i] = slashAsDigit(item, item.asDigit);
-  });
-  return items;
 }
 
 /**
@@ -199,11 +145,12 @@ const MOST_DATE_SLASH_CANDIDATES = 6;
 const DATE_SLASH_CONFIDENCE = 0.6;
 
 /**
- * The mirror of slashesInNumbers: a 1 leaning as a slash leans (dateSlashLean), where it and the
- * number's other slashes give the number exactly one date's form, is that date's slash. Written
- * fast, a slash leans no further than many hands lean their 1s (a third of MNIST's 1s lean over 20
- * degrees), so its shape cannot tell the two apart; people read it from the date around it, and so
- * does this. Only where one form fits: "12105" with a leaning 1 is "12/05", "111" stays.
+ * A stroke leaning as a slash leans (dateSlashLean), where it and the number's other slashes give
+ * the number exactly one date's form, is that date's slash. Written fast, a slash leans no further
+ * than many hands lean their 1s (a third of MNIST's 1s lean over 20 degrees, a tenth over 30), so
+ * its shape cannot tell the two apart; people read it from the date around it, and so does this.
+ * Only where one form fits: "12105" with a leaning 1 is "12/05", "111" stays. `sorted`: the line's
+ * items left to right, slashes by shape already read as digits (slashesAsDigits).
  */
 function slashesInDates(sorted: Item[], line: PenLine): Item[] {
   const items = [...sorted];
@@ -253,7 +200,7 @@ const DIGITS_AFTER_COLON = 2;
 function colonsInTimes(sorted: Item[], line: PenLine): Item[] {
   return sorted.map((item, i) => {
     if (item.kind !== 'separator' || item.symbol !== ':') return item;
-    const inTime = DIGITS_BEFORE_COLON.includes(runFrom(sorted, i, -1, line)) && runFrom(sorted, i, 1, line) === DIGITS_AFTER_COLON;
+    const inTime = DIGITS_BEFORE_COLON.includes(digitsFrom(sorted, i, -1, line)) && digitsFrom(sorted, i, 1, line) === DIGITS_AFTER_COLON;
     return inTime ? item : { ...item, outOfForm: true };
   });
 }
@@ -263,24 +210,32 @@ function unsureSeparator(item: Extract<Item, { kind: 'separator' }>): boolean {
   return item.likelihood < SEPARATOR_UNSURE_BELOW || Boolean(item.outOfForm);
 }
 
-/** Every slash read as the digit the network saw in it. */
+/**
+ * Every slash read as the digit the network saw in it. A stroke's lean alone does not make it a
+ * slash: MNIST's 1s lean as far as slashes written fast, and as far as slashes written slowly
+ * often enough that, read by shape where a fraction or a date could stand ("813" as "8/3"), they
+ * made 12 of the 22 slashes read where none was written (2,400 numbers of validation digits).
+ * The date's form decides (slashesInDates); the search's slash reading still lets such a stroke
+ * stand alone rather than join a neighbour.
+ */
 function slashesAsDigits(items: Item[]): Item[] {
   return items.map((item) => (item.kind === 'separator' && item.symbol === '/' && item.asDigit ? slashAsDigit(item, item.asDigit) : item));
 }
 
 /**
  * A line's reading. `writing`: the person may still be writing (StrokeSet.writing). A slash or a
- * 1 is then a 1: which of the two a leaning stroke is, the number around it tells (slashesInNumbers,
- * slashesInDates), and the next digits can overturn that; read on every stroke, a finished 1 would
- * turn into a slash and back as the number grows. `waitsForPause` says that the reading once the
+ * 1 is then a 1: which of the two a leaning stroke is, the date's form tells (slashesInDates), and
+ * the next digits can overturn that; read on every stroke, a finished 1 would turn into a slash
+ * and back as the number grows. `waitsForPause` says that the reading once the
  * person rests reads the line differently.
  */
 function readLine(line: PenLine, items: Item[], extents: Extent[], writing: boolean): { read: RecognizedLine; waitsForPause: boolean } {
   // Boxes take in the pen's width (a ninth of the writing's height), so a 1 has one.
   const pad = line.height / 18;
   const inOrder = [...items].sort((a, b) => a.extent.left + a.extent.right - (b.extent.left + b.extent.right));
-  const whole = colonsInTimes(slashesInDates(slashesInNumbers(inOrder, line), line), line);
-  const sorted = writing ? slashesAsDigits(inOrder) : whole;
+  const asDigits = slashesAsDigits(inOrder);
+  const whole = colonsInTimes(slashesInDates(asDigits, line), line);
+  const sorted = writing ? asDigits : whole;
   const shown = (item: Item) => (item.kind === 'separator' && unsureSeparator(item) ? 'unsure' : item.kind);
   const waitsForPause = writing && sorted.some((item, i) => shown(item) !== shown(whole[i]));
   const digits: RecognizedDigit[] = [];
