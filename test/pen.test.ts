@@ -188,9 +188,14 @@ describe('reading pen strokes by grouping them', () => {
   it("reads a stroke leaning a little beyond the hand's slant as a slash only where the number's form is a date's", async () => {
     // An italic hand (14 degrees) whose slashes lean 8 degrees further: too little for a slash by
     // its shape alone, where most of such 1s are 1s.
-    // 'i': a 1 leaning far enough to be a date's slash too, but less than the slashes.
-    const leaning = (c: string): Glyph =>
-      c === '|' ? { strokes: [line(0.19, -0.03, 0, 1.03)], width: 0.19 } : c === 'i' ? { strokes: [line(0.12, 0, 0, 1)], width: 0.12 } : glyphs[c];
+    // 'i': a 1 leaning far enough to be a date's slash too, but less than the slashes; 'I': one
+    // leaning further than the slashes, as another hand's 1 may.
+    const ones: Record<string, Glyph> = {
+      '|': { strokes: [line(0.19, -0.03, 0, 1.03)], width: 0.19 },
+      i: { strokes: [line(0.12, 0, 0, 1)], width: 0.12 },
+      I: { strokes: [line(0.28, 0, 0, 1)], width: 0.28 },
+    };
+    const leaning = (c: string): Glyph => ones[c] ?? glyphs[c];
     const lean = Math.tan((14 * Math.PI) / 180);
     const italic = (set: StrokeSet): StrokeSet => ({
       ...set,
@@ -198,14 +203,20 @@ describe('reading pen strokes by grouping them', () => {
     });
     for (const [written, read] of [
       ['10|00', '10/00'],
-      ['10|00|1000', '10/00/1000'],
-      ['0|0|1000', '0/0/1000'],
+      ['10|01|1000', '10/01/1000'],
+      ['7|10|1000', '7/10/1000'],
       ['10|0', '1010'],
+      // The form of a date, but no day and month: 40 is neither, and no month is 00.
+      ['40|10', '40110'],
+      ['00|00|1000', '0010011000'],
       ['10|00|100', '101001100'],
       // A colon makes the number no date; after five digits it is no time's either, and is left out.
       ['10|00:00', '1010000'],
-      // Six strokes that could each be a slash, and one form of a date among them.
+      // Six strokes that could each be a slash, and two dates among them (11/11/00, 1/1/1100): the
+      // one whose slashes lean further than the 1s after them.
       ['ii|ii|00', '11/11/00'],
+      // One date only, though its 1s lean further than its slash.
+      ['10|II', '10/11'],
     ]) {
       const result = await recognizeStrokes(italic(write(written, { glyph: leaning })), classifier);
       expect(result.text, written).toBe(read);

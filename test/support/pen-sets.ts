@@ -135,11 +135,13 @@ function skipped(stroke: Polyline, random: Random): Polyline[] {
 /** What a number with separators looks like: a date, a time, a decimal, a negative, two numbers. */
 function separatorTemplate(random: Random): string {
   const digits = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 10)).join('');
+  // Dates are days and months, written with two digits each as forms ask for them.
+  const dayAndMonth = () => `${String(1 + Math.floor(random() * 31)).padStart(2, '0')}/${String(1 + Math.floor(random() * 12)).padStart(2, '0')}`;
   switch (Math.floor(random() * 6)) {
     case 0:
-      return `${digits(2)}/${digits(2)}`;
+      return dayAndMonth();
     case 1:
-      return `${digits(2)}/${digits(2)}/${digits(2 + 2 * Math.floor(random() * 2))}`;
+      return `${dayAndMonth()}/${digits(2 + 2 * Math.floor(random() * 2))}`;
     case 2:
       return `${digits(2)}:${digits(2)}`;
     case 3:

@@ -122,14 +122,28 @@ function digitsFrom(items: readonly Item[], i: number, step: 1 | -1, line: PenLi
 }
 
 /**
- * The forms of a date, as the lengths of its runs of digits between slashes: day and month (or
- * month and day) of one or two digits and a year of two or four; or two runs of two (day and
- * month, month and year).
+ * Whether runs of digits between slashes make a date: a day and a month (either order) of one or
+ * two digits each and a year of two or four; or two runs of two digits, a day and a month (either
+ * order) or a month and a year. The values count, not only the lengths: "27/55" is no date anyone
+ * writes, and the leaning stroke between 27 and 55 is a 1.
  */
-function isDateForm(runs: readonly number[]): boolean {
-  if (runs.length === 2) return runs[0] === 2 && runs[1] === 2;
-  const dayOrMonth = (n: number) => n === 1 || n === 2;
-  return runs.length === 3 && dayOrMonth(runs[0]) && dayOrMonth(runs[1]) && (runs[2] === 2 || runs[2] === 4);
+function isDate(runs: readonly number[][]): boolean {
+  const value = (run: readonly number[]) => run.reduce((sum, digit) => sum * 10 + digit, 0);
+  const isMonth = (n: number) => n >= 1 && n <= 12;
+  const isDay = (n: number) => n >= 1 && n <= 31;
+  const dayAndMonth = (a: number, b: number) => (isDay(a) && isMonth(b)) || (isMonth(a) && isDay(b));
+  if (runs.length === 2) {
+    const [a, b] = runs.map(value);
+    return runs[0].length === 2 && runs[1].length === 2 && (dayAndMonth(a, b) || isMonth(a));
+  }
+  const dayOrMonthLength = (run: readonly number[]) => run.length === 1 || run.length === 2;
+  return (
+    runs.length === 3 &&
+    dayOrMonthLength(runs[0]) &&
+    dayOrMonthLength(runs[1]) &&
+    (runs[2].length === 2 || runs[2].length === 4) &&
+    dayAndMonth(value(runs[0]), value(runs[1]))
+  );
 }
 
 /**
@@ -145,15 +159,16 @@ const MOST_DATE_SLASH_CANDIDATES = 6;
 const DATE_SLASH_CONFIDENCE = 0.6;
 
 /**
- * A stroke leaning as a slash leans (dateSlashLean), where it and the number's other slashes give
- * the number exactly one date's form, is that date's slash. Written fast, a slash leans no further
+ * A stroke leaning as a slash leans (dateSlashLean), where it and the number's other slashes make
+ * the number a date (isDate) in exactly one way, is that date's slash. Written fast, a slash leans no further
  * than many hands lean their 1s (a third of MNIST's 1s lean over 20 degrees, a tenth over 30), so
  * its shape cannot tell the two apart; people read it from the date around it, and so does this.
- * Only where one form fits: "12105" with a leaning 1 is "12/05", "111" stays. `sorted`: the line's
+ * Only where one date fits: "12105" with a leaning 1 is "12/05", "111" stays. `sorted`: the line's
  * items left to right, slashes by shape already read as digits (slashesAsDigits).
  */
 function slashesInDates(sorted: Item[], line: PenLine): Item[] {
   const items = [...sorted];
+  const digitsOf = (run: readonly Item[]) => run.flatMap((item) => (item.kind === 'digit' ? [item.digit] : []));
   const convert = (start: number, end: number) => {
     const number = items.slice(start, end);
     if (number.some((item) => item.kind === 'separator' && item.symbol !== '/')) return;
@@ -164,19 +179,22 @@ function slashesInDates(sorted: Item[], line: PenLine): Item[] {
     };
     const leaning = number.flatMap((item, i) => (leanOf(i) > -Infinity ? [i] : []));
     if (leaning.length === 0 || leaning.length > MOST_DATE_SLASH_CANDIDATES) return;
-    const forms: number[][] = [];
+    const dates: { turned: number[]; slashesLeanMost: boolean }[] = [];
     for (let chosen = 1; chosen < 1 << leaning.length; chosen++) {
       const turned = leaning.filter((_, k) => chosen & (1 << k));
-      // A stroke turned leans further than the leaning 1s after it: a slash leans more than the same
-      // hand's 1s. Without this, a date half written takes the day's leaning 1 for the slash to come.
-      const leftAfter = (i: number) => leaning.filter((j, k) => j > i && !(chosen & (1 << k)));
-      if (turned.some((i) => leftAfter(i).some((j) => leanOf(j) >= leanOf(i)))) continue;
       const cuts = [...slashes, ...turned].sort((a, b) => a - b);
-      const runs = [...cuts, number.length].map((cut, k) => cut - (k === 0 ? 0 : cuts[k - 1] + 1));
-      if (isDateForm(runs)) forms.push(turned);
+      const runs = [...cuts, number.length].map((cut, k) => digitsOf(number.slice(k === 0 ? 0 : cuts[k - 1] + 1, cut)));
+      if (!isDate(runs)) continue;
+      const leftAfter = (i: number) => leaning.filter((j, k) => j > i && !(chosen & (1 << k)));
+      dates.push({ turned, slashesLeanMost: turned.every((i) => leftAfter(i).every((j) => leanOf(j) < leanOf(i))) });
     }
+    // Where more than one date fits (`11111100` as 11/11/00 or 1/1/1100), the one whose slashes
+    // lean further than the leaning 1s after them: a slash leans more than the same hand's 1s.
+    // Not where one date fits alone: digits of other hands (as in the measured sets, written from
+    // many people's digits) often lean a 1 after the slash further than the slash (`09/11`).
+    const forms = dates.length === 1 ? dates : dates.filter((date) => date.slashesLeanMost);
     if (forms.length !== 1) return;
-    for (const i of forms[0]) items[start + i] = { extent: number[i].extent, kind: 'separator', symbol: '/', likelihood: DATE_SLASH_CONFIDENCE };
+    for (const i of forms[0].turned) items[start + i] = { extent: number[i].extent, kind: 'separator', symbol: '/', likelihood: DATE_SLASH_CONFIDENCE };
   };
   let start = 0;
   for (let end = 1; end <= items.length; end++) {
