@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadMnist, type DigitSet } from '../training/mnist.js';
 import { DigitClassifier, DEFAULT_PEN_MODEL_DIR } from '../server/recognition/classifier.js';
 import { recognizeStrokes, type StrokePoint, type StrokeSet } from '../server/recognition/strokes.js';
+import { drawDigit } from '../server/recognition/pen/raster.js';
+import { penStroke } from '../server/recognition/pen/ink.js';
 import { digitStrokes } from './support/strokes-from-mnist.js';
 
 let classifier: DigitClassifier;
@@ -312,6 +314,18 @@ describe('reading pen strokes by grouping them', () => {
       expect(inZigzag(alone), `${width} wide, alone`).toBe(1);
       expect(inZigzag(beside), `${width} wide, beside smaller writing`).toBe(1);
     }
+  });
+
+  it('draws a stroke broken where the pen skipped as one line, and leaves a wider break open', () => {
+    // A 0 written in one stroke, 32 samples round; the same with samples lost on its right side.
+    const points: StrokePoint[] = loop(50, 50, 25, 50).map(([x, y], i) => [x, y, i * 10]);
+    const broken = (lost: number) => [penStroke(points.slice(0, 10), 0), penStroke(points.slice(10 + lost), 1)];
+    const whole = drawDigit([penStroke(points, 0)]);
+    const difference = (drawn: Float32Array) => drawn.reduce((sum, v, i) => sum + Math.abs(v - whole[i]), 0);
+    // Two samples lost (a gap of about a quarter of the height at this pace): the pen's line goes on.
+    expect(difference(drawDigit(broken(2)))).toBeLessThan(2);
+    // Six lost: a gap a person left, drawn as it is.
+    expect(difference(drawDigit(broken(6)))).toBeGreaterThan(10);
   });
 
   it('says which strokes made each digit, and keeps a finished digit as read while new ink beside it does not reach it', async () => {

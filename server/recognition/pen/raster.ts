@@ -6,7 +6,7 @@ import { cv } from '../../ml/opencv.js';
 import { normalizeDigit } from '../../ml/normalize.js';
 import type { InkImage } from '../binarize.js';
 import type { StrokePoint, StrokeSet } from '../strokes.js';
-import { extentOf, penStroke, writingHeight, type PenStroke } from './ink.js';
+import { continuesAfterSkip, extentOf, penStroke, writingHeight, type PenStroke } from './ink.js';
 
 /** The group's longer side is drawn this many pixels long: plenty for a 20 px model box. */
 const DRAWN_SIZE = 48;
@@ -61,6 +61,15 @@ function drawUncached(strokes: readonly PenStroke[], pen = PEN_WIDTH): Float32Ar
   const canvas = new cv.Mat(height, width, cv.CV_8U, new cv.Scalar(0));
   try {
     const white = new cv.Scalar(255);
+    const at = ([x, y]: StrokePoint) => new cv.Point((x - extent.left) * scale + margin, (y - extent.top) * scale + margin);
+    // Where the pen skipped (see continuesAfterSkip) it went on drawing: the gap is ink the device
+    // lost, and left open it turns a 9's loop into a 7's hook.
+    for (const stroke of strokes) {
+      const next = strokes.find((s) => s.index === stroke.index + 1);
+      // The group is one digit already: no width to check it against the writing's height.
+      if (next && continuesAfterSkip(stroke, next, Infinity))
+        cv.line(canvas, at(stroke.points[stroke.points.length - 1]), at(next.points[0]), white, pen, cv.LINE_AA);
+    }
     for (const stroke of strokes) {
       let previous: { x: number; y: number } | undefined;
       const { points } = stroke;
