@@ -227,7 +227,7 @@ describe('reading pen strokes by grouping them', () => {
     const writing = await recognizeStrokes({ ...italic(write('10|00', { glyph: leaning })), writing: true }, classifier);
     expect(writing.text).toBe('10100');
     expect(writing.waitsForPause).toBe(true);
-    // So does a slash by its shape alone: three digits more, and it would be a 1.
+    // So does a slash written as a slash: three digits more, and the number is no date.
     const slashWhileWriting = await recognizeStrokes({ ...write('10/07', { glyph: (c) => glyphs[c] }), writing: true }, classifier);
     expect(slashWhileWriting.text).toBe('10107');
     expect(slashWhileWriting.waitsForPause).toBe(true);

@@ -63,7 +63,7 @@ function drawUncached(strokes: readonly PenStroke[], pen = PEN_WIDTH): Float32Ar
     const white = new cv.Scalar(255);
     const at = ([x, y]: StrokePoint) => new cv.Point((x - extent.left) * scale + margin, (y - extent.top) * scale + margin);
     // Where the pen skipped (see continuesAfterSkip) it went on drawing: the gap is ink the device
-    // lost, and left open it turns a 9's loop into a 7's hook.
+    // lost, and left open it can turn a 9's loop into a 7's hook.
     for (const stroke of strokes) {
       const next = strokes.find((s) => s.index === stroke.index + 1);
       // The group is one digit already: no width to check it against the writing's height.

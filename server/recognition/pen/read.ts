@@ -160,11 +160,11 @@ const DATE_SLASH_CONFIDENCE = 0.6;
 
 /**
  * A stroke leaning as a slash leans (dateSlashLean), where it and the number's other slashes make
- * the number a date (isDate) in exactly one way, is that date's slash. Written fast, a slash leans no further
- * than many hands lean their 1s (a third of MNIST's 1s lean over 20 degrees, a tenth over 30), so
- * its shape cannot tell the two apart; people read it from the date around it, and so does this.
- * Only where one date fits: "12105" with a leaning 1 is "12/05", "111" stays. `sorted`: the line's
- * items left to right, slashes by shape already read as digits (slashesAsDigits).
+ * the number a date (isDate) in exactly one way, is that date's slash. Written fast, a slash leans
+ * no further than many hands lean their 1s (a third of MNIST's 1s lean over 20 degrees, a tenth
+ * over 30), so its shape cannot tell the two apart; people read it from the date around it, and so
+ * does this. Only where one date fits: "12105" with a leaning 1 is "12/05", "111" stays. `sorted`:
+ * the line's items left to right, slashes by shape already read as digits (slashesAsDigits).
  */
 function slashesInDates(sorted: Item[], line: PenLine): Item[] {
   const items = [...sorted];
@@ -244,8 +244,8 @@ function slashesAsDigits(items: Item[]): Item[] {
  * A line's reading. `writing`: the person may still be writing (StrokeSet.writing). A slash or a
  * 1 is then a 1: which of the two a leaning stroke is, the date's form tells (slashesInDates), and
  * the next digits can overturn that; read on every stroke, a finished 1 would turn into a slash
- * and back as the number grows. `waitsForPause` says that the reading once the
- * person rests reads the line differently.
+ * and back as the number grows. `waitsForPause` says that the reading once the person rests reads
+ * the line differently.
  */
 function readLine(line: PenLine, items: Item[], extents: Extent[], writing: boolean): { read: RecognizedLine; waitsForPause: boolean } {
   // Boxes take in the pen's width (a ninth of the writing's height), so a 1 has one.
