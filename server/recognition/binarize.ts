@@ -425,11 +425,11 @@ function inkOf(
   const { cols: width, rows: height } = inkBright;
   const total = width * height;
   let intensity: Uint8Array;
-  let nearSteps: Uint8Array | null = null;
+  let steps: ReturnType<typeof clearBackgroundSteps> = null;
   if (method === 'adaptive') {
     cv.subtract(inkBright, background, flattened);
     intensity = relativeToPaper(flattened.data, background.data, backgroundHistogram, total);
-    nearSteps = clearBackgroundSteps(smallBackground, intensity, width, height);
+    steps = clearBackgroundSteps(smallBackground, intensity, width, height);
   } else {
     // Even light: subtract the single background level so faint paper does not read as ink.
     const level = percentile(backgroundHistogram, total, 0.5);
@@ -441,11 +441,12 @@ function inkOf(
   const histogram = histogramOf(intensity);
   const strongest = percentile(histogram, total, 0.999);
   const threshold = Math.max(MIN_INK_CONTRAST, otsuLevel(histogram, total), Math.round(strongest * 0.25));
+  if (steps) bridgeStrokesAcross(steps.cleared, intensity, width, height, steps.span, threshold);
   const mask = new Uint8Array(total);
   const anyInk = percentile(histogram, total, 1 - MIN_INK_PIXELS / total) >= MIN_INK_CONTRAST;
   if (anyInk) hysteresis(intensity, width, height, threshold, Math.max(MIN_INK_CONTRAST * 0.6, threshold * HYSTERESIS_LOW), mask);
   if (method === 'adaptive') closeSmallGaps(mask, width, height);
-  return { intensity, mask, threshold, nearSteps };
+  return { intensity, mask, threshold, nearSteps: steps?.near ?? null };
 }
 
 /** Paper this much darker than the brightest paper, or more, gets no more gain (a desk, a deep shadow). */
@@ -482,7 +483,12 @@ function relativeToPaper(difference: Uint8Array, background: Uint8Array, backgro
  * over a reduced pixel, and on its dark side the background is underestimated by up to the step.
  * Returns where the steps are, grown by a few reduced pixels, or null when there are none.
  */
-function clearBackgroundSteps(smallBackground: Mat, intensity: Uint8Array, width: number, height: number): Uint8Array | null {
+function clearBackgroundSteps(
+  smallBackground: Mat,
+  intensity: Uint8Array,
+  width: number,
+  height: number,
+): { near: Uint8Array; cleared: Uint8Array; span: number } | null {
   return withMats(3, (brightest, steps, near) => {
     const kernel = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(3, 3));
     // In ink-bright terms the dark side is the high one: the lowest value around is the paper beside it.
@@ -502,13 +508,96 @@ function clearBackgroundSteps(smallBackground: Mat, intensity: Uint8Array, width
     cv.resize(stepMat, steps, new cv.Size(width, height), 0, 0, cv.INTER_NEAREST);
     const full = steps.data;
     forEachInk(full, (i) => (intensity[i] = 0));
+    const cleared = full.slice();
     const grow = cv.getStructuringElement(cv.MORPH_RECT, new cv.Size(5, 5));
     cv.morphologyEx(stepMat, near, cv.MORPH_DILATE, grow);
     cv.resize(near, steps, new cv.Size(width, height), 0, 0, cv.INTER_NEAREST);
     grow.delete();
     stepMat.delete();
-    return steps.data.slice();
+    return { near: steps.data.slice(), cleared, span: Math.ceil(width / smallBackground.cols) + 1 };
   });
+}
+
+/** A step's band is drawn out when its main axis's spread is this many times the spread across it. */
+const BRIDGED_STEP_ELONGATION = 3;
+
+/**
+ * Gives back their ink to the stroke pixels that clearing a step took: a digit written across a
+ * shadow's edge had each stroke cut by a band of no ink a reduced pixel wide, and the network, which
+ * sees the ink's intensity, read a 1 so cut as "not one digit" and a 9 as a 2. A cleared pixel with
+ * ink (at least `inkLevel`) within `span` pixels on both sides, across, down or diagonally, lies on
+ * a stroke that crosses the band, and takes the mean of the two sides; the residue a step leaves
+ * lies along the band, on its dark side only, with the lit paper across from it.
+ */
+function bridgeStrokesAcross(cleared: Uint8Array, intensity: Uint8Array, width: number, height: number, span: number, inkLevel: number): void {
+  // Only across long, drawn-out steps (see LONG_STEP and BRIDGED_STEP_ELONGATION): a shadow's edge
+  // or the sheet's. A short one, or one that runs round, is bold ink or a picture raising the
+  // background estimate itself, and bridging there joins shapes that merely come close (two rings
+  // into an 8).
+  const { count, labels, stats } = labelInk(cleared, width, height);
+  const moments = new Float64Array(count * 5);
+  forEachInk(cleared, (i) => {
+    const x = i % width,
+      y = (i - x) / width,
+      k = labels[i] * 5;
+    moments[k] += x;
+    moments[k + 1] += y;
+    moments[k + 2] += x * x;
+    moments[k + 3] += y * y;
+    moments[k + 4] += x * y;
+  });
+  const bridgeable = new Uint8Array(count);
+  for (let k = 1; k < count; k++) {
+    const n = stats[k * 5 + 4];
+    const [mx, my] = [moments[k * 5] / n, moments[k * 5 + 1] / n];
+    const [xx, yy, xy] = [moments[k * 5 + 2] / n - mx * mx, moments[k * 5 + 3] / n - my * my, moments[k * 5 + 4] / n - mx * my];
+    // The spread along and across the band's main axis (the eigenvalues of its covariance).
+    const half = Math.sqrt(((xx - yy) / 2) ** 2 + xy * xy);
+    const along = (xx + yy) / 2 + half,
+      across = Math.max((xx + yy) / 2 - half, 1e-9);
+    const long = Math.max(stats[k * 5 + 2], stats[k * 5 + 3]) >= LONG_STEP * Math.min(width, height);
+    if (long && along >= BRIDGED_STEP_ELONGATION ** 2 * across) bridgeable[k] = 1;
+  }
+  const stillCleared = new Uint8Array(cleared.length);
+  forEachInk(cleared, (i) => (stillCleared[i] = bridgeable[labels[i]]));
+  // Across, down and both diagonals: a slanted stroke meets a band of square pixels at a slant.
+  const directions = [
+    [1, 0],
+    [0, 1],
+    [1, 1],
+    [-1, 1],
+  ] as const;
+  /** The intensity of the first pixel not cleared from (x, y) in steps of (dx, dy), at most `span` of them, if it is ink; else 0. */
+  const inkBeyond = (x: number, y: number, dx: number, dy: number) => {
+    for (let k = 1; k <= span; k++) {
+      const nx = x + k * dx,
+        ny = y + k * dy;
+      if (nx < 0 || ny < 0 || nx >= width || ny >= height) return 0;
+      const j = ny * width + nx;
+      if (!stillCleared[j]) return intensity[j] >= inkLevel ? intensity[j] : 0;
+    }
+    return 0;
+  };
+  // A few rounds: a pixel whose sides were cleared too is reached once its neighbours are bridged.
+  for (let round = 0; round < 3; round++) {
+    const bridged: [number, number][] = [];
+    forEachInk(stillCleared, (i) => {
+      const x = i % width,
+        y = (i - x) / width;
+      let value = 0;
+      for (const [dx, dy] of directions) {
+        const before = inkBeyond(x, y, -dx, -dy),
+          after = inkBeyond(x, y, dx, dy);
+        if (before && after) value = Math.max(value, (before + after) / 2);
+      }
+      if (value > 0) bridged.push([i, Math.round(value)]);
+    });
+    if (bridged.length === 0) break;
+    for (const [i, value] of bridged) {
+      intensity[i] = value;
+      stillCleared[i] = 0;
+    }
+  }
 }
 
 /**
