@@ -481,7 +481,9 @@ function relativeToPaper(difference: Uint8Array, background: Uint8Array, backgro
  * Zeroes `intensity` on the dark side of a step in the background (`smallBackground`, the opening at
  * reduced resolution that backgroundOf leaves in its scratch): scaled back up, a step is blurred
  * over a reduced pixel, and on its dark side the background is underestimated by up to the step.
- * Returns where the steps are, grown by a few reduced pixels, or null when there are none.
+ * Returns where the steps are, grown by a few reduced pixels (`near`), the pixels zeroed
+ * (`cleared`) and how far a stroke's ink may lie across them (`span`: a reduced pixel and one, for
+ * bridgeStrokesAcross), or null when there are none.
  */
 function clearBackgroundSteps(
   smallBackground: Mat,
