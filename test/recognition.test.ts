@@ -138,6 +138,26 @@ describe('reading numbers from images', () => {
     expect(marked.text).toBe(clean.text);
   });
 
+  it("takes the writing's height from the writing, not from a sliver of desk far taller than it", async () => {
+    const image = await composed(13);
+    const clean = findPieces(binarize({ data: image.gray, width: image.width, height: image.height }));
+    expect(clean.pieces.length).toBeGreaterThanOrEqual(3);
+    // The number on a taller sheet, and left of it a dark sliver four times the writing's height,
+    // a sixth as wide (what is left of a strip of desk too narrow for the page test).
+    const sliverHeight = Math.round(4 * clean.digitHeight),
+      sliverWidth = Math.round(sliverHeight / 6),
+      width = image.width + 3 * sliverWidth,
+      height = Math.max(image.height, sliverHeight) + 40;
+    const gray = new Uint8Array(width * height).fill(image.gray[0]);
+    for (let y = 0; y < image.height; y++)
+      gray.set(image.gray.subarray(y * image.width, (y + 1) * image.width), (height - image.height + y) * width + 3 * sliverWidth);
+    for (let y = 20; y < 20 + sliverHeight; y++) for (let x = sliverWidth; x < 2 * sliverWidth; x++) gray[y * width + x] = 30;
+    const withSliver = findPieces(binarize({ data: gray, width, height }));
+    expect(withSliver.digitHeight).toBe(clean.digitHeight);
+    // And the sliver, no piece of the number, is not read as a 1 in front of it.
+    expect((await recognizeGray({ data: gray, width, height }, classifier)).text).toBe(image.text);
+  });
+
   it('leaves a small blot beside a number out of it, where the network calls the blot no digit', async () => {
     const image = await composed(8);
     const { width, height } = image;

@@ -140,6 +140,13 @@ function mostDigitLike(components: InkComponent[], digitHeight: number): InkComp
   return components.filter((c) => nearest.has(c));
 }
 
+/**
+ * No piece of a number is taller than this many times its writing's height: the substantial ink
+ * that sets the height is at least 0.4 of the tallest (typicalDigitHeight), so only slivers that it
+ * leaves out reach beyond.
+ */
+const MAX_PIECE_HEIGHT = 2.5;
+
 /** The ink's components made into pieces of about a digit each, and the size of its writing. */
 export function findPieces(ink: InkImage): InkPieces {
   const componentImage = findComponents(ink.mask, ink.width, ink.height);
@@ -147,9 +154,10 @@ export function findPieces(ink: InkImage): InkPieces {
   const onPage = offPage ? componentImage.components.filter((c) => !offPage.has(c.labels[0])) : componentImage.components;
   const { kept } = dropNonDigits(withoutDashedLines(onPage, componentImage).kept, componentImage);
   const digitHeight = typicalDigitHeight(kept);
-  // Pieces still small or flat once parts are joined are punctuation, dashes or dirt, not digits.
+  // Pieces still small or flat once parts are joined are punctuation, dashes or dirt, not digits;
+  // ink far taller than the writing is a sliver that typicalDigitHeight left out of its height.
   const pieces = mergeParts(mostDigitLike(kept, digitHeight), digitHeight).filter(
-    (p) => Math.max(p.width, p.height) >= 0.35 * digitHeight && p.height >= 0.3 * digitHeight,
+    (p) => Math.max(p.width, p.height) >= 0.35 * digitHeight && p.height >= 0.3 * digitHeight && p.height <= MAX_PIECE_HEIGHT * digitHeight,
   );
   return { componentImage, pieces, digitHeight, digitWidth: typicalDigitWidth(pieces, digitHeight) };
 }
