@@ -68,10 +68,12 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+/** Ink at least this share of the tallest ink's height is substantial: what the writing's height is taken from. */
+export const SUBSTANTIAL_HEIGHT = 0.4;
 /**
  * Slivers (at most this share as wide as tall), at most MAX_TALL_SLIVERS of them, are left out of
- * the writing's height when at least MIN_WRITING_BESIDE_SLIVERS pieces of ink under 0.4 of their
- * height stand beside them.
+ * the writing's height when they alone are substantial and at least MIN_WRITING_BESIDE_SLIVERS
+ * shorter pieces of ink stand beside them.
  */
 const SLIVER_WIDTH = 0.25;
 const MAX_TALL_SLIVERS = 2;
@@ -84,10 +86,11 @@ const MIN_WRITING_BESIDE_SLIVERS = 3;
 export function typicalDigitHeight(components: InkComponent[]): number {
   if (components.length === 0) return 0;
   const largest = Math.max(...components.map((c) => c.height));
-  const substantial = components.filter((c) => c.height >= 0.4 * largest);
+  const substantial: InkComponent[] = [],
+    rest: InkComponent[] = [];
+  for (const c of components) (c.height >= SUBSTANTIAL_HEIGHT * largest ? substantial : rest).push(c);
   // A sliver or two far taller than the rest (a strip of desk along the sheet's edge, too narrow for
   // the page test) is not the writing: taken for it, five small digits were one piece of ink.
-  const rest = components.filter((c) => c.height < 0.4 * largest);
   if (substantial.length <= MAX_TALL_SLIVERS && rest.length >= MIN_WRITING_BESIDE_SLIVERS && substantial.every((c) => c.width <= SLIVER_WIDTH * c.height))
     return typicalDigitHeight(rest);
   return median(substantial.map((c) => c.height));

@@ -2,7 +2,16 @@
 import { binarize, type GrayImage8, type InkImage } from './binarize.js';
 import type { Alternative, DigitClassifier, DigitPrediction } from './classifier.js';
 import { withoutDashedLines } from './dashes.js';
-import { dropNonDigits, findComponents, mergeParts, typicalDigitHeight, type Box, type ComponentImage, type InkComponent } from './components.js';
+import {
+  dropNonDigits,
+  findComponents,
+  mergeParts,
+  SUBSTANTIAL_HEIGHT,
+  typicalDigitHeight,
+  type Box,
+  type ComponentImage,
+  type InkComponent,
+} from './components.js';
 import { digitInput } from './crops.js';
 import { decodeImage, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode.js';
 import { groupLines } from './lines.js';
@@ -142,10 +151,10 @@ function mostDigitLike(components: InkComponent[], digitHeight: number): InkComp
 
 /**
  * No piece of a number is taller than this many times its writing's height: the substantial ink
- * that sets the height is at least 0.4 of the tallest (typicalDigitHeight), so only slivers that it
- * leaves out reach beyond.
+ * that sets the height is at least SUBSTANTIAL_HEIGHT of the tallest (typicalDigitHeight), so only
+ * slivers that it leaves out reach beyond.
  */
-const MAX_PIECE_HEIGHT = 2.5;
+const MAX_PIECE_HEIGHT = 1 / SUBSTANTIAL_HEIGHT;
 
 /** The ink's components made into pieces of about a digit each, and the size of its writing. */
 export function findPieces(ink: InkImage): InkPieces {
