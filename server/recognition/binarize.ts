@@ -6,7 +6,7 @@ import { cv, withMats, type Mat } from '../ml/opencv.js';
 import { LINE_PIECE_ASPECT, LINE_PIECE_LENGTH } from './components.js';
 import { withoutShapes } from './shapes.js';
 import { beyondPage, labelsReachingBorder, withoutRegionsWritingCrosses } from './page.js';
-import { closeSmallGaps, forEachInk, histogramOf, hysteresis, inkRows, labelInk, percentile } from './masks.js';
+import { addPoint, closeSmallGaps, forEachInk, histogramOf, hysteresis, inkRows, labelInk, noMoments, percentile, principalAxis } from './masks.js';
 import { removeLineStubs, removeRuledLines } from './ruling.js';
 
 export interface GrayImage8 {
@@ -537,28 +537,16 @@ function bridgeStrokesAcross(cleared: Uint8Array, intensity: Uint8Array, width: 
   // background estimate itself, and bridging there joins shapes that merely come close (two rings
   // into an 8).
   const { count, labels, stats } = labelInk(cleared, width, height);
-  const moments = new Float64Array(count * 5);
+  const moments = Array.from({ length: count }, noMoments);
   forEachInk(cleared, (i) => {
-    const x = i % width,
-      y = (i - x) / width,
-      k = labels[i] * 5;
-    moments[k] += x;
-    moments[k + 1] += y;
-    moments[k + 2] += x * x;
-    moments[k + 3] += y * y;
-    moments[k + 4] += x * y;
+    const x = i % width;
+    addPoint(moments[labels[i]], x, (i - x) / width);
   });
   const bridgeable = new Uint8Array(count);
   for (let k = 1; k < count; k++) {
-    const n = stats[k * 5 + 4];
-    const [mx, my] = [moments[k * 5] / n, moments[k * 5 + 1] / n];
-    const [xx, yy, xy] = [moments[k * 5 + 2] / n - mx * mx, moments[k * 5 + 3] / n - my * my, moments[k * 5 + 4] / n - mx * my];
-    // The spread along and across the band's main axis (the eigenvalues of its covariance).
-    const half = Math.sqrt(((xx - yy) / 2) ** 2 + xy * xy);
-    const along = (xx + yy) / 2 + half,
-      across = Math.max((xx + yy) / 2 - half, 1e-9);
+    const { varianceAlong, varianceAcross } = principalAxis(moments[k]);
     const long = Math.max(stats[k * 5 + 2], stats[k * 5 + 3]) >= LONG_STEP * Math.min(width, height);
-    if (long && along >= BRIDGED_STEP_ELONGATION ** 2 * across) bridgeable[k] = 1;
+    if (long && varianceAlong >= BRIDGED_STEP_ELONGATION ** 2 * Math.max(varianceAcross, 1e-9)) bridgeable[k] = 1;
   }
   const stillCleared = new Uint8Array(cleared.length);
   forEachInk(cleared, (i) => (stillCleared[i] = bridgeable[labels[i]]));

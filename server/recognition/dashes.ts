@@ -7,6 +7,7 @@
  * of the broken ones.
  */
 import { labelFlags, typicalDigitHeight, type ComponentImage, type InkComponent } from './components.js';
+import { addPoint, noMoments, principalAxis, type Line, type Moments } from './masks.js';
 
 /** At least this many dashes make a line. */
 const MIN_DASHES = 3;
@@ -24,14 +25,6 @@ const DIGIT_SIZED = [0.75, 1.4];
 const MAX_LINES = 4;
 const MAX_PIECES = 150;
 
-interface Line {
-  /** A point on the line and its unit direction. */
-  px: number;
-  py: number;
-  dx: number;
-  dy: number;
-}
-
 interface Piece {
   component: InkComponent;
   cx: number;
@@ -42,44 +35,6 @@ interface Piece {
 
 const distanceTo = (line: Line, x: number, y: number) => Math.abs((x - line.px) * line.dy - (y - line.py) * line.dx);
 const along = (line: Line, x: number, y: number) => (x - line.px) * line.dx + (y - line.py) * line.dy;
-
-/** Sums over points that give their principal axis: count, first and second moments. */
-interface Moments {
-  n: number;
-  x: number;
-  y: number;
-  xx: number;
-  xy: number;
-  yy: number;
-}
-
-const noMoments = (): Moments => ({ n: 0, x: 0, y: 0, xx: 0, xy: 0, yy: 0 });
-
-function addPoint(m: Moments, x: number, y: number): void {
-  m.n++;
-  m.x += x;
-  m.y += y;
-  m.xx += x * x;
-  m.xy += x * y;
-  m.yy += y * y;
-}
-
-/**
- * The principal axis of points (the least-squares line through them) and their variance along it
- * and across it, from their moments: summed as the points are visited, so that a piece's pixels
- * are never gathered into arrays (2 MB of garbage a photo when they were).
- */
-function principalAxis(m: Moments): { line: Line; varianceAlong: number; varianceAcross: number } {
-  const px = m.x / m.n,
-    py = m.y / m.n;
-  const sxx = Math.max(0, m.xx - m.n * px * px),
-    sxy = m.xy - m.n * px * py,
-    syy = Math.max(0, m.yy - m.n * py * py);
-  const mean = (sxx + syy) / 2 / m.n,
-    spread = Math.sqrt(((sxx - syy) / 2) ** 2 + sxy * sxy) / m.n;
-  const angle = 0.5 * Math.atan2(2 * sxy, sxx - syy);
-  return { line: { px, py, dx: Math.cos(angle), dy: Math.sin(angle) }, varianceAlong: mean + spread, varianceAcross: Math.max(0, mean - spread) };
-}
 
 /** The moments of a piece's pixels (their centres). */
 function inkMoments(component: InkComponent, image: ComponentImage): Moments {
