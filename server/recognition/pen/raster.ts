@@ -61,26 +61,25 @@ function drawUncached(strokes: readonly PenStroke[], pen = PEN_WIDTH): Float32Ar
   const canvas = new cv.Mat(height, width, cv.CV_8U, new cv.Scalar(0));
   try {
     const white = new cv.Scalar(255);
-    const at = ([x, y]: StrokePoint) => new cv.Point((x - extent.left) * scale + margin, (y - extent.top) * scale + margin);
+    const placed = ([x, y]: StrokePoint) => ({ x: (x - extent.left) * scale + margin, y: (y - extent.top) * scale + margin });
+    const at = (point: { x: number; y: number }) => new cv.Point(point.x, point.y);
     // Where the pen skipped (see continuesAfterSkip) it went on drawing: the gap is ink the device
     // lost, and left open it can turn a 9's loop into a 7's hook.
     for (const stroke of strokes) {
       const next = strokes.find((s) => s.index === stroke.index + 1);
       // The group is one digit already: no width to check it against the writing's height.
       if (next && continuesAfterSkip(stroke, next, Infinity))
-        cv.line(canvas, at(stroke.points[stroke.points.length - 1]), at(next.points[0]), white, pen, cv.LINE_AA);
+        cv.line(canvas, at(placed(stroke.points[stroke.points.length - 1])), at(placed(next.points[0])), white, pen, cv.LINE_AA);
     }
     for (const stroke of strokes) {
       let previous: { x: number; y: number } | undefined;
       const { points } = stroke;
       for (let i = 0; i < points.length; i++) {
-        const x = (points[i][0] - extent.left) * scale + margin,
-          y = (points[i][1] - extent.top) * scale + margin;
-        if (previous && i < points.length - 1 && Math.hypot(x - previous.x, y - previous.y) < MIN_SEGMENT_PIXELS) continue;
-        const point = new cv.Point(x, y);
-        if (previous) cv.line(canvas, new cv.Point(previous.x, previous.y), point, white, pen, cv.LINE_AA);
-        else if (points.length === 1) cv.circle(canvas, point, pen / 2, white, -1, cv.LINE_AA);
-        previous = { x, y };
+        const point = placed(points[i]);
+        if (previous && i < points.length - 1 && Math.hypot(point.x - previous.x, point.y - previous.y) < MIN_SEGMENT_PIXELS) continue;
+        if (previous) cv.line(canvas, at(previous), at(point), white, pen, cv.LINE_AA);
+        else if (points.length === 1) cv.circle(canvas, at(point), pen / 2, white, -1, cv.LINE_AA);
+        previous = point;
       }
     }
     return normalizeDigit({ width, height, data: canvas.data }, 'light-on-dark');
