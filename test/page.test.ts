@@ -470,6 +470,16 @@ describe('ruled and margin lines', () => {
     expect(mask).toEqual(before);
   });
 
+  it('reads writing that a margin line crosses at its own size, though a coarse look joins the two into one tall piece', async () => {
+    // A photo-margin frame (validation digits about 60 px tall): in the half-size copy that measures
+    // the writing first, the thin red line was left joined to the digits, a piece 160 px tall in
+    // frame pixels, and the frame was read from a copy made for writing that large: nothing read.
+    const jpeg = await readFile(new URL('./fixtures/margin-line-through-small-writing.jpg', import.meta.url));
+    const result = await recognizeImage(jpeg, classifier);
+    expect(result.text).toBe('9793');
+    expect(result.writingHeight).toBeLessThan(80);
+  });
+
   it('keeps a tall 1 that does not run off the frame', () => {
     const width = 300,
       height = 300;
