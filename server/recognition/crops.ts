@@ -27,27 +27,36 @@ export function insideSpans(spans: RowSpans | undefined, x: number, y: number): 
 export function digitInput(ink: InkImage, components: ComponentImage, labels: number[], box: Box, spans?: RowSpans): Float32Array {
   const { width, height } = ink;
   const own = labelFlags(components, labels);
-  // Own ink over the box and a one-pixel border, then grown by one pixel into the box.
+  const { labels: labelAt } = components;
+  // Own ink over the box and a one-pixel border, each row only over the columns its spans allow.
   const gridWidth = box.width + 2;
   const grid = new Uint8Array(gridWidth * (box.height + 2));
   for (let y = -1; y <= box.height; y++) {
     const row = box.y + y;
     if (row < 0 || row >= height) continue;
-    for (let x = -1; x <= box.width; x++) {
-      const column = box.x + x;
-      if (column >= 0 && column < width && own[components.labels[row * width + column]] && insideSpans(spans, column, row))
-        grid[(y + 1) * gridWidth + x + 1] = 1;
+    let first = Math.max(0, box.x - 1),
+      last = Math.min(width, box.x + box.width + 1);
+    if (spans) {
+      const spanRow = row - spans.top;
+      if (spanRow < 0 || spanRow >= spans.from.length) continue;
+      first = Math.max(first, spans.from[spanRow]);
+      last = Math.min(last, spans.to[spanRow]);
     }
+    const gridRow = (y + 1) * gridWidth + 1 - box.x;
+    for (let column = first; column < last; column++) if (own[labelAt[row * width + column]]) grid[gridRow + column] = 1;
+  }
+  // Grown by one pixel into the box: across each row, then down each column of the rows grown.
+  const across = new Uint8Array(grid.length);
+  for (let y = 0; y < box.height + 2; y++) {
+    const at = y * gridWidth;
+    for (let x = 0; x < box.width; x++) across[at + x] = grid[at + x] | grid[at + x + 1] | grid[at + x + 2];
   }
   const crop = new Uint8Array(box.width * box.height);
   for (let y = 0; y < box.height; y++) {
+    const top = y * gridWidth;
+    const source = (box.y + y) * width + box.x;
     for (let x = 0; x < box.width; x++) {
-      const top = y * gridWidth + x,
-        middle = top + gridWidth,
-        bottom = middle + gridWidth;
-      if (grid[top] | grid[top + 1] | grid[top + 2] | grid[middle] | grid[middle + 1] | grid[middle + 2] | grid[bottom] | grid[bottom + 1] | grid[bottom + 2]) {
-        crop[y * box.width + x] = ink.intensity[(box.y + y) * width + box.x + x];
-      }
+      if (across[top + x] | across[top + gridWidth + x] | across[top + 2 * gridWidth + x]) crop[y * box.width + x] = ink.intensity[source + x];
     }
   }
   return normalizeDigit({ width: box.width, height: box.height, data: crop }, 'light-on-dark');

@@ -189,17 +189,20 @@ export function splitCandidates(
     ...columns.map((c) => cutPath(ink, own, components, component, x + c, drift)),
     new Int32Array(component.height).fill(x + width),
   ];
+  // Each path's leftmost and rightmost column: a stretch's width follows from its two paths' alone.
+  const leftmost = cuts.map((cut) => cut.reduce((a, b) => Math.min(a, b))),
+    rightmost = cuts.map((cut) => cut.reduce((a, b) => Math.max(a, b)));
   const segments = new Map<string, Segment>();
   for (let i = 0; i < cuts.length - 1; i++) {
     for (let j = i + 1; j < cuts.length; j++) {
-      // Paths that cross leave the rows where they do empty.
-      const spans: RowSpans = { top: component.y, from: cuts[i], to: cuts[j].map((to, row) => Math.max(to, cuts[i][row])) };
-      const span = Math.max(...spans.to) - Math.min(...spans.from);
+      const span = Math.max(rightmost[i], rightmost[j]) - leftmost[i];
       // The whole piece is a candidate up to the width of the broadest single digit, wider than
       // any piece of a cut.
       const whole = i === 0 && j === cuts.length - 1 && span <= MAX_WHOLE_RATIO * digitHeight;
       if (span > MAX_SEGMENT_RATIO * digitHeight && !whole) continue;
       if (span < minimum) continue;
+      // Paths that cross leave the rows where they do empty.
+      const spans: RowSpans = { top: component.y, from: cuts[i], to: cuts[j].map((to, row) => Math.max(to, cuts[i][row])) };
       const box = inkBox(ink, components, component.labels, component, spans);
       if (!box || box.height < MIN_SEGMENT_HEIGHT_RATIO * digitHeight) continue;
       segments.set(`${i},${j}`, { box, labels: component.labels, spans, input: digitInput(ink, components, component.labels, box, spans) });
