@@ -490,6 +490,16 @@ describe('ruled and margin lines', () => {
   });
 });
 
+describe('large writing', () => {
+  it('reads no number in pictures as large as writing held close, however coarsely the frame is first measured', async () => {
+    // A photo-blank frame: a ring, a block and a pie, each over 150 px across. Measured first on a
+    // quarter-size copy, where they were too small to be told from writing, they passed for large
+    // writing, and the copy made for it read two lines, "21" and "2".
+    const jpeg = await readFile(new URL('./fixtures/pictures-large-as-writing.jpg', import.meta.url));
+    expect((await recognizeImage(jpeg, classifier)).text).toBe('');
+  });
+});
+
 describe('small writing', () => {
   it("reads digits 15-25 px tall whose loops the camera's blur, enlarged with them, would fill", async () => {
     // Two photo-small frames (validation digits). Enlarged and thresholded without sharpening, the

@@ -436,7 +436,10 @@ const CLEARLY_LARGE = 1.25;
  * strokes at least COARSE_MIN_STROKE_SHARE of the writing's height wide: a thin line halved in
  * width is as wide as small writing's strokes, so the copy may leave a ruled or margin line joined
  * to the digits it crosses, and that tall piece of thin strokes passes for large writing (pens
- * write a tenth to a third of their digits' height wide; such pieces measured under 0.09).
+ * write a tenth to a third of their digits' height wide; such pieces measured under 0.09). Not a
+ * smaller copy: writing measured large in this one is at least 48 px tall there, the size from
+ * which pictures are told from writing (shapes.ts); in a quarter-size copy a picture too small to
+ * be judged passed for large writing and was read as digits.
  */
 const COARSE_FACTOR = 2;
 const COARSE_MIN_SIDE = 240;
