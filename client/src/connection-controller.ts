@@ -3,6 +3,7 @@ import {
   CloseReason,
   encodeFrame,
   parseServerMessage,
+  PROTOCOL_LIMITS,
   PROTOCOL_VERSION,
   type CanvasMessage,
   type PredictionMessage,
@@ -24,6 +25,13 @@ const REPLAY_SHARE = 0.6;
 const PUMP_MS = 50;
 /** After the server says it dropped messages, wait this long (its rate bucket refills) before resending. */
 const RESEND_PAUSE_MS = 500;
+/**
+ * A moving pen's points wait this long to go out as one message: the server reads a moving pen at
+ * most every 100 ms, so a message for each pointer event (60 a second) only costs both ends and the
+ * network. A stroke's end, and any other message, sends what waits at once, so nothing waits
+ * behind the pen.
+ */
+export const POINTS_BATCH_MS = 40;
 
 /**
  * Owns the WebSocket to the server for one session: says hello, reconnects with backoff, resumes
@@ -45,6 +53,7 @@ export class ConnectionController implements ReactiveController {
   /** The last `seq` written to the current socket: everything after it in the log is still to send. */
   private sentUpTo = 0;
   private pump: ReturnType<typeof setTimeout> | undefined;
+  private batch: ReturnType<typeof setTimeout> | undefined;
   private messagesPerSecond = DEFAULT_MESSAGES_PER_SECOND;
   private resumeToken: string | undefined;
   private attempts = 0;
@@ -84,7 +93,9 @@ export class ConnectionController implements ReactiveController {
     this.stopped = true;
     clearTimeout(this.retry);
     clearTimeout(this.pump);
+    clearTimeout(this.batch);
     this.pump = undefined;
+    this.batch = undefined;
     this.socket?.close(CloseReason.Normal.code, CloseReason.Normal.reason);
     this.socket = undefined;
     this.ready = false;
@@ -101,25 +112,49 @@ export class ConnectionController implements ReactiveController {
     return true;
   }
 
-  /** Messages written but not yet sent to the server: a replay still catching up. */
+  /** Messages written but not yet sent to the server: a replay still catching up (the pen's batch is not behind). */
   get pending(): number {
-    return this.seq - this.sentUpTo;
+    return this.seq - this.sentUpTo - (this.batch ? 1 : 0);
   }
 
   /**
-   * Sends a message now if connected and nothing is waiting before it, and keeps it to replay
-   * after a reconnect either way. Messages go out in `seq` order, each once per connection, unless
-   * the server asks for them again.
+   * Sends a message if connected (pen points within POINTS_BATCH_MS, joined to the points of the
+   * same stroke not sent yet), and keeps it to replay after a reconnect either way. Messages go
+   * out in `seq` order, each once per connection, unless the server asks for them again.
    */
   send(message: CanvasMessage): void {
+    const last = this.log.at(-1);
+    if (
+      message.type === 'stroke-points' &&
+      last?.type === 'stroke-points' &&
+      last.stroke === message.stroke &&
+      last.seq > this.sentUpTo &&
+      last.points.length + message.points.length <= PROTOCOL_LIMITS.maxPointsPerMessage
+    ) {
+      last.points = [...last.points, ...message.points];
+      return;
+    }
     const numbered = { ...message, seq: ++this.seq } as Numbered;
     this.log.push(numbered);
     if (this.log.length > MAX_LOG) this.log.shift();
-    if (this.ready && !this.pump && this.sentUpTo === numbered.seq - 1) {
-      this.socket?.send(JSON.stringify(numbered));
-      this.sentUpTo = numbered.seq;
-    } else if (this.ready) {
+    if (!this.ready || this.pump) return;
+    if (message.type === 'stroke-points') this.batch ??= setTimeout(() => this.sendWaiting(), POINTS_BATCH_MS);
+    else this.sendWaiting();
+  }
+
+  /** Sends what waits: at once if it is no more than the pen's batch and one message after it, else by the pump. */
+  private sendWaiting(): void {
+    clearTimeout(this.batch);
+    this.batch = undefined;
+    if (!this.ready || !this.socket || this.pump) return;
+    const waiting = this.seq - this.sentUpTo;
+    if (waiting > 2 || waiting > this.log.length) {
       this.startPump(0);
+      return;
+    }
+    for (const entry of this.log.slice(this.log.length - waiting)) {
+      this.socket.send(JSON.stringify(entry));
+      this.sentUpTo = entry.seq;
     }
   }
 
