@@ -18,6 +18,9 @@ const RATE = Number(__ENV.RATE || 5);
 const HOLD_SECONDS = Number(__ENV.HOLD || 30);
 const CAMERA_SECONDS = Number(__ENV.CAMERA_SECONDS || 10);
 const FRAME_EVERY_MS = 100; // 10 frames a second
+// A moving pen's points go out together, a batch every 40 ms, as the page sends them
+// (POINTS_BATCH_MS in client/src/connection-controller.ts); a stroke's end sends what waits.
+const POINTS_BATCH_MS = 40;
 
 // Every VU holds its own copy of what it opens: load only what the scenario uses, so that thousands
 // of idle sessions do not each carry the images.
@@ -101,7 +104,12 @@ export function canvas() {
     ws.send(JSON.stringify(Object.assign(message, { seq })));
     return seq;
   };
+  let finished = false;
   const finish = (answered, correct) => {
+    // Predictions already on their way after the one that finished the number would finish it
+    // again: counted twice, and closing a closing socket is an error in k6 ("close sent").
+    if (finished) return;
+    finished = true;
     timers.forEach(clearTimeout);
     // Whether it was read right is measured by correct_readings; the check is that it was read at all.
     check(answered, { 'canvas: the finished number was read': (a) => a });
@@ -111,20 +119,22 @@ export function canvas() {
   ws.onopen = () => {
     send({ type: 'hello', version: 1, mode: 'canvas', canvas: { width: number.width, height: number.height } });
     const start = number.strokes[0][0][2];
+    const at = (time, action) => timers.push(setTimeout(action, time - start));
     number.strokes.forEach((stroke, s) => {
       const id = s + 1;
-      stroke.forEach((point, p) => {
-        timers.push(
-          setTimeout(() => {
-            if (p === 0) send({ type: 'stroke-begin', stroke: id, point });
-            else send({ type: 'stroke-points', stroke: id, points: [point] });
-            if (p === stroke.length - 1) {
-              const endSeq = send({ type: 'stroke-end', stroke: id });
-              sentAt.set(endSeq, Date.now());
-              if (s === number.strokes.length - 1) finalSeq = endSeq;
-            }
-          }, point[2] - start),
-        );
+      at(stroke[0][2], () => send({ type: 'stroke-begin', stroke: id, point: stroke[0] }));
+      const batches = [];
+      for (const point of stroke.slice(1)) {
+        const open = batches[batches.length - 1];
+        if (open && point[2] < open.due) open.points.push(point);
+        else batches.push({ due: point[2] + POINTS_BATCH_MS, points: [point] });
+      }
+      const end = stroke[stroke.length - 1][2];
+      for (const batch of batches) at(Math.min(batch.due, end), () => send({ type: 'stroke-points', stroke: id, points: batch.points }));
+      at(end, () => {
+        const endSeq = send({ type: 'stroke-end', stroke: id });
+        sentAt.set(endSeq, Date.now());
+        if (s === number.strokes.length - 1) finalSeq = endSeq;
       });
     });
     const last = number.strokes[number.strokes.length - 1];

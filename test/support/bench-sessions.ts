@@ -1,13 +1,15 @@
 /**
  * npm run bench:sessions -- [--sessions 1,10,100] [--seconds N] [--json]
  * Starts the server (npm start) as its own process and has N people write numbers at once at pen
- * speed (a point every 16 ms, sent as it is drawn), measuring stroke-end → prediction latency: the
- * time from sending a stroke-end to receiving the first prediction that includes it.
+ * speed (a point every 16 ms, sent in batches as the page sends them), measuring stroke-end →
+ * prediction latency: the time from sending a stroke-end to receiving the first prediction that
+ * includes it.
  * A benchmark: it reports, it asserts nothing.
  */
 import { once } from 'node:events';
 import WebSocket from 'ws';
-import { parseServerMessage, PROTOCOL_VERSION } from '../../shared/protocol.js';
+import { parseServerMessage, PROTOCOL_VERSION, type Point } from '../../shared/protocol.js';
+import { POINTS_BATCH_MS } from '../../client/src/connection-controller.js';
 import { parseCli, positiveInteger } from '../../server/cli-args.js';
 import { loadMnist, type DigitSet } from '../../training/mnist.js';
 import { seededRandom } from '../../training/random.js';
@@ -83,10 +85,19 @@ async function person(index: number, until: number): Promise<Outcome> {
     for (const stroke of written.set.strokes) {
       const id = ++strokeId;
       send({ type: 'stroke-begin', stroke: id, point: stroke[0] });
+      // The points go out together, a batch every POINTS_BATCH_MS, as the page sends them.
+      let batch: Point[] = [];
+      let batchStart = 0;
       for (let i = 1; i < stroke.length; i++) {
         await sleep(POINT_EVERY_MS);
-        send({ type: 'stroke-points', stroke: id, points: [stroke[i]] });
+        if (batch.length > 0 && performance.now() - batchStart >= POINTS_BATCH_MS) {
+          send({ type: 'stroke-points', stroke: id, points: batch });
+          batch = [];
+        }
+        if (batch.length === 0) batchStart = performance.now();
+        batch.push(stroke[i]);
       }
+      if (batch.length > 0) send({ type: 'stroke-points', stroke: id, points: batch });
       waiting.set(send({ type: 'stroke-end', stroke: id }), performance.now());
       await sleep(150);
       if (performance.now() >= until) break;
