@@ -427,10 +427,10 @@ function meanConfidence(result: RecognitionResult): number {
 const CLEARLY_LARGE = 1.25;
 
 /**
- * A frame with no such hint (or one from a frame with no writing) is first measured on a copy COARSE_FACTOR times smaller, at a quarter
- * of the cost of binarising it whole: writing larger than LARGE_WRITING (half the photos of a
- * camera held over a sheet) then goes straight to the smaller copy it is read from, and is never
- * binarised at full size only to be measured. That copy is the one the full-size measure would
+ * A frame with no such hint (or one from a frame with no writing) is first measured on a copy
+ * COARSE_FACTOR times smaller, at a quarter of the cost of binarising it whole: writing larger than
+ * LARGE_WRITING (half the photos of a camera held over a sheet) then goes straight to the smaller
+ * copy it is read from, and is never binarised at full size only to be measured. That copy is the one the full-size measure would
  * have chosen, not the coarse one: the coarse one is only a measure. Frames under COARSE_MIN_SIDE
  * on their short side are cheap enough as they are. The coarse measure is trusted only with pen
  * strokes at least COARSE_MIN_STROKE_SHARE of the writing's height wide: a thin line halved in
