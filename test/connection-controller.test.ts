@@ -57,6 +57,9 @@ beforeEach(async () => {
   controller = new ConnectionController(host, `ws://127.0.0.1:${port}`, 'canvas', () => ({ width: 800, height: 300 }), false);
   controller.start();
   await until(() => controller.connected);
+  // The session's first pump (what was written before it opened: nothing here) runs on a timer
+  // set when it opened; a later one fires after it, and from then on messages go out as written.
+  await sleep(10);
 });
 
 afterEach(async () => {
