@@ -13,10 +13,16 @@ export interface RowSpans {
   to: Int32Array;
 }
 
+/** The index into `spans` of frame row `y`, or -1 where the spans do not reach it. */
+function spanRow(spans: RowSpans, y: number): number {
+  const row = y - spans.top;
+  return row >= 0 && row < spans.from.length ? row : -1;
+}
+
 export function insideSpans(spans: RowSpans | undefined, x: number, y: number): boolean {
   if (!spans) return true;
-  const row = y - spans.top;
-  return row >= 0 && row < spans.from.length && x >= spans.from[row] && x < spans.to[row];
+  const row = spanRow(spans, y);
+  return row >= 0 && x >= spans.from[row] && x < spans.to[row];
 }
 
 /**
@@ -37,10 +43,10 @@ export function digitInput(ink: InkImage, components: ComponentImage, labels: nu
     let first = Math.max(0, box.x - 1),
       last = Math.min(width, box.x + box.width + 1);
     if (spans) {
-      const spanRow = row - spans.top;
-      if (spanRow < 0 || spanRow >= spans.from.length) continue;
-      first = Math.max(first, spans.from[spanRow]);
-      last = Math.min(last, spans.to[spanRow]);
+      const inSpans = spanRow(spans, row);
+      if (inSpans < 0) continue;
+      first = Math.max(first, spans.from[inSpans]);
+      last = Math.min(last, spans.to[inSpans]);
     }
     const gridRow = (y + 1) * gridWidth + 1 - box.x;
     for (let column = first; column < last; column++) if (own[labelAt[row * width + column]]) grid[gridRow + column] = 1;

@@ -457,7 +457,8 @@ function coarseLargeWriting(image: GrayImage8): number {
 
 export async function recognizeGray(image: GrayImage8, classifier: DigitClassifier, scale = 1, hints: ReadingHints = {}): Promise<RecognitionResult> {
   const hintedHeight = (hints.writingHeight ?? 0) / scale;
-  const largeHeight = !hintedHeight ? coarseLargeWriting(image) : hintedHeight > CLEARLY_LARGE * LARGE_WRITING ? hintedHeight : 0;
+  let largeHeight = hintedHeight > CLEARLY_LARGE * LARGE_WRITING ? hintedHeight : 0;
+  if (!hintedHeight) largeHeight = coarseLargeWriting(image);
   if (largeHeight > 0) {
     const smaller = scaledDown(image, largeHeight / WORKING_DIGIT_HEIGHT);
     const factor = image.width / smaller.width;
