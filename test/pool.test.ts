@@ -41,10 +41,10 @@ describe('recognition worker pool', () => {
     await local.dispose();
   });
 
-  it('warms each worker with a reading that finds its number, as strokes and as an image', async () => {
+  it('warms each worker with readings that find their number, as strokes, as a scan and as a camera frame', async () => {
     await initBackend(undefined, () => {});
     const [image, pen] = await Promise.all([DigitClassifier.load(), DigitClassifier.load(DEFAULT_PEN_MODEL_DIR)]);
-    expect(await warmUp(image, pen)).toEqual({ strokes: '107', image: '107' });
+    expect(await warmUp(image, pen)).toEqual({ strokes: '107', image: '107', camera: '107' });
     await Promise.all([image.dispose(), pen.dispose()]);
   });
 

@@ -3,7 +3,8 @@
  * Per-frame latency of the recognition pipeline on this machine: an 800x300 canvas of pen strokes
  * (every frame new, and live: one stroke more each frame), the same canvas as a PNG, a 640x480
  * JPEG photo, alone and as a camera's next frame of the same scene (the writing's height known
- * from the frame before); the JavaScript heap each reading allocates (its garbage, which sets how
+ * from the frame before), read as a server's worker reads them once its warm-up has run (warm-up.ts:
+ * the first frames of a cold one cost up to twice as much); the JavaScript heap each reading allocates (its garbage, which sets how
  * often a worker collects); and the classifier's digits per second. A benchmark: it reports, it
  * asserts nothing.
  */
@@ -19,6 +20,7 @@ import { DigitClassifier, DEFAULT_MODEL_DIR, DEFAULT_PEN_MODEL_DIR } from '../..
 import { recognizeImage } from '../../server/recognition/recognize.js';
 import { recognizeStrokes, type StrokeSet } from '../../server/recognition/strokes.js';
 import { rasterizeStrokes } from '../../server/recognition/pen/raster.js';
+import { warmUp } from '../../server/recognition/warm-up.js';
 import { asCameraFrame, composeNumber, SETS } from '../../training/compose.js';
 import { writeNumber } from './strokes-from-mnist.js';
 
@@ -69,8 +71,10 @@ for (const set of canvases.slice(0, Math.max(1, Math.round(frames / 5)))) {
   }
 }
 
-// Pixels, as camera frames and uploads are read: with the image model, no cache.
+// Pixels, as camera frames and uploads are read: with the image model, no cache, after the
+// warm-up a server's worker runs before it takes work (see warm-up.ts).
 const imageCold = await newClassifier(modelDir, 0);
+await warmUp(imageCold, cold);
 const canvasPngs = await Promise.all(
   canvases.map((set) => {
     const { ink } = rasterizeStrokes(set);
