@@ -126,7 +126,8 @@ const RECUT_MAX_WIDTH = 5;
  * that ink is a shadow's residue or a dark corner, not touching digits cut in the wrong places,
  * and fine cuts (several times the pieces, over 250 for such ink across a camera frame) read it
  * no better. (On the eleven image sets of validation digits, 73 of 487 fine cuttings started so,
- * and 5 of them ended with other digits; without them every set read as many numbers or one more.)
+ * and 5 of them ended with other digits; with them left as they were, every set read as many
+ * numbers right as before, or one more.)
  */
 const RECUT_MIN_CONFIDENCE = 0.05;
 

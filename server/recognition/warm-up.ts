@@ -4,7 +4,7 @@
  * which a person holding a card up to the camera sees as the slowest answer of all. So each worker
  * reads a small written number once, as strokes, as a scan and as a camera frame, before it takes
  * work. Code a warm-up does not run stays cold: with the scan alone, a worker's first two or three
- * camera frames still took up to twice their time once warm (bench photos: 110-150 ms against 55-65),
+ * camera frames still took two to three times their time once warm (bench photos: 110-150 ms against 40-70),
  * most of it in binarising unevenly lit paper and in cutting touching digits.
  */
 import sharp from 'sharp';

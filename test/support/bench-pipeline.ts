@@ -3,10 +3,10 @@
  * Per-frame latency of the recognition pipeline on this machine: an 800x300 canvas of pen strokes
  * (every frame new, and live: one stroke more each frame), the same canvas as a PNG, a 640x480
  * JPEG photo, alone and as a camera's next frame of the same scene (the writing's height known
- * from the frame before), read as a server's worker reads them once its warm-up has run (warm-up.ts:
- * the first frames of a cold one cost up to twice as much); the JavaScript heap each reading allocates (its garbage, which sets how
- * often a worker collects); and the classifier's digits per second. A benchmark: it reports, it
- * asserts nothing.
+ * from the frame before), read as a server's worker reads them once its warm-up has run (warm-up.ts;
+ * a cold worker's first frames cost two to three times as much); the JavaScript heap each reading
+ * allocates (its garbage, which sets how often a worker collects); and the classifier's digits per
+ * second. A benchmark: it reports, it asserts nothing.
  */
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
