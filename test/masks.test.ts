@@ -160,6 +160,15 @@ describe('mask passes written out', () => {
     expect(labelInk(shapes, width, height).count).toBe(4);
   });
 
+  it('never join ink at the end of one row to ink at the start of the next (they are a frame apart)', () => {
+    // Runs that fill whole rows, and runs that end at the right edge above ones that start at the left.
+    const [width, height] = [5, 6];
+    const rows = asMask(Uint8Array.from('....1' + '1....' + '11111' + '.....' + '...11' + '11...', (c) => (c === '1' ? 1 : 0)));
+    const ours = labelInk(rows, width, height);
+    expectSamePieces(ours, openCvLabels(rows, width, height));
+    expect(ours.count).toBe(5);
+  });
+
   it('label a mask that is not aligned to four bytes as one that is', () => {
     const [width, height] = [64, 48];
     const mask = asMask(speckled(width, height, 8));

@@ -173,14 +173,17 @@ export interface InkLabels {
  * Labels the 8-connected pieces of a mask's ink (any non-zero byte), numbered in the order their
  * first pixels come in the mask. Each piece and its stats are exactly those of OpenCV's
  * connectedComponentsWithStats (test/masks.test.ts), only the numbering differs. Written out for the
- * reason the passes above are: it visits only the ink, skipping empty bytes four at a time, where
- * OpenCV's labelling, without SIMD in its wasm build, writes every pixel and was the costliest
- * single call of a camera frame's binarisation. Two passes with union-find: provisional labels joined
- * where pieces meet, then each pixel given its piece's final label.
+ * reason the passes above are: OpenCV's labelling, without SIMD in its wasm build, writes every
+ * pixel and was the costliest single call of a camera frame's binarisation. This one works on runs
+ * of ink along rows, skipping empty bytes four at a time: a run takes the label of the runs it
+ * touches in the row above (joining them with union-find where it touches several), and is then
+ * written with one fill. A frame's binarisation labels 20-odd masks, and per pixel, as before, this
+ * was a tenth of a 640x480 photo's time; by runs it is a third of that (the same labels and stats
+ * on 1,326 masks of the bench's photos).
  */
 export function labelInk(mask: Uint8Array, width: number, height: number): InkLabels {
   const total = width * height;
-  const labels = new Int32Array(total);
+  const runs = new InkRuns();
   let parent = new Int32Array(256);
   let provisional = 0;
   const root = (label: number) => {
@@ -190,60 +193,88 @@ export function labelInk(mask: Uint8Array, width: number, height: number): InkLa
     }
     return label;
   };
-  const join = (a: number, b: number) => {
-    const ra = root(a),
-      rb = root(b);
-    if (ra < rb) parent[rb] = ra;
-    else if (rb < ra) parent[ra] = rb;
-  };
-  forEachInk(mask, (i) => {
-    const y = (i / width) | 0,
-      x = i - y * width;
-    // Ink above is already one piece with any ink beside it above and to the left.
-    const above = y > 0 ? labels[i - width] : 0;
-    if (above) {
-      labels[i] = above;
-      return;
+  // The runs of the row above the one being read (those not yet passed), and of that row.
+  let above = 0,
+    aboveEnd = 0,
+    rowFirst = 0,
+    row = -1;
+  const words = mask.byteOffset % 4 === 0 ? new Uint32Array(mask.buffer, mask.byteOffset, total >> 2) : null;
+  let i = 0;
+  while (i < total) {
+    if (words !== null && (i & 3) === 0) {
+      let word = i >> 2;
+      while (word < words.length && words[word] === 0) word++;
+      i = Math.min(total, word << 2);
+      if (i === total) break;
     }
-    const before = x > 0 ? labels[i - 1] || (y > 0 ? labels[i - width - 1] : 0) : 0;
-    const aboveAfter = y > 0 && x < width - 1 ? labels[i - width + 1] : 0;
-    if (before) {
-      labels[i] = before;
-      if (aboveAfter) join(before, aboveAfter);
-    } else if (aboveAfter) {
-      labels[i] = aboveAfter;
-    } else {
+    if (mask[i] === 0) {
+      i++;
+      continue;
+    }
+    const y = (i / width) | 0;
+    const rowStart = y * width;
+    let end = i + 1;
+    while (end < rowStart + width && mask[end] !== 0) end++;
+    if (y !== row) {
+      above = row === y - 1 ? rowFirst : runs.count;
+      aboveEnd = runs.count;
+      rowFirst = runs.count;
+      row = y;
+    }
+    // A run above touches this one, 8-connected, if it reaches a column either side of it.
+    const left = i - width - 1,
+      right = end - width;
+    while (above < aboveEnd && runs.ends[above] <= left) above++;
+    let label = 0;
+    for (let k = above; k < aboveEnd && runs.starts[k] <= right; k++) {
+      if (label === 0) {
+        label = runs.labels[k];
+        continue;
+      }
+      const a = root(label),
+        b = root(runs.labels[k]);
+      if (a < b) parent[b] = a;
+      else if (b < a) parent[a] = b;
+    }
+    if (label === 0) {
       if (++provisional >= parent.length) {
         const grown = new Int32Array(parent.length * 2);
         grown.set(parent);
         parent = grown;
       }
       parent[provisional] = provisional;
-      labels[i] = provisional;
+      label = provisional;
     }
-  });
+    runs.add(i, end, y, label);
+    i = end;
+  }
+
+  const labels = new Int32Array(total);
   const final = new Int32Array(provisional + 1);
   // Left, top, right, bottom and area per final label, in one array grown as labels come.
   const bounds: number[] = [0, 0, 0, 0, 0];
   let count = 1,
     ink = 0;
-  forEachInk(mask, (i) => {
-    const piece = root(labels[i]);
+  for (let r = 0; r < runs.count; r++) {
+    const piece = root(runs.labels[r]);
+    const start = runs.starts[r],
+      end = runs.ends[r],
+      y = runs.rows[r];
+    const left = start - y * width,
+      right = end - 1 - y * width;
     let label = final[piece];
-    const y = (i / width) | 0,
-      x = i - y * width;
     if (label === 0) {
       label = final[piece] = count++;
-      bounds.push(x, y, x, y, 0);
+      bounds.push(left, y, right, y, 0);
     }
-    labels[i] = label;
+    labels.fill(label, start, end);
     const at = label * 5;
-    if (x < bounds[at]) bounds[at] = x;
-    if (x > bounds[at + 2]) bounds[at + 2] = x;
+    if (left < bounds[at]) bounds[at] = left;
+    if (right > bounds[at + 2]) bounds[at + 2] = right;
     bounds[at + 3] = y;
-    bounds[at + 4]++;
-    ink++;
-  });
+    bounds[at + 4] += end - start;
+    ink += end - start;
+  }
   const stats = new Int32Array(count * 5);
   stats.set([0, 0, width, height, total - ink]);
   for (let label = 1; label < count; label++) {
@@ -251,6 +282,35 @@ export function labelInk(mask: Uint8Array, width: number, height: number): InkLa
     stats.set([bounds[at], bounds[at + 1], bounds[at + 2] - bounds[at] + 1, bounds[at + 3] - bounds[at + 1] + 1, bounds[at + 4]], at);
   }
   return { count, labels, stats };
+}
+
+/** Runs of ink along rows, in the order they come in a mask: where each starts and ends (exclusive) in the mask, its row and its label. */
+class InkRuns {
+  starts = new Int32Array(256);
+  ends = new Int32Array(256);
+  rows = new Int32Array(256);
+  labels = new Int32Array(256);
+  count = 0;
+
+  add(start: number, end: number, row: number, label: number): void {
+    if (this.count === this.starts.length) {
+      this.starts = doubled(this.starts);
+      this.ends = doubled(this.ends);
+      this.rows = doubled(this.rows);
+      this.labels = doubled(this.labels);
+    }
+    this.starts[this.count] = start;
+    this.ends[this.count] = end;
+    this.rows[this.count] = row;
+    this.labels[this.count] = label;
+    this.count++;
+  }
+}
+
+function doubled(values: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const grown = new Int32Array(values.length * 2);
+  grown.set(values);
+  return grown;
 }
 
 /** A straight line: a point on it and its unit direction. */
