@@ -465,11 +465,16 @@ function relativeToPaper(difference: Uint8Array, background: Uint8Array, backgro
   // background level and difference (64 K entries, a fifth of a frame's pixels), looked up per pixel.
   const gain = Float32Array.from({ length: 256 }, (_, level) => brightestPaper / Math.max(dimmest, 255 - level, 1));
   const scaledByLevel = new Uint8Array(256 * 256);
-  for (let level = 0; level < 256; level++)
+  // Only for the levels this background has: light varies slowly, so a frame's background holds a
+  // few dozen of them, and filling all 256 rows cost more than the lookups themselves.
+  const levels = histogramOf(background);
+  for (let level = 0; level < 256; level++) {
+    if (levels[level] === 0) continue;
     for (let value = 1; value < 256; value++) {
       const scaled = value * gain[level] + 0.5;
       scaledByLevel[(level << 8) | value] = scaled > 255 ? 255 : scaled;
     }
+  }
   const intensity = new Uint8Array(difference.length);
   // Without a branch on the difference: about half a frame's paper differs from its background by
   // a level or two, and a branch that goes either way at random costs more than the lookup.
