@@ -245,7 +245,7 @@ export function labelInk(mask: Uint8Array, width: number, height: number): InkLa
       parent[provisional] = provisional;
       label = provisional;
     }
-    runs.add(i, end, y, label);
+    runs.add(i, end, label);
     i = end;
   }
 
@@ -259,7 +259,7 @@ export function labelInk(mask: Uint8Array, width: number, height: number): InkLa
     const piece = root(runs.labels[r]);
     const start = runs.starts[r],
       end = runs.ends[r],
-      y = runs.rows[r];
+      y = (start / width) | 0;
     const left = start - y * width,
       right = end - 1 - y * width;
     let label = final[piece];
@@ -284,24 +284,21 @@ export function labelInk(mask: Uint8Array, width: number, height: number): InkLa
   return { count, labels, stats };
 }
 
-/** Runs of ink along rows, in the order they come in a mask: where each starts and ends (exclusive) in the mask, its row and its label. */
+/** Runs of ink along rows, in the order they come in a mask: where each starts and ends (exclusive) in the mask, and its label. */
 class InkRuns {
   starts = new Int32Array(256);
   ends = new Int32Array(256);
-  rows = new Int32Array(256);
   labels = new Int32Array(256);
   count = 0;
 
-  add(start: number, end: number, row: number, label: number): void {
+  add(start: number, end: number, label: number): void {
     if (this.count === this.starts.length) {
       this.starts = doubled(this.starts);
       this.ends = doubled(this.ends);
-      this.rows = doubled(this.rows);
       this.labels = doubled(this.labels);
     }
     this.starts[this.count] = start;
     this.ends[this.count] = end;
-    this.rows[this.count] = row;
     this.labels[this.count] = label;
     this.count++;
   }
