@@ -80,4 +80,15 @@ describe('npm run recognize', () => {
     expect(byName.seventeen).toMatchObject({ id: 'seventeen', text: '17' });
     expect(byName.broken).toMatchObject({ id: 'broken', error: { code: 'invalid-strokes' } });
   });
+
+  it('says which model folder it cannot load and exits 2, before reading anything', async () => {
+    const missing = join(await mkdtemp(join(tmpdir(), 'recognize-')), 'no-model-here');
+    const failed = await run('npx', ['tsx', 'server/recognition/cli.ts', '--model', missing, 'any.png']).then(
+      () => undefined,
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(2);
+    expect(failed?.stdout).toBe('');
+    expect(failed?.stderr).toContain(`cannot load the model in ${missing}`);
+  });
 });

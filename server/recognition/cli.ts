@@ -67,6 +67,18 @@ async function timed(work: () => Promise<RecognitionResult> | RecognitionResult)
   }
 }
 
+/** A model that cannot be read ends the run with one line saying which folder, not a stack from deep in a loader. */
+async function loadModel(dir: string): Promise<DigitClassifier> {
+  try {
+    return await DigitClassifier.load(dir);
+  } catch (error) {
+    console.error(
+      `cannot load the model in ${dir}: ${(error as Error).message ?? String(error)} (run from the project root, or name the folder with --model / --pen-model)`,
+    );
+    process.exit(2);
+  }
+}
+
 if (values.strokes) {
   let sets: unknown;
   try {
@@ -76,14 +88,14 @@ if (values.strokes) {
     report({ file: values.strokes }, { error });
     process.exit(1);
   }
-  const penClassifier = await DigitClassifier.load(values['pen-model'] ?? DEFAULT_PEN_MODEL_DIR);
+  const penClassifier = await loadModel(values['pen-model'] ?? DEFAULT_PEN_MODEL_DIR);
   for (const [index, set] of (sets as unknown[]).entries()) {
     const id = typeof (set as { id?: unknown })?.id === 'string' ? (set as { id: string }).id : String(index);
     report({ id }, await timed(() => recognizeStrokes(parseStrokeSet(set), penClassifier)));
   }
 }
 if (positionals.length > 0) {
-  const classifier = await DigitClassifier.load(values.model ?? DEFAULT_MODEL_DIR);
+  const classifier = await loadModel(values.model ?? DEFAULT_MODEL_DIR);
   for (const file of positionals) report({ file }, await timed(async () => recognizeImage(await readFile(file), classifier)));
 }
 process.exit(failures > 0 ? 1 : 0);
