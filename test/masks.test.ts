@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cv, withMats } from '../server/ml/opencv.js';
-import { closeSmallGaps, hysteresis, inkRows, labelInk } from '../server/recognition/masks.js';
+import { closeSmallGaps, histogramOf, hysteresis, inkRows, labelInk } from '../server/recognition/masks.js';
 import { seededRandom } from '../training/random.js';
 
 /**
@@ -199,5 +199,16 @@ describe('mask passes written out', () => {
     odd[2 * 5 + 4] = 255;
     expect(Array.from(inkRows(odd, 5, 3))).toEqual([0, 0, 1]);
     expect(Array.from(inkRows(odd.subarray(0), 5, 3))).toEqual([0, 0, 1]);
+  });
+
+  it('count every grey of a frame, smooth or speckled, aligned to four bytes or not', () => {
+    const countOf = (data: Uint8Array) => {
+      const counts = new Array<number>(256).fill(0);
+      for (const value of data) counts[value]++;
+      return counts;
+    };
+    const smooth = Uint8Array.from({ length: 64 * 48 + 3 }, (_, i) => 180 + Math.round(20 * Math.sin(i / 300)));
+    const frames = [speckled(64, 48, 3), smooth, smooth.subarray(1), speckled(61, 47, 4).subarray(3)];
+    for (const data of frames) expect(Array.from(histogramOf(data))).toEqual(countOf(data));
   });
 });

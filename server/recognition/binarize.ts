@@ -243,7 +243,8 @@ function binarizeOnPage(image: GrayImage8, page: Uint8Array | null, inkOnSheet?:
     // A frame that shows the sheet's edge is a photo, never an evenly lit scan.
     const method: BinarizeMethod = unevenness > UNEVEN_LIGHT_LEVELS || notPaper ? 'adaptive' : 'otsu';
 
-    let { intensity, mask, threshold, nearSteps } = inkOf(inkBright, background, kernelScratch, flattened, method, backgroundHistogram, notPaper);
+    const wide = { paper: backgroundHistogram, background: backgroundHistogram };
+    let { intensity, mask, threshold, nearSteps } = inkOf(inkBright, background, kernelScratch, flattened, method, wide, notPaper);
     let pen: number | undefined;
     if (method === 'adaptive') {
       // So wide a window cuts the top off light that changes within it (a dark corner, a shadow's
@@ -268,7 +269,8 @@ function binarizeOnPage(image: GrayImage8, page: Uint8Array | null, inkOnSheet?:
       const window = PEN_WIDTHS_PER_WINDOW * (thickerWriting || thinnerWriting ? thickness : pen);
       if (pen > 0 && window < Math.min(width, height) / 3) {
         backgroundOf(inkBright, window, background, kernelScratch, nearSteps ? Math.min(STEP_REDUCTION, backgroundReduction(width, height)) : undefined);
-        ({ intensity, mask, threshold, nearSteps } = inkOf(inkBright, background, kernelScratch, flattened, method, backgroundHistogram, notPaper));
+        const close = { paper: backgroundHistogram, background: histogramOf(background.data) };
+        ({ intensity, mask, threshold, nearSteps } = inkOf(inkBright, background, kernelScratch, flattened, method, close, notPaper));
       }
     }
     // Before anything judges ink by what it touches: a ruled line joins the digits on it to the border.
@@ -412,6 +414,14 @@ function backgroundOf(source: Mat, window: number, background: Mat, scratch: Mat
  */
 const BACKGROUND_STEP_LEVELS = 40;
 
+/** How many pixels of a background hold each grey. */
+interface BackgroundGreys {
+  /** Of the first, wide background, on which the brightest paper is judged. */
+  paper: Float64Array;
+  /** Of the background in use (the first one's counts again while it is the one in use). */
+  background: Float64Array;
+}
+
 /** Ink brightness above the background, the mask thresholded from it, and where the background steps (see clearBackgroundSteps). */
 function inkOf(
   inkBright: Mat,
@@ -419,7 +429,7 @@ function inkOf(
   smallBackground: Mat,
   flattened: Mat,
   method: BinarizeMethod,
-  backgroundHistogram: Float64Array,
+  greys: BackgroundGreys,
   notPaper: Uint8Array | null,
 ) {
   const { cols: width, rows: height } = inkBright;
@@ -428,11 +438,11 @@ function inkOf(
   let steps: ReturnType<typeof clearBackgroundSteps> = null;
   if (method === 'adaptive') {
     cv.subtract(inkBright, background, flattened);
-    intensity = relativeToPaper(flattened.data, background.data, backgroundHistogram, total);
+    intensity = relativeToPaper(flattened.data, background.data, greys, total);
     steps = clearBackgroundSteps(smallBackground, intensity, width, height);
   } else {
     // Even light: subtract the single background level so faint paper does not read as ink.
-    const level = percentile(backgroundHistogram, total, 0.5);
+    const level = percentile(greys.paper, total, 0.5);
     const bright = inkBright.data;
     intensity = new Uint8Array(total);
     for (let i = 0; i < total; i++) intensity[i] = bright[i] > level ? bright[i] - level : 0;
@@ -458,8 +468,8 @@ const MAX_SHADOW_GAIN = 3;
  * share of a dimmer paper's light, and would otherwise fall below a threshold set by the lit part.
  * `background` is ink-bright (255 - the paper's grey).
  */
-function relativeToPaper(difference: Uint8Array, background: Uint8Array, backgroundHistogram: Float64Array, total: number): Uint8Array {
-  const brightestPaper = 255 - percentile(backgroundHistogram, total, 0.1);
+function relativeToPaper(difference: Uint8Array, background: Uint8Array, greys: BackgroundGreys, total: number): Uint8Array {
+  const brightestPaper = 255 - percentile(greys.paper, total, 0.1);
   const dimmest = brightestPaper / MAX_SHADOW_GAIN;
   // The gain for each of the 256 background levels, and from it the result for every pair of
   // background level and difference (64 K entries, a fifth of a frame's pixels), looked up per pixel.
@@ -467,9 +477,8 @@ function relativeToPaper(difference: Uint8Array, background: Uint8Array, backgro
   const scaledByLevel = new Uint8Array(256 * 256);
   // Only for the levels this background has: light varies slowly, so a frame's background holds a
   // few dozen of them, and filling all 256 rows cost more than the lookups themselves.
-  const levels = histogramOf(background);
   for (let level = 0; level < 256; level++) {
-    if (levels[level] === 0) continue;
+    if (greys.background[level] === 0) continue;
     for (let value = 1; value < 256; value++) {
       const scaled = value * gain[level] + 0.5;
       scaledByLevel[(level << 8) | value] = scaled > 255 ? 255 : scaled;

@@ -124,9 +124,12 @@ export function percentile(histogram: Float64Array | number[], total: number, fr
 
 /** How many of each grey `data` holds. */
 export function histogramOf(data: Uint8Array): Float64Array {
-  const histogram = new Float64Array(256);
-  // Four bytes at a time, counting words of four zeros apart: most of an ink image is 0, and adding
-  // to one bin over and over waits on each addition in turn.
+  // Four bytes at a time, counting words of four zeros apart (most of an ink image is 0), and each
+  // byte of a word into a count of its own: neighbouring pixels of a smooth image (a background)
+  // share a grey, and adding to one bin over and over waits on each addition in turn. Written out
+  // because OpenCV's calcHist would first copy the frame into its heap.
+  const counts = [new Uint32Array(256), new Uint32Array(256), new Uint32Array(256), new Uint32Array(256)];
+  const [first, second, third, fourth] = counts;
   const words = data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.length >> 2) : new Uint32Array(0);
   let zeros = 0;
   for (let w = 0; w < words.length; w++) {
@@ -135,11 +138,13 @@ export function histogramOf(data: Uint8Array): Float64Array {
       zeros += 4;
       continue;
     }
-    histogram[word & 0xff]++;
-    histogram[(word >>> 8) & 0xff]++;
-    histogram[(word >>> 16) & 0xff]++;
-    histogram[word >>> 24]++;
+    first[word & 0xff]++;
+    second[(word >>> 8) & 0xff]++;
+    third[(word >>> 16) & 0xff]++;
+    fourth[word >>> 24]++;
   }
+  const histogram = new Float64Array(256);
+  for (let level = 0; level < 256; level++) histogram[level] = first[level] + second[level] + third[level] + fourth[level];
   histogram[0] += zeros;
   for (let i = 4 * words.length; i < data.length; i++) histogram[data[i]]++;
   return histogram;
