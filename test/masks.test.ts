@@ -92,9 +92,11 @@ function expectSamePieces(ours: ReturnType<typeof labelInk>, theirs: ReturnType<
   expect(ours.stats[4]).toBe(theirs.stats[4]);
 }
 
-// Odd widths too: the closing reads the mask four bytes at a time.
+// Odd widths too: the closing reads the mask four bytes at a time where rows start on a word.
 const SIZES = [
   [64, 48],
+  [4, 6],
+  [8, 1],
   [61, 37],
   [3, 5],
   [1, 9],
@@ -110,6 +112,14 @@ describe('mask passes written out', () => {
         closeSmallGaps(mask, width, height);
         expect(mask).toEqual(expected);
       }
+  });
+
+  it('close ink of any non-zero grey as ink', () => {
+    const [width, height] = [64, 48];
+    const greys = speckled(width, height, 9);
+    const expected = openCvClosing(asMask(greys), width, height);
+    closeSmallGaps(greys, width, height);
+    expect(greys).toEqual(expected);
   });
 
   it('close a mask that is not aligned to four bytes as one that is', () => {
