@@ -41,7 +41,8 @@ export function inkRows(mask: Uint8Array, width: number, height: number): Uint8A
  * pixels) stay joined, while faint marks with no strong ink in them stay out.
  * A flood fill from the strong pixels rather than OpenCV's labelling of every weak component: it
  * visits only the ink (a few per cent of a frame) where labelling writes a label for every pixel,
- * and costs a third as much on a camera frame.
+ * and costs a third as much on a camera frame. It fills a run along the row at a time: pixel by
+ * pixel, each of the ink's pixels was pushed, popped and looked round on its own, at twice the cost.
  */
 export function hysteresis(intensity: Uint8Array, width: number, height: number, high: number, low: number, mask: Uint8Array): void {
   mask.fill(0);
@@ -63,24 +64,31 @@ export function hysteresis(intensity: Uint8Array, width: number, height: number,
       }
     }
     if (intensity[start] <= seed || mask[start]) continue;
-    mask[start] = 255;
     pending.push(start);
+    // A run of weak ink along the row at a time (a scanline fill), then one seed for each run of
+    // weak ink it touches in the rows above and below (8-connected: a pixel past either end too).
     while (pending.length > 0) {
       const at = pending.pop()!;
+      if (mask[at]) continue;
       const y = (at / width) | 0,
-        x = at - y * width;
-      const top = y > 0 ? -1 : 0,
-        bottom = y < height - 1 ? 1 : 0,
-        left = x > 0 ? -1 : 0,
-        right = x < width - 1 ? 1 : 0;
-      for (let dy = top; dy <= bottom; dy++)
-        for (let dx = left; dx <= right; dx++) {
-          const next = at + dy * width + dx;
-          if (!mask[next] && intensity[next] > low) {
-            mask[next] = 255;
-            pending.push(next);
-          }
+        row = y * width,
+        rowEnd = row + width - 1;
+      let first = at,
+        last = at;
+      while (first > row && !mask[first - 1] && intensity[first - 1] > low) first--;
+      while (last < rowEnd && !mask[last + 1] && intensity[last + 1] > low) last++;
+      mask.fill(255, first, last + 1);
+      const from = first > row ? first - 1 : first,
+        to = last < rowEnd ? last + 1 : last;
+      for (let offset = -width; offset <= width; offset += 2 * width) {
+        if ((offset < 0 && y === 0) || (offset > 0 && y === height - 1)) continue;
+        let inRun = false;
+        for (let next = from + offset; next <= to + offset; next++) {
+          const weak = !mask[next] && intensity[next] > low;
+          if (weak && !inRun) pending.push(next);
+          inRun = weak;
         }
+      }
     }
   }
 }
