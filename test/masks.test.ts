@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cv, withMats } from '../server/ml/opencv.js';
+import { penWidth } from '../server/recognition/binarize.js';
 import { closeSmallGaps, histogramOf, hysteresis, inkRows, labelInk } from '../server/recognition/masks.js';
 import { seededRandom } from '../training/random.js';
 
@@ -220,5 +221,29 @@ describe('mask passes written out', () => {
     const smooth = Uint8Array.from({ length: 64 * 48 + 3 }, (_, i) => 180 + Math.round(20 * Math.sin(i / 300)));
     const frames = [speckled(64, 48, 3), smooth, smooth.subarray(1), speckled(61, 47, 4).subarray(3)];
     for (const data of frames) expect(Array.from(histogramOf(data))).toEqual(countOf(data));
+  });
+
+  it('measure the pen four pixels at a time as pixel by pixel', () => {
+    for (let seed = 1; seed <= 5; seed++) {
+      const [width, height] = [64, 48];
+      const mask = asMask(speckled(width, height, seed));
+      // Bars of a known width too, so that the commonest run is not left to the specks.
+      for (let y = 10; y < 40; y++) mask.fill(255, y * width + 20 + seed, y * width + 26 + seed);
+      const unaligned = new Uint8Array(mask.length + 1).subarray(1);
+      unaligned.set(mask);
+      expect(penWidth(mask, width, height)).toBe(penWidth(unaligned, width, height));
+      expect(penWidth(mask, width, height)).toBeGreaterThan(0);
+    }
+    // Runs that end where a word without ink starts still count: forty dashes 3 px long against
+    // twenty strokes 6 px tall.
+    const [width, height] = [64, 48];
+    const dashes = new Uint8Array(width * height);
+    for (let n = 0; n < 40; n++)
+      dashes.fill(255, (2 + 2 * (n % 20)) * width + 1 + 8 * Math.floor(n / 20), (2 + 2 * (n % 20)) * width + 4 + 8 * Math.floor(n / 20));
+    for (let n = 0; n < 20; n++) for (let y = 2; y < 8; y++) dashes[(y + 8 * Math.floor(n / 10)) * width + 30 + 2 * (n % 10)] = 255;
+    const unaligned = new Uint8Array(dashes.length + 1).subarray(1);
+    unaligned.set(dashes);
+    expect(penWidth(dashes, width, height)).toBe(3);
+    expect(penWidth(unaligned, width, height)).toBe(3);
   });
 });
