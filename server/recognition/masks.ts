@@ -113,10 +113,10 @@ function closeSmallGapsByWords(mask: Uint8Array, width: number, height: number):
   const perRow = width >> 2,
     count = perRow * height;
   const words = new Uint32Array(mask.buffer, mask.byteOffset, count);
-  // Ink as whole bytes of ones (any non-zero byte is ink): the high bit of each byte is set where
-  // the byte's low seven bits carry into it or it was set already.
+  // Ink as whole bytes of ones, whatever its grey: a byte's high bit is set where its low seven
+  // bits carry into it or where it was set already. Rows a row or more from any ink come out empty
+  // from both passes, and are not visited.
   const ink = new Uint32Array(count);
-  // Rows a row or more from any ink come out empty from both passes, and are not visited.
   const nearInk = new Uint8Array(height);
   for (let y = 0, i = 0; y < height; y++) {
     let any = 0;
@@ -194,8 +194,10 @@ export function histogramOf(data: Uint8Array): Float64Array {
   // byte of a word into a count of its own: neighbouring pixels of a smooth image (a background)
   // share a grey, and adding to one bin over and over waits on each addition in turn. Written out
   // because OpenCV's calcHist would first copy the frame into its heap.
-  const counts = [new Uint32Array(256), new Uint32Array(256), new Uint32Array(256), new Uint32Array(256)];
-  const [first, second, third, fourth] = counts;
+  const first = new Uint32Array(256),
+    second = new Uint32Array(256),
+    third = new Uint32Array(256),
+    fourth = new Uint32Array(256);
   const words = data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.length >> 2) : new Uint32Array(0);
   let zeros = 0;
   for (let w = 0; w < words.length; w++) {
