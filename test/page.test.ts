@@ -7,7 +7,7 @@ import { seededRandom } from '../training/random.js';
 import { DigitClassifier } from '../server/recognition/classifier.js';
 import { beyondPage } from '../server/recognition/page.js';
 import { binarize, inkThickness, penWidth } from '../server/recognition/binarize.js';
-import { removeLineStubs, removeRuledLines } from '../server/recognition/ruling.js';
+import { longRuns, removeLineStubs, removeRuledLines } from '../server/recognition/ruling.js';
 import { dropNonDigits, findComponents } from '../server/recognition/components.js';
 import { planReading, recognizeImage } from '../server/recognition/recognize.js';
 import { decodeImage } from '../server/recognition/decode.js';
@@ -299,6 +299,42 @@ describe('ruled and margin lines', () => {
     // The stroke is whole, where it crosses the line too.
     for (let y = 70; y < 140; y++) expect(mask[y * width + 201]).toBe(255);
     expect(mask[32 * width + 70]).toBe(255);
+  });
+
+  it('removes the same lines from a mask read four pixels at a time as from one read pixel by pixel', () => {
+    const width = 400,
+      height = 200;
+    for (let seed = 1; seed <= 4; seed++) {
+      const random = seededRandom(seed);
+      const mask = new Uint8Array(width * height);
+      // Ruled lines across the width, a margin line down it, and strokes and specks of every length.
+      for (const top of [40, 90, 140])
+        for (let x = 0; x < width; x++) mask.fill(255, (top + Math.round(x * 0.03 * seed)) * width + x, (top + Math.round(x * 0.03 * seed)) * width + x + 1);
+      for (let y = 0; y < height; y++) mask[y * width + 60 + seed] = mask[y * width + 61 + seed] = 255;
+      for (let n = 0; n < 60; n++) {
+        const x = Math.floor(random() * (width - 40)),
+          y = Math.floor(random() * (height - 40)),
+          along = 1 + Math.floor(random() * 40),
+          across = 1 + Math.floor(random() * 5);
+        const wide = random() < 0.5;
+        for (let dy = 0; dy < (wide ? across : along); dy++) mask.fill(255, (y + dy) * width + x, (y + dy) * width + x + (wide ? along : across));
+      }
+      const unaligned = new Uint8Array(mask.length + 1).subarray(1);
+      unaligned.set(mask);
+      // Runs of every length against the one asked for, ending anywhere in a word.
+      for (const run of [2, 3, 4, 5, 7, 8, 9, 16, 33, 120])
+        for (const horizontal of [true, false]) {
+          const byWords = longRuns(mask, width, height, horizontal, run),
+            byPixels = longRuns(unaligned, width, height, horizontal, run);
+          expect(byPixels.pixels).toBe(byWords.pixels);
+          expect(byPixels.box).toEqual(byWords.box);
+          expect(byPixels.runs).toEqual(byWords.runs);
+        }
+      const removed = removeRuledLines(mask, width, height, 3);
+      expect(removed).toBeGreaterThan(0);
+      expect(removeRuledLines(unaligned, width, height, 3)).toBe(removed);
+      expect(unaligned).toEqual(mask);
+    }
   });
 
   it('keeps a stroke far darker than the line it lies along, given the ink intensity', () => {
