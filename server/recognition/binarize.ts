@@ -6,7 +6,7 @@ import { cv, withMats, type Mat } from '../ml/opencv.js';
 import { LINE_PIECE_ASPECT, LINE_PIECE_LENGTH } from './components.js';
 import { withoutShapes } from './shapes.js';
 import { beyondPage, labelsReachingBorder, withoutRegionsWritingCrosses } from './page.js';
-import { addPoint, closeSmallGaps, forEachInk, histogramOf, hysteresis, inkRows, labelInk, noMoments, percentile, principalAxis } from './masks.js';
+import { addPoint, closeSmallGaps, forEachInk, histogramOf, hysteresis, inkRows, labelInk, noMoments, percentile, principalAxis, rowWords } from './masks.js';
 import { removeLineStubs, removeRuledLines } from './ruling.js';
 
 export interface GrayImage8 {
@@ -659,7 +659,7 @@ export function penWidth(mask: Uint8Array, width: number, height: number): numbe
   const withInk = inkRows(mask, width, height);
   // Four pixels at a time where rows start on a word: a word without ink, under columns with no
   // run going on, only ends the row's run.
-  const words = width % 4 === 0 && mask.byteOffset % 4 === 0 ? new Uint32Array(mask.buffer, mask.byteOffset, (width * height) >> 2) : null;
+  const words = rowWords(mask, width, height);
   for (let y = 0; y < height; y++) {
     if (y > 0 && !withInk[y] && !withInk[y - 1]) continue;
     const row = y * width;

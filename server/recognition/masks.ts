@@ -6,15 +6,30 @@
  */
 
 /**
+ * The mask four pixels to a word, where every row starts on a word (a width divisible by four, as
+ * camera frames' are); null where rows do not, to be read pixel by pixel.
+ */
+export function rowWords(mask: Uint8Array, width: number, height: number): Uint32Array | null {
+  return mask.byteOffset % 4 === 0 && width % 4 === 0 ? new Uint32Array(mask.buffer, mask.byteOffset, (width * height) >> 2) : null;
+}
+
+/**
+ * The top bit of each byte of `word` that is not zero (ink, whatever its grey): a byte's low seven
+ * bits carry into its top bit, or that bit was set already.
+ */
+export function inkBytesOf(word: number): number {
+  return ((((word & 0x7f7f7f7f) + 0x7f7f7f7f) | word) & 0x80808080) >>> 0;
+}
+
+/**
  * Which rows of a mask hold any ink. Most rows of a camera frame hold none (63-93 % of the rows of
  * a photo's final mask), and the per-pixel passes that follow runs of ink (pen width, ruled lines)
  * skip them.
  */
 export function inkRows(mask: Uint8Array, width: number, height: number): Uint8Array {
   const rows = new Uint8Array(height);
-  // Four bytes at a time where every row starts on a word (a width divisible by four, as camera
-  // frames' are): the empty rows are read whole.
-  const words = mask.byteOffset % 4 === 0 && width % 4 === 0 ? new Uint32Array(mask.buffer, mask.byteOffset, (width * height) >> 2) : null;
+  // Four bytes at a time where every row starts on a word: the empty rows are read whole.
+  const words = rowWords(mask, width, height);
   for (let y = 0; y < height; y++) {
     if (words) {
       const first = (y * width) >> 2;
@@ -100,7 +115,8 @@ export function hysteresis(intensity: Uint8Array, width: number, height: number,
  * either way, as with OpenCV's default border.
  */
 export function closeSmallGaps(mask: Uint8Array, width: number, height: number): void {
-  if (width % 4 === 0 && mask.byteOffset % 4 === 0) closeSmallGapsByWords(mask, width, height);
+  const words = rowWords(mask, width, height);
+  if (words) closeSmallGapsByWords(words, width, height);
   else closeSmallGapsByPixels(mask, width, height);
 }
 
@@ -109,12 +125,10 @@ export function closeSmallGaps(mask: Uint8Array, width: number, height: number):
  * quarter of a pass over those rows costs less than visiting each ink pixel and its neighbours on
  * its own once a photo's threshold leaves much of a frame's writing band as ink.
  */
-function closeSmallGapsByWords(mask: Uint8Array, width: number, height: number): void {
+function closeSmallGapsByWords(words: Uint32Array, width: number, height: number): void {
   const perRow = width >> 2,
     count = perRow * height;
-  const words = new Uint32Array(mask.buffer, mask.byteOffset, count);
-  // Ink as whole bytes of ones, whatever its grey: a byte's high bit is set where its low seven
-  // bits carry into it or where it was set already. Rows a row or more from any ink come out empty
+  // Ink as whole bytes of ones, whatever its grey. Rows a row or more from any ink come out empty
   // from both passes, and are not visited.
   const ink = new Uint32Array(count);
   const nearInk = new Uint8Array(height);
@@ -123,7 +137,7 @@ function closeSmallGapsByWords(mask: Uint8Array, width: number, height: number):
     for (const end = i + perRow; i < end; i++) {
       const word = words[i];
       if (word === 0) continue;
-      ink[i] = Math.imul(((((word & 0x7f7f7f7f) + 0x7f7f7f7f) | word) & 0x80808080) >>> 7, 0xff);
+      ink[i] = Math.imul(inkBytesOf(word) >>> 7, 0xff);
       any = 1;
     }
     if (any) for (let near = Math.max(0, y - 1); near <= Math.min(height - 1, y + 1); near++) nearInk[near] = 1;

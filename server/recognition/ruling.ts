@@ -6,7 +6,7 @@
  */
 import { cv, withMats, type Mat } from '../ml/opencv.js';
 import type { Box } from './components.js';
-import { forEachInk, inkRows, labelInk, percentile } from './masks.js';
+import { forEachInk, inkBytesOf, inkRows, labelInk, percentile, rowWords } from './masks.js';
 
 /**
  * A horizontal line spans at least this share of the frame's width: far more than any digit's bar.
@@ -255,7 +255,7 @@ export function longRuns(mask: Uint8Array, width: number, height: number, horizo
   if (horizontal) {
     // Four pixels at a time where rows start on a word: a word with ink in all four columns (of the
     // three rows) goes on the run, one with none ends it.
-    const words = width % 4 === 0 && mask.byteOffset % 4 === 0 ? new Uint32Array(mask.buffer, mask.byteOffset, (width * height) >> 2) : null;
+    const words = rowWords(mask, width, height);
     for (let y = 0; y < height; y++) {
       if (!rowHasInk[y] && !(y > 0 && rowHasInk[y - 1]) && !(y < height - 1 && rowHasInk[y + 1])) continue;
       const row = y * width,
@@ -265,7 +265,7 @@ export function longRuns(mask: Uint8Array, width: number, height: number, horizo
       for (let x = 0; x <= width; x++) {
         if (words && (x & 3) === 0 && x < width) {
           const column = words[(row + x) >> 2] | words[(above + x) >> 2] | words[(below + x) >> 2];
-          if (((((column & 0x7f7f7f7f) + 0x7f7f7f7f) | column) & 0x80808080) >>> 0 === 0x80808080) {
+          if (inkBytesOf(column) === 0x80808080) {
             x += 3;
             continue;
           }
