@@ -225,11 +225,9 @@ function binarizeOnPage(image: GrayImage8, page: Uint8Array | null, inkOnSheet?:
     const source = cv.matFromArray(height, width, cv.CV_8U, image.data);
     if (polarity === 'dark-on-light') {
       // Work on ink-bright values (255 - grey) from here on, whatever the paper.
-      const inverted = invertedGrey(image.data);
-      if (notPaper) paintOverNotPaper(inverted, notPaper, width, height);
-      const invertedMat = cv.matFromArray(height, width, cv.CV_8U, inverted);
-      invertedMat.copyTo(inkBright);
-      invertedMat.delete();
+      cv.bitwise_not(source, inkBright);
+      // Painted in the Mat's own bytes: nothing in between allocates in OpenCV's heap, which would move them.
+      if (notPaper) paintOverNotPaper(inkBright.data, notPaper, width, height);
     } else {
       source.copyTo(inkBright);
     }
@@ -281,17 +279,6 @@ function binarizeOnPage(image: GrayImage8, page: Uint8Array | null, inkOnSheet?:
     removeLineStubs(mask, width, height, pen ?? penWidth(withoutLinePieces(mask, width, height), width, height));
     return { width, height, mask, intensity, polarity, method, threshold, ...(notPaper ? { notPaper } : {}) };
   });
-}
-
-/** 255 less each grey, four bytes at a time where the greys start on a word (255 - v is v's bits flipped). */
-function invertedGrey(grey: Uint8Array): Uint8Array {
-  const inverted = new Uint8Array(grey.length);
-  const wordCount = grey.byteOffset % 4 === 0 ? grey.length >> 2 : 0;
-  const from = new Uint32Array(grey.buffer, grey.byteOffset, wordCount),
-    to = new Uint32Array(inverted.buffer, 0, wordCount);
-  for (let w = 0; w < wordCount; w++) to[w] = ~from[w];
-  for (let i = 4 * wordCount; i < grey.length; i++) inverted[i] = 255 - grey[i];
-  return inverted;
 }
 
 /**
