@@ -310,7 +310,12 @@ describe('ruled and margin lines', () => {
       // Ruled lines across the width, a margin line down it, and strokes and specks of every length.
       for (const top of [40, 90, 140])
         for (let x = 0; x < width; x++) mask.fill(255, (top + Math.round(x * 0.03 * seed)) * width + x, (top + Math.round(x * 0.03 * seed)) * width + x + 1);
-      for (let y = 0; y < height; y++) mask[y * width + 60 + seed] = mask[y * width + 61 + seed] = 255;
+      // Every other mask without the margin line, so that some rows hold no ink at all.
+      if (seed % 2 === 1) for (let y = 0; y < height; y++) mask[y * width + 60 + seed] = mask[y * width + 61 + seed] = 255;
+      // Runs down the first and last columns, and from the top row and to the bottom one.
+      for (let y = 10; y < 70 + 10 * seed; y++) mask[y * width] = mask[y * width + width - 1] = 255;
+      for (let y = 0; y < 30 + seed; y++) mask[y * width + 200 + seed] = 255;
+      for (let y = height - 25 - seed; y < height; y++) mask[y * width + 300 + seed] = 255;
       for (let n = 0; n < 60; n++) {
         const x = Math.floor(random() * (width - 40)),
           y = Math.floor(random() * (height - 40)),

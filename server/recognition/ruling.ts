@@ -290,23 +290,59 @@ export function longRuns(mask: Uint8Array, width: number, height: number, horizo
   } else {
     // Down the columns, but in row order (the mask's own), each column's run start kept apart. A
     // row without ink ends every column's run: once that is done, the empty rows after it only
-    // move where the next runs start (`restart`).
+    // move where the next runs start (`restart`). A column's start is brought up to `restart` only
+    // when its run ends, which is the same, since `restart` only grows.
     const start = new Int32Array(width);
     let restart = 0;
-    for (let y = 0; y <= height; y++) {
-      if (y < height && !rowHasInk[y] && y > 0 && !rowHasInk[y - 1]) {
-        restart = y + 1;
-        continue;
+    const words = rowWords(mask, width, height);
+    const close = (x: number, y: number, from: number) => {
+      if (y - from >= run) {
+        for (let yy = from; yy < y; yy++) runs[yy * width + x] = 255;
+        found(x, from, x + 1, y);
       }
-      const row = y * width;
-      for (let x = 0; x < width; x++) {
-        if (start[x] < restart) start[x] = restart;
-        if (y < height && (mask[row + x] | (x > 0 ? mask[row + x - 1] : 0) | (x < width - 1 ? mask[row + x + 1] : 0)) > 0) continue;
-        if (y - start[x] >= run) {
-          for (let yy = start[x]; yy < y; yy++) runs[yy * width + x] = 255;
-          found(x, start[x], x + 1, y);
+      start[x] = y + 1;
+    };
+    if (words) {
+      // Four columns at a time: a word whose columns all have ink beside them goes on; one with
+      // none ends its runs, and when it had none in the row before either, there is no run to end
+      // and only that row is noted (`quietRow`: the columns' runs start after it).
+      const wordsPerRow = width >> 2;
+      const quietRow = new Int32Array(wordsPerRow).fill(-1);
+      let previousRow = -1;
+      for (let y = 0; y <= height; y++) {
+        if (y < height && !rowHasInk[y] && y > 0 && !rowHasInk[y - 1]) {
+          restart = y + 1;
+          continue;
         }
-        start[x] = y + 1;
+        const first = (y * width) >> 2;
+        for (let w = 0; w < wordsPerRow; w++) {
+          let beside = 0;
+          if (y < height) {
+            const own = words[first + w];
+            beside = own | (own << 8) | (own >>> 8) | (w > 0 ? words[first + w - 1] >>> 24 : 0) | (w < wordsPerRow - 1 ? words[first + w + 1] << 24 : 0);
+          }
+          if (beside === 0 && quietRow[w] === previousRow) {
+            quietRow[w] = y;
+            continue;
+          }
+          if (inkBytesOf(beside) === 0x80808080) continue;
+          const after = Math.max(quietRow[w] + 1, restart);
+          for (let k = 0, x = w << 2; k < 4; k++, x++) if (((beside >>> (k << 3)) & 0xff) === 0) close(x, y, Math.max(start[x], after));
+          if (beside === 0) quietRow[w] = y;
+        }
+        previousRow = y;
+      }
+    } else {
+      for (let y = 0; y <= height; y++) {
+        if (y < height && !rowHasInk[y] && y > 0 && !rowHasInk[y - 1]) {
+          restart = y + 1;
+          continue;
+        }
+        const row = y * width;
+        for (let x = 0; x < width; x++) {
+          if (y < height && (mask[row + x] | (x > 0 ? mask[row + x - 1] : 0) | (x < width - 1 ? mask[row + x + 1] : 0)) > 0) continue;
+          close(x, y, Math.max(start[x], restart));
+        }
       }
     }
   }
