@@ -79,6 +79,7 @@ declare namespace OpenCvWasm {
   function GaussianBlur(source: Mat, destination: Mat, size: Size, sigmaX: number, sigmaY?: number, borderType?: number): void;
   function blur(source: Mat, destination: Mat, size: Size, anchor?: Point, borderType?: number): void;
   function subtract(a: Mat, b: Mat, destination: Mat): void;
+  function bitwise_not(source: Mat, destination: Mat): void;
   function line(image: Mat, from: Point, to: Point, color: Scalar, thickness?: number, lineType?: number): void;
   function rectangle(image: Mat, from: Point, to: Point, color: Scalar, thickness?: number, lineType?: number): void;
   function circle(image: Mat, centre: Point, radius: number, color: Scalar, thickness?: number, lineType?: number): void;
