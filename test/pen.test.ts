@@ -359,6 +359,64 @@ describe('reading pen strokes by grouping them', () => {
     expect(held.waitsForPause).toBe(true);
   });
 
+  it('lets a stroke that touches a held digit finish it where the two read as one sure digit: a 4 whose upper stem comes last, down to its bar', async () => {
+    // From the pen-close set (validation digits): the arm, the bar and the stem below it in one
+    // stroke, which alone reads as a 5, then the stem above the bar, starting right of it and
+    // ending where the first stroke turned down. A 1 on its own, and one sure 4 together.
+    const body: [number, number][] = [
+      [84.8, 24],
+      [83.1, 25.5],
+      [82.2, 26.8],
+      [81.1, 28.6],
+      [80.2, 30.2],
+      [80.4, 32],
+      [80, 33.6],
+      [80.1, 35.4],
+      [79.6, 36.7],
+      [80.5, 38.8],
+      [81.2, 40.5],
+      [82.2, 41.9],
+      [84.3, 43.3],
+      [86.1, 44.3],
+      [88, 45.4],
+      [89.5, 46.6],
+      [91.6, 47.4],
+      [93.1, 47.3],
+      [94.6, 47.8],
+      [96.6, 48.9],
+      [95.9, 50.9],
+      [95.6, 52.2],
+      [95.4, 55.6],
+      [94.7, 59.1],
+      [94.3, 61],
+      [93.9, 61.9],
+    ];
+    const upperStem: [number, number][] = [
+      [106.2, 24.7],
+      [105.3, 26.4],
+      [104.9, 27.9],
+      [105.1, 29.6],
+      [104.1, 31.4],
+      [103.6, 33.2],
+      [103.2, 34.7],
+      [102.8, 36.5],
+      [102.5, 38.5],
+      [102.3, 40],
+      [102.1, 41.5],
+      [101.2, 43.2],
+      [101.4, 45],
+      [100.6, 46.8],
+      [99, 47.9],
+      [97.3, 48.2],
+    ];
+    const canvas = { width: 200, height: 100 };
+    const first = await recognizeStrokes({ ...canvas, strokes: [body], writing: true }, classifier);
+    expect(first.text).toBe('5');
+    const written = await recognizeStrokes({ ...canvas, strokes: [body, upperStem], settled: first.groups, writing: true }, classifier);
+    expect(written.text).toBe('4');
+    expect(written.waitsForPause).toBeUndefined();
+  });
+
   it('holds no digit against the stroke that finishes it: a 4 written stem first reads 4 as soon as its arm is written', async () => {
     const timed = (points: [number, number][], start: number) => points.map(([x, y], i): StrokePoint => [x, y, start + 10 * i]);
     // The arm, written after the stem and left of it, stops short of it: no column of the stem is new ink's.

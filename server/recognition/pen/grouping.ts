@@ -95,6 +95,29 @@ export interface Candidate {
   partsSkip: boolean;
   /** It is the newest finished stroke alone, while the person writes: perhaps a digit's first stroke (see GROUPING_WEIGHTS.unfinished). */
   newest?: boolean;
+  /** It is one held group and the newest stroke, which touches it (see heldAgainst). */
+  finishesHeld?: boolean;
+}
+
+function finishesHeld(strokes: readonly PenStroke[], kept: readonly (readonly PenStroke[])[], newest: PenStroke, height: number): boolean {
+  const rest = strokes.slice(0, -1);
+  return kept.some((group) => group.length === rest.length && group.every((s) => rest.includes(s))) && rest.some((s) => touching(s, newest, height));
+}
+
+/**
+ * A held group and the newest stroke, touching it, read together as one digit at least this
+ * surely: the stroke finishes that digit (a 4's stem written after its arm, just right of it),
+ * and the hold does not weigh against joining them.
+ */
+const SURE_FINISH = 0.95;
+
+/**
+ * Whether the hold (GROUPING_WEIGHTS.unsettles) weighs on a candidate: it splits or joins a held
+ * group, and is not a held group finished by the newest stroke into one sure digit. Freeing every
+ * group the newest stroke touches instead regrouped touching digits while they were written.
+ */
+export function heldAgainst(candidate: Candidate, prediction?: DigitPrediction): boolean {
+  return candidate.unsettles && !(candidate.finishesHeld && prediction !== undefined && prediction.confidence >= SURE_FINISH);
 }
 
 /**
@@ -128,6 +151,7 @@ export function candidateGroups(part: readonly PenStroke[], line: PenLine, kept:
         unsettles: !respectsKept(strokes),
         partsSkip: (start > 0 && skipAfter[start - 1]) || skipAfter[end - 1],
         ...(end - start === 1 && strokes[0] === newest ? { newest: true } : {}),
+        ...(newest && end - start > 1 && strokes[strokes.length - 1] === newest && finishesHeld(strokes, kept, newest, h) ? { finishesHeld: true } : {}),
       });
     }
   }
@@ -190,7 +214,7 @@ export function groupReadings(candidate: Candidate, line: PenLine, prediction?: 
   const longer = Math.max(candidate.extent.right - candidate.extent.left, candidate.extent.bottom - candidate.extent.top);
   // Every single stroke has some reading, so that every grouping can be completed.
   if (candidate.strokes.length === 1 && (longer < 0.5 * line.height || readings.length === 0)) readings.push({ kind: 'left-out', score: w.leftOut });
-  if (candidate.unsettles) for (const r of readings) r.score -= w.unsettles;
+  if (heldAgainst(candidate, prediction)) for (const r of readings) r.score -= w.unsettles;
   if (candidate.partsSkip) for (const r of readings) r.score -= w.partsSkip;
   return readings.sort((a, b) => b.score - a.score);
 }

@@ -16,7 +16,7 @@ import {
   type RecognizedSymbol,
 } from '../recognize.js';
 import type { StrokeSet } from '../strokes.js';
-import { candidateGroups, chooseGrouping, groupReadings, withoutHold, type Candidate, type ChosenGroup, type EndsDropped } from './grouping.js';
+import { candidateGroups, chooseGrouping, groupReadings, heldAgainst, withoutHold, type Candidate, type ChosenGroup, type EndsDropped } from './grouping.js';
 import { extentOf, groupingOrder, horizontalOverlap, independentParts, penLines, penStroke, type Extent, type PenLine, type PenStroke } from './ink.js';
 import { drawGroup, rasterizeStrokes } from './raster.js';
 import type { Separator } from './symbols.js';
@@ -451,7 +451,7 @@ export function planPenReading(set: StrokeSet): PlannedReading {
           const readings = part.candidates.map((c) => groupReadings(c, w.line, predictionOf.get(c), endsDropped(c)));
           const groups = chooseGrouping(part.strokes, w.line, part.candidates, readings);
           if (!held && part.candidates.some((c) => c.unsettles)) {
-            const unheld = readings.map((r, i) => (part.candidates[i].unsettles ? withoutHold(r) : r));
+            const unheld = readings.map((r, i) => (heldAgainst(part.candidates[i], predictionOf.get(part.candidates[i])) ? withoutHold(r) : r));
             const free = chooseGrouping(part.strokes, w.line, part.candidates, unheld);
             held = free.length !== groups.length || free.some((g, i) => g.candidate !== groups[i].candidate);
           }
