@@ -359,6 +359,13 @@ describe('reading pen strokes by grouping them', () => {
     expect(held.waitsForPause).toBe(true);
   });
 
+  /** Reads `stroke` alone as the person writes, then with `next`, the first reading's groups held. */
+  const writtenInTurn = async (canvas: { width: number; height: number }, stroke: StrokePoint[], next: StrokePoint[]) => {
+    const first = await recognizeStrokes({ ...canvas, strokes: [stroke], writing: true }, classifier);
+    const written = await recognizeStrokes({ ...canvas, strokes: [stroke, next], settled: first.groups, writing: true }, classifier);
+    return { first, written };
+  };
+
   it('lets a stroke that touches a held digit finish it where the two read as one sure digit: a 4 whose upper stem comes last, down to its bar', async () => {
     // From the pen-close set (validation digits): the arm, the bar and the stem below it in one
     // stroke, which alone reads as a 5, then the stem above the bar, starting right of it and
@@ -409,10 +416,8 @@ describe('reading pen strokes by grouping them', () => {
       [99, 47.9],
       [97.3, 48.2],
     ];
-    const canvas = { width: 200, height: 100 };
-    const first = await recognizeStrokes({ ...canvas, strokes: [body], writing: true }, classifier);
+    const { first, written } = await writtenInTurn({ width: 200, height: 100 }, body, upperStem);
     expect(first.text).toBe('5');
-    const written = await recognizeStrokes({ ...canvas, strokes: [body, upperStem], settled: first.groups, writing: true }, classifier);
     expect(written.text).toBe('4');
     expect(written.waitsForPause).toBeUndefined();
   });
@@ -422,10 +427,8 @@ describe('reading pen strokes by grouping them', () => {
     // The arm, written after the stem and left of it, stops short of it: no column of the stem is new ink's.
     const stem = timed(line(160, 50, 158, 150), 0);
     const arm = timed([...line(130, 50, 112, 110), ...line(112, 110, 152, 110).slice(1)], 1000);
-    const canvas = { width: 400, height: 200 };
-    const first = await recognizeStrokes({ ...canvas, strokes: [stem], writing: true }, classifier);
+    const { first, written } = await writtenInTurn({ width: 400, height: 200 }, stem, arm);
     expect(first.text).toBe('1');
-    const written = await recognizeStrokes({ ...canvas, strokes: [stem, arm], settled: first.groups, writing: true }, classifier);
     expect(written.text).toBe('4');
     expect(written.waitsForPause).toBeUndefined();
   });
