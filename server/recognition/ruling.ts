@@ -252,10 +252,11 @@ export function longRuns(mask: Uint8Array, width: number, height: number, horizo
   };
   // Rows without ink end every run and are otherwise skipped.
   const rowHasInk = inkRows(mask, width, height);
+  // Four pixels to a word where every row starts on one (null otherwise: pixel by pixel).
+  const words = rowWords(mask, width, height);
   if (horizontal) {
     // Four pixels at a time where rows start on a word: a word with ink in all four columns (of the
     // three rows) goes on the run, one with none ends it.
-    const words = rowWords(mask, width, height);
     for (let y = 0; y < height; y++) {
       if (!rowHasInk[y] && !(y > 0 && rowHasInk[y - 1]) && !(y < height - 1 && rowHasInk[y + 1])) continue;
       const row = y * width,
@@ -294,7 +295,6 @@ export function longRuns(mask: Uint8Array, width: number, height: number, horizo
     // when its run ends, which is the same, since `restart` only grows.
     const start = new Int32Array(width);
     let restart = 0;
-    const words = rowWords(mask, width, height);
     const close = (x: number, y: number, from: number) => {
       if (y - from >= run) {
         for (let yy = from; yy < y; yy++) runs[yy * width + x] = 255;
@@ -302,18 +302,18 @@ export function longRuns(mask: Uint8Array, width: number, height: number, horizo
       }
       start[x] = y + 1;
     };
-    if (words) {
-      // Four columns at a time: a word whose columns all have ink beside them goes on; one with
-      // none ends its runs, and when it had none in the row before either, there is no run to end
-      // and only that row is noted (`quietRow`: the columns' runs start after it).
-      const wordsPerRow = width >> 2;
-      const quietRow = new Int32Array(wordsPerRow).fill(-1);
-      let previousRow = -1;
-      for (let y = 0; y <= height; y++) {
-        if (y < height && !rowHasInk[y] && y > 0 && !rowHasInk[y - 1]) {
-          restart = y + 1;
-          continue;
-        }
+    // Four columns at a time where rows start on a word: a word whose columns all have ink beside
+    // them goes on; one with none ends its runs, and when it had none in the row before either,
+    // there is no run to end and only that row is noted (`quietRow`: the columns' runs start after it).
+    const wordsPerRow = width >> 2;
+    const quietRow = new Int32Array(words ? wordsPerRow : 0).fill(-1);
+    let previousRow = -1;
+    for (let y = 0; y <= height; y++) {
+      if (y < height && !rowHasInk[y] && y > 0 && !rowHasInk[y - 1]) {
+        restart = y + 1;
+        continue;
+      }
+      if (words) {
         const first = (y * width) >> 2;
         for (let w = 0; w < wordsPerRow; w++) {
           let beside = 0;
@@ -330,20 +330,14 @@ export function longRuns(mask: Uint8Array, width: number, height: number, horizo
           for (let k = 0, x = w << 2; k < 4; k++, x++) if (((beside >>> (k << 3)) & 0xff) === 0) close(x, y, Math.max(start[x], after));
           if (beside === 0) quietRow[w] = y;
         }
-        previousRow = y;
-      }
-    } else {
-      for (let y = 0; y <= height; y++) {
-        if (y < height && !rowHasInk[y] && y > 0 && !rowHasInk[y - 1]) {
-          restart = y + 1;
-          continue;
-        }
+      } else {
         const row = y * width;
         for (let x = 0; x < width; x++) {
           if (y < height && (mask[row + x] | (x > 0 ? mask[row + x - 1] : 0) | (x < width - 1 ? mask[row + x + 1] : 0)) > 0) continue;
           close(x, y, Math.max(start[x], restart));
         }
       }
+      previousRow = y;
     }
   }
   const box = pixels > 0 ? { x: left, y: top, width: right - left, height: bottom - top } : { x: 0, y: 0, width: 0, height: 0 };

@@ -99,11 +99,6 @@ export interface Candidate {
   finishesHeld?: boolean;
 }
 
-function finishesHeld(strokes: readonly PenStroke[], kept: readonly (readonly PenStroke[])[], newest: PenStroke, height: number): boolean {
-  const rest = strokes.slice(0, -1);
-  return kept.some((group) => group.length === rest.length && group.every((s) => rest.includes(s))) && rest.some((s) => touching(s, newest, height));
-}
-
 /**
  * A held group and the newest stroke, touching it, read together as one digit at least this
  * surely: the stroke finishes that digit (a 4's stem written after its arm, just right of it),
@@ -135,6 +130,11 @@ export function candidateGroups(part: readonly PenStroke[], line: PenLine, kept:
       const group = keptOf.get(s);
       return !group || (group.length === strokes.length && group.every((g) => strokes.includes(g)));
     });
+  // One held group, whole, and then the newest stroke, touching it.
+  const finishesHeld = (strokes: readonly PenStroke[]) => {
+    const rest = strokes.slice(0, -1);
+    return strokes[strokes.length - 1] === newest && keptOf.has(rest[0]) && respectsKept(rest) && rest.some((s) => touching(s, newest, h));
+  };
   const skipAfter = part.map((s, i) => i + 1 < part.length && continuesAfterSkip(s, part[i + 1], h));
   for (let start = 0; start < part.length; start++) {
     for (let end = start + 1; end <= Math.min(part.length, start + MAX_GROUP_STROKES); end++) {
@@ -151,7 +151,7 @@ export function candidateGroups(part: readonly PenStroke[], line: PenLine, kept:
         unsettles: !respectsKept(strokes),
         partsSkip: (start > 0 && skipAfter[start - 1]) || skipAfter[end - 1],
         ...(end - start === 1 && strokes[0] === newest ? { newest: true } : {}),
-        ...(newest && end - start > 1 && strokes[strokes.length - 1] === newest && finishesHeld(strokes, kept, newest, h) ? { finishesHeld: true } : {}),
+        ...(newest && end - start > 1 && finishesHeld(strokes) ? { finishesHeld: true } : {}),
       });
     }
   }
