@@ -117,6 +117,28 @@ describe('reading pen strokes by grouping them', () => {
     }
   });
 
+  it('reads an italic hand as it reads an upright one: digits leaning 30 degrees, written close, each boxed where it was written', async () => {
+    const lean = Math.tan((30 * Math.PI) / 180);
+    for (const text of ['4817', '2026', '71395', '590362', '13579', '86420']) {
+      const upright = write(text, { gap: 0.04, glyph: (c) => mnistGlyph(Number(c)) });
+      expect((await recognizeStrokes(upright, classifier)).text, `${text} upright`).toBe(text);
+      // Sheared about the foot of the writing (y = 140): the tops move right.
+      const italic = { ...upright, strokes: upright.strokes.map((s) => s.map(([x, y, t]) => [x + lean * (140 - y), y, t] as StrokePoint)) };
+      const result = await recognizeStrokes(italic, classifier);
+      expect(result.text, `${text} italic`).toBe(text);
+      const charOfStroke = [...text].flatMap((c, i) => mnistGlyph(Number(c)).strokes.map(() => i));
+      // Each box holds the ink of its digit as written, not as the reading stood it upright.
+      result.digits.forEach((digit, i) => {
+        const [x, y, w, h] = digit.box;
+        const ink = italic.strokes.filter((_, k) => charOfStroke[k] === i).flat();
+        expect(
+          ink.every(([px, py]) => px >= x && px <= x + w && py >= y && py <= y + h),
+          `${text} digit ${i} box`,
+        ).toBe(true);
+      });
+    }
+  });
+
   it('reads a 1 with a long curled flag, as much of Europe writes it, as a 1, beside 7s with their bars', async () => {
     // A flag 0.6 of the height long, 45 degrees below the top, curled up and left into an arch.
     const flag = Array.from({ length: 9 }, (_, i): [number, number] => {

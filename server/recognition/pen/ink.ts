@@ -15,8 +15,13 @@ export interface PenStroke {
   /** Length of the pen's path, and of the straight line from its first point to its last. */
   pathLength: number;
   chordLength: number;
-  /** A hash of the points: the same stroke on the next reading has the same key. */
+  /** A hash of the points as written: the same stroke on the next reading has the same key, however its line leans. */
   key: string;
+  /** Where the stroke lies on the canvas, as written (see upright): what its digit's box shows. */
+  canvas: Extent;
+  /** The lean taken out of its points (see upright): x moved by shear × (y − shearOrigin); 0 as written. */
+  shear: number;
+  shearOrigin: number;
 }
 
 export function penStroke(points: StrokePoint[], index: number): PenStroke {
@@ -55,6 +60,9 @@ export function penStroke(points: StrokePoint[], index: number): PenStroke {
     pathLength,
     chordLength: Math.hypot(last[0] - first[0], last[1] - first[1]),
     key: `${(a >>> 0).toString(36)}.${(b >>> 0).toString(36)}.${points.length}`,
+    canvas: { left, right, top, bottom },
+    shear: 0,
+    shearOrigin: 0,
   };
 }
 
@@ -158,6 +166,9 @@ export interface PenLine {
   /** Where the line's digits start and end vertically (medians over its columns of ink). */
   bandTop: number;
   bandBottom: number;
+  /** The slant taken out of its strokes (see upright), which a stroke joining the line takes too, and the line as written. */
+  slant?: { shear: number; origin: number };
+  written?: PenLine;
 }
 
 /** Rows of writing this many writing heights apart, with no ink between them, are separate lines. */
@@ -211,14 +222,132 @@ export function penLines(strokes: readonly PenStroke[]): PenLine[] {
       rows.splice(i + 1, 1);
     }
   }
-  return rows.map((row) => {
-    const inWriting = row.strokes.sort((a, b) => a.index - b.index);
-    const lineHeight = writingHeight(inWriting);
-    const tall = inWriting.filter((c) => c.bottom - c.top >= 0.5 * lineHeight);
-    const bandTop = tall.length ? median(tall.map((c) => c.top)) : extentOf(inWriting).top;
-    const bandBottom = tall.length ? median(tall.map((c) => c.bottom)) : extentOf(inWriting).bottom;
-    return { strokes: inWriting, height: lineHeight, bandTop, bandBottom };
+  return rows.map((row) => lineOf(row.strokes));
+}
+
+/** A line of these strokes: its writing height and band measured on them. */
+function lineOf(strokes: PenStroke[]): PenLine {
+  const inWriting = strokes.sort((a, b) => a.index - b.index);
+  const lineHeight = writingHeight(inWriting);
+  const tall = inWriting.filter((c) => c.bottom - c.top >= 0.5 * lineHeight);
+  const bandTop = tall.length ? median(tall.map((c) => c.top)) : extentOf(inWriting).top;
+  const bandBottom = tall.length ? median(tall.map((c) => c.bottom)) : extentOf(inWriting).bottom;
+  return { strokes: inWriting, height: lineHeight, bandTop, bandBottom };
+}
+
+interface LeanPiece {
+  /** Degrees right of vertical. */
+  lean: number;
+  length: number;
+}
+
+/** The near-vertical pieces (within `within` degrees of vertical) of the line's strokes but `except`, about a twentieth of a height long. */
+function leanPieces(line: PenLine, except: (stroke: PenStroke) => boolean, within = 40): LeanPiece[] {
+  const pieces: LeanPiece[] = [];
+  const step = 0.05 * line.height;
+  for (const s of line.strokes) {
+    if (except(s) || s.bottom - s.top < 0.4 * line.height) continue;
+    let from = s.points[0];
+    for (const to of s.points) {
+      const dx = to[0] - from[0],
+        dy = to[1] - from[1];
+      const length = Math.hypot(dx, dy);
+      if (length < step) continue;
+      // Leaning right: the upper end lies to the right of the lower one.
+      const lean = (Math.atan2(dy > 0 ? -dx : dx, Math.abs(dy)) * 180) / Math.PI;
+      if (Math.abs(lean) < within) pieces.push({ lean, length });
+      from = to;
+    }
+  }
+  return pieces;
+}
+
+/** The length-weighted median lean of pieces in order of lean. */
+function medianLean(byLean: readonly LeanPiece[]): number {
+  const half = byLean.reduce((sum, p) => sum + p.length, 0) / 2;
+  let seen = 0;
+  for (const p of byLean) if ((seen += p.length) >= half) return p.lean;
+  return 0;
+}
+
+/**
+ * How far the line's writing leans right, in degrees: the length-weighted median lean of the
+ * near-vertical pieces of its strokes but `except` (stems of 1s, 4s and 9s, sides of 0s and 6s),
+ * the usual measure of a hand's slant.
+ */
+export function writingSlant(line: PenLine, except: (stroke: PenStroke) => boolean = () => false): number {
+  return medianLean(leanPieces(line, except).sort((a, b) => a.lean - b.lean));
+}
+
+/**
+ * Leans are taken out in steps of this shear (about 3 degrees): one more stroke seldom moves the
+ * lean a step, and a group drawn once is drawn from the cache after.
+ */
+const SHEAR_STEP = 0.05;
+/** No hand leans further than this (tangent; 40 degrees): what measures more is not writing's lean. */
+const MOST_SHEAR = 0.84;
+/**
+ * Near-vertical ink, in heights of the tallest stroke so far, on which a measured lean counts half (more ink, more):
+ * one digit's lean is as much its shape as its hand's (a 7's stroke leans, a 1 may stand straight).
+ */
+const HALF_WEIGHT_INK = 2;
+/** Pieces within this many degrees of vertical show the lean: an italic hand's stems lean 30 degrees and more. */
+const LEAN_PIECES_WITHIN = 50;
+/** A stroke's lean is the median of the ink so far, counted in bins this many degrees wide. */
+const LEAN_BIN_DEGREES = 0.25;
+const LEAN_BINS = Math.ceil((2 * LEAN_PIECES_WITHIN) / LEAN_BIN_DEGREES);
+
+/** `stroke` with its points moved by `shear` × (y − `origin`), keeping its key and its place on the canvas. */
+export function sheared(stroke: PenStroke, shear: number, origin: number): PenStroke {
+  if (shear === stroke.shear && origin === stroke.shearOrigin) return stroke;
+  const change = shear - stroke.shear;
+  const points = stroke.points.map((p): StrokePoint => {
+    // Undo the old shear about its origin and apply the new one about this.
+    const x = p[0] + change * p[1] + stroke.shear * stroke.shearOrigin - shear * origin;
+    return p.length > 2 ? [x, p[1], p[2]] : [x, p[1]];
   });
+  return { ...penStroke(points, stroke.index), key: stroke.key, canvas: stroke.canvas, shear, shearOrigin: origin };
+}
+
+/**
+ * The line stood upright: each stroke sheared by the hand's lean. An italic hand's digits lean
+ * into each other's columns, which reads as digits written close or overlapping; upright, they
+ * stand apart as the hand meant them, and the network sees digits leaning no more than MNIST's
+ * (measured in the README).
+ * Each stroke's lean is measured on the strokes written up to it and no later, so the next digit
+ * never redraws one already written (a reading that stands still).
+ */
+export function upright(line: PenLine): PenLine {
+  // Everything a stroke's lean rests on was written by then: sizes are the tallest stroke's so far,
+  // not the line's height (which a taller digit written later would change), and the shear's
+  // origin is the middle of the line's first stroke.
+  const ink = new Float64Array(LEAN_BINS);
+  let inkLength = 0,
+    tallest = 0;
+  const shears: number[] = [];
+  line.strokes.forEach((stroke, i) => {
+    tallest = Math.max(tallest, stroke.bottom - stroke.top, 1e-6);
+    for (const piece of leanPieces({ ...line, height: tallest, strokes: [stroke] }, () => false, LEAN_PIECES_WITHIN)) {
+      ink[Math.min(LEAN_BINS - 1, Math.floor((piece.lean + LEAN_PIECES_WITHIN) / LEAN_BIN_DEGREES))] += piece.length / tallest;
+      inkLength += piece.length / tallest;
+    }
+    let bin = 0,
+      seen = ink[0];
+    while (seen < inkLength / 2 && bin < LEAN_BINS - 1) seen += ink[++bin];
+    const median = (bin + 0.5) * LEAN_BIN_DEGREES - LEAN_PIECES_WITHIN;
+    const lean = inkLength > 0 ? Math.tan((median * Math.PI) / 180) * (inkLength / (inkLength + HALF_WEIGHT_INK)) : 0;
+    const before = line.strokes[i - 1];
+    // The pieces of a stroke the pen broke are one stroke: they lean together.
+    if (before && continuesAfterSkip(before, stroke, line.height)) shears.push(shears[i - 1]);
+    else shears.push(Math.max(-MOST_SHEAR, Math.min(MOST_SHEAR, Math.round(lean / SHEAR_STEP) * SHEAR_STEP)));
+  });
+  if (shears.every((shear) => shear === 0)) return line;
+  const origin = (line.strokes[0].top + line.strokes[0].bottom) / 2;
+  return {
+    ...lineOf(line.strokes.map((s, i) => sheared(s, shears[i], origin))),
+    slant: { shear: shears[shears.length - 1], origin },
+    written: line,
+  };
 }
 
 /**
@@ -252,7 +381,8 @@ export function continuesAfterSkip(stroke: PenStroke, next: PenStroke, height: n
   const a = stroke.points,
     b = next.points;
   if (next.index !== stroke.index + 1 || a.length < 3 || b.length < 3) return false;
-  if (Math.max(stroke.right, next.right) - Math.min(stroke.left, next.left) > height) return false;
+  // As written: a skip is the pen's, on the canvas, whatever lean the reading takes out.
+  if (Math.max(stroke.canvas.right, next.canvas.right) - Math.min(stroke.canvas.left, next.canvas.left) > height) return false;
   const step = median([...stepsAt(a, true), ...stepsAt(b, false)]);
   const [ax, ay] = a[a.length - 1],
     [bx, by] = b[0];

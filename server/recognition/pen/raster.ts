@@ -6,7 +6,7 @@ import { cv } from '../../ml/opencv.js';
 import { normalizeDigit } from '../../ml/normalize.js';
 import type { InkImage } from '../binarize.js';
 import type { StrokePoint, StrokeSet } from '../strokes.js';
-import { continuesAfterSkip, extentOf, penStroke, writingHeight, type PenStroke } from './ink.js';
+import { continuesAfterSkip, extentOf, penStroke, sheared, writingHeight, type PenStroke } from './ink.js';
 
 /** The group's longer side is drawn this many pixels long: plenty for a 20 px model box. */
 const DRAWN_SIZE = 48;
@@ -29,8 +29,13 @@ const DRAWN_KEPT = 4096;
  * else on the canvas), at a fixed size, with a pen as wide relative to the digit as MNIST's, then
  * through the one digit normalisation.
  */
-export function drawGroup(strokes: readonly PenStroke[]): Float32Array {
-  const key = strokes.map((s) => s.key).join('|');
+export function drawGroup(group: readonly PenStroke[]): Float32Array {
+  // One digit leans one way: its strokes are stood upright by the lean known when its first was
+  // written (see upright), so a stroke added late draws no askew from the rest of its digit.
+  const first = group.reduce((a, b) => (b.index < a.index ? b : a));
+  const strokes = group.map((s) => sheared(s, first.shear, first.shearOrigin));
+  // Keys are the ink as written; the same ink stood upright by another lean draws otherwise.
+  const key = strokes.map((s) => `${s.key}/${s.shear}`).join('|');
   const known = drawn.get(key);
   if (known) {
     drawn.delete(key);

@@ -17,7 +17,19 @@ import {
 } from '../recognize.js';
 import type { StrokeSet } from '../strokes.js';
 import { candidateGroups, chooseGrouping, groupReadings, heldAgainst, withoutHold, type Candidate, type ChosenGroup, type EndsDropped } from './grouping.js';
-import { extentOf, groupingOrder, horizontalOverlap, independentParts, penLines, penStroke, type Extent, type PenLine, type PenStroke } from './ink.js';
+import {
+  extentOf,
+  groupingOrder,
+  horizontalOverlap,
+  independentParts,
+  penLines,
+  penStroke,
+  sheared,
+  upright,
+  type Extent,
+  type PenLine,
+  type PenStroke,
+} from './ink.js';
 import { drawGroup, rasterizeStrokes } from './raster.js';
 import type { Separator } from './symbols.js';
 
@@ -43,10 +55,14 @@ interface LineWork {
   drawing: Candidate[];
 }
 
-/** One thing read on a line, at its place. */
+/**
+ * One thing read on a line, at its place: `extent` in the upright line (see upright), where gaps
+ * and order are measured; `canvas` as written, which its box shows.
+ */
 type Item =
   | {
       extent: Extent;
+      canvas: Extent;
       kind: 'digit';
       digit: number;
       confidence: number;
@@ -57,6 +73,7 @@ type Item =
     }
   | {
       extent: Extent;
+      canvas: Extent;
       kind: 'separator';
       symbol: Separator;
       likelihood: number;
@@ -72,9 +89,14 @@ function box(extent: Extent, pad: number): BoxTuple {
   return [x, y, Math.round(extent.right + pad) - x, Math.round(extent.bottom + pad) - y];
 }
 
-function digitItem(extent: Extent, { digit, confidence, alternatives }: DigitPrediction, lean: { slashLean?: number; unfinished?: boolean } = {}): Item {
+function digitItem(
+  { extent, canvas }: { extent: Extent; canvas: Extent },
+  { digit, confidence, alternatives }: DigitPrediction,
+  lean: { slashLean?: number; unfinished?: boolean } = {},
+): Item {
   return {
     extent,
+    canvas,
     kind: 'digit',
     digit,
     confidence,
@@ -86,16 +108,17 @@ function digitItem(extent: Extent, { digit, confidence, alternatives }: DigitPre
 
 /** A stroke shaped like a slash, read as the digit the network saw in it (see slashesAsDigits). */
 function slashAsDigit(slash: Extract<Item, { kind: 'separator' }>, asDigit: DigitPrediction): Item {
-  return digitItem(slash.extent, asDigit, { slashLean: slash.slashLean });
+  return digitItem(slash, asDigit, { slashLean: slash.slashLean });
 }
 
 /** `asDigit`: the network's reading of the group, for a separator that the number around it may overrule. */
 function itemOf(group: ChosenGroup, asDigit?: DigitPrediction): Item | undefined {
   const { reading, candidate } = group;
-  if (reading.kind === 'digit') return digitItem(candidate.extent, reading.prediction, reading);
+  const place = { extent: candidate.extent, canvas: extentOf(candidate.strokes.map((s) => s.canvas)) };
+  if (reading.kind === 'digit') return digitItem(place, reading.prediction, reading);
   if (reading.kind === 'separator')
     return {
-      extent: candidate.extent,
+      ...place,
       kind: 'separator',
       symbol: reading.symbol,
       likelihood: reading.likelihood,
@@ -194,7 +217,8 @@ function slashesInDates(sorted: Item[], line: PenLine): Item[] {
     // many people's digits) often lean a 1 after the slash further than the slash (`09/11`).
     const forms = dates.length === 1 ? dates : dates.filter((date) => date.slashesLeanMost);
     if (forms.length !== 1) return;
-    for (const i of forms[0].turned) items[start + i] = { extent: number[i].extent, kind: 'separator', symbol: '/', likelihood: DATE_SLASH_CONFIDENCE };
+    for (const i of forms[0].turned)
+      items[start + i] = { extent: number[i].extent, canvas: number[i].canvas, kind: 'separator', symbol: '/', likelihood: DATE_SLASH_CONFIDENCE };
   };
   let start = 0;
   for (let end = 1; end <= items.length; end++) {
@@ -267,7 +291,7 @@ function readLine(line: PenLine, items: Item[], extents: Extent[], writing: bool
       digits.push({
         digit: item.digit,
         confidence: Math.round(item.confidence * 1e4) / 1e4,
-        box: box(item.extent, pad),
+        box: box(item.canvas, pad),
         alternatives: item.alternatives,
         uncertain: item.confidence < UNCERTAIN_BELOW,
         ...(item.provisional ? { provisional: true } : {}),
@@ -275,7 +299,7 @@ function readLine(line: PenLine, items: Item[], extents: Extent[], writing: bool
       text += String(item.digit);
     } else {
       const uncertain = unsureSeparator(item);
-      symbols.push({ symbol: item.symbol, confidence: Math.round(item.likelihood * 1e4) / 1e4, box: box(item.extent, pad), uncertain });
+      symbols.push({ symbol: item.symbol, confidence: Math.round(item.likelihood * 1e4) / 1e4, box: box(item.canvas, pad), uncertain });
       // An unsure separator is flagged and left out of the text: never passed off as read.
       if (!uncertain) text += item.symbol;
     }
@@ -294,6 +318,22 @@ function isJoinedUp(group: ChosenGroup, line: PenLine): boolean {
   return wide && (reading.prediction.notDigit > 0.5 || reading.prediction.confidence < UNCERTAIN_BELOW);
 }
 
+/**
+ * Where the part of an upright stroke inside `box` (see upright) lies on the canvas as written: a
+ * box round its points there, with the lean put back.
+ */
+function asWrittenWithin(stroke: PenStroke, [x, y, width, height]: BoxTuple): Extent {
+  if (stroke.shear === 0) return { left: x, top: y, right: x + width, bottom: y + height };
+  const inside = stroke.points.filter(([px, py]) => px >= x && px <= x + width && py >= y && py <= y + height);
+  const written = inside.length ? inside : stroke.points;
+  return extentOf(
+    written.map(([px, py]) => {
+      const canvasX = px - stroke.shear * (py - stroke.shearOrigin);
+      return { left: canvasX, right: canvasX, top: py, bottom: py };
+    }),
+  );
+}
+
 /** The digits of joined-up strokes, cut as pixels: plans read together, each to its digits' items. */
 function cutJoinedUp(strokes: PenStroke[], set: StrokeSet, finish: (cut: Item[][]) => RecognitionResult): PlannedReading {
   let outcomes: (RecognitionResult | PlannedReading)[] = strokes.map((stroke) => {
@@ -305,9 +345,10 @@ function cutJoinedUp(strokes: PenStroke[], set: StrokeSet, finish: (cut: Item[][
     const pending = outcomes.filter(isPlan);
     if (pending.length === 0) {
       return finish(
-        (outcomes as RecognitionResult[]).map((result) =>
+        (outcomes as RecognitionResult[]).map((result, i) =>
           result.digits.map((d) => ({
             extent: { left: d.box[0], top: d.box[1], right: d.box[0] + d.box[2], bottom: d.box[1] + d.box[3] },
+            canvas: asWrittenWithin(strokes[i], d.box),
             kind: 'digit' as const,
             digit: d.digit,
             confidence: d.confidence,
@@ -382,12 +423,15 @@ export function planPenReading(set: StrokeSet): PlannedReading {
   const strokes = set.strokes.map((points, index) => penStroke(points, index));
   const open = new Set(set.open ?? []);
   const finished = strokes.filter((s) => !open.has(s.index));
-  const newest = set.writing ? finished.reduce<PenStroke | undefined>((latest, s) => (!latest || s.index > latest.index ? s : latest), undefined) : undefined;
-  const work: LineWork[] = (finished.length ? penLines(finished) : []).map((line) => {
+  const newestWritten = set.writing
+    ? finished.reduce<PenStroke | undefined>((latest, s) => (!latest || s.index > latest.index ? s : latest), undefined)
+    : undefined;
+  const work: LineWork[] = (finished.length ? penLines(finished) : []).map(upright).map((line) => {
     const parts = independentParts(groupingOrder(line.strokes, line.height), PART_GAP * line.height);
     // The newest stroke is read as a digit's possible start (GROUPING_WEIGHTS.unfinished) only
     // where a next digit starts: to the right of the rest of the line's ink.
-    const inLine = newest && line.strokes.includes(newest);
+    const newest = newestWritten && line.strokes.find((s) => s.index === newestWritten.index);
+    const inLine = newest !== undefined;
     const rightOfOthers = line.strokes.reduce((right, s) => (s === newest ? right : Math.max(right, s.right)), -Infinity);
     const startsNext = inLine && (newest.left + newest.right) / 2 > rightOfOthers;
     // Written within or before the line's ink, it may instead finish the digit written just before
@@ -402,14 +446,16 @@ export function planPenReading(set: StrokeSet): PlannedReading {
     };
   });
   // A stroke being drawn joins the line nearest it (or lines of its own) but none of its groups.
-  for (const stroke of strokes.filter((s) => open.has(s.index))) {
-    const centre = (stroke.top + stroke.bottom) / 2;
+  for (const asWritten of strokes.filter((s) => open.has(s.index))) {
+    const centre = (asWritten.top + asWritten.bottom) / 2;
     const distance = (w: LineWork) => Math.abs((w.line.bandTop + w.line.bandBottom) / 2 - centre);
     let home = work.reduce<LineWork | undefined>((best, w) => (!best || distance(w) < distance(best) ? w : best), undefined);
     if (!home || distance(home) > home.line.height) {
-      home = { line: penLines([stroke])[0], parts: [], drawing: [] };
+      home = { line: penLines([asWritten])[0], parts: [], drawing: [] };
       work.push(home);
     }
+    const slant = home.line.slant;
+    const stroke = slant ? sheared(asWritten, slant.shear, slant.origin) : asWritten;
     const extent = extentOf([stroke]);
     home.drawing.push({
       start: 0,
@@ -481,6 +527,7 @@ export function planPenReading(set: StrokeSet): PlannedReading {
             if (prediction)
               items.push({
                 extent: c.extent,
+                canvas: c.strokes[0].canvas,
                 kind: 'digit',
                 digit: prediction.digit,
                 confidence: prediction.confidence,
@@ -491,7 +538,7 @@ export function planPenReading(set: StrokeSet): PlannedReading {
           return readLine(
             work[l].line,
             items,
-            [...groups, ...work[l].drawing.map((candidate) => ({ candidate }))].map((g) => g.candidate.extent),
+            [...groups, ...work[l].drawing.map((candidate) => ({ candidate }))].flatMap((g) => g.candidate.strokes.map((s) => s.canvas)),
             Boolean(set.writing),
           );
         });

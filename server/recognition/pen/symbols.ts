@@ -4,7 +4,7 @@
  * slash as a 1 and a dot as anything; these readings compete with its readings in the grouping
  * search, and the grouping decides. Sizes and positions are relative to the line's writing.
  */
-import { extentOf, type PenLine, type PenStroke } from './ink.js';
+import { extentOf, sheared, writingSlant, type PenLine, type PenStroke } from './ink.js';
 
 export const SEPARATORS = ['.', '-', '/', ':'] as const;
 export type Separator = (typeof SEPARATORS)[number];
@@ -32,33 +32,11 @@ function straightness(stroke: PenStroke): number {
 }
 
 /**
- * How far the line's writing leans right, in degrees: the length-weighted median lean of the
- * near-vertical pieces of its other strokes (stems of 1s, 4s and 9s, sides of 0s and 6s), the
- * usual measure of a hand's slant. An italic hand leans its 1s as far as an upright hand its slashes.
+ * What is left of the hand's slant in the line (upright took out most of it), in degrees, from 0
+ * (a backhand's 1s lean no less than an upright hand's) to 30.
  */
-function writingSlant(line: PenLine, except: (stroke: PenStroke) => boolean): number {
-  const pieces: { lean: number; length: number }[] = [];
-  const step = 0.05 * line.height;
-  for (const s of line.strokes) {
-    if (except(s) || s.bottom - s.top < 0.4 * line.height) continue;
-    let from = s.points[0];
-    for (const to of s.points) {
-      const dx = to[0] - from[0],
-        dy = to[1] - from[1];
-      const length = Math.hypot(dx, dy);
-      if (length < step) continue;
-      // Leaning right: the upper end lies to the right of the lower one.
-      const lean = (Math.atan2(dy > 0 ? -dx : dx, Math.abs(dy)) * 180) / Math.PI;
-      if (Math.abs(lean) < 40) pieces.push({ lean, length });
-      from = to;
-    }
-  }
-  if (pieces.length === 0) return 0;
-  pieces.sort((a, b) => a.lean - b.lean);
-  const half = pieces.reduce((sum, p) => sum + p.length, 0) / 2;
-  let seen = 0;
-  for (const p of pieces) if ((seen += p.length) >= half) return Math.max(-10, Math.min(30, p.lean));
-  return 0;
+function handSlantOf(line: PenLine, except: (stroke: PenStroke) => boolean): number {
+  return Math.max(0, Math.min(30, writingSlant(line, except)));
 }
 
 /**
@@ -79,17 +57,27 @@ function straightLean(stroke: PenStroke, line: PenLine): number | undefined {
 }
 
 /**
+ * The stroke and its line as written, before upright took the line's lean out: the leans below are
+ * leans on paper (a slash's, a hand's), and a slash is told from a 1 by how much further it leans.
+ */
+function asWritten(stroke: PenStroke, line: PenLine): [PenStroke, PenLine] {
+  if (!line.written) return [stroke, line];
+  return [line.written.strokes.find((s) => s.index === stroke.index) ?? sheared(stroke, 0, 0), line.written];
+}
+
+/**
  * How much a single stroke looks like a slash rather than a 1: long, straight and leaning right by
  * more than handwriting slants its 1s (italic hands lean 1s by 10-15 degrees; slashes lean 25-45).
  */
-export function slashLikelihood(stroke: PenStroke, line: PenLine): number {
+export function slashLikelihood(upright: PenStroke, inLine: PenLine): number {
+  const [stroke, line] = asWritten(upright, inLine);
   const lean = straightLean(stroke, line);
   if (lean === undefined) return 0;
   // A third of MNIST's 1s lean over 20 degrees, a fifth over 25, a tenth over 30: a slash is told
   // from a 1 by leaning further than the hand does (and by standing between digits; see
   // symbolReadings). From 12 to 24 degrees beyond the hand's slant the two readings compete.
   const itself = (s: PenStroke) => s === stroke;
-  const handSlant = Math.max(0, writingSlant(line, itself));
+  const handSlant = handSlantOf(line, itself);
   const degrees = lean - handSlant;
   return clamp01((degrees - 12) / 12) * clamp01(((stroke.bottom - stroke.top) / line.height - 0.8) / 0.2);
 }
@@ -108,11 +96,12 @@ const DATE_SLASH_BEYOND_SLANT = 5;
  * beyond the hand's slant, in degrees; undefined for any other. The hand's slant is measured
  * without the line's other straight strokes: a date's other slash is not the hand's.
  */
-export function dateSlashLean(stroke: PenStroke, line: PenLine): number | undefined {
+export function dateSlashLean(upright: PenStroke, inLine: PenLine): number | undefined {
+  const [stroke, line] = asWritten(upright, inLine);
   const lean = straightLean(stroke, line);
   if (lean === undefined || lean < DATE_SLASH_LEAN) return undefined;
   const itselfOrStraight = (s: PenStroke) => s === stroke || straightLean(s, line) !== undefined;
-  const handSlant = Math.max(0, writingSlant(line, itselfOrStraight));
+  const handSlant = handSlantOf(line, itselfOrStraight);
   const beyond = lean - handSlant;
   return beyond >= DATE_SLASH_BEYOND_SLANT ? beyond : undefined;
 }
