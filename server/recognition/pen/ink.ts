@@ -241,12 +241,15 @@ interface LeanPiece {
   length: number;
 }
 
-/** The near-vertical pieces (within `within` degrees of vertical) of the line's strokes but `except`, about a twentieth of a height long. */
-function leanPieces(line: PenLine, except: (stroke: PenStroke) => boolean, within = 40): LeanPiece[] {
+/**
+ * The near-vertical pieces (within `within` degrees of vertical) of the strokes at least 0.4 of
+ * the writing's `height` tall, each about a twentieth of that height long.
+ */
+function leanPieces(strokes: readonly PenStroke[], height: number, within: number): LeanPiece[] {
   const pieces: LeanPiece[] = [];
-  const step = 0.05 * line.height;
-  for (const s of line.strokes) {
-    if (except(s) || s.bottom - s.top < 0.4 * line.height) continue;
+  const step = 0.05 * height;
+  for (const s of strokes) {
+    if (s.bottom - s.top < 0.4 * height) continue;
     let from = s.points[0];
     for (const to of s.points) {
       const dx = to[0] - from[0],
@@ -275,8 +278,13 @@ function medianLean(byLean: readonly LeanPiece[]): number {
  * near-vertical pieces of its strokes but `except` (stems of 1s, 4s and 9s, sides of 0s and 6s),
  * the usual measure of a hand's slant.
  */
-export function writingSlant(line: PenLine, except: (stroke: PenStroke) => boolean = () => false): number {
-  return medianLean(leanPieces(line, except).sort((a, b) => a.lean - b.lean));
+export function writingSlant(line: PenLine, except: (stroke: PenStroke) => boolean): number {
+  const pieces = leanPieces(
+    line.strokes.filter((s) => !except(s)),
+    line.height,
+    40,
+  );
+  return medianLean(pieces.sort((a, b) => a.lean - b.lean));
 }
 
 /**
@@ -327,7 +335,7 @@ export function upright(line: PenLine): PenLine {
   const shears: number[] = [];
   line.strokes.forEach((stroke, i) => {
     tallest = Math.max(tallest, stroke.bottom - stroke.top, 1e-6);
-    for (const piece of leanPieces({ ...line, height: tallest, strokes: [stroke] }, () => false, LEAN_PIECES_WITHIN)) {
+    for (const piece of leanPieces([stroke], tallest, LEAN_PIECES_WITHIN)) {
       ink[Math.min(LEAN_BINS - 1, Math.floor((piece.lean + LEAN_PIECES_WITHIN) / LEAN_BIN_DEGREES))] += piece.length / tallest;
       inkLength += piece.length / tallest;
     }
