@@ -24,7 +24,8 @@ export interface PenStroke {
   shearOrigin: number;
 }
 
-export function penStroke(points: StrokePoint[], index: number): PenStroke {
+/** `key`: the stroke's key where it is known (the same ink moved, see sheared), so its points are not hashed again. */
+export function penStroke(points: StrokePoint[], index: number, key?: string): PenStroke {
   let left = Infinity,
     right = -Infinity,
     top = Infinity,
@@ -36,12 +37,14 @@ export function penStroke(points: StrokePoint[], index: number): PenStroke {
   // Loops, not Math.min(...points): spreading a canvas's worth of points overflows the stack.
   for (let i = 0; i < points.length; i++) {
     const [x, y] = points[i];
-    const qx = Math.round(x * 16),
-      qy = Math.round(y * 16);
-    a = Math.imul(a ^ qx, 0x01000193);
-    a = Math.imul(a ^ qy, 0x01000193);
-    b = Math.imul(b ^ qy, 0x01000193) ^ (b >>> 15);
-    b = Math.imul(b ^ qx, 0x01000193);
+    if (key === undefined) {
+      const qx = Math.round(x * 16),
+        qy = Math.round(y * 16);
+      a = Math.imul(a ^ qx, 0x01000193);
+      a = Math.imul(a ^ qy, 0x01000193);
+      b = Math.imul(b ^ qy, 0x01000193) ^ (b >>> 15);
+      b = Math.imul(b ^ qx, 0x01000193);
+    }
     left = Math.min(left, x);
     right = Math.max(right, x);
     top = Math.min(top, y);
@@ -59,7 +62,7 @@ export function penStroke(points: StrokePoint[], index: number): PenStroke {
     bottom,
     pathLength,
     chordLength: Math.hypot(last[0] - first[0], last[1] - first[1]),
-    key: `${(a >>> 0).toString(36)}.${(b >>> 0).toString(36)}.${points.length}`,
+    key: key ?? `${(a >>> 0).toString(36)}.${(b >>> 0).toString(36)}.${points.length}`,
     canvas: { left, right, top, bottom },
     shear: 0,
     shearOrigin: 0,
@@ -314,7 +317,7 @@ export function sheared(stroke: PenStroke, shear: number, origin: number): PenSt
     const x = p[0] + change * p[1] + stroke.shear * stroke.shearOrigin - shear * origin;
     return p.length > 2 ? [x, p[1], p[2]] : [x, p[1]];
   });
-  return { ...penStroke(points, stroke.index), key: stroke.key, canvas: stroke.canvas, shear, shearOrigin: origin };
+  return { ...penStroke(points, stroke.index, stroke.key), canvas: stroke.canvas, shear, shearOrigin: origin };
 }
 
 /**

@@ -33,16 +33,16 @@ export function drawGroup(group: readonly PenStroke[]): Float32Array {
   // One digit leans one way: its strokes are stood upright by the lean known when its first was
   // written (see upright), so a stroke added late draws no askew from the rest of its digit.
   const first = group.reduce((a, b) => (b.index < a.index ? b : a));
-  const strokes = group.map((s) => sheared(s, first.shear, first.shearOrigin));
-  // Keys are the ink as written; the same ink stood upright by another lean draws otherwise.
-  const key = strokes.map((s) => `${s.key}/${s.shear}`).join('|');
+  // Keys are the ink as written; the same ink stood upright by another lean draws otherwise. The
+  // drawing does not depend on where the shear turns: it is fitted to the group's own extent.
+  const key = group.map((s) => `${s.key}/${first.shear}`).join('|');
   const known = drawn.get(key);
   if (known) {
     drawn.delete(key);
     drawn.set(key, known);
     return known;
   }
-  const input = drawUncached(strokes);
+  const input = drawUncached(group.map((s) => sheared(s, first.shear, first.shearOrigin)));
   drawn.set(key, input);
   if (drawn.size > DRAWN_KEPT) drawn.delete(drawn.keys().next().value as string);
   return input;
