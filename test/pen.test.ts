@@ -477,6 +477,45 @@ describe('reading pen strokes by grouping them', () => {
     expect(whole.digits.some((d) => d.provisional)).toBe(false);
   });
 
+  it('holds a 1 leaning like a slash at the start of a number: with nothing written before it, it can be no slash', async () => {
+    const set = write('12', { glyph: (c) => (c === '1' ? glyphs['/'] : mnistGlyph(2)), gap: 0.05 });
+    const [one, ...two] = set.strokes;
+    const first = await recognizeStrokes({ ...set, strokes: [one], writing: true }, classifier);
+    expect(first.text).toBe('1');
+    expect(first.groups).toHaveLength(1);
+    const start = two[0].slice(0, Math.ceil(two[0].length / 3));
+    const withStart = await recognizeStrokes({ ...set, strokes: [one, start], settled: first.groups, writing: true }, classifier);
+    expect(withStart.digits[0]).toEqual(first.digits[0]);
+    const whole = await recognizeStrokes({ ...set, strokes: [one, ...two], settled: withStart.groups, writing: true }, classifier);
+    expect(whole.text).toBe('12');
+  });
+
+  it("keeps a finished digit held when the next digit's first stroke only reaches a little into its columns", async () => {
+    // A 3, then a 7 written bar first, the bar starting over the 3's right edge: together the two look like a 5.
+    const set = write('37', { glyph: (c) => (c === '3' ? mnistGlyph(3, 3) : glyphs['7']), gap: -0.08 });
+    const three = set.strokes.slice(0, -1);
+    const bar = set.strokes[set.strokes.length - 1].slice(0, 10);
+    const first = await recognizeStrokes({ ...set, strokes: three, writing: true }, classifier);
+    expect(first.text).toBe('3');
+    const withBar = await recognizeStrokes({ ...set, strokes: [...three, bar], settled: first.groups, writing: true }, classifier);
+    expect(Math.min(...bar.map((p) => p[0]))).toBeLessThan(first.digits[0].box[0] + first.digits[0].box[2]);
+    expect(withBar.digits[0]).toEqual(first.digits[0]);
+  });
+
+  it('reads the strokes of the digit being written as one unfinished start until it is done: a 7 drawn in short pieces after a 6', async () => {
+    const set = write('67', { gap: 0.1, glyph: (c) => (c === '7' ? glyphs['7'] : mnistGlyph(6)) });
+    const six = set.strokes.slice(0, mnistGlyph(6).strokes.length);
+    const seven = set.strokes[six.length];
+    const pieces = [0, 1, 2, 3].map((i) => seven.slice(Math.floor((i * seven.length) / 4), Math.floor(((i + 1) * seven.length) / 4)));
+    let reading = await recognizeStrokes({ ...set, strokes: six, writing: true }, classifier);
+    expect(reading.text).toBe('6');
+    for (let k = 1; k <= pieces.length; k++) {
+      reading = await recognizeStrokes({ ...set, strokes: [...six, ...pieces.slice(0, k)], settled: reading.groups, writing: true }, classifier);
+      expect(reading.digits[0].digit, `with ${k} pieces of the 7`).toBe(6);
+    }
+    expect(reading.text).toBe('67');
+  });
+
   it('reads a stroke still being drawn on its own, as provisional, leaving the digits before it as they were', async () => {
     const set = write('107', { glyph: (c) => glyphs[c], gap: 0.05 });
     const finished = { ...set, strokes: set.strokes.slice(0, 2) };

@@ -8,7 +8,7 @@
  */
 import type { DigitPrediction } from '../classifier.js';
 import { continuesAfterSkip, extentOf, horizontalOverlap, touching, type Extent, type PenLine, type PenStroke } from './ink.js';
-import { DOT_SIZE, dateSlashLean, slashLikelihood, symbolReadings, type Separator } from './symbols.js';
+import { DOT_SIZE, dateSlashLean, symbolReadings, type Separator } from './symbols.js';
 
 /** People write a digit in one to a few strokes; traced or hesitant ink may break it into a few more. */
 export const MAX_GROUP_STROKES = 8;
@@ -51,10 +51,11 @@ export const GROUPING_WEIGHTS = {
   /** A small stroke left out of the reading (flagged, not read as a digit). */
   leftOut: Math.log(0.05),
   /**
-   * While the person writes, the newest stroke read on its own scores at least this: it may be the
-   * first stroke of a digit not yet finished (a 7's bar, the first stroke of a 4), which alone reads
-   * as no digit in particular, and must not be joined to the finished digit before it for want of
-   * a reading of its own (a 3 and a 7's bar read as 5). Shown as provisional.
+   * While the person writes, the digit being written (the newest stroke, alone or with the strokes
+   * just before it that no reading has settled) scores at least this: it may not be finished (a
+   * 7's bar, the first strokes of an 8), and alone reads as no digit in particular; it must not be
+   * joined to the finished digit before it for want of a reading of its own (a 3 and a 7's bar
+   * read as 5). Shown as provisional.
    */
   unfinished: -1,
   /**
@@ -93,8 +94,8 @@ export interface Candidate {
   unsettles: boolean;
   /** It starts or ends where the pen skipped inside a stroke, taking one piece of that stroke without the other. */
   partsSkip: boolean;
-  /** It is the newest finished stroke alone, while the person writes: perhaps a digit's first stroke (see GROUPING_WEIGHTS.unfinished). */
-  newest?: boolean;
+  /** It is the digit being written, while the person writes: perhaps unfinished (see GROUPING_WEIGHTS.unfinished). */
+  inProgress?: boolean;
   /** It is one held group and the newest stroke, which touches it (see heldAgainst). */
   finishesHeld?: boolean;
 }
@@ -107,20 +108,38 @@ export interface Candidate {
 const SURE_FINISH = 0.95;
 
 /**
+ * Strokes in progress wider than this many writing heights are digits side by side, however unsure
+ * their readings, and not one digit still being written.
+ */
+const IN_PROGRESS_WIDTH = 1;
+
+/**
  * Whether the hold (GROUPING_WEIGHTS.unsettles) weighs on a candidate: it splits or joins a held
  * group, and is not a held group finished by the newest stroke into one sure digit. Freeing every
  * group the newest stroke touches instead regrouped touching digits while they were written.
+ * `held`: the network's reading of the held group alone. A stroke that leaves it the same digit, no
+ * surer, adds nothing to it: more likely the next digit's start (a 7's bar begun beside a 6),
+ * which, joined, would carry the held digit with it as the rest of the 7 comes (a 5).
  */
-export function heldAgainst(candidate: Candidate, prediction?: DigitPrediction): boolean {
-  return candidate.unsettles && !(candidate.finishesHeld && prediction !== undefined && prediction.confidence >= SURE_FINISH);
+export function heldAgainst(candidate: Candidate, prediction?: DigitPrediction, held?: DigitPrediction): boolean {
+  if (!candidate.unsettles) return false;
+  if (!candidate.finishesHeld || prediction === undefined || prediction.confidence < SURE_FINISH) return true;
+  return held !== undefined && held.digit === prediction.digit && held.confidence >= prediction.confidence;
 }
 
 /**
  * Every run of neighbouring strokes that could be one digit or one separator. `kept`: groups from
  * the previous reading that new ink has not reached (see StrokeSet.settled); a run that holds part
- * of one, or one and more, is marked as unsettling it.
+ * of one, or one and more, is marked as unsettling it. `inProgress`: the strokes of the digit being
+ * written, the newest last (see GROUPING_WEIGHTS.unfinished).
  */
-export function candidateGroups(part: readonly PenStroke[], line: PenLine, kept: readonly (readonly PenStroke[])[] = [], newest?: PenStroke): Candidate[] {
+export function candidateGroups(
+  part: readonly PenStroke[],
+  line: PenLine,
+  kept: readonly (readonly PenStroke[])[] = [],
+  inProgress: readonly PenStroke[] = [],
+): Candidate[] {
+  const newest = inProgress[inProgress.length - 1];
   const candidates: Candidate[] = [];
   const h = line.height;
   const keptOf = new Map<PenStroke, readonly PenStroke[]>();
@@ -133,8 +152,16 @@ export function candidateGroups(part: readonly PenStroke[], line: PenLine, kept:
   // One held group, whole, and then the newest stroke, touching it.
   const finishesHeld = (strokes: readonly PenStroke[]) => {
     const rest = strokes.slice(0, -1);
-    return strokes[strokes.length - 1] === newest && keptOf.has(rest[0]) && respectsKept(rest) && rest.some((s) => touching(s, newest, h));
+    return (
+      newest !== undefined && strokes[strokes.length - 1] === newest && keptOf.has(rest[0]) && respectsKept(rest) && rest.some((s) => touching(s, newest, h))
+    );
   };
+  // The newest stroke, alone or with strokes of the digit being written before it, no wider than one digit.
+  const isInProgress = (strokes: readonly PenStroke[], extent: Extent) =>
+    newest !== undefined &&
+    strokes.includes(newest) &&
+    strokes.every((s) => inProgress.includes(s)) &&
+    (strokes.length === 1 || extent.right - extent.left <= IN_PROGRESS_WIDTH * h);
   const skipAfter = part.map((s, i) => i + 1 < part.length && continuesAfterSkip(s, part[i + 1], h));
   for (let start = 0; start < part.length; start++) {
     for (let end = start + 1; end <= Math.min(part.length, start + MAX_GROUP_STROKES); end++) {
@@ -150,7 +177,7 @@ export function candidateGroups(part: readonly PenStroke[], line: PenLine, kept:
         readAsDigit: longer > DOT_SIZE * h,
         unsettles: !respectsKept(strokes),
         partsSkip: (start > 0 && skipAfter[start - 1]) || skipAfter[end - 1],
-        ...(end - start === 1 && strokes[0] === newest ? { newest: true } : {}),
+        ...(isInProgress(strokes, extent) ? { inProgress: true } : {}),
         ...(newest && end - start > 1 && finishesHeld(strokes) ? { finishesHeld: true } : {}),
       });
     }
@@ -187,6 +214,7 @@ function digitGeometry(candidate: Candidate, line: PenLine, slash: number): numb
 export function groupReadings(candidate: Candidate, line: PenLine, prediction?: DigitPrediction, endsDropped: EndsDropped = {}): GroupReading[] {
   const w = GROUPING_WEIGHTS;
   const readings: GroupReading[] = [];
+  const symbols = symbolReadings(candidate.strokes, line);
   const slashLean = candidate.strokes.length === 1 ? dateSlashLean(candidate.strokes[0], line) : undefined;
   const lean = slashLean === undefined ? {} : { slashLean };
   if (prediction) {
@@ -197,9 +225,12 @@ export function groupReadings(candidate: Candidate, line: PenLine, prediction?: 
       without.digit !== prediction.digit ||
       without.confidence < prediction.confidence;
     const redundant = strokes.length > 1 && (!adds(strokes[0], endsDropped.first) || !adds(strokes[strokes.length - 1], endsDropped.last));
-    const slash = strokes.length === 1 ? slashLikelihood(strokes[0], line) : 0;
+    // Only where it may be read as one: a 1 leaning like a slash with nothing written on one side of
+    // it is a 1, and taking its likelihood from its digit reading would join it to the next digit's
+    // first stroke (a 1 and a 2's top read as 5).
+    const slash = symbols.find((s) => s.symbol === '/')?.likelihood ?? 0;
     const score = Math.log(Math.max(prediction.confidence, 1e-4)) + w.perItem + digitGeometry(candidate, line, slash) - (redundant ? w.redundant : 0);
-    const unfinished = Boolean(candidate.newest) && score < w.unfinished;
+    const unfinished = Boolean(candidate.inProgress) && score < w.unfinished;
     readings.push({
       kind: 'digit',
       prediction,
@@ -208,13 +239,16 @@ export function groupReadings(candidate: Candidate, line: PenLine, prediction?: 
       ...(unfinished ? { unfinished } : {}),
     });
   }
-  for (const s of symbolReadings(candidate.strokes, line)) {
+  for (const s of symbols) {
     readings.push({ kind: 'separator', symbol: s.symbol, likelihood: s.likelihood, score: Math.log(Math.max(s.likelihood, 1e-4)) + w.perItem, ...lean });
   }
   const longer = Math.max(candidate.extent.right - candidate.extent.left, candidate.extent.bottom - candidate.extent.top);
   // Every single stroke has some reading, so that every grouping can be completed.
-  if (candidate.strokes.length === 1 && (longer < 0.5 * line.height || readings.length === 0)) readings.push({ kind: 'left-out', score: w.leftOut });
-  if (heldAgainst(candidate, prediction)) for (const r of readings) r.score -= w.unsettles;
+  // A small start of the digit being written is no stray mark yet: it is left out for now, at no
+  // more cost than an unfinished reading (or it would be joined to the digit before it).
+  if (candidate.strokes.length === 1 && (longer < 0.5 * line.height || readings.length === 0))
+    readings.push({ kind: 'left-out', score: candidate.inProgress ? Math.max(w.leftOut, w.unfinished) : w.leftOut });
+  if (heldAgainst(candidate, prediction, endsDropped.last)) for (const r of readings) r.score -= w.unsettles;
   if (candidate.partsSkip) for (const r of readings) r.score -= w.partsSkip;
   return readings.sort((a, b) => b.score - a.score);
 }

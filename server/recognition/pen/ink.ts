@@ -95,6 +95,18 @@ export function horizontalOverlap(a: Extent, b: Extent): number {
   return Math.min(a.right, b.right) - Math.max(a.left, b.left);
 }
 
+/** See liesOver. */
+const LIES_OVER = 0.5;
+
+/**
+ * Whether a stroke lies over the columns of `ink`: over half the narrower of the two (a late bar
+ * across a digit, a stem through its arm, the pieces of one digit), not merely reaching into them.
+ */
+export function liesOver(stroke: PenStroke, ink: Extent): boolean {
+  const overlap = horizontalOverlap(stroke, ink);
+  return overlap >= 0 && overlap >= LIES_OVER * Math.min(stroke.right - stroke.left, ink.right - ink.left);
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? 0;

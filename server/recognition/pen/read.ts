@@ -20,8 +20,8 @@ import { candidateGroups, chooseGrouping, groupReadings, heldAgainst, withoutHol
 import {
   extentOf,
   groupingOrder,
-  horizontalOverlap,
   independentParts,
+  liesOver,
   penLines,
   penStroke,
   sheared,
@@ -375,12 +375,8 @@ function cutJoinedUp(strokes: PenStroke[], set: StrokeSet, finish: (cut: Item[][
 }
 
 /**
- * The reading of a stroke set up to the network (see PlannedReading): every candidate group is
- * drawn and read in one batch, so that a worker reads many sessions' ink with one network call.
- */
-/**
  * The previous reading's groups that stand as they were: all their strokes still there, in one
- * part and one after another, and no new stroke sharing their columns (a digit written close
+ * part and one after another, and no new stroke lying over their columns (a digit written close
  * beside one, even within a touch of it, leaves it be; a late bar across it frees it).
  */
 function keptGroups(settled: readonly string[][], finished: readonly PenStroke[], parts: readonly PenStroke[][]): PenStroke[][] {
@@ -401,7 +397,9 @@ function keptGroups(settled: readonly string[][], finished: readonly PenStroke[]
   const fresh = finished.filter((s) => !taken.has(s));
   return groups.filter((group) => {
     const extent = extentOf(group);
-    if (fresh.some((s) => horizontalOverlap(s, extent) > 0)) return false;
+    // The next digit written close often reaches a little into its neighbour's columns, the more
+    // so once upright has leant its top back: that is no new ink on the digit, and leaves it held.
+    if (fresh.some((s) => liesOver(s, extent))) return false;
     const part = parts.find((p) => p.includes(group[0]));
     if (!part || !group.every((s) => part.includes(s))) return false;
     const positions = group.map((s) => part.indexOf(s)).sort((a, b) => a - b);
@@ -419,6 +417,27 @@ function endsDroppedOf(candidates: readonly Candidate[], predictionOf: Map<Candi
   return (candidate) => ({ first: read(candidate.start + 1, candidate.end), last: read(candidate.start, candidate.end - 1) });
 }
 
+/**
+ * The newest stroke and, before it, the strokes written one after another that are in no settled
+ * group (StrokeSet.settled): the digit being written so far. Without a previous reading, the newest alone.
+ */
+function unsettledRun(newest: PenStroke, strokes: readonly PenStroke[], settled: readonly string[][] | undefined): PenStroke[] {
+  if (!settled) return [newest];
+  const settledKeys = new Set(settled.flat());
+  const byIndex = new Map(strokes.map((s) => [s.index, s]));
+  const run = [newest];
+  for (let index = newest.index - 1; ; index--) {
+    const stroke = byIndex.get(index);
+    if (!stroke || settledKeys.has(stroke.key)) break;
+    run.unshift(stroke);
+  }
+  return run;
+}
+
+/**
+ * The reading of a stroke set up to the network (see PlannedReading): every candidate group is
+ * drawn and read in one batch, so that a worker reads many sessions' ink with one network call.
+ */
 export function planPenReading(set: StrokeSet): PlannedReading {
   const strokes = set.strokes.map((points, index) => penStroke(points, index));
   const open = new Set(set.open ?? []);
@@ -428,12 +447,15 @@ export function planPenReading(set: StrokeSet): PlannedReading {
     : undefined;
   const work: LineWork[] = (finished.length ? penLines(finished) : []).map(upright).map((line) => {
     const parts = independentParts(groupingOrder(line.strokes, line.height), PART_GAP * line.height);
-    // The newest stroke is read as a digit's possible start (GROUPING_WEIGHTS.unfinished) only
-    // where a next digit starts: to the right of the rest of the line's ink.
+    // The digit being written, read as perhaps unfinished (GROUPING_WEIGHTS.unfinished): the newest
+    // stroke and the strokes written just before it that no reading has settled (each read as an
+    // unfinished start in turn), only where a next digit starts: to the right of the rest of the line's ink.
     const newest = newestWritten && line.strokes.find((s) => s.index === newestWritten.index);
     const inLine = newest !== undefined;
-    const rightOfOthers = line.strokes.reduce((right, s) => (s === newest ? right : Math.max(right, s.right)), -Infinity);
-    const startsNext = inLine && (newest.left + newest.right) / 2 > rightOfOthers;
+    const inProgress = inLine ? unsettledRun(newest, line.strokes, set.settled) : [];
+    const rightOfOthers = line.strokes.reduce((right, s) => (inProgress.includes(s) ? right : Math.max(right, s.right)), -Infinity);
+    const run = inLine ? extentOf(inProgress) : undefined;
+    const startsNext = run !== undefined && (run.left + run.right) / 2 > rightOfOthers;
     // Written within or before the line's ink, it may instead finish the digit written just before
     // it (a 4's arm written after its stem, stopping short of it): that digit is not held against it.
     const continued = inLine && !startsNext ? line.strokes.find((s) => s.index === newest.index - 1) : undefined;
@@ -441,7 +463,7 @@ export function planPenReading(set: StrokeSet): PlannedReading {
     const kept = set.settled && set.writing ? keptGroups(set.settled, line.strokes, parts).filter((group) => !continued || !group.includes(continued)) : [];
     return {
       line,
-      parts: parts.map((part) => ({ strokes: part, candidates: candidateGroups(part, line, kept, startsNext ? newest : undefined) })),
+      parts: parts.map((part) => ({ strokes: part, candidates: candidateGroups(part, line, kept, startsNext ? inProgress : []) })),
       drawing: [],
     };
   });
@@ -497,7 +519,10 @@ export function planPenReading(set: StrokeSet): PlannedReading {
           const readings = part.candidates.map((c) => groupReadings(c, w.line, predictionOf.get(c), endsDropped(c)));
           const groups = chooseGrouping(part.strokes, w.line, part.candidates, readings);
           if (!held && part.candidates.some((c) => c.unsettles)) {
-            const unheld = readings.map((r, i) => (heldAgainst(part.candidates[i], predictionOf.get(part.candidates[i])) ? withoutHold(r) : r));
+            const unheld = readings.map((r, i) => {
+              const candidate = part.candidates[i];
+              return heldAgainst(candidate, predictionOf.get(candidate), endsDropped(candidate).last) ? withoutHold(r) : r;
+            });
             const free = chooseGrouping(part.strokes, w.line, part.candidates, unheld);
             held = free.length !== groups.length || free.some((g, i) => g.candidate !== groups[i].candidate);
           }
