@@ -364,7 +364,7 @@ describe('reading pen strokes by grouping them', () => {
     expect(other.text).toBe('0');
   });
 
-  it('holds a finished group only while the person writes: once the pen rests, the whole number is read afresh', async () => {
+  it('holds a finished group lightly once the pen rests: the whole number read again regroups what later strokes show to be one digit', async () => {
     const timed = (points: [number, number][], start: number) => points.map(([x, y], i): StrokePoint => [x, y, start + 10 * i]);
     // An open 4 written arm first, its stem beside it to the right, stopping short of the arm: the
     // arm alone is a 6, held, and the stem might as well be the next digit's start.

@@ -28,9 +28,9 @@ export interface StrokeSet {
    * The groups of strokes (by their keys, see RecognitionResult.groups) that the previous reading
    * of this canvas read as one digit or separator each: while `writing`, a group that new ink
    * neither overlaps nor touches is kept as it was, so that a finished digit stands still while
-   * the next is written. A reading without `writing` (once the pen rests) holds nothing: the hold
-   * can keep apart what later strokes show to be one digit, and RecognitionResult.waitsForPause
-   * says when it did.
+   * the next is written. A reading without `writing` (once the pen rests) holds them more lightly
+   * (GROUPING_WEIGHTS.unsettlesAtPause): the hold can keep apart what later strokes show to be one
+   * digit, and RecognitionResult.waitsForPause says when it did.
    */
   settled?: string[][];
   /**

@@ -46,6 +46,12 @@ export const GROUPING_WEIGHTS = {
    * that a finished digit keeps its reading unless new evidence is clearly better.
    */
   unsettles: 1.5,
+  /**
+   * The same once the pen rests, when the whole number is read again: lighter, so that the number
+   * as a whole may regroup what was written piece by piece (a late bar), heavier than nothing, so
+   * that a grouping that held while the person wrote is given up only for a clearly better one.
+   */
+  unsettlesAtPause: 0.75,
   /** A group that starts or ends where the pen skipped, parting a stroke from the rest of it (see continuesAfterSkip). */
   partsSkip: 4,
   /** A small stroke left out of the reading (flagged, not read as a digit). */
@@ -211,7 +217,14 @@ function digitGeometry(candidate: Candidate, line: PenLine, slash: number): numb
 }
 
 /** The readings a group may have, best first. `prediction` is the network's, for groups it read. */
-export function groupReadings(candidate: Candidate, line: PenLine, prediction?: DigitPrediction, endsDropped: EndsDropped = {}): GroupReading[] {
+/** `writing`: whether the person may still be writing (StrokeSet.writing), which weighs the hold (see GROUPING_WEIGHTS.unsettlesAtPause). */
+export function groupReadings(
+  candidate: Candidate,
+  line: PenLine,
+  prediction: DigitPrediction | undefined,
+  endsDropped: EndsDropped,
+  writing: boolean,
+): GroupReading[] {
   const w = GROUPING_WEIGHTS;
   const readings: GroupReading[] = [];
   const symbols = symbolReadings(candidate.strokes, line);
@@ -248,14 +261,16 @@ export function groupReadings(candidate: Candidate, line: PenLine, prediction?: 
   // more cost than an unfinished reading (or it would be joined to the digit before it).
   if (candidate.strokes.length === 1 && (longer < 0.5 * line.height || readings.length === 0))
     readings.push({ kind: 'left-out', score: candidate.inProgress ? Math.max(w.leftOut, w.unfinished) : w.leftOut });
-  if (heldAgainst(candidate, prediction, endsDropped.last)) for (const r of readings) r.score -= w.unsettles;
+  const hold = writing ? w.unsettles : w.unsettlesAtPause;
+  if (heldAgainst(candidate, prediction, endsDropped.last)) for (const r of readings) r.score -= hold;
   if (candidate.partsSkip) for (const r of readings) r.score -= w.partsSkip;
   return readings.sort((a, b) => b.score - a.score);
 }
 
-/** An unsettling candidate's readings as they would score if nothing were held (see Candidate.unsettles). */
-export function withoutHold(readings: readonly GroupReading[]): GroupReading[] {
-  return readings.map((r) => ({ ...r, score: r.score + GROUPING_WEIGHTS.unsettles })).sort((a, b) => b.score - a.score);
+/** An unsettling candidate's readings, scored while writing, as they will score once the pen rests (see Candidate.unsettles). */
+export function atPause(readings: readonly GroupReading[]): GroupReading[] {
+  const lighter = GROUPING_WEIGHTS.unsettles - GROUPING_WEIGHTS.unsettlesAtPause;
+  return readings.map((r) => ({ ...r, score: r.score + lighter })).sort((a, b) => b.score - a.score);
 }
 
 function centreOver(a: Extent, b: Extent): boolean {

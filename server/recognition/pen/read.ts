@@ -16,7 +16,7 @@ import {
   type RecognizedSymbol,
 } from '../recognize.js';
 import type { StrokeSet } from '../strokes.js';
-import { candidateGroups, chooseGrouping, groupReadings, heldAgainst, withoutHold, type Candidate, type ChosenGroup, type EndsDropped } from './grouping.js';
+import { candidateGroups, chooseGrouping, groupReadings, heldAgainst, atPause, type Candidate, type ChosenGroup, type EndsDropped } from './grouping.js';
 import {
   extentOf,
   groupingOrder,
@@ -459,8 +459,8 @@ export function planPenReading(set: StrokeSet): PlannedReading {
     // Written within or before the line's ink, it may instead finish the digit written just before
     // it (a 4's arm written after its stem, stopping short of it): that digit is not held against it.
     const continued = inLine && !startsNext ? line.strokes.find((s) => s.index === newest.index - 1) : undefined;
-    // The hold lasts while the person writes: the reading after a pause is the whole number's.
-    const kept = set.settled && set.writing ? keptGroups(set.settled, line.strokes, parts).filter((group) => !continued || !group.includes(continued)) : [];
+    // Once the pen rests the whole number is read again, the hold lighter (GROUPING_WEIGHTS.unsettlesAtPause).
+    const kept = set.settled ? keptGroups(set.settled, line.strokes, parts).filter((group) => !continued || !group.includes(continued)) : [];
     return {
       line,
       parts: parts.map((part) => ({ strokes: part, candidates: candidateGroups(part, line, kept, startsNext ? inProgress : []) })),
@@ -510,18 +510,19 @@ export function planPenReading(set: StrokeSet): PlannedReading {
     complete(predictions: DigitPrediction[]): RecognitionResult | PlannedReading {
       const predictionOf = new Map<Candidate, DigitPrediction>();
       read.forEach((c, i) => predictionOf.set(c, predictions[i]));
-      // Whether holding the previous reading's groups chose another grouping than the ink alone
-      // would: then the reading after a pause, which holds nothing, will differ (StrokeSet.settled).
+      // Whether holding the previous reading's groups, while the person writes, chose another
+      // grouping than the lighter hold once the pen rests will: then the reading after a pause
+      // will differ (StrokeSet.settled, GROUPING_WEIGHTS.unsettlesAtPause).
       let held = false;
       const chosen = work.map((w) =>
         w.parts.flatMap((part) => {
           const endsDropped = endsDroppedOf(part.candidates, predictionOf);
-          const readings = part.candidates.map((c) => groupReadings(c, w.line, predictionOf.get(c), endsDropped(c)));
+          const readings = part.candidates.map((c) => groupReadings(c, w.line, predictionOf.get(c), endsDropped(c), Boolean(set.writing)));
           const groups = chooseGrouping(part.strokes, w.line, part.candidates, readings);
-          if (!held && part.candidates.some((c) => c.unsettles)) {
+          if (set.writing && !held && part.candidates.some((c) => c.unsettles)) {
             const unheld = readings.map((r, i) => {
               const candidate = part.candidates[i];
-              return heldAgainst(candidate, predictionOf.get(candidate), endsDropped(candidate).last) ? withoutHold(r) : r;
+              return heldAgainst(candidate, predictionOf.get(candidate), endsDropped(candidate).last) ? atPause(r) : r;
             });
             const free = chooseGrouping(part.strokes, w.line, part.candidates, unheld);
             held = free.length !== groups.length || free.some((g, i) => g.candidate !== groups[i].candidate);
