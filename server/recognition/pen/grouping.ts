@@ -216,8 +216,11 @@ function digitGeometry(candidate: Candidate, line: PenLine, slash: number): numb
   return score;
 }
 
-/** The readings a group may have, best first. `prediction` is the network's, for groups it read. */
-/** `writing`: whether the person may still be writing (StrokeSet.writing), which weighs the hold (see GROUPING_WEIGHTS.unsettlesAtPause). */
+/**
+ * The readings a group may have, best first. `prediction` is the network's, for groups it read;
+ * `writing`: whether the person may still be writing (StrokeSet.writing), which weighs the hold
+ * (see GROUPING_WEIGHTS.unsettlesAtPause).
+ */
 export function groupReadings(
   candidate: Candidate,
   line: PenLine,

@@ -100,7 +100,7 @@ const LIES_OVER = 0.5;
 
 /**
  * Whether a stroke lies over the columns of `ink`: over half the narrower of the two (a late bar
- * across a digit, a stem through its arm, the pieces of one digit), not merely reaching into them.
+ * across a digit, a stem through its arm), not merely reaching into them.
  */
 export function liesOver(stroke: PenStroke, ink: Extent): boolean {
   const overlap = horizontalOverlap(stroke, ink);

@@ -69,7 +69,7 @@ function asWritten(stroke: PenStroke, line: PenLine): [PenStroke, PenLine] {
  * How much a single stroke looks like a slash rather than a 1: long, straight and leaning right by
  * more than handwriting slants its 1s (italic hands lean 1s by 10-15 degrees; slashes lean 25-45).
  */
-export function slashLikelihood(upright: PenStroke, inLine: PenLine): number {
+function slashLikelihood(upright: PenStroke, inLine: PenLine): number {
   const [stroke, line] = asWritten(upright, inLine);
   const lean = straightLean(stroke, line);
   if (lean === undefined) return 0;
