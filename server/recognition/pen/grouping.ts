@@ -184,7 +184,7 @@ export function candidateGroups(
         unsettles: !respectsKept(strokes),
         partsSkip: (start > 0 && skipAfter[start - 1]) || skipAfter[end - 1],
         ...(isInProgress(strokes, extent) ? { inProgress: true } : {}),
-        ...(newest && end - start > 1 && finishesHeld(strokes) ? { finishesHeld: true } : {}),
+        ...(end - start > 1 && finishesHeld(strokes) ? { finishesHeld: true } : {}),
       });
     }
   }

@@ -418,12 +418,12 @@ function endsDroppedOf(candidates: readonly Candidate[], predictionOf: Map<Candi
 }
 
 /**
- * The newest stroke and, before it, the strokes written one after another that are in no settled
- * group (StrokeSet.settled): the digit being written so far. Without a previous reading, the newest alone.
+ * The newest stroke and, before it, the strokes written one after another whose keys are in no
+ * settled group (`settledKeys`, from StrokeSet.settled): the digit being written so far. Without a
+ * previous reading, the newest alone.
  */
-function unsettledRun(newest: PenStroke, strokes: readonly PenStroke[], settled: readonly string[][] | undefined): PenStroke[] {
-  if (!settled) return [newest];
-  const settledKeys = new Set(settled.flat());
+function unsettledRun(newest: PenStroke, strokes: readonly PenStroke[], settledKeys: ReadonlySet<string> | undefined): PenStroke[] {
+  if (!settledKeys) return [newest];
   const byIndex = new Map(strokes.map((s) => [s.index, s]));
   const run = [newest];
   for (let index = newest.index - 1; ; index--) {
@@ -445,6 +445,7 @@ export function planPenReading(set: StrokeSet): PlannedReading {
   const newestWritten = set.writing
     ? finished.reduce<PenStroke | undefined>((latest, s) => (!latest || s.index > latest.index ? s : latest), undefined)
     : undefined;
+  const settledKeys = set.settled && new Set(set.settled.flat());
   const work: LineWork[] = (finished.length ? penLines(finished) : []).map(upright).map((line) => {
     const parts = independentParts(groupingOrder(line.strokes, line.height), PART_GAP * line.height);
     // The digit being written, read as perhaps unfinished (GROUPING_WEIGHTS.unfinished): the newest
@@ -452,7 +453,7 @@ export function planPenReading(set: StrokeSet): PlannedReading {
     // unfinished start in turn), only where a next digit starts: to the right of the rest of the line's ink.
     const newest = newestWritten && line.strokes.find((s) => s.index === newestWritten.index);
     const inLine = newest !== undefined;
-    const inProgress = inLine ? unsettledRun(newest, line.strokes, set.settled) : [];
+    const inProgress = inLine ? unsettledRun(newest, line.strokes, settledKeys) : [];
     const rightOfOthers = line.strokes.reduce((right, s) => (inProgress.includes(s) ? right : Math.max(right, s.right)), -Infinity);
     const run = inLine ? extentOf(inProgress) : undefined;
     const startsNext = run !== undefined && (run.left + run.right) / 2 > rightOfOthers;
