@@ -62,7 +62,11 @@ function write(text: string, options: { height?: number; x?: number; y?: number;
       continue;
     }
     const g = glyph(c);
-    for (const s of g.strokes) strokes.push(s.map(([px, py]) => [x + px * height, y + py * height, (t += 16)] as StrokePoint));
+    // A sample every 16 ms, and the pen up for a fifth of a second between strokes, as people write.
+    for (const s of g.strokes) {
+      t += 200;
+      strokes.push(s.map(([px, py]) => [x + px * height, y + py * height, (t += 16)] as StrokePoint));
+    }
     x += (g.width + gap) * height;
   }
   return { width: Math.max(800, x + x0), height: Math.max(300, y + 2 * height), strokes };
@@ -339,15 +343,35 @@ describe('reading pen strokes by grouping them', () => {
   });
 
   it('draws a stroke broken where the pen skipped as one line, and leaves a wider break open', () => {
-    // A 0 written in one stroke, 32 samples round; the same with samples lost on its right side.
+    // A 0 written in one stroke, 32 samples round, 10 ms apart; the same with samples lost on its right side.
     const points: StrokePoint[] = loop(50, 50, 25, 50).map(([x, y], i) => [x, y, i * 10]);
-    const broken = (lost: number) => [penStroke(points.slice(0, 10), 0), penStroke(points.slice(10 + lost), 1)];
+    const broken = (lost: number, { later = 0, timed = true } = {}) => {
+      const [first, rest] = [points.slice(0, 10), points.slice(10 + lost).map(([x, y, t]): StrokePoint => [x, y, (t ?? 0) + later])];
+      const untimed = (piece: StrokePoint[]) => (timed ? piece : piece.map(([x, y]): StrokePoint => [x, y]));
+      return [penStroke(untimed(first), 0), penStroke(untimed(rest), 1)];
+    };
     const whole = drawDigit([penStroke(points, 0)]);
     const difference = (drawn: Float32Array) => drawn.reduce((sum, v, i) => sum + Math.abs(v - whole[i]), 0);
-    // Two samples lost (a gap of about a quarter of the height at this pace): the pen's line goes on.
+    // Two samples lost (a gap of about a quarter of the height at this pace): the pen's line goes on, round the 0.
     expect(difference(drawDigit(broken(2)))).toBeLessThan(2);
-    // Six lost: a gap a person left, drawn as it is.
-    expect(difference(drawDigit(broken(6)))).toBeGreaterThan(10);
+    expect(difference(drawDigit(broken(2, { timed: false })))).toBeLessThan(2);
+    // Six lost, the pen down again 70 ms after it lifted: too soon for a person, the device lost them.
+    expect(difference(drawDigit(broken(6)))).toBeLessThan(2);
+    // The same gap where the pen came down a fifth of a second later, or with no times to tell: a gap a person left, drawn as it is.
+    expect(difference(drawDigit(broken(6, { later: 200 })))).toBeGreaterThan(10);
+    expect(difference(drawDigit(broken(6, { timed: false })))).toBeGreaterThan(10);
+  });
+
+  it('reads a stroke as one where its times say the pen skipped, however many steps the gap spans', async () => {
+    // A 1, then a 7 in one stroke, a sample every 16 ms, whose bar lost five samples: a gap of six
+    // steps, more than a skip's steps alone allow (the bar's first piece then read as a 1 of its
+    // own), but the pen was down again 96 ms after it lifted, as no person lifts and writes.
+    const one = line(0.02, 0, 0, 1).map(([x, y], i): StrokePoint => [40 + x * 100, 40 + y * 100, i * 16]);
+    const seven = [...line(0, 0.02, 0.5, 0), ...line(0.5, 0, 0.18, 1)].map(([x, y], i): StrokePoint => [70 + x * 100, 40 + y * 100, 1000 + i * 16]);
+    for (const at of [3, 4]) {
+      const strokes = [one, seven.slice(0, at), seven.slice(at + 5)];
+      expect((await recognizeStrokes({ width: 800, height: 300, strokes }, classifier)).text, `bar broken after ${at} samples`).toBe('17');
+    }
   });
 
   it('says which strokes made each digit, and keeps a finished digit as read while new ink beside it does not reach it', async () => {

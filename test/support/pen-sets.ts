@@ -122,17 +122,26 @@ export const PEN_SETS: Record<string, PenSetStyle> = {
   'pen-italic': { gap: [0.05, 0.3], slant: [0.3, 0.6] },
 };
 
-/** A stroke broken once or twice where the pen lost one to three samples. */
-function skipped(stroke: Polyline, random: Random): Polyline[] {
-  if (stroke.length < 12) return [stroke];
+/**
+ * A stroke broken once or twice where the pen lost one to three samples: its pieces, each with the
+ * samples lost before it (0 for the first), so that its times carry on across the loss.
+ */
+function skipped(stroke: Polyline, random: Random): { points: Polyline; lost: number }[] {
+  if (stroke.length < 12) return [{ points: stroke, lost: 0 }];
   const cuts = Array.from({ length: 1 + Math.floor(random() * 2) }, () => 3 + Math.floor(random() * (stroke.length - 9))).sort((a, b) => a - b);
-  const pieces: Polyline[] = [];
+  const pieces: { points: Polyline; lost: number }[] = [];
   let from = 0;
+  let lost = 0;
   for (const cut of cuts) {
-    if (cut > from + 1) pieces.push(stroke.slice(from, cut));
-    from = Math.max(from, cut + 1 + Math.floor(random() * 3));
+    if (cut > from + 1) {
+      pieces.push({ points: stroke.slice(from, cut), lost });
+      lost = 0;
+    } else lost += Math.max(0, cut - from);
+    const resume = Math.max(from, cut + 1 + Math.floor(random() * 3));
+    lost += resume - Math.max(from, cut);
+    from = resume;
   }
-  if (stroke.length > from + 1) pieces.push(stroke.slice(from));
+  if (stroke.length > from + 1) pieces.push({ points: stroke.slice(from), lost });
   return pieces;
 }
 
@@ -198,7 +207,8 @@ export interface PenSample {
  */
 export async function penSample(style: PenSetStyle, digits: DigitSet, random: Random, digitHeight: number): Promise<PenSample> {
   const text = style.separators ? separatorTemplate(random) : Array.from({ length: 1 + Math.floor(random() * 8) }, () => Math.floor(random() * 10)).join('');
-  const glyphs: { strokes: Polyline[]; width: number }[] = [];
+  // `lost`: for each stroke, the samples the pen lost just before it (a skip; 0 for a new stroke).
+  const glyphs: { strokes: Polyline[]; lost?: number[]; width: number }[] = [];
   for (const char of text) {
     if (!/[0-9]/.test(char)) {
       glyphs.push(separatorStrokes(char, random));
@@ -219,15 +229,19 @@ export async function penSample(style: PenSetStyle, digits: DigitSet, random: Ra
       );
     }
     const { traced, skips = 0 } = style;
-    let strokes = (traced ? pieces : joinPieces(pieces)).map((s) => penPath(s, random));
-    if (skips > 0) strokes = strokes.flatMap((s) => (random() < skips ? skipped(s, random) : [s]));
+    let strokes = (traced ? pieces : joinPieces(pieces)).map((s) => ({ points: penPath(s, random), lost: 0 }));
+    if (skips > 0) strokes = strokes.flatMap((s) => (random() < skips ? skipped(s.points, random) : [s]));
     let left = Infinity,
       right = -Infinity;
-    for (const s of strokes) for (const [x] of s) [left, right] = [Math.min(left, x), Math.max(right, x)];
-    glyphs.push({ strokes: strokes.map((s) => s.map(([x, y]): [number, number] => [x - left, y])), width: right - left });
+    for (const s of strokes) for (const [x] of s.points) [left, right] = [Math.min(left, x), Math.max(right, x)];
+    glyphs.push({
+      strokes: strokes.map((s) => s.points.map(([x, y]): [number, number] => [x - left, y])),
+      lost: strokes.map((s) => s.lost),
+      width: right - left,
+    });
   }
   // Place the glyphs left to right, each a little bigger or smaller, on a slightly wandering baseline.
-  const placed: { strokes: Polyline[]; order: number }[] = [];
+  const placed: { strokes: Polyline[]; lost: number[]; order: number }[] = [];
   let x = 0.5;
   let order = 0;
   const slant = uniform(random, ...(style.slant ?? [-0.1, 0.25]));
@@ -235,11 +249,12 @@ export async function penSample(style: PenSetStyle, digits: DigitSet, random: Ra
     const size = uniform(random, 0.9, 1.1);
     const baseline = uniform(random, -0.05, 0.05);
     const strokes = glyph.strokes.map((s) => s.map(([gx, gy]): [number, number] => [x + gx * size + slant * (1 - gy), 0.6 + baseline + gy * size]));
-    placed.push({ strokes, order: order++ });
+    placed.push({ strokes, lost: glyph.lost ?? strokes.map(() => 0), order: order++ });
     x += glyph.width * size + uniform(random, style.gap[0], style.gap[1]);
   }
   // Late strokes: the last stroke of a digit comes after the next digit's strokes.
   const sequence: Polyline[] = [];
+  const lostBefore: number[] = [];
   const charOfStroke: number[] = [];
   let postponed: { stroke: Polyline; char: number } | undefined;
   for (const glyph of placed) {
@@ -247,22 +262,26 @@ export async function penSample(style: PenSetStyle, digits: DigitSet, random: Ra
     const late = style.late !== undefined && strokes.length >= 2 && random() < style.late;
     if (late) strokes = strokes.slice(0, -1);
     sequence.push(...strokes);
+    lostBefore.push(...glyph.lost.slice(0, strokes.length));
     charOfStroke.push(...strokes.map(() => glyph.order));
     if (postponed) {
       sequence.push(postponed.stroke);
+      lostBefore.push(0);
       charOfStroke.push(postponed.char);
     }
     postponed = late ? { stroke: glyph.strokes[glyph.strokes.length - 1], char: glyph.order } : undefined;
   }
   if (postponed) {
     sequence.push(postponed.stroke);
+    lostBefore.push(0);
     charOfStroke.push(postponed.char);
   }
   const width = Math.ceil((x + 0.5) * digitHeight);
   const height = Math.ceil(2.2 * digitHeight);
   let t = 0;
-  const strokes = sequence.map((s) => {
-    t += uniform(random, 150, 450);
+  const strokes = sequence.map((s, i) => {
+    // Where the pen skipped, the samples it lost took their time and no more; a new stroke waits for the pen to come down.
+    t += lostBefore[i] > 0 ? lostBefore[i] * uniform(random, 8, 16) : uniform(random, 150, 450);
     return s.map(([px, py]): StrokePoint => [px * digitHeight, py * digitHeight, (t += uniform(random, 8, 16))]);
   });
   return { text, set: { width: Math.max(width, 40), height, strokes }, charOfStroke };

@@ -199,11 +199,19 @@ function endsMeet(a: PenStroke, b: PenStroke, reach: number): boolean {
   return false;
 }
 
-/** Whether a stroke of `upper` and one of `lower` were written one after the other with their ends within `reach`. */
-function penLifted(upper: readonly PenStroke[], lower: readonly PenStroke[], reach: number): boolean {
+/**
+ * Whether a stroke of `upper` and one of `lower` were written one after the other with their ends
+ * within `reach`, or the one carries the other on across a skip (see continuesAfterSkip; `height`, the writing's).
+ */
+function penLifted(upper: readonly PenStroke[], lower: readonly PenStroke[], reach: number, height: number): boolean {
   const byIndex = new Map(lower.map((s) => [s.index, s]));
   for (const a of upper) {
-    for (const b of [byIndex.get(a.index - 1), byIndex.get(a.index + 1)]) if (b && endsMeet(a, b, reach)) return true;
+    const [before, after] = [byIndex.get(a.index - 1), byIndex.get(a.index + 1)];
+    if (
+      (before && (endsMeet(a, before, reach) || continuesAfterSkip(before, a, height))) ||
+      (after && (endsMeet(a, after, reach) || continuesAfterSkip(a, after, height)))
+    )
+      return true;
   }
   return false;
 }
@@ -231,7 +239,7 @@ export function penLines(strokes: readonly PenStroke[]): PenLine[] {
   // lines when the pieces are short. Two lines are written one after the other too, but the pen
   // goes from the end of one to the start of the next, a line's width away.
   for (let i = rows.length - 2; i >= 0; i--) {
-    if (penLifted(rows[i].strokes, rows[i + 1].strokes, PEN_LIFT_DISTANCE * height)) {
+    if (penLifted(rows[i].strokes, rows[i + 1].strokes, PEN_LIFT_DISTANCE * height, height)) {
       rows[i].strokes.push(...rows[i + 1].strokes);
       rows[i].bottom = Math.max(rows[i].bottom, rows[i + 1].bottom);
       rows.splice(i + 1, 1);
@@ -384,6 +392,17 @@ const SKIP_STEPS = 4.5;
  * and from the gap to the next stroke's heading over its first two (under 32 degrees each).
  */
 const SKIP_HEADING = 0.85;
+/**
+ * Where the points carry their times: a pen lifted and put down again within this many ms is a
+ * skip, not a new stroke. People lift the pen between strokes for longer (150 ms and more); a
+ * device that lost contact for a few samples (16 ms each in a browser) comes back sooner.
+ */
+const SKIP_PAUSE_MS = 100;
+/**
+ * A timed skip carries the pen on at the speed it was moving: the gap is at most this many times
+ * what that speed covers in the pause (pen speed changes along a stroke), plus one step.
+ */
+const SKIP_SPEED_SLACK = 2;
 
 /** The lengths of a stroke's first `count` steps (atEnd: of its last). */
 function stepsAt(points: readonly StrokePoint[], atEnd: boolean, count = 3): number[] {
@@ -395,22 +414,54 @@ function stepsAt(points: readonly StrokePoint[], atEnd: boolean, count = 3): num
   return steps;
 }
 
+/** The times between a stroke's first `count` samples (atEnd: its last), where it has them. */
+function intervalsAt(points: readonly StrokePoint[], atEnd: boolean, count = 3): number[] {
+  const intervals: number[] = [];
+  for (let k = 0; k < count && k + 1 < points.length; k++) {
+    const [i, j] = atEnd ? [points.length - 1 - k, points.length - 2 - k] : [k, k + 1];
+    const [ti, tj] = [points[i][2], points[j][2]];
+    if (ti !== undefined && tj !== undefined && Number.isFinite(ti - tj)) intervals.push(Math.abs(ti - tj));
+  }
+  return intervals;
+}
+
 /**
- * Whether `next`, written right after `stroke`, carries it on across a skip of the pen (see
- * SKIP_STEPS). The two together are no wider than the writing's `height`, a digit's width: two
- * digits written close can line up end to start too (a 7's bar, drawn last, and the next 7's).
+ * Whether the times say the pen skipped between stroke `a` and the next, `b`: down again within
+ * SKIP_PAUSE_MS, `gap` away, about as far as it was moving in that time (SKIP_SPEED_SLACK). No
+ * heading is asked for: the samples lost can hold a turn (a 2's corner, a cusp), and the time is
+ * the pen's own evidence. Steadier than the steps alone: a skip over a fast stretch leaves a gap
+ * of many slow steps.
+ */
+function skippedInTime(a: readonly StrokePoint[], b: readonly StrokePoint[], step: number, gap: number): boolean {
+  const [ta, tb] = [a[a.length - 1][2], b[0][2]];
+  if (ta === undefined || tb === undefined) return false;
+  const pause = tb - ta;
+  if (!(pause >= 0 && pause <= SKIP_PAUSE_MS)) return false;
+  const interval = median([...intervalsAt(a, true), ...intervalsAt(b, false)]);
+  return interval > 0 && gap <= SKIP_SPEED_SLACK * (step / interval) * pause + step;
+}
+
+/**
+ * Whether `next`, written right after `stroke`, carries it on across a skip of the pen: by the
+ * points' times where they have them (see SKIP_PAUSE_MS), or else by its steps and heading (see
+ * SKIP_STEPS). Judged by steps alone, the two together must be no wider than the writing's
+ * `height`, a digit's width: two digits written close can line up end to start too (a 7's bar,
+ * drawn last, and the next 7's), which no pen does within a skip's pause.
  */
 export function continuesAfterSkip(stroke: PenStroke, next: PenStroke, height: number): boolean {
   const a = stroke.points,
     b = next.points;
-  if (next.index !== stroke.index + 1 || a.length < 3 || b.length < 3) return false;
-  // As written: a skip is the pen's, on the canvas, whatever lean the reading takes out.
-  if (Math.max(stroke.canvas.right, next.canvas.right) - Math.min(stroke.canvas.left, next.canvas.left) > height) return false;
+  if (next.index !== stroke.index + 1 || a.length < 2 || b.length < 2) return false;
   const step = median([...stepsAt(a, true), ...stepsAt(b, false)]);
   const [ax, ay] = a[a.length - 1],
     [bx, by] = b[0];
   const gap = Math.hypot(bx - ax, by - ay);
-  if (!(step > 0) || gap > SKIP_STEPS * step) return false;
+  if (!(step > 0)) return false;
+  if (skippedInTime(a, b, step, gap)) return true;
+  // As written: a skip is the pen's, on the canvas, whatever lean the reading takes out.
+  if (Math.max(stroke.canvas.right, next.canvas.right) - Math.min(stroke.canvas.left, next.canvas.left) > height) return false;
+  // Untimed, the headings need three points a side to be worth anything.
+  if (a.length < 3 || b.length < 3 || gap > SKIP_STEPS * step) return false;
   const heading = (from: StrokePoint, to: StrokePoint) => {
     const length = Math.hypot(to[0] - from[0], to[1] - from[1]);
     return length > 0 ? [(to[0] - from[0]) / length, (to[1] - from[1]) / length] : [0, 0];
@@ -456,7 +507,13 @@ const LATE_STROKE_OVERLAP = 0.3;
  */
 export function groupingOrder(strokes: readonly PenStroke[], height: number): PenStroke[] {
   const order: PenStroke[] = [];
-  for (const stroke of strokes) {
+  for (const [k, stroke] of strokes.entries()) {
+    // The rest of a stroke the pen broke comes right after its first piece, wherever that went.
+    const broken = k > 0 && continuesAfterSkip(strokes[k - 1], stroke, height) ? order.indexOf(strokes[k - 1]) : -1;
+    if (broken >= 0) {
+      order.splice(broken + 1, 0, stroke);
+      continue;
+    }
     const width = Math.max(stroke.right - stroke.left, 1e-6);
     const joins = (s: PenStroke) => horizontalOverlap(s, stroke) >= LATE_STROKE_OVERLAP * width || touching(s, stroke, height);
     let host = -1;
@@ -482,6 +539,8 @@ export function groupingOrder(strokes: readonly PenStroke[], height: number): Pe
           break;
         }
       }
+      // Never between the pieces of a stroke the pen broke: after the last of them.
+      while (at < order.length && continuesAfterSkip(order[at - 1], order[at], height)) at++;
       order.splice(at, 0, stroke);
     } else order.push(stroke);
   }
@@ -491,9 +550,10 @@ export function groupingOrder(strokes: readonly PenStroke[], height: number): Pe
 /**
  * Cuts the grouping order where everything before lies clearly left of everything after (a gap of
  * `gap` units): no digit spans such a cut, so each part is grouped on its own, and a digit in a
- * part that new ink does not reach keeps its reading.
+ * part that new ink does not reach keeps its reading. Never between the pieces of a stroke the pen
+ * broke (see continuesAfterSkip; `height`, the writing's): a skip can leave such a gap inside a digit.
  */
-export function independentParts(order: readonly PenStroke[], gap: number): PenStroke[][] {
+export function independentParts(order: readonly PenStroke[], gap: number, height: number): PenStroke[][] {
   const parts: PenStroke[][] = [];
   const rightOfPrefix: number[] = [];
   let right = -Infinity;
@@ -503,7 +563,7 @@ export function independentParts(order: readonly PenStroke[], gap: number): PenS
   for (let i = order.length - 1; i >= 0; i--) leftFrom[i] = leftOfSuffix = Math.min(leftOfSuffix, order[i].left);
   let start = 0;
   for (let i = 0; i < order.length - 1; i++) {
-    if (leftFrom[i + 1] - rightOfPrefix[i] >= gap) {
+    if (leftFrom[i + 1] - rightOfPrefix[i] >= gap && !continuesAfterSkip(order[i], order[i + 1], height)) {
       parts.push(order.slice(start, i + 1));
       start = i + 1;
     }

@@ -73,8 +73,9 @@ function drawUncached(strokes: readonly PenStroke[], pen = PEN_WIDTH): Float32Ar
     for (const stroke of strokes) {
       const next = strokes.find((s) => s.index === stroke.index + 1);
       // The group is one digit already: no width to check it against the writing's height.
-      if (next && continuesAfterSkip(stroke, next, Infinity))
-        cv.line(canvas, at(placed(stroke.points[stroke.points.length - 1])), at(placed(next.points[0])), white, pen, cv.LINE_AA);
+      if (!next || !continuesAfterSkip(stroke, next, Infinity)) continue;
+      const path = skippedPath(stroke.points, next.points).map(placed);
+      for (let i = 1; i < path.length; i++) cv.line(canvas, at(path[i - 1]), at(path[i]), white, pen, cv.LINE_AA);
     }
     for (const stroke of strokes) {
       let previous: { x: number; y: number } | undefined;
@@ -91,6 +92,32 @@ function drawUncached(strokes: readonly PenStroke[], pen = PEN_WIDTH): Float32Ar
   } finally {
     canvas.delete();
   }
+}
+
+/** Points drawn along the path the pen took while it skipped. */
+const SKIPPED_PATH_POINTS = 8;
+
+/**
+ * The path the pen took between the end of `a` and the start of `b` while the device lost it: a
+ * curve leaving along a's last heading and arriving along b's first (a cubic Hermite curve, its
+ * tangents as long as the gap). A straight line would cut across a loop where the samples lost
+ * were on a curve (a 0's side, the bowl of a 6), flattening the digit.
+ */
+function skippedPath(a: readonly StrokePoint[], b: readonly StrokePoint[]): StrokePoint[] {
+  const [p0, p1] = [a[a.length - 1], b[0]];
+  const gap = Math.hypot(p1[0] - p0[0], p1[1] - p0[1]);
+  const heading = (from: StrokePoint, to: StrokePoint): [number, number] => {
+    const length = Math.hypot(to[0] - from[0], to[1] - from[1]);
+    return length > 0 ? [((to[0] - from[0]) / length) * gap, ((to[1] - from[1]) / length) * gap] : [p1[0] - p0[0], p1[1] - p0[1]];
+  };
+  const [m0, m1] = [heading(a[a.length - 2], p0), heading(p1, b[1])];
+  return Array.from({ length: SKIPPED_PATH_POINTS + 1 }, (_, i): StrokePoint => {
+    const t = i / SKIPPED_PATH_POINTS,
+      t2 = t * t,
+      t3 = t2 * t;
+    const [h00, h10, h01, h11] = [2 * t3 - 3 * t2 + 1, t3 - 2 * t2 + t, -2 * t3 + 3 * t2, t3 - t2];
+    return [h00 * p0[0] + h10 * m0[0] + h01 * p1[0] + h11 * m1[0], h00 * p0[1] + h10 * m0[1] + h01 * p1[1] + h11 * m1[1]];
+  });
 }
 
 /** A canvas's writing is drawn so that a digit is about this many pixels tall. */

@@ -447,7 +447,7 @@ export function planPenReading(set: StrokeSet): PlannedReading {
     : undefined;
   const settledKeys = set.settled && new Set(set.settled.flat());
   const work: LineWork[] = (finished.length ? penLines(finished) : []).map(upright).map((line) => {
-    const parts = independentParts(groupingOrder(line.strokes, line.height), PART_GAP * line.height);
+    const parts = independentParts(groupingOrder(line.strokes, line.height), PART_GAP * line.height, line.height);
     // The digit being written, read as perhaps unfinished (GROUPING_WEIGHTS.unfinished): the newest
     // stroke and the strokes written just before it that no reading has settled (each read as an
     // unfinished start in turn), only where a next digit starts: to the right of the rest of the line's ink.
