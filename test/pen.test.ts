@@ -311,6 +311,11 @@ describe('reading pen strokes by grouping them', () => {
       glyph: (c) => (c === '7' && seen++ === 0 ? { strokes: [line(0.18, 1, 0.5, 0), line(0, 0.02, 0.5, 0)], width: 0.5 } : glyphs[c]),
     });
     expect((await recognizeStrokes(sevens, classifier)).text).toBe('77');
+    // The same with times that run on from stroke to stroke, a sample apart, as if the pen never
+    // lifted: no sample was lost, so the times say nothing of a skip.
+    let t = 0;
+    const runOn = sevens.strokes.map((stroke) => stroke.map(([x, y]): StrokePoint => [x, y, (t += 16)]));
+    expect((await recognizeStrokes({ ...sevens, strokes: runOn }, classifier)).text).toBe('77');
 
     const upper = write('25', { glyph: (c) => mnistGlyph(Number(c)) });
     const lower = write('07', { glyph: (c) => mnistGlyph(Number(c)), y: 190 });

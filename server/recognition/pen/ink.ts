@@ -399,6 +399,11 @@ const SKIP_HEADING = 0.85;
  */
 const SKIP_PAUSE_MS = 100;
 /**
+ * And at least this many of its sample intervals: a skip loses a sample or more. Times that run on
+ * from one stroke to the next as if the pen never lifted (a generator's, not a device's) say nothing.
+ */
+const SKIP_MIN_INTERVALS = 1.5;
+/**
  * A timed skip carries the pen on at the speed it was moving: the gap is at most this many times
  * what that speed covers in the pause (pen speed changes along a stroke), plus one step.
  */
@@ -427,7 +432,7 @@ function intervalsAt(points: readonly StrokePoint[], atEnd: boolean, count = 3):
 
 /**
  * Whether the times say the pen skipped between stroke `a` and the next, `b`: down again within
- * SKIP_PAUSE_MS, `gap` away, about as far as it was moving in that time (SKIP_SPEED_SLACK). No
+ * SKIP_PAUSE_MS (and after SKIP_MIN_INTERVALS), `gap` away, about as far as it was moving in that time (SKIP_SPEED_SLACK). No
  * heading is asked for: the samples lost can hold a turn (a 2's corner, a cusp), and the time is
  * the pen's own evidence. Steadier than the steps alone: a skip over a fast stretch leaves a gap
  * of many slow steps.
@@ -436,9 +441,9 @@ function skippedInTime(a: readonly StrokePoint[], b: readonly StrokePoint[], ste
   const [ta, tb] = [a[a.length - 1][2], b[0][2]];
   if (ta === undefined || tb === undefined) return false;
   const pause = tb - ta;
-  if (!(pause >= 0 && pause <= SKIP_PAUSE_MS)) return false;
   const interval = median([...intervalsAt(a, true), ...intervalsAt(b, false)]);
-  return interval > 0 && gap <= SKIP_SPEED_SLACK * (step / interval) * pause + step;
+  if (!(interval > 0 && pause >= SKIP_MIN_INTERVALS * interval && pause <= SKIP_PAUSE_MS)) return false;
+  return gap <= SKIP_SPEED_SLACK * (step / interval) * pause + step;
 }
 
 /**
