@@ -6,6 +6,8 @@ import { recognizeStrokes, type StrokePoint, type StrokeSet } from '../server/re
 import { drawDigit } from '../server/recognition/pen/raster.js';
 import { penStroke } from '../server/recognition/pen/ink.js';
 import { digitStrokes } from './support/strokes-from-mnist.js';
+import { PEN_SETS, penSample } from './support/pen-sets.js';
+import { seededRandom } from '../training/random.js';
 
 let classifier: DigitClassifier;
 let mnistTest: DigitSet;
@@ -321,6 +323,20 @@ describe('reading pen strokes by grouping them', () => {
     const lower = write('07', { glyph: (c) => mnistGlyph(Number(c)), y: 190 });
     const twoLines = await recognizeStrokes({ width: 800, height: 400, strokes: [...upper.strokes, ...lower.strokes] }, classifier);
     expect(twoLines.lines.map((l) => l.text)).toEqual(['25', '07']);
+  });
+
+  it('joins a late stroke that touches nothing to its digit where the grouping reads clearly better so', async () => {
+    // pen-late numbers of MNIST test digits (seeds 14 and 95): a digit's last stroke came after
+    // the next digit, a little short of the rest of its digit, so it was never moved back beside
+    // it, and read as a 1 of its own (41531, 622929).
+    for (const [seed, text] of [
+      [14, '4531'],
+      [95, '62929'],
+    ] as const) {
+      const sample = await penSample(PEN_SETS['pen-late'], mnistTest, seededRandom(seed), 100);
+      expect(sample.text).toBe(text);
+      expect((await recognizeStrokes(sample.set, classifier)).text, `seed ${seed}`).toBe(text);
+    }
   });
 
   it('cuts one stroke that runs through two digits (joined-up writing) as pixels', async () => {

@@ -299,7 +299,7 @@ export interface ChosenGroup {
 }
 
 /**
- * The grouping of the part's strokes with the highest total score: dynamic programming over the
+ * The grouping of the part's strokes with the highest total score (and that score): dynamic programming over the
  * grouping order, its state the end of the last group and that group's length (so that the cost
  * of neighbours sharing columns can be charged).
  */
@@ -308,7 +308,7 @@ export function chooseGrouping(
   line: PenLine,
   candidates: readonly Candidate[],
   readings: readonly GroupReading[][],
-): ChosenGroup[] {
+): { groups: ChosenGroup[]; score: number } {
   const n = part.length;
   const touchCache = new Map<string, boolean>();
   const touch = (a: PenStroke, b: PenStroke) => {
@@ -344,5 +344,5 @@ export function chooseGrouping(
   for (const state of states[n].values()) if (!last || state.score > last.score) last = state;
   const chosen: ChosenGroup[] = [];
   for (let s = last; s; s = s.previous) chosen.unshift(s.group);
-  return chosen;
+  return { groups: chosen, score: last?.score ?? 0 };
 }

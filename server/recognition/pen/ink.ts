@@ -509,8 +509,11 @@ const LATE_STROKE_OVERLAP = 0.3;
  * The strokes in the order they are grouped: the order written, except that a stroke added to a
  * digit after the pen moved on (the bar of a 4 or a 5 after the next digit, a 7's cross) is moved
  * to just after the last earlier stroke it overlaps, so that a digit's strokes are always neighbours.
+ * `placeLoneLate`: a stroke that came back left of what was written since and touches none of it,
+ * nor anything else, goes by its place too (a 4's stem written after the next digit, short of its
+ * arm). Only as a second order for the search to weigh: a new digit's first stroke can look the same.
  */
-export function groupingOrder(strokes: readonly PenStroke[], height: number): PenStroke[] {
+export function groupingOrder(strokes: readonly PenStroke[], height: number, placeLoneLate = false): PenStroke[] {
   const order: PenStroke[] = [];
   for (const [k, stroke] of strokes.entries()) {
     // The rest of a stroke the pen broke comes right after its first piece, wherever that went.
@@ -536,7 +539,7 @@ export function groupingOrder(strokes: readonly PenStroke[], height: number): Pe
     const centre = (stroke.left + stroke.right) / 2;
     const apart = (s: PenStroke) => horizontalOverlap(s, stroke) < 0.25 * width && !touching(s, stroke, height);
     const wentBack = between.some((s) => centre < s.left) && between.every((s) => centre < s.left || s.right < centre);
-    if (host >= 0 && wentBack && between.every(apart)) {
+    if ((host >= 0 || placeLoneLate) && wentBack && between.every(apart)) {
       let at = host + 1;
       for (let i = order.length - 1; i > host; i--) {
         if (order[i].right < centre) {
@@ -545,7 +548,7 @@ export function groupingOrder(strokes: readonly PenStroke[], height: number): Pe
         }
       }
       // Never between the pieces of a stroke the pen broke: after the last of them.
-      while (at < order.length && continuesAfterSkip(order[at - 1], order[at], height)) at++;
+      while (at > 0 && at < order.length && continuesAfterSkip(order[at - 1], order[at], height)) at++;
       order.splice(at, 0, stroke);
     } else order.push(stroke);
   }

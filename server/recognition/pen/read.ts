@@ -40,6 +40,12 @@ const PART_GAP = 0.1;
  * for digits: it has already beaten the network's reading of the same ink in the grouping search.
  */
 const SEPARATOR_UNSURE_BELOW = 0.5;
+/**
+ * Another grouping order (see groupingOrder's placeLoneLate) is read only where its best grouping
+ * scores this much more than the order as written (a log-likelihood: about seven times likelier).
+ * Scores a little higher came as often from a new digit's stroke taken for a late one.
+ */
+const ORDER_MARGIN = 2;
 /** A gap this many writing heights wide between neighbours splits numbers ("48 17"). */
 export const NUMBER_GAP = 0.9;
 /**
@@ -50,7 +56,12 @@ const JOINED_UP_WIDTH = 0.9;
 
 interface LineWork {
   line: PenLine;
-  parts: { strokes: PenStroke[]; candidates: Candidate[] }[];
+  /**
+   * The line's parts in each grouping order the search weighs, the order as written first (see
+   * groupingOrder's placeLoneLate): another is read only where it scores ORDER_MARGIN more, and
+   * only once the pen rests.
+   */
+  orders: { strokes: PenStroke[]; candidates: Candidate[] }[][];
   /** Strokes still being drawn near this line, each read on its own. */
   drawing: Candidate[];
 }
@@ -447,7 +458,11 @@ export function planPenReading(set: StrokeSet): PlannedReading {
     : undefined;
   const settledKeys = set.settled && new Set(set.settled.flat());
   const work: LineWork[] = (finished.length ? penLines(finished) : []).map(upright).map((line) => {
-    const parts = independentParts(groupingOrder(line.strokes, line.height), PART_GAP * line.height, line.height);
+    const written = groupingOrder(line.strokes, line.height);
+    const byPlace = groupingOrder(line.strokes, line.height, true);
+    const orders = [written, ...(byPlace.some((s, i) => s !== written[i]) ? [byPlace] : [])].map((order) =>
+      independentParts(order, PART_GAP * line.height, line.height),
+    );
     // The digit being written, read as perhaps unfinished (GROUPING_WEIGHTS.unfinished): the newest
     // stroke and the strokes written just before it that no reading has settled (each read as an
     // unfinished start in turn), only where a next digit starts: to the right of the rest of the line's ink.
@@ -461,10 +476,12 @@ export function planPenReading(set: StrokeSet): PlannedReading {
     // it (a 4's arm written after its stem, stopping short of it): that digit is not held against it.
     const continued = inLine && !startsNext ? line.strokes.find((s) => s.index === newest.index - 1) : undefined;
     // Once the pen rests the whole number is read again, the hold lighter (GROUPING_WEIGHTS.unsettlesAtPause).
-    const kept = set.settled ? keptGroups(set.settled, line.strokes, parts).filter((group) => !continued || !group.includes(continued)) : [];
     return {
       line,
-      parts: parts.map((part) => ({ strokes: part, candidates: candidateGroups(part, line, kept, startsNext ? inProgress : []) })),
+      orders: orders.map((parts) => {
+        const kept = set.settled ? keptGroups(set.settled, line.strokes, parts).filter((group) => !continued || !group.includes(continued)) : [];
+        return parts.map((part) => ({ strokes: part, candidates: candidateGroups(part, line, kept, startsNext ? inProgress : []) }));
+      }),
       drawing: [],
     };
   });
@@ -474,7 +491,7 @@ export function planPenReading(set: StrokeSet): PlannedReading {
     const distance = (w: LineWork) => Math.abs((w.line.bandTop + w.line.bandBottom) / 2 - centre);
     let home = work.reduce<LineWork | undefined>((best, w) => (!best || distance(w) < distance(best) ? w : best), undefined);
     if (!home || distance(home) > home.line.height) {
-      home = { line: penLines([asWritten])[0], parts: [], drawing: [] };
+      home = { line: penLines([asWritten])[0], orders: [[]], drawing: [] };
       work.push(home);
     }
     const slant = home.line.slant;
@@ -491,7 +508,7 @@ export function planPenReading(set: StrokeSet): PlannedReading {
     });
   }
   work.sort((a, b) => a.line.bandTop + a.line.bandBottom - (b.line.bandTop + b.line.bandBottom));
-  const read = work.flatMap((w) => [...w.parts.flatMap((p) => p.candidates.filter((c) => c.readAsDigit)), ...w.drawing.filter((c) => c.readAsDigit)]);
+  const read = work.flatMap((w) => [...w.orders.flat().flatMap((p) => p.candidates.filter((c) => c.readAsDigit)), ...w.drawing.filter((c) => c.readAsDigit)]);
   const result = (readings: { read: RecognizedLine; waitsForPause: boolean }[], groups: string[][], held: boolean): RecognitionResult => {
     const kept = readings.map((r) => r.read).filter((line) => line.text !== '' || line.digits.length > 0 || (line.symbols?.length ?? 0) > 0);
     return {
@@ -515,24 +532,41 @@ export function planPenReading(set: StrokeSet): PlannedReading {
       // grouping than the lighter hold once the pen rests will: then the reading after a pause
       // will differ (StrokeSet.settled, GROUPING_WEIGHTS.unsettlesAtPause).
       let held = false;
-      const chosen = work.map((w) =>
-        w.parts.flatMap((part) => {
+      const readOrder = (parts: LineWork['orders'][number], line: PenLine) => {
+        let score = 0,
+          orderHeld = false;
+        const groups = parts.flatMap((part) => {
           const endsDropped = endsDroppedOf(part.candidates, predictionOf);
-          const readings = part.candidates.map((c) => groupReadings(c, w.line, predictionOf.get(c), endsDropped(c), Boolean(set.writing)));
-          const groups = chooseGrouping(part.strokes, w.line, part.candidates, readings);
-          if (set.writing && !held && part.candidates.some((c) => c.unsettles)) {
+          const readings = part.candidates.map((c) => groupReadings(c, line, predictionOf.get(c), endsDropped(c), Boolean(set.writing)));
+          const best = chooseGrouping(part.strokes, line, part.candidates, readings);
+          score += best.score;
+          if (set.writing && !orderHeld && part.candidates.some((c) => c.unsettles)) {
             const unheld = readings.map((r, i) => {
               const candidate = part.candidates[i];
               return heldAgainst(candidate, predictionOf.get(candidate), endsDropped(candidate).last) ? atPause(r) : r;
             });
-            const free = chooseGrouping(part.strokes, w.line, part.candidates, unheld);
-            held = free.length !== groups.length || free.some((g, i) => g.candidate !== groups[i].candidate);
+            const free = chooseGrouping(part.strokes, line, part.candidates, unheld).groups;
+            orderHeld = free.length !== best.groups.length || free.some((g, i) => g.candidate !== best.groups[i].candidate);
           }
           // A stroke read as a digit's unfinished start reads otherwise once the pen rests.
-          if (groups.some((g) => g.reading.kind === 'digit' && g.reading.unfinished)) held = true;
-          return groups;
-        }),
-      );
+          if (best.groups.some((g) => g.reading.kind === 'digit' && g.reading.unfinished)) orderHeld = true;
+          return best.groups;
+        });
+        return { groups, score, held: orderHeld };
+      };
+      const chosen = work.map((w) => {
+        const [asWritten, ...others] = w.orders.map((parts) => readOrder(parts, w.line));
+        const best = others.reduce((a, b) => (b.score > a.score + ORDER_MARGIN ? b : a), asWritten);
+        // While the person writes, the order as written: a digit written in several strokes can
+        // look, half done, like one with a late stroke, and its reading would come and go. The
+        // reading once the pen rests takes the other order where it wins.
+        if (set.writing && best !== asWritten) {
+          held = true;
+          return asWritten.groups;
+        }
+        if (best.held) held = true;
+        return best.groups;
+      });
       const joinedUp = chosen.flatMap((groups, l) => groups.filter((g) => isJoinedUp(g, work[l].line)));
       // An unfinished start is no digit to hold: the next stroke may finish it.
       const settled = chosen.flatMap((groups) =>
