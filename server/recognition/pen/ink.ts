@@ -409,25 +409,31 @@ const SKIP_MIN_INTERVALS = 1.5;
  */
 const SKIP_SPEED_SLACK = 2;
 
-/** The lengths of a stroke's first `count` steps (atEnd: of its last). */
-function stepsAt(points: readonly StrokePoint[], atEnd: boolean, count = 3): number[] {
-  const steps: number[] = [];
-  for (let k = 0; k < count && k + 1 < points.length; k++) {
-    const [i, j] = atEnd ? [points.length - 1 - k, points.length - 2 - k] : [k, k + 1];
-    steps.push(Math.hypot(points[i][0] - points[j][0], points[i][1] - points[j][1]));
-  }
+/** A stroke's first `count` steps (atEnd: its last), each as the pair of samples it joins. */
+function endSteps(points: readonly StrokePoint[], atEnd: boolean, count = 3): [StrokePoint, StrokePoint][] {
+  const steps: [StrokePoint, StrokePoint][] = [];
+  for (let k = 0; k < count && k + 1 < points.length; k++)
+    steps.push(atEnd ? [points[points.length - 1 - k], points[points.length - 2 - k]] : [points[k], points[k + 1]]);
   return steps;
 }
 
-/** The times between a stroke's first `count` samples (atEnd: its last), where it has them. */
+/** The lengths of a stroke's first `count` steps (atEnd: of its last). */
+function stepsAt(points: readonly StrokePoint[], atEnd: boolean, count = 3): number[] {
+  return endSteps(points, atEnd, count).map(([p, q]) => Math.hypot(p[0] - q[0], p[1] - q[1]));
+}
+
+/** The times of a stroke's first `count` steps (atEnd: its last), where it has them. */
 function intervalsAt(points: readonly StrokePoint[], atEnd: boolean, count = 3): number[] {
   const intervals: number[] = [];
-  for (let k = 0; k < count && k + 1 < points.length; k++) {
-    const [i, j] = atEnd ? [points.length - 1 - k, points.length - 2 - k] : [k, k + 1];
-    const [ti, tj] = [points[i][2], points[j][2]];
-    if (ti !== undefined && tj !== undefined && Number.isFinite(ti - tj)) intervals.push(Math.abs(ti - tj));
-  }
+  for (const [[, , tp], [, , tq]] of endSteps(points, atEnd, count))
+    if (tp !== undefined && tq !== undefined && Number.isFinite(tp - tq)) intervals.push(Math.abs(tp - tq));
   return intervals;
+}
+
+/** The unit vector from `from` to `to`; [0, 0] where they coincide. */
+export function headingOf(from: StrokePoint, to: StrokePoint): [number, number] {
+  const length = Math.hypot(to[0] - from[0], to[1] - from[1]);
+  return length > 0 ? [(to[0] - from[0]) / length, (to[1] - from[1]) / length] : [0, 0];
 }
 
 /**
@@ -467,15 +473,11 @@ export function continuesAfterSkip(stroke: PenStroke, next: PenStroke, height: n
   if (Math.max(stroke.canvas.right, next.canvas.right) - Math.min(stroke.canvas.left, next.canvas.left) > height) return false;
   // Untimed, the headings need three points a side to be worth anything.
   if (a.length < 3 || b.length < 3 || gap > SKIP_STEPS * step) return false;
-  const heading = (from: StrokePoint, to: StrokePoint) => {
-    const length = Math.hypot(to[0] - from[0], to[1] - from[1]);
-    return length > 0 ? [(to[0] - from[0]) / length, (to[1] - from[1]) / length] : [0, 0];
-  };
-  const leaving = heading(a[a.length - 3], a[a.length - 1]),
-    entering = heading(b[0], b[2]);
+  const leaving = headingOf(a[a.length - 3], a[a.length - 1]),
+    entering = headingOf(b[0], b[2]);
   const cos = (u: number[], v: number[]) => u[0] * v[0] + u[1] * v[1];
   if (gap < step) return cos(leaving, entering) >= SKIP_HEADING;
-  const across = heading(a[a.length - 1], b[0]);
+  const across = headingOf(a[a.length - 1], b[0]);
   return cos(leaving, across) >= SKIP_HEADING && cos(across, entering) >= SKIP_HEADING;
 }
 

@@ -6,7 +6,7 @@ import { cv } from '../../ml/opencv.js';
 import { normalizeDigit } from '../../ml/normalize.js';
 import type { InkImage } from '../binarize.js';
 import type { StrokePoint, StrokeSet } from '../strokes.js';
-import { continuesAfterSkip, extentOf, penStroke, sheared, writingHeight, type PenStroke } from './ink.js';
+import { continuesAfterSkip, extentOf, headingOf, penStroke, sheared, writingHeight, type PenStroke } from './ink.js';
 
 /** The group's longer side is drawn this many pixels long: plenty for a 20 px model box. */
 const DRAWN_SIZE = 48;
@@ -106,9 +106,10 @@ const SKIPPED_PATH_POINTS = 8;
 function skippedPath(a: readonly StrokePoint[], b: readonly StrokePoint[]): StrokePoint[] {
   const [p0, p1] = [a[a.length - 1], b[0]];
   const gap = Math.hypot(p1[0] - p0[0], p1[1] - p0[1]);
+  // A tangent as long as the gap; the gap itself where the stroke ends on a repeated sample.
   const heading = (from: StrokePoint, to: StrokePoint): [number, number] => {
-    const length = Math.hypot(to[0] - from[0], to[1] - from[1]);
-    return length > 0 ? [((to[0] - from[0]) / length) * gap, ((to[1] - from[1]) / length) * gap] : [p1[0] - p0[0], p1[1] - p0[1]];
+    const [ux, uy] = headingOf(from, to);
+    return ux || uy ? [ux * gap, uy * gap] : [p1[0] - p0[0], p1[1] - p0[1]];
   };
   const [m0, m1] = [heading(a[a.length - 2], p0), heading(p1, b[1])];
   return Array.from({ length: SKIPPED_PATH_POINTS + 1 }, (_, i): StrokePoint => {
