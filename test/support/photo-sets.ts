@@ -28,6 +28,8 @@ export interface PhotoSpec {
   shadow: number;
   /** No writing: blank paper or pictures; the right reading is no number. */
   blank?: boolean;
+  /** Squared paper: ruled both ways, the squares a little over half the digits' height. */
+  squared?: boolean;
 }
 
 const common: PhotoSpec = { digitHeight: [28, 60], edge: 0.3, ruled: false, margin: false, shadow: 0 };
@@ -41,6 +43,8 @@ export const PHOTO_SETS: Record<string, PhotoSpec> = {
   'photo-margin': { ...common, ruled: true, margin: true },
   /** A hard-edged shadow across the sheet. */
   'photo-shadow': { ...common, shadow: 1 },
+  /** Squared (grid) paper, as school and squared notebooks are: lines cross every digit both ways. */
+  'photo-squared': { ...common, ruled: true, squared: true },
   /** Digits 15-25 px tall. */
   'photo-small': { ...common, digitHeight: [15, 25] },
   /** Blank paper, pictures and patterns: no number to read. */
@@ -213,7 +217,7 @@ export async function photoSample(spec: PhotoSpec, digits: DigitSet, random: Ran
   const visible = visibleSheetBox(sheet);
 
   const rgb = new Float32Array(FRAME_WIDTH * FRAME_HEIGHT * 3);
-  const lineSpacing = digitHeight * uniform(random, 1.1, 1.5);
+  const lineSpacing = digitHeight * (spec.squared ? uniform(random, 0.55, 0.8) : uniform(random, 1.1, 1.5));
   const lineOffset = uniform(random, 0, lineSpacing);
   const lineColour: Rgb = [0.55, 0.7, 0.95];
   const lineWidth = uniform(random, 0.8, 1.8);
@@ -230,9 +234,10 @@ export async function photoSample(spec: PhotoSpec, digits: DigitSet, random: Ran
       } else {
         colour = [...paperColour];
         if (spec.ruled) {
-          const [, v] = sheet.toPage(x, y);
-          const fromLine = Math.abs(((((v - lineOffset) % lineSpacing) + lineSpacing) % lineSpacing) - lineSpacing / 2) - (lineSpacing / 2 - lineWidth / 2);
-          const cover = clamp01(fromLine + 0.5);
+          const [u, v] = sheet.toPage(x, y);
+          const fromLine = (w: number) =>
+            Math.abs(((((w - lineOffset) % lineSpacing) + lineSpacing) % lineSpacing) - lineSpacing / 2) - (lineSpacing / 2 - lineWidth / 2);
+          const cover = clamp01(Math.max(fromLine(v), spec.squared ? fromLine(u) : -Infinity) + 0.5);
           for (let c = 0; c < 3; c++) colour[c] *= 1 - cover * (1 - lineColour[c]);
         }
       }
