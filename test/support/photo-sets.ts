@@ -315,17 +315,21 @@ export async function photoSample(spec: PhotoSpec, digits: DigitSet, random: Ran
 
   const camera = withMats(2, (warped, blurred) => {
     const source = cv.matFromArray(FRAME_HEIGHT, FRAME_WIDTH, cv.CV_32FC3, rgb);
-    const j = (side: number) => uniform(random, -0.05, 0.05) * side;
+    // Squared paper's lines, mirrored in from beyond the frame's edge where the warp reaches past
+    // it, would meet their own images in V shapes no camera sees (read as 1s and 7s); there the
+    // corners only move outwards, so that every pixel comes from the scene.
+    const j = (side: number) => (spec.squared ? -uniform(random, 0, 0.05) : uniform(random, -0.05, 0.05)) * side;
+    const k = (side: number) => (spec.squared ? uniform(random, 0, 0.05) : uniform(random, -0.05, 0.05)) * side;
     const from = cv.matFromArray(4, 1, cv.CV_32FC2, [0, 0, FRAME_WIDTH, 0, FRAME_WIDTH, FRAME_HEIGHT, 0, FRAME_HEIGHT]);
     const to = cv.matFromArray(4, 1, cv.CV_32FC2, [
       j(FRAME_WIDTH),
       j(FRAME_HEIGHT),
-      FRAME_WIDTH + j(FRAME_WIDTH),
+      FRAME_WIDTH + k(FRAME_WIDTH),
       j(FRAME_HEIGHT),
-      FRAME_WIDTH + j(FRAME_WIDTH),
-      FRAME_HEIGHT + j(FRAME_HEIGHT),
+      FRAME_WIDTH + k(FRAME_WIDTH),
+      FRAME_HEIGHT + k(FRAME_HEIGHT),
       j(FRAME_WIDTH),
-      FRAME_HEIGHT + j(FRAME_HEIGHT),
+      FRAME_HEIGHT + k(FRAME_HEIGHT),
     ]);
     const transform = cv.getPerspectiveTransform(from, to);
     cv.warpPerspective(source, warped, transform, new cv.Size(FRAME_WIDTH, FRAME_HEIGHT), cv.INTER_LINEAR, cv.BORDER_REFLECT);
