@@ -1,7 +1,7 @@
 /**
  * Held-out photo sets: 640x480 webcam frames of handwritten numbers on paper, made by a scene
  * renderer of their own (not training/compose.ts's photo path): a desk beyond the sheet's edge, the
- * sheet turned and seen in perspective, ruled and margin lines crossing the digits, hard shadows,
+ * sheet turned and seen in perspective, ruled, squared and margin lines crossing the digits, hard shadows,
  * ballpoint, graphite and marker, small writing, and frames with no writing at all. The digits are
  * MNIST digits laid out by compose.ts's clean set, so only the scene differs from what is measured
  * elsewhere. Seeded: the same seed gives the same frames.
@@ -318,18 +318,18 @@ export async function photoSample(spec: PhotoSpec, digits: DigitSet, random: Ran
     // Squared paper's lines, mirrored in from beyond the frame's edge where the warp reaches past
     // it, would meet their own images in V shapes no camera sees (read as 1s and 7s); there the
     // corners only move outwards, so that every pixel comes from the scene.
-    const j = (side: number) => (spec.squared ? -uniform(random, 0, 0.05) : uniform(random, -0.05, 0.05)) * side;
-    const k = (side: number) => (spec.squared ? uniform(random, 0, 0.05) : uniform(random, -0.05, 0.05)) * side;
+    const nearSide = (side: number) => (spec.squared ? -uniform(random, 0, 0.05) : uniform(random, -0.05, 0.05)) * side;
+    const farSide = (side: number) => (spec.squared ? uniform(random, 0, 0.05) : uniform(random, -0.05, 0.05)) * side;
     const from = cv.matFromArray(4, 1, cv.CV_32FC2, [0, 0, FRAME_WIDTH, 0, FRAME_WIDTH, FRAME_HEIGHT, 0, FRAME_HEIGHT]);
     const to = cv.matFromArray(4, 1, cv.CV_32FC2, [
-      j(FRAME_WIDTH),
-      j(FRAME_HEIGHT),
-      FRAME_WIDTH + k(FRAME_WIDTH),
-      j(FRAME_HEIGHT),
-      FRAME_WIDTH + k(FRAME_WIDTH),
-      FRAME_HEIGHT + k(FRAME_HEIGHT),
-      j(FRAME_WIDTH),
-      FRAME_HEIGHT + k(FRAME_HEIGHT),
+      nearSide(FRAME_WIDTH),
+      nearSide(FRAME_HEIGHT),
+      FRAME_WIDTH + farSide(FRAME_WIDTH),
+      nearSide(FRAME_HEIGHT),
+      FRAME_WIDTH + farSide(FRAME_WIDTH),
+      FRAME_HEIGHT + farSide(FRAME_HEIGHT),
+      nearSide(FRAME_WIDTH),
+      FRAME_HEIGHT + farSide(FRAME_HEIGHT),
     ]);
     const transform = cv.getPerspectiveTransform(from, to);
     cv.warpPerspective(source, warped, transform, new cv.Size(FRAME_WIDTH, FRAME_HEIGHT), cv.INTER_LINEAR, cv.BORDER_REFLECT);
