@@ -221,6 +221,9 @@ export async function photoSample(spec: PhotoSpec, digits: DigitSet, random: Ran
   const lineOffset = uniform(random, 0, lineSpacing);
   const lineColour: Rgb = [0.55, 0.7, 0.95];
   const lineWidth = uniform(random, 0.8, 1.8);
+  /** How far a page coordinate lies inside the nearest line's edge, in pixels (negative off the line). */
+  const fromLine = (w: number) =>
+    Math.abs(((((w - lineOffset) % lineSpacing) + lineSpacing) % lineSpacing) - lineSpacing / 2) - (lineSpacing / 2 - lineWidth / 2);
   for (let y = 0; y < FRAME_HEIGHT; y++)
     for (let x = 0; x < FRAME_WIDTH; x++) {
       const at = (y * FRAME_WIDTH + x) * 3;
@@ -235,8 +238,6 @@ export async function photoSample(spec: PhotoSpec, digits: DigitSet, random: Ran
         colour = [...paperColour];
         if (spec.ruled) {
           const [u, v] = sheet.toPage(x, y);
-          const fromLine = (w: number) =>
-            Math.abs(((((w - lineOffset) % lineSpacing) + lineSpacing) % lineSpacing) - lineSpacing / 2) - (lineSpacing / 2 - lineWidth / 2);
           const cover = clamp01(Math.max(fromLine(v), spec.squared ? fromLine(u) : -Infinity) + 0.5);
           for (let c = 0; c < 3; c++) colour[c] *= 1 - cover * (1 - lineColour[c]);
         }
