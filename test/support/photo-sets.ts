@@ -318,7 +318,9 @@ export async function photoSample(spec: PhotoSpec, digits: DigitSet, random: Ran
     const source = cv.matFromArray(FRAME_HEIGHT, FRAME_WIDTH, cv.CV_32FC3, rgb);
     // Squared paper's lines, mirrored in from beyond the frame's edge where the warp reaches past
     // it, would meet their own images in V shapes no camera sees (read as 1s and 7s); there the
-    // corners only move outwards, so that every pixel comes from the scene.
+    // corners only move outwards, so that every pixel comes from the scene. The other sets keep
+    // their warp (one-way rules meet their images at a shallow angle, read as nothing), so that
+    // their frames, and every figure measured on them, stay as they were.
     const nearSide = (side: number) => (spec.squared ? -uniform(random, 0, 0.05) : uniform(random, -0.05, 0.05)) * side;
     const farSide = (side: number) => (spec.squared ? uniform(random, 0, 0.05) : uniform(random, -0.05, 0.05)) * side;
     const from = cv.matFromArray(4, 1, cv.CV_32FC2, [0, 0, FRAME_WIDTH, 0, FRAME_WIDTH, FRAME_HEIGHT, 0, FRAME_HEIGHT]);
