@@ -399,6 +399,26 @@ describe('ruled and margin lines', () => {
     for (const left of digits) expect(mask[192 * width + left + 20]).toBe(255);
   });
 
+  it('removes two ruled lines that writing joins into one piece of ink, and keeps the writing', () => {
+    const width = 640,
+      height = 300;
+    const mask = new Uint8Array(width * height);
+    // Squared paper's rules, 36 px apart and sloping a little, across the whole frame.
+    const upper = (x: number) => Math.round(100 + 0.04 * x),
+      lower = (x: number) => upper(x) + 36;
+    for (let x = 0; x < width; x++) for (const lineY of [upper, lower]) mask[lineY(x) * width + x] = mask[(lineY(x) + 1) * width + x] = 255;
+    // A marker's shallow stroke across the upper rule and down across the lower one (a 2's or a 7's,
+    // written flat), whose rows are long runs like the rules': the three are one piece of ink along the rows.
+    const strokeY = (x: number) => upper(200) + 0.3 * (x - 200);
+    for (let x = 150; x < 350; x++) for (let y = Math.round(strokeY(x)); y < Math.round(strokeY(x)) + 8; y++) mask[y * width + x] = 255;
+    // And a 1 standing across both.
+    for (let y = 80; y < 170; y++) for (let x = 450; x < 458; x++) mask[y * width + x] = 255;
+    expect(removeRuledLines(mask, width, height, 8)).toBe(2);
+    for (const x of [20, 150, 400, 600]) for (const lineY of [upper, lower]) expect(mask[lineY(x) * width + x]).toBe(0);
+    for (const x of [230, 260, 290]) expect(mask[(Math.round(strokeY(x)) + 4) * width + x]).toBe(255);
+    for (let y = 80; y < 170; y++) expect(mask[y * width + 454]).toBe(255);
+  });
+
   it('removes a long sloping line that bold bars lie along, under a third of its length', () => {
     const width = 640,
       height = 300;

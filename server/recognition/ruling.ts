@@ -48,6 +48,8 @@ const MIN_ON_LINE = 0.6;
 const MIN_LINE_ONLY = 0.6;
 /** The thickest a line of `length` pixels may be (after the thickening across it). */
 const maxThickness = (length: number) => Math.max(RUN_PIXELS + 5, length * MAX_THICKNESS_PER_LENGTH);
+/** A line has ink in at least this share of the columns (rows) it spans: a faint one breaks in places. */
+const MIN_COLUMNS_ON_LINE = 0.7;
 /** Pixels farther than this from a line's fit are not the line. */
 const OFF_LINE = 3;
 /** A stroke crosses a line where there is ink this many pixels beyond the line on either side. */
@@ -122,7 +124,18 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
     const longEnough = length >= minimumSpan(atBorder);
     if (!longEnough && (length < MIN_PIECE_RUNS * run || pieces.length >= MAX_LINE_PIECES)) continue;
     const line = fitLine(first, length, acrossFirst, acrossLast, s[row + 4], horizontal, (x, y) => labelAt(x, y) === l);
-    if (!line) continue;
+    if (!line) {
+      // Far more ink than a few lines hold is a shadow's or the sheet's edge, or a picture.
+      if (!longEnough || s[row + 4] > MAX_LINES_OF_INK * maxThickness(length) * length) continue;
+      const { positions, offsets } = pixelsOf(l, s, labelAt, horizontal);
+      for (const within of linesWithin(positions, offsets, along, minimumSpan)) {
+        if (!thinEnough(within.line.thickness, within.length, within.atBorder)) continue;
+        lines++;
+        clearLater(within.first, within.length, within.line);
+        pieces.push({ ...within, found: true });
+      }
+      continue;
+    }
     if (!longEnough) {
       pieces.push({ first, length, line, atBorder, found: false });
       continue;
@@ -169,6 +182,129 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
     });
   mask.set(cleared);
   return lines;
+}
+
+/** At most this many lines are taken out of one piece (see linesWithin). */
+const MAX_LINES_PER_PIECE = 8;
+/**
+ * A piece holding more ink than this many of the thickest lines its length allows is not looked
+ * into: a shadow's or the sheet's edge, or a picture.
+ */
+const MAX_LINES_OF_INK = 3;
+/** At most this many of a piece's pixels vote, evenly spread: a line's votes only need to stand out. */
+const MAX_VOTERS = 1500;
+
+/**
+ * Writing joins ruled lines into one piece of ink (squared paper's rules through every digit, a
+ * digit's flat stroke from one rule to the next), and a piece that holds a line and writing beside
+ * it is no line, however long. The lines in such a piece (its pixels' `positions` along the
+ * direction and `offsets` across it) are found one at a time by a Hough transform over the slopes
+ * a rule may have: each pixel votes for every line through it, the best-voted line is taken with
+ * the pixels on its band, and is a line where those span enough of the page, in most of its
+ * columns, thinly. Its pixels' votes are then taken back before the next is looked for. The first
+ * that is not a line ends the search: the rest got fewer votes. Written out rather than with
+ * OpenCV's HoughLines, which returns every peak of one vote: a strong line's near copies, a pixel
+ * or a degree off, come before the weaker lines (with it, photo-squared read 84.0 % of validation
+ * frames instead of 86.0 %, and 87.5 % of test frames instead of 88.0 %).
+ */
+function linesWithin(positions: Int32Array, offsets: Int32Array, along: number, minimumSpan: (atBorder: boolean) => number): Omit<LinePiece, 'found'>[] {
+  const count = positions.length;
+  let firstPosition = along,
+    lastPosition = 0,
+    lowest = Infinity,
+    highest = -Infinity;
+  for (let i = 0; i < count; i++) {
+    firstPosition = Math.min(firstPosition, positions[i]);
+    lastPosition = Math.max(lastPosition, positions[i]);
+    lowest = Math.min(lowest, offsets[i]);
+    highest = Math.max(highest, offsets[i]);
+  }
+  const length = lastPosition - firstPosition + 1;
+  // Slopes a pixel apart over the piece's length; a line is voted for by where it crosses the
+  // piece's first position, `reach` more than the piece's own offsets either way.
+  const slopeCount = Math.ceil(2 * MAX_SLOPE * length) + 1;
+  const slopes = Float64Array.from({ length: slopeCount }, (_, k) => -MAX_SLOPE + (2 * MAX_SLOPE * k) / (slopeCount - 1));
+  const reach = Math.ceil(MAX_SLOPE * length);
+  const intercepts = highest - lowest + 1 + 2 * reach;
+  const votes = new Int32Array(slopeCount * intercepts);
+  const stride = Math.ceil(count / MAX_VOTERS);
+  const vote = (i: number, weight: number) => {
+    const position = positions[i] - firstPosition,
+      offset = offsets[i] - lowest + reach + 0.5;
+    for (let k = 0, row = 0; k < slopeCount; k++, row += intercepts) votes[row + ((offset - slopes[k] * position) | 0)] += weight;
+  };
+  for (let i = 0; i < count; i += stride) vote(i, 1);
+  const leastPixels = MIN_COLUMNS_ON_LINE * minimumSpan(true);
+  const taken = new Uint8Array(count);
+  const lines: Omit<LinePiece, 'found'>[] = [];
+  const onBand: number[] = [];
+  while (lines.length < MAX_LINES_PER_PIECE) {
+    // The best line, its band three intercepts wide: a rule is a few pixels thick.
+    let best = 0,
+      bestAt = -1;
+    for (let k = 0, row = 0; k < slopeCount; k++, row += intercepts)
+      for (let c = row + 1; c < row + intercepts - 1; c++) {
+        const support = votes[c - 1] + votes[c] + votes[c + 1];
+        if (support > best) {
+          best = support;
+          bestAt = c;
+        }
+      }
+    if (best * stride < leastPixels) break;
+    const slope = slopes[Math.floor(bestAt / intercepts)];
+    const intercept = (bestAt % intercepts) + lowest - reach - slope * firstPosition;
+    onBand.length = 0;
+    for (let i = 0; i < count; i++) if (!taken[i] && Math.abs(offsets[i] - (slope * positions[i] + intercept)) <= OFF_LINE) onBand.push(i);
+    if (onBand.length === 0) break;
+    for (const i of onBand) {
+      taken[i] = 1;
+      if (i % stride === 0) vote(i, -1);
+    }
+    onBand.sort((a, b) => positions[a] - positions[b] || offsets[a] - offsets[b]);
+    const middles: Middle[] = [];
+    for (let j = 0; j < onBand.length;) {
+      let k = j;
+      while (k < onBand.length && positions[onBand[k]] === positions[onBand[j]]) k++;
+      middles.push([positions[onBand[j]], offsets[onBand[(j + k) >> 1]], k - j]);
+      j = k;
+    }
+    const first = middles[0][0],
+      span = middles[middles.length - 1][0] - first + 1;
+    const atBorder = first === 0 || first + span >= along;
+    const thickness = onBand.length / middles.length;
+    if (span < minimumSpan(atBorder) || middles.length < MIN_COLUMNS_ON_LINE * span || thickness > maxThickness(span)) break;
+    lines.push({ first, length: span, atBorder, line: { ...trimmedFit(middles), thickness, half: Math.max(1, Math.ceil(thickness / 2)) } });
+  }
+  // Lines side by side, closer than two bands, are a thick band's pixels (a shadow's or the
+  // sheet's edge), not rules.
+  for (let i = 0; i < lines.length; i++)
+    for (let j = i + 1; j < lines.length; j++) {
+      const a = lines[i],
+        b = lines[j];
+      const middle = (Math.max(a.first, b.first) + Math.min(a.first + a.length, b.first + b.length)) / 2;
+      if (Math.abs((a.line.slope - b.line.slope) * middle + a.line.intercept - b.line.intercept) <= 2 * OFF_LINE + 1) return [];
+    }
+  return lines;
+}
+
+/** Where component `label` lies (its box in `stats`): its pixels' positions along the direction and offsets across it. */
+function pixelsOf(
+  label: number,
+  stats: Int32Array,
+  labelAt: (x: number, y: number) => number,
+  horizontal: boolean,
+): { positions: Int32Array; offsets: Int32Array } {
+  const [left, top, boxWidth, boxHeight, area] = stats.subarray(label * 5, label * 5 + 5);
+  const positions = new Int32Array(area),
+    offsets = new Int32Array(area);
+  let n = 0;
+  for (let y = top; y < top + boxHeight; y++)
+    for (let x = left; x < left + boxWidth; x++)
+      if (labelAt(x, y) === label) {
+        positions[n] = horizontal ? x : y;
+        offsets[n++] = horizontal ? y : x;
+      }
+  return { positions, offsets };
 }
 
 /** [position along the line, the middle of the component across it there, its pixels there]. */
@@ -368,7 +504,7 @@ function fitLine(
   const middles = horizontal
     ? columnMiddles(first, length, acrossFirst, acrossLast, inComponentAt)
     : rowMiddles(first, length, acrossFirst, acrossLast, inComponentAt);
-  if (middles.length < 0.7 * length) return null;
+  if (middles.length < MIN_COLUMNS_ON_LINE * length) return null;
   const { slope, intercept } = trimmedFit(middles);
   // Pixels on the line (within OFF_LINE of the fit), per column: the thickened line's thickness.
   const inColumn = new Int32Array(length);
@@ -386,7 +522,7 @@ function fitLine(
     if (here > 0 && here === inColumn[position - first]) lineOnly++;
   }
   // A line with digits on it is mostly line; writing whose strokes happen to join is not.
-  if (columnsOnLine < 0.7 * length || (onLine < MIN_ON_LINE * area && lineOnly < MIN_LINE_ONLY * length)) return null;
+  if (columnsOnLine < MIN_COLUMNS_ON_LINE * length || (onLine < MIN_ON_LINE * area && lineOnly < MIN_LINE_ONLY * length)) return null;
   const thickness = onLine / columnsOnLine;
   if (thickness > maxThickness(length)) return null;
   return { slope, intercept, thickness, half: Math.max(1, Math.ceil(thickness / 2)) };
