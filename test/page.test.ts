@@ -419,6 +419,23 @@ describe('ruled and margin lines', () => {
     for (let y = 80; y < 170; y++) expect(mask[y * width + 454]).toBe(255);
   });
 
+  it('removes faint rules that binarised as dashes all over the page, and keeps the writing', () => {
+    const width = 640,
+      height = 480;
+    const mask = new Uint8Array(width * height);
+    // Fourteen rules 32 px apart, each in dashes 48 px long with gaps of 27: no dash is a line.
+    const ruleY = (rule: number, x: number) => Math.round(20 + 32 * rule + 0.03 * x);
+    for (let rule = 0; rule < 14; rule++)
+      for (let x = 0; x < width; x++) if (x % 75 < 48) mask[ruleY(rule, x) * width + x] = mask[(ruleY(rule, x) + 1) * width + x] = 255;
+    // A 7 in a marker: its bar, as long as a dash, and its stem.
+    for (let y = 200; y < 208; y++) for (let x = 300; x < 340; x++) mask[y * width + x] = 255;
+    for (let y = 208; y < 270; y++) for (let x = 326; x < 334; x++) mask[y * width + x] = 255;
+    removeRuledLines(mask, width, height, 8);
+    for (let rule = 0; rule < 14; rule++) for (const x of [10, 160, 460, 610]) expect(mask[ruleY(rule, x) * width + x]).toBe(0);
+    expect(mask[204 * width + 310]).toBe(255);
+    for (let y = 200; y < 270; y++) expect(mask[y * width + 330]).toBe(255);
+  });
+
   it('removes a long sloping line that bold bars lie along, under a third of its length', () => {
     const width = 640,
       height = 300;
