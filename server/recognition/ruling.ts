@@ -127,7 +127,12 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
     if (!line) {
       // Far more ink than a few lines hold is a shadow's or the sheet's edge, or a picture.
       if (!longEnough || s[row + 4] > MAX_LINES_OF_INK * maxThickness(length) * length) continue;
-      const { positions, offsets } = pixelsOf(l, s, labelAt, horizontal);
+      const { positions, offsets } = pixelsIn(
+        { x: s[row], y: s[row + 1], width: s[row + 2], height: s[row + 3] },
+        s[row + 4],
+        (x, y) => labelAt(x, y) === l,
+        horizontal,
+      );
       for (const within of linesWithin(positions, offsets, along, minimumSpan)) {
         if (!thinEnough(within.line.thickness, within.length, within.atBorder)) continue;
         lines++;
@@ -148,7 +153,7 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
   if (pieces.length >= MIN_PIECES_FOR_PAGE_SEARCH) {
     // Faint rules all over the page binarise as dashes: each too short to be a line, and too many
     // to weigh piece by piece, they are found by the same vote over every long run in the frame.
-    const { positions, offsets } = inkPixels(runs, width, height, horizontal);
+    const { positions, offsets } = pixelsIn(box, pixels, (x, y) => runs[y * width + x] > 0, horizontal);
     const acrossPage = (atBorder: boolean) => Math.max(minimumSpan(atBorder), MIN_DASHED_SPAN * along);
     for (const dashed of linesWithin(positions, offsets, along, acrossPage, {
       coverage: MIN_DASHED_COVERAGE,
@@ -337,40 +342,21 @@ function linesWithin(
   return lines;
 }
 
-/** Every ink pixel of `image`: its position along the direction and its offset across it. */
-function inkPixels(image: Uint8Array, width: number, height: number, horizontal: boolean): { positions: Int32Array; offsets: Int32Array } {
-  let count = 0;
-  forEachInk(image, () => count++);
+/**
+ * The pixels in `box` (of a `width`-wide frame) that `isPixel` (x, y) takes, `count` of them, in
+ * row order: their positions along the direction and offsets across it.
+ */
+function pixelsIn(box: Box, count: number, isPixel: (x: number, y: number) => boolean, horizontal: boolean): { positions: Int32Array; offsets: Int32Array } {
   const positions = new Int32Array(count),
     offsets = new Int32Array(count);
   let n = 0;
-  forEachInk(image, (i) => {
-    const x = i % width,
-      y = (i - x) / width;
-    positions[n] = horizontal ? x : y;
-    offsets[n++] = horizontal ? y : x;
-  });
-  return { positions, offsets };
-}
-
-/** Where component `label` lies (its box in `stats`): its pixels' positions along the direction and offsets across it. */
-function pixelsOf(
-  label: number,
-  stats: Int32Array,
-  labelAt: (x: number, y: number) => number,
-  horizontal: boolean,
-): { positions: Int32Array; offsets: Int32Array } {
-  const [left, top, boxWidth, boxHeight, area] = stats.subarray(label * 5, label * 5 + 5);
-  const positions = new Int32Array(area),
-    offsets = new Int32Array(area);
-  let n = 0;
-  for (let y = top; y < top + boxHeight; y++)
-    for (let x = left; x < left + boxWidth; x++)
-      if (labelAt(x, y) === label) {
+  for (let y = box.y; y < box.y + box.height; y++)
+    for (let x = box.x; x < box.x + box.width; x++)
+      if (isPixel(x, y)) {
         positions[n] = horizontal ? x : y;
         offsets[n++] = horizontal ? y : x;
       }
-  return { positions, offsets };
+  return { positions: positions.subarray(0, n), offsets: offsets.subarray(0, n) };
 }
 
 /** [position along the line, the middle of the component across it there, its pixels there]. */
