@@ -100,7 +100,7 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
   /** Calls `visit` with each band pixel of `line` that no stroke crosses. */
   const forEachBandPixel = ({ first, length, line }: (typeof toClear)[number], visit: (i: number) => void) => {
     for (let position = first; position < first + length; position++) {
-      const centre = line.slope * position + line.intercept;
+      const centre = centreAt(line, position);
       const start = Math.max(0, Math.floor(centre - line.half)),
         end = Math.min(acrossCount - 1, Math.ceil(centre + line.half));
       // A stroke crosses the line where there is ink just beyond it on either side.
@@ -163,8 +163,7 @@ function removeLines(mask: Uint8Array, width: number, height: number, pen: numbe
       if (!thinEnough(dashed.line.thickness, dashed.length, dashed.atBorder)) continue;
       // The lines found whole are voted for again; cleared twice, they are counted once.
       const middle = dashed.first + dashed.length / 2;
-      const centre = (line: FittedLine) => line.slope * middle + line.intercept;
-      if (!pieces.some((p) => p.found && Math.abs(centre(p.line) - centre(dashed.line)) <= OFF_LINE)) lines++;
+      if (!pieces.some((p) => p.found && Math.abs(centreAt(p.line, middle) - centreAt(dashed.line, middle)) <= OFF_LINE)) lines++;
       clearLater(dashed.first, dashed.length, dashed.line);
     }
   }
@@ -337,7 +336,7 @@ function linesWithin(
       const a = lines[i],
         b = lines[j];
       const middle = (Math.max(a.first, b.first) + Math.min(a.first + a.length, b.first + b.length)) / 2;
-      if (Math.abs((a.line.slope - b.line.slope) * middle + a.line.intercept - b.line.intercept) <= 2 * OFF_LINE + 1) return [];
+      if (Math.abs(centreAt(a.line, middle) - centreAt(b.line, middle)) <= 2 * OFF_LINE + 1) return [];
     }
   return lines;
 }
@@ -361,6 +360,9 @@ function pixelsIn(box: Box, count: number, isPixel: (x: number, y: number) => bo
 
 /** [position along the line, the middle of the component across it there, its pixels there]. */
 type Middle = [number, number, number];
+
+/** Where `line` lies across the direction at `position` along it. */
+const centreAt = (line: FittedLine, position: number) => line.slope * position + line.intercept;
 
 interface FittedLine {
   slope: number;
@@ -391,7 +393,6 @@ const MAX_SLOPE_DIFFERENCE = 0.03;
 
 /** The pieces in groups that lie on one line, in order along it; groups of one left out. */
 function collinear(pieces: LinePiece[]): LinePiece[][] {
-  const centreAt = (line: FittedLine, position: number) => line.slope * position + line.intercept;
   const onOneLine = (a: LinePiece, b: LinePiece) => {
     const middleA = a.first + a.length / 2,
       middleB = b.first + b.length / 2;
